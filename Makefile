@@ -1,0 +1,44 @@
+# One Makefile: `make run` serves the demo on SQLite, `make test` runs the tests.
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTHON ?= python3
+
+.PHONY: install run test lint check bench bench-import system-deps format
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# System packages the tests drive for real (softphone, browser); installed once.
+system-deps:
+	@./scripts/system-deps
+
+run: install
+	$(BIN)/cascade demo
+	$(BIN)/cascade serve --host 127.0.0.1 --port 8000
+
+test: install system-deps
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy app dialer scheduler
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: lint test
+
+bench: install
+	$(BIN)/python -m bench.queue
+
+bench-import: install
+	$(BIN)/python -m bench.imports

@@ -1,0 +1,84 @@
+"""The demo floor: users of every role, a campaign and contacts across time zones."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.campaigns import CampaignSpec, create_campaign
+from dialer.models import Contact, ContactState, Desk, Role, User
+from dialer.phones import phone_hash
+from dialer.settings import Settings
+from dialer.users import NewUser, create_user
+
+DEMO_PASSWORD = "cascade-demo"
+
+DEMO_USERS: list[tuple[str, str, Role, Desk | None, int | None]] = [
+    ("admin", "Администратор", Role.ADMIN, None, None),
+    ("supervisor", "Старший смены", Role.SUPERVISOR, None, None),
+    ("mpk1", "Ирина (МПК)", Role.MANAGER, Desk.ACQUISITION, 10),
+    ("mpk2", "Олег (МПК)", Role.MANAGER, Desk.ACQUISITION, 10),
+    ("mrk1", "Мария (МРК)", Role.MANAGER, Desk.DEVELOPMENT, 30),
+    ("regular1", "Отдел постоянных клиентов", Role.MANAGER, Desk.REGULAR, 100),
+    ("kam1", "Андрей (КАМ)", Role.MANAGER, Desk.KEY_ACCOUNT, 10),
+    ("operator1", "Студент 1", Role.OPERATOR, None, None),
+    ("operator2", "Студент 2", Role.OPERATOR, None, None),
+    ("operator3", "Студент 3", Role.OPERATOR, None, None),
+    ("operator4", "Студент 4", Role.OPERATOR, None, None),
+]
+
+# Numbers across Russia's zones, from Kaliningrad to Vladivostok.
+DEMO_CONTACTS: list[tuple[str, str, str, str]] = [
+    ("+74951234567", "Пётр Иванов", "ООО Ромашка", "Europe/Moscow"),
+    ("+74952345678", "Анна Смирнова", "АО Вектор", "Europe/Moscow"),
+    ("+78123456789", "Сергей Кузнецов", "ООО Балтика-Снаб", "Europe/Moscow"),
+    ("+74012556677", "Ольга Попова", "ООО Янтарь", "Europe/Kaliningrad"),
+    ("+73432123456", "Дмитрий Волков", "ООО УралМаш-Сервис", "Asia/Yekaterinburg"),
+    ("+73832123456", "Елена Новикова", "ООО Сибирь-Опт", "Asia/Novosibirsk"),
+    ("+74232223344", "Игорь Морозов", "ООО Приморье", "Asia/Vladivostok"),
+    ("+78432123456", "Наталья Лебедева", "ООО Казань-Трейд", "Europe/Moscow"),
+]
+
+
+async def seed(
+    session: AsyncSession, settings: Settings, now: datetime
+) -> list[tuple[str, str, str]] | None:
+    """Seed the demo into an empty database; None when users already exist."""
+    if await session.scalar(select(User.id).limit(1)) is not None:
+        return None
+    logins = []
+    for login, name, role, desk, capacity in DEMO_USERS:
+        rate = Decimal("300.00") if role is Role.OPERATOR else None
+        new = NewUser(login, DEMO_PASSWORD, name, role, desk, capacity, rate)
+        await create_user(session, new, now)
+        label = f"{role.value} ({desk.value})" if desk else role.value
+        logins.append((login, DEMO_PASSWORD, label))
+    campaign = await create_campaign(
+        session,
+        CampaignSpec(
+            name="Поставки канцтоваров для офиса",
+            script="Здравствуйте! Меня зовут …, компания «Каскад». Кто у вас отвечает за закупки?",
+        ),
+        now,
+    )
+    for phone, name, company, zone in DEMO_CONTACTS:
+        session.add(
+            Contact(
+                campaign_id=campaign.id,
+                phone=phone,
+                phone_hash=phone_hash(settings.secret_key, phone),
+                name=name,
+                company=company,
+                timezone=zone,
+                fields={},
+                state=ContactState.READY,
+                priority=0,
+                next_call_at=now,
+                attempts=0,
+                expired_streak=0,
+                created_at=now,
+            )
+        )
+    await session.flush()
+    return logins

@@ -1,0 +1,83 @@
+"""Request dependencies: the session (committed at the edge), the clock, the caller."""
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialer.clock import utcnow
+from dialer.errors import Forbidden, Unauthenticated
+from dialer.models import Role, User
+from dialer.settings import Settings
+from dialer.users import user_for_token
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return maker
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request: committed when the handler succeeds, else rolled back."""
+    async with get_sessionmaker(request)() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+
+
+def get_now() -> datetime:
+    """The request's instant: the edge is where the clock is read."""
+    return utcnow()
+
+
+# scope="function": the commit runs when the handler returns, before the answer
+# is sent. With the default scope it would run after, and a failed commit could
+# follow a 200 the client already has: an acknowledged outcome lost.
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+Now = Annotated[datetime, Depends(get_now)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+async def current_user(
+    session: Session,
+    settings: AppSettings,
+    now: Now,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    """The active user of the bearer token."""
+    if credentials is None:
+        raise Unauthenticated()
+    return await user_for_token(session, settings.secret_key, credentials.credentials, now)
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, User]]:
+    """A dependency that lets only the given roles through."""
+
+    async def dependency(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden()
+        return user
+
+    return dependency
+
+
+Admin = Annotated[User, Depends(require(Role.ADMIN))]
+Staff = Annotated[User, Depends(require(Role.ADMIN, Role.SUPERVISOR))]
+Operator = Annotated[User, Depends(require(Role.OPERATOR))]
+Manager = Annotated[User, Depends(require(Role.MANAGER, Role.SUPERVISOR, Role.ADMIN))]

@@ -1,0 +1,75 @@
+"""Domain errors to HTTP: one status per family, one body shape for every error."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dialer import errors
+
+STATUS_BY_FAMILY: list[tuple[type[errors.DomainError], int]] = [
+    (errors.Unauthenticated, 401),
+    (errors.Forbidden, 403),
+    (errors.NotFound, 404),
+    (errors.InvalidInput, 422),
+    (errors.Conflict, 409),
+]
+
+CODE_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "too_many_requests",
+}
+
+
+def status_of(error: errors.DomainError) -> int:
+    """The HTTP status for a domain error."""
+    for family, status in STATUS_BY_FAMILY:
+        if isinstance(error, family):
+            return status
+    return 400
+
+
+def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """The one error shape of the contract."""
+    return {"error": code, "detail": detail, **extra}
+
+
+def error_response(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(error_body(code, detail, **extra), status_code=status, headers=headers)
+
+
+async def _domain(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.DomainError)
+    return error_response(status_of(exc), exc.code, exc.detail, **exc.extra)
+
+
+async def _validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    fields = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+    return error_response(422, "invalid_input", "Some fields are not valid.", fields=fields)
+
+
+async def _http(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = CODE_BY_STATUS.get(exc.status_code, "error")
+    detail = exc.detail if isinstance(exc.detail, str) else "The request was refused."
+    if exc.status_code == 404:
+        detail = "There is no such resource."
+    return error_response(exc.status_code, code, detail)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every error, validation and unknown routes included, in the contract's shape."""
+    app.add_exception_handler(errors.DomainError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)

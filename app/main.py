@@ -1,0 +1,35 @@
+"""The FastAPI application: engine and scheduler built in lifespan, routers mounted."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.errors import install_error_handlers
+from app.routers import auth, campaigns, users
+from dialer.db import create_engine, create_sessionmaker
+from dialer.settings import Settings
+
+API = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service, configured from the environment unless settings are given."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(title="Cascade", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    install_error_handlers(app)
+    for router in (auth.router, users.router, campaigns.router):
+        app.include_router(router, prefix=API)
+    return app

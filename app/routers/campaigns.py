@@ -1,0 +1,153 @@
+"""Campaigns: created and managed by admins and supervisors."""
+
+import uuid
+from datetime import datetime, time
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from app.deps import Now, Session, Staff
+from app.schemas import Model
+from dialer.campaigns import (
+    DEFAULT_OBJECTIONS,
+    DEFAULT_QUESTIONNAIRE_FIELDS,
+    DEFAULT_RETRY,
+    CampaignSpec,
+    create_campaign,
+    get_campaign,
+    list_campaigns,
+    set_active,
+)
+from dialer.models import Campaign
+
+router = APIRouter(tags=["campaigns"])
+
+Code = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+
+
+class Window(Model):
+    start: time = time(9, 0)
+    end: time = time(20, 0)
+
+
+class RetryRule(Model):
+    delay_minutes: int = Field(ge=1, le=60 * 24 * 60)
+    max_attempts: int = Field(ge=1, le=100)
+
+
+class Retry(Model):
+    max_attempts: int = Field(default=6, ge=1, le=100)
+    calls_per_day: int = Field(default=3, ge=1, le=100)
+    busy: RetryRule = RetryRule(**DEFAULT_RETRY["busy"])
+    no_answer: RetryRule = RetryRule(**DEFAULT_RETRY["no_answer"])
+    voicemail: RetryRule = RetryRule(**DEFAULT_RETRY["voicemail"])
+
+
+class Objection(Model):
+    code: str = Code
+    answer: str = Field(max_length=4000)
+
+
+class QuestionnaireField(Model):
+    name: str = Code
+    label: str = Field(max_length=200)
+    type: Literal["text", "number", "phone", "email", "date", "choice", "bool"] = "text"
+    required: bool = False
+    choices: list[str] | None = None
+
+
+class CampaignIn(Model):
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str = Field(default="Europe/Moscow", max_length=64)
+    calling_window: Window = Window()
+    retry: Retry = Retry()
+    script: str = Field(default="", max_length=20_000)
+    objections: list[Objection] = Field(
+        default_factory=lambda: [Objection(**o) for o in DEFAULT_OBJECTIONS], max_length=100
+    )
+    questionnaire_fields: list[QuestionnaireField] = Field(
+        default_factory=lambda: [QuestionnaireField(**f) for f in DEFAULT_QUESTIONNAIRE_FIELDS],
+        max_length=100,
+    )
+    lease_minutes: int = Field(default=10, ge=1, le=120)
+    callback_handover_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    active: bool = True
+
+
+class CampaignOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    timezone: str
+    calling_window: dict[str, str]
+    retry: dict[str, Any]
+    script: str
+    objections: list[Any]
+    questionnaire_fields: list[Any]
+    lease_minutes: int
+    callback_handover_minutes: int
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, c: Campaign) -> "CampaignOut":
+        return cls(
+            id=c.id,
+            name=c.name,
+            timezone=c.timezone,
+            calling_window={
+                "start": c.window_start.strftime("%H:%M"),
+                "end": c.window_end.strftime("%H:%M"),
+            },
+            retry=c.retry,
+            script=c.script,
+            objections=c.objections,
+            questionnaire_fields=c.questionnaire_fields,
+            lease_minutes=c.lease_seconds // 60,
+            callback_handover_minutes=c.callback_handover_minutes,
+            active=c.active,
+            created_at=c.created_at,
+        )
+
+
+class ActiveIn(Model):
+    active: bool
+
+
+@router.post("/campaigns", status_code=201)
+async def add_campaign(body: CampaignIn, session: Session, now: Now, _staff: Staff) -> CampaignOut:
+    """Create a campaign; everything but the name has a default."""
+    spec = CampaignSpec(
+        name=body.name,
+        timezone=body.timezone,
+        window_start=body.calling_window.start,
+        window_end=body.calling_window.end,
+        retry=body.retry.model_dump(),
+        script=body.script,
+        objections=[o.model_dump() for o in body.objections],
+        questionnaire_fields=[f.model_dump(exclude_none=True) for f in body.questionnaire_fields],
+        lease_minutes=body.lease_minutes,
+        callback_handover_minutes=body.callback_handover_minutes,
+        active=body.active,
+    )
+    return CampaignOut.of(await create_campaign(session, spec, now))
+
+
+@router.get("/campaigns")
+async def campaigns(session: Session, _staff: Staff) -> list[CampaignOut]:
+    """Every campaign, newest first."""
+    return [CampaignOut.of(c) for c in await list_campaigns(session)]
+
+
+@router.get("/campaigns/{campaign_id}")
+async def campaign(campaign_id: uuid.UUID, session: Session, _staff: Staff) -> CampaignOut:
+    """One campaign."""
+    return CampaignOut.of(await get_campaign(session, campaign_id))
+
+
+@router.put("/campaigns/{campaign_id}/active")
+async def activate(
+    campaign_id: uuid.UUID, body: ActiveIn, session: Session, _staff: Staff
+) -> CampaignOut:
+    """Start or stop handing out the campaign's numbers."""
+    return CampaignOut.of(await set_active(session, campaign_id, body.active))

@@ -1,0 +1,61 @@
+"""Users: created and deactivated by an admin; `GET /me` for everyone."""
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from app.deps import Admin, CurrentUser, Now, Session
+from app.schemas import Model
+from dialer.models import Desk, Role, User
+from dialer.users import NewUser, create_user, deactivate_user
+
+router = APIRouter(tags=["users"])
+
+
+class UserIn(Model):
+    login: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
+    password: str = Field(min_length=8, max_length=256)
+    name: str = Field(default="", max_length=200)
+    role: Role
+    desk: Desk | None = None
+    capacity: int | None = Field(default=None, ge=0, le=100_000)
+    hourly_rate: Decimal | None = Field(default=None, ge=0, le=1_000_000)
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    login: str
+    name: str
+    role: Role
+    desk: Desk | None
+    capacity: int | None
+    hourly_rate: Decimal | None
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> "UserOut":
+        return cls.model_validate(user, from_attributes=True)
+
+
+@router.post("/users", status_code=201)
+async def add_user(body: UserIn, session: Session, now: Now, _admin: Admin) -> UserOut:
+    """Create a user."""
+    new = NewUser(**body.model_dump(exclude={"name"}), name=body.name or body.login)
+    return UserOut.of(await create_user(session, new, now))
+
+
+@router.post("/users/{user_id}/deactivate")
+async def deactivate(user_id: uuid.UUID, session: Session, _admin: Admin) -> UserOut:
+    """Deactivate a user; its tokens stop working at once."""
+    return UserOut.of(await deactivate_user(session, user_id))
+
+
+@router.get("/me")
+async def me(user: CurrentUser) -> dict[str, Any]:
+    """The caller, its role and, for an operator, where it stands on the floor."""
+    return {"user": UserOut.of(user).model_dump(mode="json"), "role": user.role.value}

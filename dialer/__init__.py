@@ -1,0 +1,1 @@
+"""The core of Cascade: models and every rule of the domain."""

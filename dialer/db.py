@@ -1,0 +1,113 @@
+"""Engines, sessions and the column types every table shares."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import TIMESTAMP, Dialect, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.types import TypeDecorator
+
+# A writer waits this long for SQLite's lock before giving up; long enough that
+# "database is locked" never reaches a client under the load one process can make.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware instant, stored in UTC; naive datetimes are refused."""
+
+    impl = TIMESTAMP(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: pass an aware instant")
+        value = value.astimezone(UTC)
+        # SQLite has no zone type: keep UTC text that sorts as time does.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _url(url: str) -> URL:
+    parsed = make_url(url)
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ValueError(f"unsupported database: {parsed.get_backend_name()}")
+    return parsed
+
+
+def async_url(url: str) -> URL:
+    """The URL with the async driver the service uses for requests."""
+    parsed = _url(url)
+    driver = "aiosqlite" if parsed.get_backend_name() == "sqlite" else "asyncpg"
+    return parsed.set(drivername=f"{parsed.get_backend_name()}+{driver}")
+
+
+def sync_url(url: str) -> URL:
+    """The URL with the sync driver used by migrations and bulk import."""
+    parsed = _url(url)
+    driver = "pysqlite" if parsed.get_backend_name() == "sqlite" else "psycopg"
+    return parsed.set(drivername=f"{parsed.get_backend_name()}+{driver}")
+
+
+def is_sqlite(url: str) -> bool:
+    """True for the embedded database."""
+    return _url(url).get_backend_name() == "sqlite"
+
+
+def configure_sqlite(dbapi_connection: Any) -> None:
+    """WAL, full sync, foreign keys and a busy timeout on every new connection."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Take transaction control from the driver so that every transaction begins
+    # IMMEDIATE: a claim then holds the write lock from its first read.
+    dbapi_connection.isolation_level = None
+    configure_sqlite(dbapi_connection)
+
+
+def _on_sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine for the request path and the scheduler."""
+    if is_sqlite(url):
+        _ensure_sqlite_folder(url)
+        engine = create_async_engine(async_url(url), **kwargs)
+        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+        return engine
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 20)
+    return create_async_engine(async_url(url), **kwargs)
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    database = _url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
