@@ -92,7 +92,7 @@ def _on_sqlite_begin(conn: Any) -> None:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for the request path and the scheduler."""
     if is_sqlite(url):
-        _ensure_sqlite_folder(url)
+        ensure_sqlite_folder(url)
         engine = create_async_engine(async_url(url), **kwargs)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
@@ -102,7 +102,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(async_url(url), **kwargs)
 
 
-def _ensure_sqlite_folder(url: str) -> None:
+def ensure_sqlite_folder(url: str) -> None:
+    """Create the folder of an SQLite file so the first connection can create it."""
+    if not is_sqlite(url):
+        return
     database = _url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)

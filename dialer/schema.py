@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
-from dialer.db import sync_url
+from dialer.db import ensure_sqlite_folder, sync_url
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -23,6 +23,7 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database up to a revision (head by default)."""
+    ensure_sqlite_folder(url)
     command.upgrade(alembic_config(url), revision)
 
 
