@@ -99,3 +99,45 @@ async def contact(
         session.add(row)
         await session.flush()
         return row.id
+
+
+async def on_shift(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    operator_ids: list[uuid.UUID],
+    *,
+    starts_at: datetime | None = None,
+    hours: int = 4,
+) -> uuid.UUID:
+    """An open shift around now with the operators rostered and clocked in; its id."""
+    from datetime import timedelta
+
+    from dialer.models import Attendance, RosterEntry, Shift, ShiftState, ShiftTemplate
+
+    now = utcnow()
+    start = starts_at or now - timedelta(hours=1)
+    async with sessionmaker.begin() as session:
+        template = ShiftTemplate(
+            name="Test shift",
+            start=start.time(),
+            end=(start + timedelta(hours=hours)).time(),
+            weekdays=[1, 2, 3, 4, 5, 6, 7],
+            timezone="UTC",
+            active=True,
+            created_at=now,
+        )
+        session.add(template)
+        await session.flush()
+        shift = Shift(
+            template_id=template.id,
+            name=template.name,
+            starts_at=start,
+            ends_at=start + timedelta(hours=hours),
+            state=ShiftState.OPEN,
+            created_at=now,
+        )
+        session.add(shift)
+        await session.flush()
+        for operator_id in operator_ids:
+            session.add(RosterEntry(shift_id=shift.id, operator_id=operator_id, added_at=now))
+            session.add(Attendance(shift_id=shift.id, operator_id=operator_id, clock_in_at=now))
+        return shift.id
