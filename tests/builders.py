@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -109,8 +109,6 @@ async def on_shift(
     hours: int = 4,
 ) -> uuid.UUID:
     """An open shift around now with the operators rostered and clocked in; its id."""
-    from datetime import timedelta
-
     from dialer.models import Attendance, RosterEntry, Shift, ShiftState, ShiftTemplate
 
     now = utcnow()
