@@ -6,7 +6,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.errors import install_error_handlers
-from app.routers import auth, campaigns, users
+from app.observability import RequestMiddleware
+from app.routers import auth, campaigns, health, users
+from dialer import schema
 from dialer.db import create_engine, create_sessionmaker
 from dialer.settings import Settings
 
@@ -29,7 +31,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Cascade", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.schema_head = schema.head_revision()
+    app.add_middleware(RequestMiddleware)
     install_error_handlers(app)
     for router in (auth.router, users.router, campaigns.router):
         app.include_router(router, prefix=API)
+    app.include_router(health.router)
     return app
