@@ -1,0 +1,118 @@
+"""A real Cascade server in a subprocess, for tests that need real HTTP and real processes."""
+
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+STARTUP_TIMEOUT = 30.0
+READY_LINE = "Application startup complete"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class LiveServer:
+    process: subprocess.Popen[str]
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def kill(self) -> None:
+        """Kill -9: what a crash looks like to the database."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def _wait_for_line(process: subprocess.Popen[str], text: str, timeout: float) -> None:
+    assert process.stderr is not None
+    deadline = time.monotonic() + timeout
+    seen: list[str] = []
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stderr, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if not selector.select(timeout=deadline - time.monotonic()):
+                break
+            line = process.stderr.readline()
+            if not line:
+                break
+            seen.append(line)
+            if text in line:
+                return
+    raise RuntimeError(f"server did not start: {''.join(seen)[-2000:]}")
+
+
+def start_server(
+    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+) -> LiveServer:
+    """Start uvicorn on a free port and return once it serves."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "CASCADE_DATABASE_URL": database_url,
+        "CASCADE_SCHEDULER": "off",
+        "CASCADE_SECRET_KEY": "test-secret-key",
+        **(env or {}),
+    }
+    command = [
+        sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--log-level", "info", "--no-access-log",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, env=environment, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+    )
+    try:
+        # With several workers each announces itself; the first proves the socket serves.
+        _wait_for_line(process, READY_LINE, STARTUP_TIMEOUT)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    # Keep draining the log so a chatty server never blocks on a full pipe.
+    _drain(process)
+    return LiveServer(process, port)
+
+
+def _drain(process: subprocess.Popen[str]) -> None:
+    def pump() -> None:
+        assert process.stderr is not None
+        for _ in process.stderr:
+            pass
+
+    threading.Thread(target=pump, daemon=True).start()
+
+
+@contextmanager
+def live_server(
+    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """A server for the length of a with-block; stopped by pid afterwards."""
+    server = start_server(database_url, workers=workers, env=env)
+    try:
+        yield server
+    finally:
+        server.stop()
