@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from app.errors import install_error_handlers
 from app.observability import RequestMiddleware
-from app.routers import auth, campaigns, health, users
+from app.routers import auth, campaigns, dnc, health, users
 from dialer import schema
 from dialer.db import create_engine, create_sessionmaker
 from dialer.settings import Settings
@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.schema_head = schema.head_revision()
     app.add_middleware(RequestMiddleware)
     install_error_handlers(app)
-    for router in (auth.router, users.router, campaigns.router):
+    for router in (auth.router, users.router, campaigns.router, dnc.router):
         app.include_router(router, prefix=API)
     app.include_router(health.router)
     return app

@@ -115,3 +115,10 @@ class LeaseExpired(Conflict):
 class LeaseClosed(Conflict):
     code = "lease_closed"
     default_detail = "The lease has already ended."
+
+
+class ErasedNumber(Conflict):
+    code = "erased_number"
+    default_detail = (
+        "This number was erased at its owner's request: its suppression stays for good."
+    )
