@@ -43,6 +43,18 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture
+def production_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One fresh database of the production kind: PostgreSQL when given, else SQLite."""
+    name = "postgres_databases" if postgres_server_url() else "sqlite_databases"
+    databases = request.getfixturevalue(name)
+    url: str = databases.fresh()
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url,

@@ -12,8 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import httpx
+
 STARTUP_TIMEOUT = 30.0
-READY_LINE = "Application startup complete"
+# Printed once the socket is bound (for one worker, after start-up has completed too).
+BOUND_LINE = "Uvicorn running on"
 
 
 def free_port() -> int:
@@ -47,7 +50,7 @@ class LiveServer:
                 self.kill()
 
 
-def _wait_for_line(process: subprocess.Popen[str], text: str, timeout: float) -> None:
+def _wait_for_line(process: subprocess.Popen[str], text: str, timeout: float) -> str:
     assert process.stderr is not None
     deadline = time.monotonic() + timeout
     seen: list[str] = []
@@ -60,8 +63,8 @@ def _wait_for_line(process: subprocess.Popen[str], text: str, timeout: float) ->
             if not line:
                 break
             seen.append(line)
-            if text in line:
-                return
+            if text in line or "address already in use" in line:
+                return "".join(seen)
     raise RuntimeError(f"server did not start: {''.join(seen)[-2000:]}")
 
 
@@ -69,13 +72,26 @@ def start_server(
     database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
 ) -> LiveServer:
     """Start uvicorn on a free port and return once it serves."""
+    for _attempt in range(3):
+        try:
+            return _start(database_url, workers, env or {})
+        except PortTaken:
+            continue  # another process took the port between probe and bind
+    raise RuntimeError("no free port could be bound")
+
+
+class PortTaken(Exception):
+    pass
+
+
+def _start(database_url: str, workers: int, env: dict[str, str]) -> LiveServer:
     port = free_port()
     environment = {
         **os.environ,
         "CASCADE_DATABASE_URL": database_url,
         "CASCADE_SCHEDULER": "off",
         "CASCADE_SECRET_KEY": "test-secret-key",
-        **(env or {}),
+        **env,
     }
     command = [
         sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
@@ -86,14 +102,16 @@ def start_server(
         command, env=environment, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
     )
     try:
-        # With several workers each announces itself; the first proves the socket serves.
-        _wait_for_line(process, READY_LINE, STARTUP_TIMEOUT)
+        log = _wait_for_line(process, BOUND_LINE, STARTUP_TIMEOUT)
+        if "address already in use" in log:
+            raise PortTaken()
+        _drain(process)
+        # The socket is listening: this request waits in its backlog until a worker serves.
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=STARTUP_TIMEOUT).raise_for_status()
     except BaseException:
         process.kill()
         process.wait()
         raise
-    # Keep draining the log so a chatty server never blocks on a full pipe.
-    _drain(process)
     return LiveServer(process, port)
 
 

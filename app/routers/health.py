@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
+from pydantic import BaseModel
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,7 +46,12 @@ async def _scheduler_fresh(session: AsyncSession, now: datetime) -> bool:
     return last is not None and now - last < SCHEDULER_STALE_AFTER
 
 
-@router.get("/readyz")
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, bool]
+
+
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
 async def readyz(request: Request, session: Session, now: Now) -> JSONResponse:
     """Ready when the database answers, its schema is at head and a scheduler beats."""
     checks: dict[str, bool] = {"database": False, "migrations": False, "scheduler": False}
