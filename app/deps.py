@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialer.clock import utcnow
 from dialer.errors import Forbidden, Unauthenticated
 from dialer.models import Role, User
+from dialer.policy import Policy
 from dialer.settings import Settings
 from dialer.users import user_for_token
 
@@ -20,6 +21,11 @@ _bearer = HTTPBearer(auto_error=False)
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def get_policy(request: Request) -> Policy:
+    policy: Policy = request.app.state.policy
+    return policy
 
 
 def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
@@ -49,6 +55,7 @@ def get_now() -> datetime:
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 Now = Annotated[datetime, Depends(get_now)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+ManagersPolicy = Annotated[Policy, Depends(get_policy)]
 
 
 async def current_user(

@@ -7,9 +7,10 @@ from fastapi import FastAPI
 
 from app.errors import install_error_handlers
 from app.observability import RequestMiddleware
-from app.routers import auth, campaigns, dnc, health, users
+from app.routers import accounts, auth, campaigns, dnc, funnel, health, questionnaires, users
 from dialer import schema
 from dialer.db import create_engine, create_sessionmaker
+from dialer.policy import bind_policy, policy_from
 from dialer.settings import Settings
 
 API = "/api/v1"
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        bind_policy(app.state.sessionmaker, app.state.policy)
         try:
             yield
         finally:
@@ -32,9 +34,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Cascade", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.schema_head = schema.head_revision()
+    app.state.policy = policy_from(settings)
     app.add_middleware(RequestMiddleware)
     install_error_handlers(app)
-    for router in (auth.router, users.router, campaigns.router, dnc.router):
+    for router in (
+        auth.router,
+        users.router,
+        campaigns.router,
+        dnc.router,
+        questionnaires.router,
+        accounts.router,
+        funnel.router,
+    ):
         app.include_router(router, prefix=API)
     app.include_router(health.router)
     return app

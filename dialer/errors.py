@@ -122,3 +122,8 @@ class ErasedNumber(Conflict):
     default_detail = (
         "This number was erased at its owner's request: its suppression stays for good."
     )
+
+
+class NoManagerRoom(Conflict):
+    code = "no_manager_room"
+    default_detail = "No other active acquisition manager has room for it now."

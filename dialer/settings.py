@@ -1,9 +1,10 @@
 """Configuration read from the environment (`CASCADE_*`)."""
 
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,3 +30,18 @@ class Settings(BaseSettings):
     secret_key: str = "change-me-in-production"
     language: str = "ru"
     token_ttl_hours: int = 12
+    # The managers' side of the floor: saturation marks in percent of MPK
+    # capacity, when a questionnaire is overdue, and the cascade's thresholds.
+    saturation_high_percent: int = Field(default=100, ge=1, le=1000)
+    saturation_low_percent: int = Field(default=80, ge=0, le=1000)
+    closing_rate_hours: int = Field(default=24, ge=1, le=24 * 30)
+    overdue_hours: int = Field(default=24, ge=1, le=24 * 365)
+    plan_volume: Decimal = Field(default=Decimal("300000"), gt=0)
+    plan_period_days: int = Field(default=90, ge=1, le=3660)
+    strategic_threshold: Decimal = Field(default=Decimal("3000000"), gt=0)
+
+    @model_validator(mode="after")
+    def _low_below_high(self) -> "Settings":
+        if self.saturation_low_percent >= self.saturation_high_percent:
+            raise ValueError("the low saturation mark must be below the high one")
+        return self

@@ -8,8 +8,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.deps import Admin, CurrentUser, Now, Session
+from app.deps import Admin, CurrentUser, ManagersPolicy, Now, Session
 from app.schemas import Model
+from dialer.managers import manager_left
 from dialer.models import Desk, Role, User
 from dialer.users import NewUser, create_user, deactivate_user
 
@@ -50,9 +51,14 @@ async def add_user(body: UserIn, session: Session, now: Now, _admin: Admin) -> U
 
 
 @router.post("/users/{user_id}/deactivate")
-async def deactivate(user_id: uuid.UUID, session: Session, _admin: Admin) -> UserOut:
-    """Deactivate a user; its tokens stop working at once."""
-    return UserOut.of(await deactivate_user(session, user_id))
+async def deactivate(
+    user_id: uuid.UUID, session: Session, now: Now, policy: ManagersPolicy, _admin: Admin
+) -> UserOut:
+    """Deactivate a user; its tokens stop working at once, its clients go to others."""
+    user = await deactivate_user(session, user_id)
+    if user.role is Role.MANAGER:
+        await manager_left(session, user.id, now, policy)
+    return UserOut.of(user)
 
 
 @router.get("/me")

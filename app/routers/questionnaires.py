@@ -1,0 +1,134 @@
+"""Questionnaires: managers work their own, supervisors see and reassign all."""
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from app.deps import Manager, ManagersPolicy, Now, Session, Staff
+from app.schemas import Model
+from dialer.models import QuestionnaireStatus
+from dialer.questionnaires import (
+    QuestionnaireView,
+    StatusChange,
+    change_status,
+    get_questionnaire,
+    list_questionnaires,
+    view,
+)
+from dialer.routing import reassign
+
+router = APIRouter(tags=["questionnaires"])
+
+
+class ContactOut(BaseModel):
+    name: str | None
+    phone: str | None
+
+
+class QuestionnaireOut(BaseModel):
+    id: uuid.UUID
+    status: QuestionnaireStatus
+    manager_id: uuid.UUID | None
+    operator_id: uuid.UUID
+    campaign_id: uuid.UUID
+    contact_id: uuid.UUID
+    contact: ContactOut
+    company: str | None
+    answers: dict[str, Any]
+    amount: Decimal | None
+    reason: str | None
+    created_at: datetime
+    assigned_at: datetime | None
+    updated_at: datetime
+    overdue: bool
+    account_id: uuid.UUID | None = None
+
+    @classmethod
+    def of(cls, seen: QuestionnaireView, account_id: uuid.UUID | None = None) -> "QuestionnaireOut":
+        q = seen.questionnaire
+        return cls(
+            id=q.id,
+            status=q.status,
+            manager_id=q.manager_id,
+            operator_id=q.operator_id,
+            campaign_id=q.campaign_id,
+            contact_id=q.contact_id,
+            contact=ContactOut(name=seen.contact_name, phone=seen.contact_phone),
+            company=q.company,
+            answers=q.answers,
+            amount=q.amount,
+            reason=q.reason,
+            created_at=q.created_at,
+            assigned_at=q.assigned_at,
+            updated_at=q.updated_at,
+            overdue=seen.overdue,
+            account_id=account_id,
+        )
+
+
+class StatusIn(Model):
+    status: QuestionnaireStatus
+    amount: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class AssignIn(Model):
+    # null: route again by the rule, to an MPK other than the current one.
+    manager_id: uuid.UUID | None
+
+
+@router.get("/questionnaires")
+async def questionnaires(
+    session: Session,
+    now: Now,
+    policy: ManagersPolicy,
+    user: Manager,
+    status: Annotated[list[QuestionnaireStatus] | None, Query()] = None,
+    overdue: bool = False,
+) -> list[QuestionnaireOut]:
+    """The caller's questionnaires, oldest first (a supervisor sees all)."""
+    seen = await list_questionnaires(session, user, status or [], now, policy, overdue_only=overdue)
+    return [QuestionnaireOut.of(s) for s in seen]
+
+
+@router.get("/questionnaires/{questionnaire_id}")
+async def questionnaire(
+    questionnaire_id: uuid.UUID, session: Session, now: Now, policy: ManagersPolicy, user: Manager
+) -> QuestionnaireOut:
+    """One questionnaire the caller may act on."""
+    found = await get_questionnaire(session, questionnaire_id, user)
+    return QuestionnaireOut.of(await view(session, found, now, policy))
+
+
+@router.post("/questionnaires/{questionnaire_id}/status")
+async def set_status(
+    questionnaire_id: uuid.UUID,
+    body: StatusIn,
+    session: Session,
+    now: Now,
+    policy: ManagersPolicy,
+    user: Manager,
+) -> QuestionnaireOut:
+    """Move the questionnaire on; `first_order` opens the account and hands it to an MRK."""
+    change = StatusChange(body.status, body.amount, body.reason)
+    changed, account = await change_status(session, questionnaire_id, change, user, now, policy)
+    seen = await view(session, changed, now, policy)
+    return QuestionnaireOut.of(seen, account.id if account is not None else None)
+
+
+@router.post("/questionnaires/{questionnaire_id}/assign")
+async def assign(
+    questionnaire_id: uuid.UUID,
+    body: AssignIn,
+    session: Session,
+    now: Now,
+    policy: ManagersPolicy,
+    _staff: Staff,
+) -> QuestionnaireOut:
+    """Give an open questionnaire to the MPK named, or (null) to another by the rule."""
+    moved = await reassign(session, questionnaire_id, body.manager_id, now, policy.marks)
+    return QuestionnaireOut.of(await view(session, moved, now, policy))

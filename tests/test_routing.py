@@ -1,0 +1,193 @@
+"""Routing warm questionnaires to the MPK: fairness, the waiting line, departures, reassigning."""
+
+import asyncio
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialer.clock import utcnow
+from dialer.models import Desk, Questionnaire, QuestionnaireStatus, Role
+from dialer.routing import assign_waiting
+from tests.builders import Actor, actor
+from tests.builders_managers import floor, user_row, warm, warm_in
+
+
+async def mpk(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], capacity: int
+) -> Actor:
+    return await actor(client, sessionmaker, Role.MANAGER, desk=Desk.ACQUISITION, capacity=capacity)
+
+
+async def mpk_row(sessionmaker: async_sessionmaker[AsyncSession], capacity: int) -> uuid.UUID:
+    return await user_row(sessionmaker, Role.MANAGER, desk=Desk.ACQUISITION, capacity=capacity)
+
+
+async def holdings(sessionmaker: async_sessionmaker[AsyncSession]) -> Counter[uuid.UUID | None]:
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            select(Questionnaire.manager_id, func.count())
+            .where(Questionnaire.status.in_(["new", "in_progress"]))
+            .group_by(Questionnaire.manager_id)
+        )
+        return Counter({row[0]: row[1] for row in rows})
+
+
+async def test_questionnaires_spread_in_proportion_to_capacity(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    managers = [await mpk_row(sessionmaker, c) for c in (10, 20, 30)]
+    where = await floor(sessionmaker)
+    start = utcnow()
+    for i in range(30):
+        await warm(sessionmaker, where, now=start + timedelta(seconds=i))
+    held = await holdings(sessionmaker)
+    assert [held[m] for m in managers] == [5, 10, 15]
+    assert held[None] == 0
+
+
+async def test_equal_managers_take_turns(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    managers = [await mpk_row(sessionmaker, 100) for _ in range(3)]
+    where = await floor(sessionmaker)
+    start = utcnow()
+    order = []
+    for i in range(12):
+        filed = await warm(sessionmaker, where, now=start + timedelta(seconds=i))
+        order.append(filed.manager_id)
+    rounds = [set(order[i : i + 3]) for i in range(0, 12, 3)]
+    assert all(r == set(managers) for r in rounds)
+
+
+async def test_an_inactive_or_deskless_manager_gets_nothing(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await actor(client, sessionmaker, Role.ADMIN)
+    working = await mpk_row(sessionmaker, 10)
+    gone = await mpk_row(sessionmaker, 10)
+    await user_row(sessionmaker, Role.MANAGER, desk=Desk.DEVELOPMENT, capacity=50)
+    answer = await client.post(f"/api/v1/users/{gone}/deactivate", headers=admin.headers)
+    assert answer.status_code == 200
+    where = await floor(sessionmaker)
+    for _ in range(4):
+        await warm(sessionmaker, where)
+    assert await holdings(sessionmaker) == Counter({working: 4})
+
+
+async def test_without_room_questionnaires_wait_and_go_oldest_first(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    manager = await mpk(client, sessionmaker, 1)
+    where = await floor(sessionmaker)
+    start = utcnow()
+    first = await warm(sessionmaker, where, now=start)
+    second = await warm(sessionmaker, where, now=start + timedelta(seconds=1))
+    third = await warm(sessionmaker, where, now=start + timedelta(seconds=2))
+    assert first.manager_id == manager.id
+    assert second.manager_id is None
+    assert third.manager_id is None
+    for status in ("in_progress", "lost"):
+        body = {"status": status, "reason": "no budget" if status == "lost" else None}
+        answer = await client.post(
+            f"/api/v1/questionnaires/{first.id}/status", json=body, headers=manager.headers
+        )
+        assert answer.status_code == 200, answer.text
+    async with sessionmaker() as session:
+        waiting = {q.id: q.manager_id for q in await session.scalars(select(Questionnaire))}
+    assert waiting[second.id] == manager.id
+    assert waiting[third.id] is None
+
+
+async def test_a_new_manager_takes_the_waiting_line_on_the_periodic_check(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    where = await floor(sessionmaker)
+    for _ in range(3):
+        await warm(sessionmaker, where)
+    manager = await mpk_row(sessionmaker, 2)
+    async with sessionmaker.begin() as session:
+        assert await assign_waiting(session, utcnow()) == 2
+    assert await holdings(sessionmaker) == Counter({manager: 2, None: 1})
+
+
+async def test_a_deactivated_managers_questionnaires_go_to_the_others(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await actor(client, sessionmaker, Role.ADMIN)
+    leaving = await mpk(client, sessionmaker, 10)
+    where = await floor(sessionmaker)
+    filed = [await warm(sessionmaker, where) for _ in range(3)]
+    await client.post(
+        f"/api/v1/questionnaires/{filed[0].id}/status",
+        json={"status": "in_progress"},
+        headers=leaving.headers,
+    )
+    staying = await mpk_row(sessionmaker, 2)
+    answer = await client.post(f"/api/v1/users/{leaving.id}/deactivate", headers=admin.headers)
+    assert answer.status_code == 200
+    assert await holdings(sessionmaker) == Counter({staying: 2, None: 1})
+    async with sessionmaker() as session:
+        moved = await session.get(Questionnaire, filed[0].id)
+        assert moved is not None
+        assert moved.manager_id == staying
+        assert moved.status is QuestionnaireStatus.NEW
+
+
+async def test_a_supervisor_reassigns_by_name_or_by_the_rule(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    supervisor = await actor(client, sessionmaker, Role.SUPERVISOR)
+    first = await mpk(client, sessionmaker, 5)
+    where = await floor(sessionmaker)
+    filed = await warm(sessionmaker, where)
+    assert filed.manager_id == first.id
+    second = await mpk_row(sessionmaker, 5)
+    url = f"/api/v1/questionnaires/{filed.id}/assign"
+    by_rule = await client.post(url, json={"manager_id": None}, headers=supervisor.headers)
+    assert by_rule.status_code == 200, by_rule.text
+    assert by_rule.json()["manager_id"] == str(second)
+    named = await client.post(url, json={"manager_id": str(first.id)}, headers=supervisor.headers)
+    assert named.json()["manager_id"] == str(first.id)
+
+
+async def test_reassigning_is_refused_where_it_makes_no_sense(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    supervisor = await actor(client, sessionmaker, Role.SUPERVISOR)
+    only = await mpk(client, sessionmaker, 5)
+    mrk = await user_row(sessionmaker, Role.MANAGER, desk=Desk.DEVELOPMENT, capacity=5)
+    filed = await warm(sessionmaker, await floor(sessionmaker))
+    url = f"/api/v1/questionnaires/{filed.id}/assign"
+    nobody = await client.post(url, json={"manager_id": None}, headers=supervisor.headers)
+    assert nobody.status_code == 409
+    assert nobody.json()["error"] == "no_manager_room"
+    wrong_desk = await client.post(url, json={"manager_id": str(mrk)}, headers=supervisor.headers)
+    assert wrong_desk.status_code == 422
+    as_manager = await client.post(url, json={"manager_id": None}, headers=only.headers)
+    assert as_manager.status_code == 403
+    missing = await client.post(
+        f"/api/v1/questionnaires/{uuid.uuid4()}/assign",
+        json={"manager_id": None},
+        headers=supervisor.headers,
+    )
+    assert missing.status_code == 404
+
+
+async def test_warm_outcomes_at_once_never_overfill_a_manager(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    managers = [await mpk_row(sessionmaker, 2) for _ in range(2)]
+    where = await floor(sessionmaker)
+
+    async def one(now_offset: int) -> None:
+        # Each in its own session and connection, committed: real concurrent writers.
+        async with sessionmaker.begin() as session:
+            await warm_in(session, where, utcnow() + timedelta(milliseconds=now_offset))
+
+    await asyncio.gather(*(one(i) for i in range(10)))
+    held = await holdings(sessionmaker)
+    assert held == Counter({managers[0]: 2, managers[1]: 2, None: 6})
