@@ -100,8 +100,9 @@ async def hand_off(
     opening: bool = False,
 ) -> AccountHandoff:
     """Move the account to a stage and the least-loaded manager of its desk; logged."""
-    # Accounts always need an owner, so a full desk still takes them: least loaded wins.
-    chosen = choose(await desk_loads(session, DESK_OF_STAGE[to_stage]), need_room=False)
+    # A manager with room first; but accounts need an owner, so a full desk still takes them.
+    loads = await desk_loads(session, DESK_OF_STAGE[to_stage])
+    chosen = choose(loads) or choose(loads, need_room=False)
     handoff = AccountHandoff(
         account_id=account.id,
         from_stage=None if opening else account.stage,
@@ -312,15 +313,22 @@ async def list_accounts(
     return [AccountView(row[0], Decimal(row[1]), row[2]) for row in rows]
 
 
+_RANK = {stage: rank for rank, stage in enumerate(AccountStage)}
+
+
+def _step_order(handoff: AccountHandoff) -> tuple[datetime, int, int]:
+    # Steps made in one request share their instant; the cascade only moves forward,
+    # so the stages order them.
+    start = -1 if handoff.from_stage is None else _RANK[handoff.from_stage]
+    return handoff.at, start, _RANK[handoff.to_stage]
+
+
 async def handoffs(session: AsyncSession, account_id: uuid.UUID) -> list[AccountHandoff]:
     """The account's steps down the cascade, first first."""
-    return list(
-        await session.scalars(
-            select(AccountHandoff)
-            .where(AccountHandoff.account_id == account_id)
-            .order_by(AccountHandoff.at, AccountHandoff.id)
-        )
+    steps = await session.scalars(
+        select(AccountHandoff).where(AccountHandoff.account_id == account_id)
     )
+    return sorted(steps, key=_step_order)
 
 
 async def assign_unowned(session: AsyncSession, now: datetime, reason: str) -> int:
