@@ -18,6 +18,7 @@ from tests.builders import Actor, actor
 ADMIN, SUPERVISOR, MANAGER, OPERATOR = Role.ADMIN, Role.SUPERVISOR, Role.MANAGER, Role.OPERATOR
 EVERYONE = frozenset(Role)
 STAFF = frozenset({ADMIN, SUPERVISOR})
+MANAGERS = frozenset({MANAGER, SUPERVISOR, ADMIN})
 # Open to anyone on the network: logging in, and the probes a load balancer or Prometheus use.
 PUBLIC = "public"
 # Authenticated by a per-operator secret in the path instead of a bearer token.
@@ -39,6 +40,15 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/api/v1/dnc"): STAFF,
     ("DELETE", "/api/v1/dnc/{phone}"): STAFF,
     ("DELETE", "/api/v1/contacts/{contact_id}"): frozenset({ADMIN}),
+    ("GET", "/api/v1/questionnaires"): MANAGERS,
+    ("GET", "/api/v1/questionnaires/{questionnaire_id}"): MANAGERS,
+    ("POST", "/api/v1/questionnaires/{questionnaire_id}/status"): MANAGERS,
+    ("POST", "/api/v1/questionnaires/{questionnaire_id}/assign"): STAFF,
+    ("GET", "/api/v1/accounts"): MANAGERS,
+    ("GET", "/api/v1/accounts/{account_id}"): MANAGERS,
+    ("POST", "/api/v1/accounts/{account_id}/orders"): MANAGERS,
+    ("POST", "/api/v1/accounts/{account_id}/strategic"): STAFF,
+    ("GET", "/api/v1/reports/funnel"): STAFF,
 }
 
 PATH_VALUES = {"phone": "+74951234567"}
