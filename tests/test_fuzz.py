@@ -3,7 +3,6 @@
 from typing import Any
 
 import httpx
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -23,7 +22,7 @@ ROLES: list[tuple[Role, Desk | None]] = [
     (Role.SUPERVISOR, None),
     (Role.ADMIN, None),
 ]
-EXAMPLES_PER_OPERATION = 6
+EXAMPLES_PER_OPERATION = 4
 
 
 def _create_users(database_url: str) -> None:
@@ -66,22 +65,23 @@ def _fuzz(operation: Any, base_url: str, headers: dict[str, str]) -> None:
     run()
 
 
-@pytest.mark.parametrize("role", [role for role, _ in ROLES] + [None], ids=str)
-def test_no_role_can_make_the_service_fail(production_database_url: str, role: Role | None) -> None:
+def test_no_role_can_make_the_service_fail(production_database_url: str) -> None:
     _create_users(production_database_url)
+    failures = []
     with live_server(production_database_url) as server:
         schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
-        headers = {"Authorization": f"Bearer {_token(server.url, role.value)}"} if role else {}
-        failures = []
-        for result in schema.get_all_operations():
-            operation = result.ok()
-            if operation.path == "/readyz":
-                continue  # takes no input, and its 503 is its meaning, not a failure
-            try:
-                _fuzz(operation, server.url, headers)
-            except Exception as error:  # noqa: BLE001 - collect every failing operation
-                failures.append(f"{operation.method.upper()} {operation.path}: {error}")
-        assert failures == []
+        operations = [result.ok() for result in schema.get_all_operations()]
+        # Its 503 is its meaning, not a failure, and it takes no input.
+        operations = [op for op in operations if op.path != "/readyz"]
+        for role in [None, *(role for role, _ in ROLES)]:
+            headers = {"Authorization": f"Bearer {_token(server.url, role.value)}"} if role else {}
+            for operation in operations:
+                try:
+                    _fuzz(operation, server.url, headers)
+                except Exception as error:  # noqa: BLE001 - collect every failing operation
+                    name = f"{operation.method.upper()} {operation.path}"
+                    failures.append(f"{role}: {name}: {error}")
+    assert failures == []
 
 
 def test_unauthenticated_calls_are_refused(production_database_url: str) -> None:
