@@ -15,6 +15,7 @@ STATUS_BY_FAMILY: list[tuple[type[errors.DomainError], int]] = [
     (errors.NotFound, 404),
     (errors.InvalidInput, 422),
     (errors.Conflict, 409),
+    (errors.TooManyRequests, 429),
 ]
 
 CODE_BY_STATUS = {
@@ -44,7 +45,9 @@ def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
 
 
 def error_response(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(extra["retry_after"])
     return JSONResponse(error_body(code, detail, **extra), status_code=status, headers=headers)
 
 

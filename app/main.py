@@ -7,7 +7,17 @@ from fastapi import FastAPI
 
 from app.errors import install_error_handlers
 from app.observability import RequestMiddleware
-from app.routers import accounts, auth, campaigns, dnc, funnel, health, questionnaires, users
+from app.routers import (
+    accounts,
+    auth,
+    campaigns,
+    dnc,
+    funnel,
+    health,
+    questionnaires,
+    softphone,
+    users,
+)
 from dialer import schema
 from dialer.db import create_engine, create_sessionmaker
 from dialer.policy import bind_policy, policy_from
@@ -26,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         bind_policy(app.state.sessionmaker, app.state.policy)
+        softphone.redact_hook_tokens_in_access_log()
         try:
             yield
         finally:
@@ -36,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.schema_head = schema.head_revision()
     app.state.policy = policy_from(settings)
     app.add_middleware(RequestMiddleware)
+    app.state.hook_limits = softphone.HookLimits()
     install_error_handlers(app)
     for router in (
         auth.router,
@@ -45,7 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         questionnaires.router,
         accounts.router,
         funnel.router,
+        softphone.router,
     ):
         app.include_router(router, prefix=API)
     app.include_router(health.router)
+    app.include_router(softphone.hooks)
     return app

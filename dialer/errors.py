@@ -127,3 +127,10 @@ class ErasedNumber(Conflict):
 class NoManagerRoom(Conflict):
     code = "no_manager_room"
     default_detail = "No other active acquisition manager has room for it now."
+
+
+class TooManyRequests(DomainError):
+    """Slow down; extra `retry_after` says for how many seconds."""
+
+    code = "too_many_requests"
+    default_detail = "Too many requests: slow down and try again shortly."

@@ -49,6 +49,17 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/api/v1/accounts/{account_id}/orders"): MANAGERS,
     ("POST", "/api/v1/accounts/{account_id}/strategic"): STAFF,
     ("GET", "/api/v1/reports/funnel"): STAFF,
+    ("POST", "/api/v1/softphone/events"): frozenset({OPERATOR}),
+    ("GET", "/api/v1/softphone/events"): frozenset({OPERATOR, SUPERVISOR, ADMIN}),
+    ("GET", "/api/v1/leases/{lease_id}/call"): frozenset({OPERATOR, SUPERVISOR, ADMIN}),
+    ("POST", "/api/v1/me/hook-token"): frozenset({OPERATOR}),
+    ("GET", "/api/v1/me/hook-token"): frozenset({OPERATOR}),
+    ("DELETE", "/api/v1/me/hook-token"): frozenset({OPERATOR}),
+    ("POST", "/api/v1/operators/{operator_id}/hook-token"): STAFF,
+    ("GET", "/api/v1/operators/{operator_id}/hook-token"): STAFF,
+    ("DELETE", "/api/v1/operators/{operator_id}/hook-token"): STAFF,
+    ("GET", "/hooks/softphone/{hook_token}/{event}"): HOOK_TOKEN,
+    ("POST", "/hooks/softphone/{hook_token}/{event}"): HOOK_TOKEN,
 }
 
 PATH_VALUES = {"phone": "+74951234567"}
