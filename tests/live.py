@@ -1,7 +1,7 @@
 """A real Cascade server in a subprocess, for tests that need real HTTP and real processes."""
 
 import os
-import selectors
+import queue
 import signal
 import socket
 import subprocess
@@ -50,21 +50,35 @@ class LiveServer:
                 self.kill()
 
 
-def _wait_for_line(process: subprocess.Popen[str], text: str, timeout: float) -> str:
-    assert process.stderr is not None
+def _read_lines(process: subprocess.Popen[str]) -> queue.Queue[str | None]:
+    """Every line of the server's stderr, read by a thread that keeps the pipe drained."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def _wait_for_line(lines: queue.Queue[str | None], text: str, timeout: float) -> str:
+    # Not select() on the pipe: a text stream reads ahead, so the line waited for can sit in
+    # its buffer while the pipe itself stays silent until the deadline.
     deadline = time.monotonic() + timeout
     seen: list[str] = []
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stderr, selectors.EVENT_READ)
-        while time.monotonic() < deadline:
-            if not selector.select(timeout=deadline - time.monotonic()):
-                break
-            line = process.stderr.readline()
-            if not line:
-                break
-            seen.append(line)
-            if text in line or "address already in use" in line:
-                return "".join(seen)
+    while (remaining := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=remaining)
+        except queue.Empty:
+            break
+        if line is None:
+            break
+        seen.append(line)
+        if text in line or "address already in use" in line:
+            return "".join(seen)
     raise RuntimeError(f"server did not start: {''.join(seen)[-2000:]}")
 
 
@@ -102,10 +116,9 @@ def _start(database_url: str, workers: int, env: dict[str, str]) -> LiveServer:
         command, env=environment, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
     )
     try:
-        log = _wait_for_line(process, BOUND_LINE, STARTUP_TIMEOUT)
+        log = _wait_for_line(_read_lines(process), BOUND_LINE, STARTUP_TIMEOUT)
         if "address already in use" in log:
             raise PortTaken()
-        _drain(process)
         # The socket is listening: this request waits in its backlog until a worker serves.
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=STARTUP_TIMEOUT).raise_for_status()
     except BaseException:
@@ -113,15 +126,6 @@ def _start(database_url: str, workers: int, env: dict[str, str]) -> LiveServer:
         process.wait()
         raise
     return LiveServer(process, port)
-
-
-def _drain(process: subprocess.Popen[str]) -> None:
-    def pump() -> None:
-        assert process.stderr is not None
-        for _ in process.stderr:
-            pass
-
-    threading.Thread(target=pump, daemon=True).start()
 
 
 @contextmanager
