@@ -8,10 +8,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.companies import company_key, company_key_sql
 from dialer.errors import Forbidden, InvalidInput, NotFound
 from dialer.models import (
     Account,
@@ -35,15 +38,6 @@ DESK_OF_STAGE = {
 }
 # Contacts still waiting to be called; a leased one is mid-call and ends by its outcome.
 CALLABLE_STATES = (ContactState.READY, ContactState.REVIEW)
-_QUOTES = str.maketrans("", "", "\"'«»“”„")
-
-
-def company_key(name: str | None) -> str | None:
-    """The company name as accounts compare it: case, quotes and spacing ignored."""
-    if name is None:
-        return None
-    key = " ".join(name.translate(_QUOTES).casefold().split())
-    return key or None
 
 
 def promotion(
@@ -190,40 +184,27 @@ async def open_account(
         await hand_off(session, account, AccountStage.WORKING, actor_id, reason, now, opening=True)
     # A company already a client only gains an order: it stays with whoever holds it.
     await _add_order(session, account, questionnaire.amount or Decimal(0), actor_id, now)
-    await close_contacts(session, key, contact, now)
+    await close_contacts(session, key, contact)
     await review(session, account, actor_id, now, policy)
     return account
 
 
-async def close_contacts(
-    session: AsyncSession, key: str | None, contact: Contact | None, now: datetime
-) -> int:
+async def close_contacts(session: AsyncSession, key: str | None, contact: Contact | None) -> int:
     """Close every callable contact of a client: its company and its number; how many."""
-    ids: set[uuid.UUID] = set()
+    dialect = (await session.connection()).dialect.name
+    same: list[ColumnElement[bool]] = []
     if contact is not None:
-        ids.update(
-            await session.scalars(
-                select(Contact.id).where(
-                    Contact.phone_hash == contact.phone_hash, Contact.state.in_(CALLABLE_STATES)
-                )
-            )
-        )
+        same.append(Contact.phone_hash == contact.phone_hash)
     if key is not None:
-        # Names are compared folded, which SQLite's ASCII-only lower() cannot do
-        # for Cyrillic: the callable contacts with a company are folded here.
-        rows = await session.execute(
-            select(Contact.id, Contact.company).where(
-                Contact.company.is_not(None), Contact.state.in_(CALLABLE_STATES)
-            )
-        )
-        ids.update(row[0] for row in rows if company_key(row[1]) == key)
-    if ids:
-        await session.execute(
-            update(Contact)
-            .where(Contact.id.in_(ids), Contact.state.in_(CALLABLE_STATES))
-            .values(state=ContactState.CLOSED)
-        )
-    return len(ids)
+        same.append(company_key_sql(Contact.company, dialect) == key)
+    if not same:
+        return 0
+    closed = await session.execute(
+        update(Contact)
+        .where(Contact.state.in_(CALLABLE_STATES), or_(*same))
+        .values(state=ContactState.CLOSED)
+    )
+    return cast(CursorResult[Any], closed).rowcount
 
 
 async def get_account(

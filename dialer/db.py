@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from dialer import companies
+
 # A writer waits this long for SQLite's lock before giving up; long enough that
 # "database is locked" never reaches a client under the load one process can make.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -76,6 +78,9 @@ def configure_sqlite(dbapi_connection: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+    dbapi_connection.create_function(
+        companies.SQL_FUNCTION, 1, companies.company_key, deterministic=True
+    )
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -6,11 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.accounts import record_order
 from dialer.clock import utcnow
+from dialer.companies import company_key, company_key_sql
 from dialer.managers import recheck
 from dialer.models import Account, Contact, ContactState, Desk, Role, User
 from dialer.policy import Policy
@@ -285,3 +286,14 @@ async def _account(sessionmaker: Maker) -> uuid.UUID:
         )
         assert account is not None
         return account.id
+
+
+NAMES = ["ООО «Ромашка»", "  ооо   РОМАШКА ", '"Vector" LLC', "АО\u00a0Вектор", "'", "", "ЁЛКА"]
+
+
+async def test_the_database_folds_company_names_as_python_does(sessionmaker: Maker) -> None:
+    async with sessionmaker() as session:
+        dialect = (await session.connection()).dialect.name
+        for name in NAMES:
+            folded = await session.scalar(select(company_key_sql(literal(name), dialect)))
+            assert folded == company_key(name), name

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from dialer.accounts import company_key, promotion
+from dialer.accounts import promotion
+from dialer.companies import company_key
 from dialer.models import AccountStage
 from dialer.policy import Marks, Policy, policy_from
 from dialer.routing import Load, choose
