@@ -21,7 +21,8 @@ from app.routers import (
 from dialer import schema
 from dialer.db import create_engine, create_sessionmaker
 from dialer.policy import bind_policy, policy_from
-from dialer.settings import Settings
+from dialer.settings import SchedulerMode, Settings
+from scheduler.service import CascadeScheduler
 
 API = "/api/v1"
 
@@ -37,9 +38,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         bind_policy(app.state.sessionmaker, app.state.policy)
         softphone.redact_hook_tokens_in_access_log()
+        # One scheduler per app process, not per uvicorn worker: with several workers or
+        # instances run them with CASCADE_SCHEDULER=off and one `python -m scheduler` beside.
+        clock = None
+        if settings.scheduler is SchedulerMode.EMBEDDED:
+            clock = CascadeScheduler(engine, settings.database_url, policy=app.state.policy)
+            await clock.start()
         try:
             yield
         finally:
+            if clock is not None:
+                await clock.stop()
             await engine.dispose()
 
     app = FastAPI(title="Cascade", version="0.1.0", lifespan=lifespan)

@@ -1,0 +1,38 @@
+"""The periodic jobs: the one list to add to.
+
+Each job is `async def job(session, now)`: it runs inside `sessionmaker.begin()` (committed
+when it returns, rolled back when it raises), takes the instant from the scheduler's clock, and
+must be idempotent — it may run late, twice across a restart, or be skipped when this process
+is not the leader. After each run its name is written to `scheduler_beat`.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.shifts import reconcile
+
+Job = Callable[[AsyncSession, datetime], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job the scheduler runs every `every`, and once at start-up."""
+
+    name: str
+    every: timedelta
+    run: Job
+
+
+async def reconcile_shifts(session: AsyncSession, now: datetime) -> None:
+    """Generate shifts ahead and apply every transition that is due."""
+    await reconcile(session, now)
+
+
+RECONCILE_SHIFTS = PeriodicJob("reconcile_shifts", timedelta(seconds=30), reconcile_shifts)
+
+PERIODIC_JOBS: list[PeriodicJob] = [
+    RECONCILE_SHIFTS,
+]
