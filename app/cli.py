@@ -3,17 +3,22 @@
 import argparse
 import asyncio
 import sys
+import uuid
 from collections.abc import Callable, Coroutine
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import demo
+from app.progress import ProgressBar, report_lines
 from dialer import schema
 from dialer.clock import utcnow
 from dialer.db import create_engine, create_sessionmaker
 from dialer.errors import DomainError
+from dialer.import_files import inspect_file
+from dialer.import_run import ImportJob
 from dialer.models import Desk, Role
 from dialer.settings import Settings
 from dialer.users import NewUser, create_user
@@ -82,6 +87,32 @@ def cmd_demo(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"cascade: no such file: {path}", file=sys.stderr)
+        return 2
+    job = ImportJob(
+        settings.database_url,
+        path,
+        inspect_file(path),
+        region=settings.default_region,
+        key=settings.secret_key,
+        clock=utcnow,
+    )
+    try:
+        import_id = job.open(args.campaign, path.name, None)
+        print(f"import {import_id} of {path.name}", file=sys.stderr)
+        bar = ProgressBar(path.stat().st_size)
+        tally = job.run(progress=bar)
+        bar.finish()
+        status = job.status.value
+    finally:
+        job.close()
+    print("\n".join(report_lines(status, tally)))
+    return 0 if status == "done" else 1
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="cascade", description=__doc__)
     commands = main.add_subparsers(dest="command", required=True)
@@ -108,6 +139,10 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", help="seed a demo into an empty database").set_defaults(
         run=cmd_demo
     )
+    imports = commands.add_parser("import", help="import a CSV of contacts into a campaign")
+    imports.add_argument("file", help="the CSV file: UTF-8 or Windows-1251, ; or , delimited")
+    imports.add_argument("--campaign", required=True, type=uuid.UUID, help="the campaign's id")
+    imports.set_defaults(run=cmd_import)
     return main
 
 

@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.background import running_imports
 from app.errors import install_error_handlers
 from app.observability import RequestMiddleware
 from app.routers import (
@@ -14,6 +15,7 @@ from app.routers import (
     dnc,
     funnel,
     health,
+    imports,
     questionnaires,
     softphone,
     users,
@@ -45,7 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             clock = CascadeScheduler(engine, settings.database_url, policy=app.state.policy)
             await clock.start()
         try:
-            yield
+            async with running_imports(app):
+                yield
         finally:
             if clock is not None:
                 await clock.stop()
@@ -63,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users.router,
         campaigns.router,
         dnc.router,
+        imports.router,
         questionnaires.router,
         accounts.router,
         funnel.router,

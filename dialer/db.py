@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import TIMESTAMP, Dialect, event
+from sqlalchemy import TIMESTAMP, Dialect, Engine, event
+from sqlalchemy import create_engine as create_sync_engine_of_url
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -105,6 +106,16 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
     return create_async_engine(async_url(url), **kwargs)
+
+
+def create_sync_engine(url: str, **kwargs: Any) -> Engine:
+    """A sync engine with the same SQLite settings, for bulk work in a thread."""
+    engine = create_sync_engine_of_url(sync_url(url), **kwargs)
+    if is_sqlite(url):
+        ensure_sqlite_folder(url)
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+    return engine
 
 
 def ensure_sqlite_folder(url: str) -> None:

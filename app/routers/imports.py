@@ -1,0 +1,104 @@
+"""Importing the raw contact base: a CSV upload answered at once, a report to poll."""
+
+import asyncio
+import shutil
+import tempfile
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from fastapi import APIRouter, Request, UploadFile
+from pydantic import BaseModel
+
+from app.background import import_tasks
+from app.deps import AppSettings, Now, Session, Staff
+from dialer.clock import utcnow
+from dialer.import_files import inspect_file
+from dialer.import_jobs import get_import
+from dialer.import_run import ImportJob
+from dialer.models import ContactImport, ImportStatus
+
+router = APIRouter(tags=["imports"])
+
+
+class ImportStarted(BaseModel):
+    import_id: uuid.UUID
+    status: Literal["running"]
+
+
+class ReportError(BaseModel):
+    line: int | None
+    reason: str
+
+
+class ImportReport(BaseModel):
+    id: uuid.UUID
+    campaign_id: uuid.UUID
+    filename: str | None
+    status: ImportStatus
+    rows: int
+    imported: int
+    duplicates: int
+    do_not_call: int
+    invalid: int
+    errors: list[ReportError]
+    created_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, found: ContactImport) -> "ImportReport":
+        return cls.model_validate(found, from_attributes=True)
+
+
+@router.post("/campaigns/{campaign_id}/imports", status_code=202)
+async def start_import(
+    campaign_id: uuid.UUID,
+    file: UploadFile,
+    request: Request,
+    session: Session,
+    settings: AppSettings,
+    staff: Staff,
+) -> ImportStarted:
+    """Check the file and start importing it; 422 invalid_file and nothing imported if bad."""
+    # The import writes on a connection of its own: end this request's transaction first,
+    # or on SQLite the two would wait for each other's write lock.
+    await session.commit()
+    path = await asyncio.to_thread(_save, file.file)
+    try:
+        fmt = await asyncio.to_thread(inspect_file, path)
+        job = ImportJob(
+            settings.database_url,
+            path,
+            fmt,
+            region=settings.default_region,
+            key=settings.secret_key,
+            clock=utcnow,
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    try:
+        import_id = await asyncio.to_thread(job.open, campaign_id, file.filename, staff.id)
+    except BaseException:
+        await asyncio.to_thread(job.close)
+        path.unlink(missing_ok=True)
+        raise
+    import_tasks(request).start(job, path)
+    return ImportStarted(import_id=import_id, status="running")
+
+
+@router.get("/imports/{import_id}")
+async def import_report(
+    import_id: uuid.UUID, request: Request, session: Session, now: Now, _staff: Staff
+) -> ImportReport:
+    """The import's progress while it runs, its report when it has ended."""
+    found = await get_import(session, import_id, request.app.state.started_at, now)
+    return ImportReport.of(found)
+
+
+def _save(upload: IO[Any]) -> Path:
+    # The upload is closed when the response is sent; the import outlives it.
+    with tempfile.NamedTemporaryFile(prefix="cascade-import-", suffix=".csv", delete=False) as f:
+        shutil.copyfileobj(upload, f, 1 << 20)
+    return Path(f.name)

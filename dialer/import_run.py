@@ -1,0 +1,216 @@
+"""Running an import: rows read here, normalised in worker processes, written in batches.
+
+Each batch is committed with the import's counts, so progress is visible while it runs and
+the contacts already imported can be called. The job holds one connection for its whole
+run; on PostgreSQL that connection also holds an advisory lock named after the import, so
+any instance can tell a running import from one whose process died (`dialer.import_jobs`).
+"""
+
+import logging
+import multiprocessing
+import os
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy.pool import NullPool
+
+from dialer.db import create_sync_engine, is_sqlite
+from dialer.errors import NotFound
+from dialer.import_files import CsvFormat, Row, read_chunks
+from dialer.import_stores import PostgresStore, SqliteStore, Store
+from dialer.imports import Plan, Prepared, Tally, prepare
+from dialer.models import Campaign, ContactImport, ImportStatus
+
+log = logging.getLogger(__name__)
+
+CHUNK_ROWS = 10_000
+# Below this size starting worker processes costs more than it saves.
+INLINE_BELOW = 1 << 20
+STOPPED = "The import was stopped before it finished; the contacts counted here were imported."
+
+Progress = Callable[[int, "Tally"], None]
+
+
+class ImportStopped(Exception):
+    """The import must end now: the service is stopping or the import was marked failed."""
+
+
+def default_workers(size: int) -> int:
+    """Worker processes for a file: none for a small one, one per core for a large one."""
+    return 0 if size < INLINE_BELOW else min(os.cpu_count() or 1, 4)
+
+
+def lock_key(import_id: uuid.UUID) -> int:
+    """The advisory lock a running import holds on PostgreSQL."""
+    return int.from_bytes(import_id.bytes[:8], "big", signed=True)
+
+
+class ImportJob:
+    """One import of one file into one campaign, on a connection of its own."""
+
+    def __init__(
+        self,
+        url: str,
+        path: Path,
+        fmt: CsvFormat,
+        *,
+        region: str,
+        key: str,
+        clock: Callable[[], datetime],
+        workers: int | None = None,
+    ) -> None:
+        self.url, self.path, self.fmt = url, path, fmt
+        self.region, self.key, self.clock = region, key, clock
+        self.workers = default_workers(fmt.size) if workers is None else workers
+        # NullPool: closing the connection ends the session, and with it the lock.
+        self.engine = create_sync_engine(url, poolclass=NullPool)
+        self.conn: Connection | None = None
+        self.import_id: uuid.UUID | None = None
+        self.status = ImportStatus.RUNNING
+
+    def open(
+        self, campaign_id: uuid.UUID, filename: str | None, actor_id: uuid.UUID | None
+    ) -> uuid.UUID:
+        """Record the import as running, committed; on PostgreSQL its lock is taken first."""
+        self.import_id = import_id = uuid.uuid4()
+        self.conn = conn = self.engine.connect()
+        try:
+            if not is_sqlite(self.url):
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": lock_key(import_id)})
+            if conn.scalar(select(Campaign.id).where(Campaign.id == campaign_id)) is None:
+                raise NotFound("There is no such campaign.")
+            counts = dict.fromkeys(("rows", "imported", "duplicates", "do_not_call", "invalid"), 0)
+            conn.execute(
+                insert(ContactImport).values(
+                    id=import_id,
+                    campaign_id=campaign_id,
+                    filename=filename,
+                    status=ImportStatus.RUNNING,
+                    errors=[],
+                    created_by=actor_id,
+                    created_at=self.clock(),
+                    **counts,
+                )
+            )
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        return import_id
+
+    def run(self, progress: Progress | None = None, stop: threading.Event | None = None) -> Tally:
+        """Import every row; the report's counts, whether it finished or failed."""
+        assert self.conn is not None
+        assert self.import_id is not None
+        tally = Tally()
+        try:
+            store = self._store()
+            chunks = read_chunks(self.path, self.fmt, CHUNK_ROWS)
+            for prepared, position in prepared_chunks(store.plan, chunks, self.workers):
+                with self.conn.begin():
+                    batch = store.store(prepared)
+                    self._save(tally, batch, ImportStatus.RUNNING)
+                tally.add(batch)
+                if progress:
+                    progress(position, tally)
+                if stop is not None and stop.is_set():
+                    raise ImportStopped(STOPPED)
+            with self.conn.begin():
+                store.sweep_do_not_call()
+                self._save(tally, Tally(), ImportStatus.DONE)
+            self.status = ImportStatus.DONE
+        except Exception as error:
+            self._fail(tally, error)
+        return tally
+
+    def close(self) -> None:
+        """Release the connection (and the lock) and the engine."""
+        if self.conn is not None:
+            self.conn.close()
+        self.engine.dispose()
+
+    def _store(self) -> Store:
+        assert self.conn is not None
+        assert self.import_id is not None
+        row = self.conn.execute(
+            select(ContactImport.campaign_id, Campaign.timezone)
+            .join(Campaign, Campaign.id == ContactImport.campaign_id)
+            .where(ContactImport.id == self.import_id)
+        ).one()
+        self.conn.rollback()
+        now = self.clock()
+        sqlite = is_sqlite(self.url)
+        plan = Plan(
+            columns=self.fmt.columns,
+            region=self.region,
+            key=self.key,
+            campaign_zone=row.timezone,
+            output="rows" if sqlite else "copy",
+            campaign_id=row.campaign_id,
+            import_id=self.import_id,
+            now_text=now.isoformat(sep=" "),
+        )
+        kind = SqliteStore if sqlite else PostgresStore
+        return kind(self.conn, plan, now)
+
+    def _save(self, tally: Tally, batch: Tally, status: ImportStatus) -> None:
+        assert self.conn is not None
+        total = Tally()
+        total.add(tally)
+        total.add(batch)
+        values = total.values()
+        if status is not ImportStatus.RUNNING:
+            values["finished_at"] = self.clock()
+        done = self.conn.execute(
+            update(ContactImport)
+            .where(ContactImport.id == self.import_id, ContactImport.status == ImportStatus.RUNNING)
+            .values(status=status, **values)
+        )
+        if done.rowcount != 1:
+            raise ImportStopped("The import was marked failed while it ran; it stopped there.")
+
+    def _fail(self, tally: Tally, error: Exception) -> None:
+        assert self.conn is not None
+        if not isinstance(error, ImportStopped):
+            log.exception("import %s failed", self.import_id)
+        self.status = ImportStatus.FAILED
+        reason = str(error) if isinstance(error, ImportStopped) else f"The import failed: {error!r}"
+        self.conn.rollback()
+        tally.errors.insert(0, {"line": None, "reason": reason})
+        with self.conn.begin():
+            self.conn.execute(
+                update(ContactImport)
+                .where(ContactImport.id == self.import_id)
+                .values(status=ImportStatus.FAILED, finished_at=self.clock(), **tally.values())
+            )
+
+
+def prepared_chunks(
+    plan: Plan, chunks: Iterator[tuple[list[Row], int]], workers: int
+) -> Iterator[tuple[Prepared, int]]:
+    """The chunks prepared in file order; in worker processes when there are any."""
+    if workers == 0:
+        for rows, position in chunks:
+            yield prepare(plan, rows), position
+        return
+    # spawn, not fork: the parent may be a threaded server holding locks and connections.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    pending: deque[tuple[Future[Prepared], int]] = deque()
+    try:
+        for rows, position in chunks:
+            pending.append((pool.submit(prepare, plan, rows), position))
+            # A bounded queue keeps memory flat whatever the file's size.
+            if len(pending) > 2 * workers:
+                future, at = pending.popleft()
+                yield future.result(), at
+        while pending:
+            future, at = pending.popleft()
+            yield future.result(), at
+    finally:
+        pool.shutdown(cancel_futures=True)

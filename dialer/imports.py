@@ -1,0 +1,219 @@
+"""Rows of a contact base turned into contacts: pure functions, run in worker processes.
+
+Normalising a number is the costly part of an import, so chunks of rows go to a pool of
+processes; everything here is picklable and needs no database.
+"""
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from typing import Any, Literal
+from zoneinfo import available_timezones
+
+from dialer.import_files import ColumnMap, Row
+from dialer.phones import normalise_with_zone, phone_hash
+
+MAX_ERRORS = 1000
+TEXT_LENGTH = 200
+# Several numbers in one cell: "8 495 123-45-67, 8 495 765-43-21", "…; …", "… / …".
+CELL_SEPARATORS = re.compile(r"[,;/|\n]+")
+MSK_OFFSET = re.compile(r"(?:msk|мск)\s*([+-]\s*\d{1,2})?")
+UTC_OFFSET = re.compile(r"(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?00)?")
+# Russia's zones by their offset from Moscow time, as Russian files write them (МСК+2).
+MSK_ZONES = {
+    -1: "Europe/Kaliningrad",
+    0: "Europe/Moscow",
+    1: "Europe/Samara",
+    2: "Asia/Yekaterinburg",
+    3: "Asia/Omsk",
+    4: "Asia/Krasnoyarsk",
+    5: "Asia/Irkutsk",
+    6: "Asia/Yakutsk",
+    7: "Asia/Vladivostok",
+    8: "Asia/Magadan",
+    9: "Asia/Kamchatka",
+}
+# Text COPY format: these characters must be escaped inside a value.
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+Output = Literal["copy", "rows"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a worker needs to turn rows into contacts."""
+
+    columns: ColumnMap
+    region: str
+    key: str
+    campaign_zone: str
+    output: Output
+    campaign_id: uuid.UUID
+    import_id: uuid.UUID
+    now_text: str
+
+
+@dataclass
+class Prepared:
+    """One chunk of rows as contacts to write, with what was wrong in it."""
+
+    rows: int = 0
+    invalid: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list)
+    records: list[Any] = field(default_factory=list)
+
+    def error(self, line: int, reason: str) -> None:
+        self.invalid += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append((line, reason))
+
+
+@dataclass
+class Tally:
+    """The counts of an import's report, and its first errors."""
+
+    rows: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    do_not_call: int = 0
+    invalid: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, other: "Tally") -> None:
+        for name in ("rows", "imported", "duplicates", "do_not_call", "invalid"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors[: MAX_ERRORS - len(self.errors)])
+
+    def values(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class NewContact:
+    """A valid contact of a row, before it meets the database."""
+
+    e164: str
+    hashed: str
+    name: str | None
+    company: str | None
+    region: str | None
+    timezone: str
+    fields: dict[str, str]
+
+
+def prepare(plan: Plan, rows: list[Row]) -> Prepared:
+    """The contacts of a chunk of rows, in file order, and its invalid lines."""
+    prepared = Prepared(rows=len(rows))
+    encode = copy_line(plan) if plan.output == "copy" else None
+    for line, row in rows:
+        for contact in contacts_of(plan, line, row, prepared):
+            prepared.hashes.append(contact.hashed)
+            prepared.records.append(encode(contact) if encode else contact)
+    return prepared
+
+
+def contacts_of(plan: Plan, line: int, row: list[str], prepared: Prepared) -> list[NewContact]:
+    """Every valid number of a row as a contact; what is wrong goes to the errors."""
+    columns = plan.columns
+    explicit = None
+    if columns.timezone is not None and (cell := _cell(row, columns.timezone)):
+        explicit = parse_zone(cell)
+        if explicit is None:
+            prepared.error(line, f"unknown time zone {cell[:40]!r}")
+            return []
+    raws = [piece for i in columns.phones for piece in split_cell(_cell(row, i))]
+    if not raws:
+        prepared.error(line, "no phone number")
+        return []
+    name, company, region = (_text(row, i) for i in (columns.name, columns.company, columns.region))
+    fields = custom_fields(columns, row)
+    contacts = []
+    for raw in raws:
+        facts = normalise_with_zone(raw, plan.region)
+        if facts is None:
+            prepared.error(line, f"not a valid phone number: {raw[:40]!r}")
+            continue
+        e164, zone = facts
+        hashed = phone_hash(plan.key, e164)
+        timezone = explicit or zone or plan.campaign_zone
+        contacts.append(NewContact(e164, hashed, name, company, region, timezone, fields))
+    return contacts
+
+
+def split_cell(cell: str) -> list[str]:
+    """The numbers written in one cell."""
+    return [piece.strip() for piece in CELL_SEPARATORS.split(cell) if piece.strip()]
+
+
+def custom_fields(columns: ColumnMap, row: list[str]) -> dict[str, str]:
+    """The row's other columns by header title; cells past the header by position."""
+    fields = {name: row[i].strip() for i, name in columns.fields if i < len(row) and row[i]}
+    for i in range(columns.width, len(row)):
+        if row[i].strip():
+            fields[f"column_{i + 1}"] = row[i].strip()
+    return fields
+
+
+@cache
+def parse_zone(cell: str) -> str | None:
+    """An IANA zone name (any case), МСК±N or UTC±N; None when it is none of these."""
+    text = cell.strip()
+    folded = text.lower()
+    if folded in _zones_by_lower_name():
+        return _zones_by_lower_name()[folded]
+    if match := MSK_OFFSET.fullmatch(folded):
+        return MSK_ZONES.get(int(re.sub(r"\s", "", match[1] or "0")))
+    if match := UTC_OFFSET.fullmatch(folded):
+        hours = int(match[2])
+        # The Etc zones count the other way: UTC+3 is Etc/GMT-3.
+        sign = "-" if match[1] == "+" else "+"
+        return f"Etc/GMT{sign}{hours}" if 0 < hours <= 12 else "UTC" if hours == 0 else None
+    return None
+
+
+@cache
+def _zones_by_lower_name() -> dict[str, str]:
+    return {name.lower(): name for name in available_timezones()}
+
+
+def copy_line(plan: Plan) -> Callable[[NewContact], str]:
+    """A function writing a contact as one line of PostgreSQL's text COPY format."""
+    head = f"{plan.campaign_id}\t{plan.import_id}"
+    tail = f"ready\t0\t{plan.now_text}\t0\t0\t{plan.now_text}\n"
+
+    def encode(c: NewContact) -> str:
+        fields = _escape(json.dumps(c.fields, ensure_ascii=False)) if c.fields else "{}"
+        return (
+            f"{uuid.uuid4()}\t{head}\t{c.e164}\t{c.hashed}\t{_nullable(c.name)}\t"
+            f"{_nullable(c.company)}\t{_nullable(c.region)}\t{c.timezone}\t{fields}\t{tail}"
+        )
+
+    return encode
+
+
+COPY_COLUMNS = (
+    "id, campaign_id, import_id, phone, phone_hash, name, company, region, timezone, fields, "
+    "state, priority, next_call_at, attempts, expired_streak, created_at"
+)
+
+
+def _escape(text: str) -> str:
+    return text.translate(COPY_ESCAPES)
+
+
+def _nullable(text: str | None) -> str:
+    return "\\N" if text is None else _escape(text)
+
+
+def _cell(row: list[str], index: int) -> str:
+    return row[index].strip() if index < len(row) else ""
+
+
+def _text(row: list[str], index: int | None) -> str | None:
+    if index is None:
+        return None
+    return _cell(row, index)[:TEXT_LENGTH] or None

@@ -1,0 +1,168 @@
+"""Import jobs: the process pool, the command line, and imports whose process died."""
+
+import asyncio
+import threading
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app import cli
+from dialer.clock import utcnow
+from dialer.import_files import inspect_file
+from dialer.import_jobs import ABANDONED, fail_abandoned_imports
+from dialer.import_run import STOPPED, ImportJob
+from dialer.imports import Tally
+from dialer.models import Contact, ContactImport, ImportStatus, Role
+from tests.builders import TEST_SECRET, actor, campaign
+
+ROWS = "".join(
+    f"8 (495) {n:03d}-{n % 100:02d}-{n % 97:02d};Компания {n}\n" for n in range(100, 400)
+)
+TEXT = "Телефон;Компания\n" + ROWS + "12345;Плохая\n" + "".join(ROWS.splitlines(True)[:4])
+
+
+def job(database_url: str, path: Path, workers: int) -> ImportJob:
+    return ImportJob(
+        database_url,
+        path,
+        inspect_file(path),
+        region="RU",
+        key=TEST_SECRET,
+        clock=utcnow,
+        workers=workers,
+    )
+
+
+async def run(
+    database_url: str, path: Path, campaign_id: str, workers: int, stop: bool = False
+) -> Tally:
+    def work() -> Tally:
+        started = job(database_url, path, workers)
+        try:
+            started.open(uuid.UUID(campaign_id), path.name, None)
+            event = threading.Event()
+            if stop:
+                event.set()
+            return started.run(stop=event)
+        finally:
+            started.close()
+
+    return await asyncio.to_thread(work)
+
+
+async def phones(sessionmaker: async_sessionmaker[AsyncSession], campaign_id: str) -> list[str]:
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            select(Contact.phone, Contact.company, Contact.timezone)
+            .where(Contact.campaign_id == uuid.UUID(campaign_id))
+            .order_by(Contact.phone)
+        )
+        return [f"{p} {c} {z}" for p, c, z in rows]
+
+
+async def test_worker_processes_import_what_one_process_does(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    admin = await actor(client, sessionmaker, Role.ADMIN)
+    inline, pooled = await campaign(client, admin), await campaign(client, admin)
+    path = tmp_path / "base.csv"
+    path.write_text(TEXT, encoding="cp1251")
+    alone = await run(database_url, path, inline["id"], workers=0)
+    together = await run(database_url, path, pooled["id"], workers=2)
+    assert alone == together
+    assert (alone.rows, alone.imported, alone.invalid) == (305, 300, 1)
+    assert alone.duplicates == 4
+    assert alone.errors == [{"line": 302, "reason": "not a valid phone number: '12345'"}]
+    assert await phones(sessionmaker, inline["id"]) == await phones(sessionmaker, pooled["id"])
+
+
+async def test_a_stopping_service_fails_its_import_with_a_reason(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    admin = await actor(client, sessionmaker, Role.ADMIN)
+    created = await campaign(client, admin)
+    path = tmp_path / "base.csv"
+    path.write_text(TEXT, encoding="utf-8")
+    tally = await run(database_url, path, created["id"], workers=0, stop=True)
+    async with sessionmaker() as session:
+        (found,) = await session.scalars(select(ContactImport))
+    assert found.status is ImportStatus.FAILED
+    assert found.errors[0] == {"line": None, "reason": STOPPED}
+    assert found.imported == tally.imported == 300
+
+
+async def test_an_import_whose_process_died_is_reported_failed(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    admin = await actor(client, sessionmaker, Role.ADMIN)
+    created = await campaign(client, admin)
+    path = tmp_path / "base.csv"
+    path.write_text(TEXT, encoding="utf-8")
+    before = utcnow()
+    live, dead = job(database_url, path, 0), job(database_url, path, 0)
+    campaign_id = uuid.UUID(created["id"])
+    live_id = await asyncio.to_thread(live.open, campaign_id, None, admin.id)
+    dead_id = await asyncio.to_thread(dead.open, campaign_id, None, admin.id)
+    await asyncio.to_thread(dead.close)
+    try:
+        async with sessionmaker.begin() as session:
+            assert await fail_abandoned_imports(session, before, utcnow()) == (
+                1 if "postgresql" in database_url else 0
+            )
+        later = utcnow() + timedelta(seconds=1)
+        async with sessionmaker.begin() as session:
+            await fail_abandoned_imports(session, later, utcnow())
+        async with sessionmaker() as session:
+            statuses = {i.id: i.status for i in await session.scalars(select(ContactImport))}
+        # PostgreSQL sees the live import's lock; SQLite serves one process, for which
+        # every import started before it is dead.
+        alive = ImportStatus.RUNNING if "postgresql" in database_url else ImportStatus.FAILED
+        assert statuses == {live_id: alive, dead_id: ImportStatus.FAILED}
+        report = await client.get(f"/api/v1/imports/{dead_id}", headers=admin.headers)
+        assert report.json()["status"] == "failed"
+        assert report.json()["errors"] == [{"line": None, "reason": ABANDONED}]
+    finally:
+        await asyncio.to_thread(live.close)
+
+
+async def test_the_command_line_imports_a_file_and_prints_the_report(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("CASCADE_DATABASE_URL", database_url)
+    monkeypatch.setenv("CASCADE_SECRET_KEY", TEST_SECRET)
+    admin = await actor(client, sessionmaker, Role.ADMIN)
+    created = await campaign(client, admin)
+    path = tmp_path / "base.csv"
+    path.write_text(TEXT, encoding="cp1251")
+    code = await asyncio.to_thread(cli.main, ["import", str(path), "--campaign", created["id"]])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "status:      done" in out
+    assert "imported:    300" in out
+    assert "line 302: not a valid phone number: '12345'" in out
+    assert "[##############################] 100%" in err
+    assert len(await phones(sessionmaker, created["id"])) == 300
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name\nA\n")
+    code = await asyncio.to_thread(cli.main, ["import", str(bad), "--campaign", created["id"]])
+    assert code == 2
+    assert "no phone column" in capsys.readouterr().err
