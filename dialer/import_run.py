@@ -14,7 +14,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, insert, select, text, update
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 CHUNK_ROWS = 10_000
 # Below this size starting worker processes costs more than it saves.
 INLINE_BELOW = 1 << 20
+SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 STOPPED = "The import was stopped before it finished; the contacts counted here were imported."
 
 Progress = Callable[[int, "Tally"], None]
@@ -154,10 +155,11 @@ class ImportJob:
             output="rows" if sqlite else "copy",
             campaign_id=row.campaign_id,
             import_id=self.import_id,
-            now_text=now.isoformat(sep=" "),
+            # As each database stores an instant: SQLite as UTC text, as SQLAlchemy does.
+            now_text=now.astimezone(UTC).strftime(SQLITE_TIME) if sqlite else now.isoformat(),
         )
         kind = SqliteStore if sqlite else PostgresStore
-        return kind(self.conn, plan, now)
+        return kind(self.conn, plan)
 
     def _save(self, tally: Tally, batch: Tally, status: ImportStatus) -> None:
         assert self.conn is not None

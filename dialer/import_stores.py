@@ -5,15 +5,13 @@ A batch skips the numbers on the do-not-call list and those the campaign already
 index, not by a set that would grow with the file.
 """
 
-import uuid
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import Connection, select, text, update
 
-from dialer.imports import COPY_COLUMNS, NewContact, Plan, Prepared, Tally
+from dialer.imports import COPY_COLUMNS, Plan, Prepared, Tally
 from dialer.models import Contact, ContactState, DncEntry
 
 PROBE = 5_000
@@ -23,8 +21,8 @@ COPY_ATTEMPTS = 3
 class Store:
     """Writes prepared chunks of one import into the campaign."""
 
-    def __init__(self, conn: Connection, plan: Plan, now: datetime) -> None:
-        self.conn, self.plan, self.now = conn, plan, now
+    def __init__(self, conn: Connection, plan: Plan) -> None:
+        self.conn, self.plan = conn, plan
 
     def store(self, prepared: Prepared) -> Tally:
         """Write a chunk's new contacts; the chunk's counts."""
@@ -87,29 +85,12 @@ class Store:
 class SqliteStore(Store):
     """Batched inserts: the embedded database has one writer at a time anyway."""
 
-    def write(self, records: list[NewContact]) -> None:
+    def write(self, records: list[tuple[Any, ...]]) -> None:
         if records:
-            self.conn.execute(insert(Contact), [self._row(c) for c in records])
-
-    def _row(self, c: NewContact) -> dict[str, Any]:
-        return {
-            "id": uuid.uuid4(),
-            "campaign_id": self.plan.campaign_id,
-            "import_id": self.plan.import_id,
-            "phone": c.e164,
-            "phone_hash": c.hashed,
-            "name": c.name,
-            "company": c.company,
-            "region": c.region,
-            "timezone": c.timezone,
-            "fields": c.fields,
-            "state": ContactState.READY,
-            "priority": 0,
-            "next_call_at": self.now,
-            "attempts": 0,
-            "expired_streak": 0,
-            "created_at": self.now,
-        }
+            marks = ", ".join("?" * len(records[0]))
+            self.conn.exec_driver_sql(
+                f"INSERT INTO contact ({COPY_COLUMNS}) VALUES ({marks})", records
+            )
 
 
 class PostgresStore(Store):

@@ -1,11 +1,13 @@
 """Phone numbers: the spellings of one number, the zone fix, the quick parser's agreement."""
 
 import random
+import uuid
 
 import phonenumbers
 import pytest
 from phonenumbers import timezone as phone_timezone
 
+from dialer.imports import random_ids
 from dialer.phones import normalise, normalise_with_zone, russian_zone, zone_of
 
 SPELLINGS = ["8 (495) 123-45-67", "+7 495 123 45 67", "84951234567", "(495)123-45-67"]
@@ -71,3 +73,11 @@ def test_the_quick_parser_agrees_with_the_general_one() -> None:
         if rng.random() < 0.6:
             raw = raw.replace(raw.strip("+ 78(")[:3], rng.choice(prefixes), 1)
         assert normalise_with_zone(raw, "RU") == reference(raw), raw
+
+
+def test_import_ids_are_version_4_uuids() -> None:
+    ids = random_ids(block=8)
+    drawn = [uuid.UUID(hex=next(ids)) for _ in range(20)]
+    assert {u.version for u in drawn} == {4}
+    assert {u.variant for u in drawn} == {uuid.RFC_4122}
+    assert len(set(drawn)) == 20
