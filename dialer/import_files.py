@@ -173,11 +173,12 @@ class CountingReader(io.RawIOBase):
         return n
 
 
-Row = tuple[int, list[str]]
+def read_blocks(path: Path, fmt: CsvFormat, size: int) -> Iterator[tuple[int, str, int]]:
+    """The data rows as blocks of whole rows' text: line number of the first, text, bytes read.
 
-
-def read_chunks(path: Path, fmt: CsvFormat, size: int) -> Iterator[tuple[list[Row], int]]:
-    """The data rows in chunks, each row with its line number, and the bytes read so far."""
+    Parsing the CSV is left to the workers that get the blocks, so that it runs on every
+    core; a block ends at a line end outside quotes, so no row is cut in two.
+    """
     with path.open("rb") as binary:
         counting = CountingReader(binary)
         text = io.TextIOWrapper(io.BufferedReader(counting), encoding=fmt.encoding, newline="")
@@ -185,14 +186,21 @@ def read_chunks(path: Path, fmt: CsvFormat, size: int) -> Iterator[tuple[list[Ro
         for header in reader:
             if any(header):
                 break
-        start = reader.line_num + 1
-        chunk: list[Row] = []
-        for row in reader:
-            if any(row):
-                chunk.append((start, row))
-            start = reader.line_num + 1
-            if len(chunk) >= size:
-                yield chunk, counting.position
-                chunk = []
-        if chunk:
-            yield chunk, counting.position
+        line, carry = reader.line_num + 1, ""
+        while chunk := text.read(size):
+            data = carry + chunk
+            cut = last_row_end(data)
+            block, carry = data[: cut + 1], data[cut + 1 :]
+            if block:
+                yield line, block, counting.position
+                line += block.count("\n")
+        if carry:
+            yield line, carry, counting.position
+
+
+def last_row_end(text: str) -> int:
+    """The index of the last line end that is outside quotes (quotes come in pairs), or -1."""
+    cut = text.rfind("\n")
+    while cut >= 0 and text.count('"', 0, cut) % 2:
+        cut = text.rfind("\n", 0, cut)
+    return cut

@@ -22,14 +22,15 @@ from sqlalchemy.pool import NullPool
 
 from dialer.db import create_sync_engine, is_sqlite
 from dialer.errors import NotFound
-from dialer.import_files import CsvFormat, Row, read_chunks
+from dialer.import_files import CsvFormat, read_blocks
 from dialer.import_stores import PostgresStore, SqliteStore, Store
 from dialer.imports import Plan, Prepared, Tally, prepare
 from dialer.models import Campaign, ContactImport, ImportStatus
 
 log = logging.getLogger(__name__)
 
-CHUNK_ROWS = 10_000
+# About 15,000 rows of a typical base: one batch, one commit.
+BLOCK_CHARS = 1 << 20
 # Below this size starting worker processes costs more than it saves.
 INLINE_BELOW = 1 << 20
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
@@ -112,8 +113,8 @@ class ImportJob:
         tally = Tally()
         try:
             store = self._store()
-            chunks = read_chunks(self.path, self.fmt, CHUNK_ROWS)
-            for prepared, position in prepared_chunks(store.plan, chunks, self.workers):
+            blocks = read_blocks(self.path, self.fmt, BLOCK_CHARS)
+            for prepared, position in prepared_blocks(store.plan, blocks, self.workers):
                 with self.conn.begin():
                     batch = store.store(prepared)
                     self._save(tally, batch, ImportStatus.RUNNING)
@@ -149,6 +150,7 @@ class ImportJob:
         sqlite = is_sqlite(self.url)
         plan = Plan(
             columns=self.fmt.columns,
+            delimiter=self.fmt.delimiter,
             region=self.region,
             key=self.key,
             campaign_zone=row.timezone,
@@ -193,20 +195,20 @@ class ImportJob:
             )
 
 
-def prepared_chunks(
-    plan: Plan, chunks: Iterator[tuple[list[Row], int]], workers: int
+def prepared_blocks(
+    plan: Plan, blocks: Iterator[tuple[int, str, int]], workers: int
 ) -> Iterator[tuple[Prepared, int]]:
-    """The chunks prepared in file order; in worker processes when there are any."""
+    """The blocks prepared, in file order; in worker processes when there are any."""
     if workers == 0:
-        for rows, position in chunks:
-            yield prepare(plan, rows), position
+        for line, text, position in blocks:
+            yield prepare(plan, line, text), position
         return
     # spawn, not fork: the parent may be a threaded server holding locks and connections.
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     pending: deque[tuple[Future[Prepared], int]] = deque()
     try:
-        for rows, position in chunks:
-            pending.append((pool.submit(prepare, plan, rows), position))
+        for line, text, position in blocks:
+            pending.append((pool.submit(prepare, plan, line, text), position))
             # A bounded queue keeps memory flat whatever the file's size.
             if len(pending) > 2 * workers:
                 future, at = pending.popleft()

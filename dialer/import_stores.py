@@ -97,16 +97,21 @@ class PostgresStore(Store):
     """COPY, with index probes by array: the fastest way in and out of PostgreSQL."""
 
     def known(self, hashes: list[str]) -> tuple[set[str], set[str]]:
+        # One text parameter split by the server: binding a list costs more than the probe.
+        joined = ",".join(hashes)
         suppressed = self.conn.scalars(
-            text("SELECT phone_hash FROM dnc_entry WHERE phone_hash = ANY(:hashes)"),
-            {"hashes": hashes},
+            text(
+                "SELECT phone_hash FROM dnc_entry "
+                "WHERE phone_hash = ANY(string_to_array(:hashes, ','))"
+            ),
+            {"hashes": joined},
         )
         existing = self.conn.scalars(
             text(
-                "SELECT phone_hash FROM contact "
-                "WHERE campaign_id = :campaign AND phone_hash = ANY(:hashes)"
+                "SELECT phone_hash FROM contact WHERE campaign_id = :campaign "
+                "AND phone_hash = ANY(string_to_array(:hashes, ','))"
             ),
-            {"campaign": self.plan.campaign_id, "hashes": hashes},
+            {"campaign": self.plan.campaign_id, "hashes": joined},
         )
         return set(suppressed), set(existing)
 

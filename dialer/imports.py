@@ -4,6 +4,8 @@ Normalising a number is the costly part of an import, so chunks of rows go to a 
 processes; everything here is picklable and needs no database.
 """
 
+import csv
+import io
 import json
 import os
 import re
@@ -14,7 +16,7 @@ from functools import cache
 from typing import Any, Literal
 from zoneinfo import available_timezones
 
-from dialer.import_files import ColumnMap, Row
+from dialer.import_files import ColumnMap
 from dialer.phones import normalise_with_zone, phone_hash
 
 MAX_ERRORS = 1000
@@ -48,6 +50,7 @@ class Plan:
     """What a worker needs to turn rows into contacts."""
 
     columns: ColumnMap
+    delimiter: str
     region: str
     key: str
     campaign_zone: str
@@ -106,11 +109,17 @@ class NewContact:
     fields: str
 
 
-def prepare(plan: Plan, rows: list[Row]) -> Prepared:
-    """The contacts of a chunk of rows, in file order, and its invalid lines."""
-    prepared = Prepared(rows=len(rows))
+def prepare(plan: Plan, first_line: int, text: str) -> Prepared:
+    """The contacts of a block of rows, in file order, and its invalid lines."""
+    prepared = Prepared()
     encode = copy_line(plan) if plan.output == "copy" else sqlite_row(plan)
-    for line, row in rows:
+    reader = csv.reader(io.StringIO(text), delimiter=plan.delimiter)
+    consumed = 0
+    for row in reader:
+        line, consumed = first_line + consumed, reader.line_num
+        if not any(row):
+            continue
+        prepared.rows += 1
         for contact in contacts_of(plan, line, row, prepared):
             prepared.hashes.append(contact.hashed)
             prepared.records.append(encode(contact))

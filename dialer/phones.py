@@ -3,9 +3,11 @@
 import hashlib
 import hmac
 import re
+from dataclasses import dataclass
+from functools import cache
 
 import phonenumbers
-from phonenumbers import PhoneNumber, PhoneNumberType
+from phonenumbers import PhoneMetadata, PhoneNumber, PhoneNumberType
 from phonenumbers import timezone as phone_timezone
 
 UNKNOWN_ZONE = "Etc/Unknown"
@@ -33,10 +35,13 @@ def zone_of(e164: str) -> str | None:
 
 def normalise_with_zone(raw: str, region: str) -> tuple[str, str | None] | None:
     """The number in E.164 and its single zone (or None), parsed once; None when invalid."""
-    number = _quick_parse(raw, region) or _parse(raw, region)
-    if number is None:
-        return None
-    kind = phonenumbers.number_type(number)
+    number = _quick_parse(raw, region)
+    kind = _russian_type(number) if number is not None else None
+    if number is None or kind is None:
+        number = number or _parse(raw, region)
+        if number is None:
+            return None
+        kind = phonenumbers.number_type(number)
     if kind == PhoneNumberType.UNKNOWN:
         return None
     e164 = f"+{number.country_code}{number.national_number}"
@@ -99,6 +104,77 @@ def _quick_parse(raw: str, region: str) -> PhoneNumber | None:
     if national is None or national[0] == "0":
         return None
     return PhoneNumber(country_code=RUSSIA, national_number=int(national))
+
+
+@dataclass(frozen=True)
+class _Desc:
+    """One number type of a region's metadata, its pattern compiled once."""
+
+    lengths: tuple[int, ...]
+    pattern: re.Pattern[str] | None
+
+    def matches(self, national: str) -> bool:
+        # As phonenumbers' _is_number_matching_desc: lengths first, then the whole pattern.
+        if self.lengths and len(national) not in self.lengths:
+            return False
+        return self.pattern is not None and self.pattern.fullmatch(national) is not None
+
+
+# The order in which phonenumbers' _number_type_helper tries the types.
+_TYPE_ORDER = (
+    (PhoneNumberType.PREMIUM_RATE, "premium_rate"),
+    (PhoneNumberType.TOLL_FREE, "toll_free"),
+    (PhoneNumberType.SHARED_COST, "shared_cost"),
+    (PhoneNumberType.VOIP, "voip"),
+    (PhoneNumberType.PERSONAL_NUMBER, "personal_number"),
+    (PhoneNumberType.PAGER, "pager"),
+    (PhoneNumberType.UAN, "uan"),
+    (PhoneNumberType.VOICEMAIL, "voicemail"),
+)
+
+
+@cache
+def _russian_plan() -> tuple[re.Pattern[str], dict[str, _Desc], bool]:
+    metadata = PhoneMetadata.metadata_for_region("RU")
+    assert metadata is not None
+    assert metadata.leading_digits is not None
+    names = ["general_desc", "fixed_line", "mobile", *(name for _, name in _TYPE_ORDER)]
+    descs = {}
+    for name in names:
+        desc = getattr(metadata, name)
+        if desc is not None:
+            pattern = desc.national_number_pattern
+            descs[name] = _Desc(
+                tuple(desc.possible_length), re.compile(pattern) if pattern else None
+            )
+    return (
+        re.compile(metadata.leading_digits),
+        descs,
+        bool(metadata.same_mobile_and_fixed_line_pattern),
+    )
+
+
+def _russian_type(number: PhoneNumber) -> int | None:
+    """phonenumbers' number_type for +7 numbers of Russia, from patterns compiled once.
+
+    Its own takes a third of an import's time, most of it looking up compiled patterns;
+    a test holds this one to give the same answers. None for numbers it leaves to it.
+    """
+    leading, descs, same = _russian_plan()
+    national = str(number.national_number)
+    if not leading.match(national):
+        return None
+    if not descs["general_desc"].matches(national):
+        return PhoneNumberType.UNKNOWN
+    for kind, name in _TYPE_ORDER:
+        if name in descs and descs[name].matches(national):
+            return kind
+    if "fixed_line" in descs and descs["fixed_line"].matches(national):
+        mobile = same or ("mobile" in descs and descs["mobile"].matches(national))
+        return PhoneNumberType.FIXED_LINE_OR_MOBILE if mobile else PhoneNumberType.FIXED_LINE
+    if not same and "mobile" in descs and descs["mobile"].matches(national):
+        return PhoneNumberType.MOBILE
+    return PhoneNumberType.UNKNOWN
 
 
 def _single_zone(number: PhoneNumber, kind: int, e164: str) -> str | None:

@@ -81,3 +81,11 @@ def test_import_ids_are_version_4_uuids() -> None:
     assert {u.version for u in drawn} == {4}
     assert {u.variant for u in drawn} == {uuid.RFC_4122}
     assert len(set(drawn)) == 20
+
+
+def test_every_russian_number_type_is_told_as_phonenumbers_tells_it() -> None:
+    rng = random.Random(7)
+    for _ in range(30_000):
+        national = rng.choice("3489") + "".join(rng.choice("0123456789") for _ in range(9))
+        raw = rng.choice([f"+7{national}", f"8{national}", national])
+        assert normalise_with_zone(raw, "RU") == reference(raw), raw
