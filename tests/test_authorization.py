@@ -40,6 +40,8 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/api/v1/dnc"): STAFF,
     ("DELETE", "/api/v1/dnc/{phone}"): STAFF,
     ("DELETE", "/api/v1/contacts/{contact_id}"): frozenset({ADMIN}),
+    ("POST", "/api/v1/campaigns/{campaign_id}/imports"): STAFF,
+    ("GET", "/api/v1/imports/{import_id}"): STAFF,
     ("GET", "/api/v1/questionnaires"): MANAGERS,
     ("GET", "/api/v1/questionnaires/{questionnaire_id}"): MANAGERS,
     ("POST", "/api/v1/questionnaires/{questionnaire_id}/status"): MANAGERS,
