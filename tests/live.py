@@ -50,7 +50,7 @@ class LiveServer:
                 self.kill()
 
 
-def _read_lines(process: subprocess.Popen[str]) -> queue.Queue[str | None]:
+def read_lines(process: subprocess.Popen[str]) -> queue.Queue[str | None]:
     """Every line of the server's stderr, read by a thread that keeps the pipe drained."""
     lines: queue.Queue[str | None] = queue.Queue()
 
@@ -64,7 +64,7 @@ def _read_lines(process: subprocess.Popen[str]) -> queue.Queue[str | None]:
     return lines
 
 
-def _wait_for_line(lines: queue.Queue[str | None], text: str, timeout: float) -> str:
+def wait_for_line(lines: queue.Queue[str | None], text: str, timeout: float) -> str:
     # Not select() on the pipe: a text stream reads ahead, so the line waited for can sit in
     # its buffer while the pipe itself stays silent until the deadline.
     deadline = time.monotonic() + timeout
@@ -79,7 +79,7 @@ def _wait_for_line(lines: queue.Queue[str | None], text: str, timeout: float) ->
         seen.append(line)
         if text in line or "address already in use" in line:
             return "".join(seen)
-    raise RuntimeError(f"server did not start: {''.join(seen)[-2000:]}")
+    raise RuntimeError(f"{text!r} never came: {''.join(seen)[-2000:]}")
 
 
 def start_server(
@@ -116,7 +116,7 @@ def _start(database_url: str, workers: int, env: dict[str, str]) -> LiveServer:
         command, env=environment, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
     )
     try:
-        log = _wait_for_line(_read_lines(process), BOUND_LINE, STARTUP_TIMEOUT)
+        log = wait_for_line(read_lines(process), BOUND_LINE, STARTUP_TIMEOUT)
         if "address already in use" in log:
             raise PortTaken()
         # The socket is listening: this request waits in its backlog until a worker serves.
