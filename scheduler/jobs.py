@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.managers import recheck
+from dialer.policy import policy_of
 from dialer.shifts import reconcile
 
 Job = Callable[[AsyncSession, datetime], Awaitable[object]]
@@ -33,6 +35,15 @@ async def reconcile_shifts(session: AsyncSession, now: datetime) -> None:
 
 RECONCILE_SHIFTS = PeriodicJob("reconcile_shifts", timedelta(seconds=30), reconcile_shifts)
 
+
+async def recheck_managers(session: AsyncSession, now: datetime) -> None:
+    """Hand out waiting questionnaires and unowned accounts; pause or resume for saturation."""
+    await recheck(session, now, policy_of(session))
+
+
+RECHECK_MANAGERS = PeriodicJob("recheck_managers", timedelta(seconds=60), recheck_managers)
+
 PERIODIC_JOBS: list[PeriodicJob] = [
     RECONCILE_SHIFTS,
+    RECHECK_MANAGERS,
 ]
