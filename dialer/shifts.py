@@ -190,16 +190,23 @@ async def _generate(session: AsyncSession, template: ShiftTemplate, now: datetim
     return len(rows)
 
 
-async def reconcile(session: AsyncSession, now: datetime, by: By = SCHEDULER) -> int:
-    """Generate shifts ahead and apply every transition the calendar says is due; how many."""
-    await generate_shifts(session, now)
-    due = await session.scalars(
-        select(Shift)
-        .where(Shift.state != ShiftState.CLOSED, Shift.starts_at <= now)
-        .order_by(Shift.starts_at)
-    )
+async def reconcile(
+    session: AsyncSession,
+    now: datetime,
+    by: By = SCHEDULER,
+    template_ids: list[uuid.UUID] | None = None,
+) -> int:
+    """Generate shifts ahead and apply every transition the calendar says is due; how many.
+
+    With `template_ids`, only the shifts of those templates: a person who changes one
+    template moves its shifts, and leaves the others to the scheduler.
+    """
+    await generate_shifts(session, now, template_ids)
+    query = select(Shift).where(Shift.state != ShiftState.CLOSED, Shift.starts_at <= now)
+    if template_ids is not None:
+        query = query.where(Shift.template_id.in_(template_ids))
     applied = 0
-    for shift in due:
+    for shift in await session.scalars(query.order_by(Shift.starts_at)):
         step = next_step(shift.state, due_state(shift.starts_at, shift.ends_at, now))
         if step is not None and await transition(session, shift, step, by, now):
             applied += 1
@@ -217,12 +224,15 @@ async def get_shift(session: AsyncSession, shift_id: uuid.UUID) -> Shift:
 async def views(session: AsyncSession, shifts: list[Shift]) -> list[ShiftView]:
     """The shifts with their zones and rosters, in two queries."""
     ids = [s.id for s in shifts]
+    # .all(): a Result has keys(), so dict() would take it for a mapping.
     zones = dict(
-        await session.execute(
-            select(ShiftTemplate.id, ShiftTemplate.timezone).where(
-                ShiftTemplate.id.in_({s.template_id for s in shifts})
+        (
+            await session.execute(
+                select(ShiftTemplate.id, ShiftTemplate.timezone).where(
+                    ShiftTemplate.id.in_({s.template_id for s in shifts})
+                )
             )
-        )
+        ).all()
     )
     rosters: dict[uuid.UUID, list[uuid.UUID]] = {i: [] for i in ids}
     entries = await session.execute(

@@ -16,7 +16,7 @@ from dialer.campaigns import check_timezone
 from dialer.errors import InvalidInput, NotFound
 from dialer.models import RosterEntry, Shift, ShiftState, ShiftTemplate
 from dialer.shift_calendar import LIVE, local_date, occurrence_on
-from dialer.shifts import By, generate_shifts, reconcile, schedule_of
+from dialer.shifts import By, reconcile, schedule_of
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,7 @@ async def create_template(
     )
     session.add(template)
     await session.flush()
-    await generate_shifts(session, now, [template.id])
-    await reconcile(session, now, by)
+    await reconcile(session, now, by, [template.id])
     return template
 
 
@@ -97,8 +96,7 @@ async def update_template(
     template.timezone = spec.timezone
     await session.flush()
     await _realign(session, template, old_zone, now)
-    await generate_shifts(session, now, [template.id])
-    await reconcile(session, now, by)
+    await reconcile(session, now, by, [template.id])
     return template
 
 

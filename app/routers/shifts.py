@@ -1,0 +1,198 @@
+"""Shift templates, dated shifts, rosters and a supervisor's shift controls."""
+
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from app.deps import Now, Session, Staff
+from app.schemas import Model
+from dialer.attendance import add_walk_in, set_roster
+from dialer.models import ShiftState, ShiftTemplate, User
+from dialer.shifts import (
+    By,
+    ShiftView,
+    Source,
+    close_shift,
+    pause_shift,
+    resume_shift,
+    shifts_between,
+    view,
+)
+from dialer.templates import (
+    TemplateSpec,
+    create_template,
+    deactivate_template,
+    list_templates,
+    update_template,
+)
+
+router = APIRouter(tags=["shifts"])
+
+WallClock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["10:00"])]
+Weekday = Annotated[int, Field(ge=1, le=7)]
+
+
+class TemplateIn(Model):
+    name: str = Field(min_length=1, max_length=100)
+    start: WallClock
+    end: WallClock
+    weekdays: list[Weekday] = Field(default=[1, 2, 3, 4, 5], min_length=1, max_length=7)
+    timezone: str = Field(default="Europe/Moscow", max_length=64)
+
+    def spec(self) -> TemplateSpec:
+        return TemplateSpec(
+            name=self.name,
+            start=time.fromisoformat(self.start),
+            end=time.fromisoformat(self.end),
+            weekdays=tuple(self.weekdays),
+            timezone=self.timezone,
+        )
+
+
+class TemplateOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    start: str
+    end: str
+    weekdays: list[int]
+    timezone: str
+
+    @classmethod
+    def of(cls, t: ShiftTemplate) -> "TemplateOut":
+        return cls(
+            id=t.id,
+            name=t.name,
+            start=t.start.strftime("%H:%M"),
+            end=t.end.strftime("%H:%M"),
+            weekdays=t.weekdays,
+            timezone=t.timezone,
+        )
+
+
+class ShiftOut(BaseModel):
+    id: uuid.UUID
+    template_id: uuid.UUID
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    state: ShiftState
+    roster: list[uuid.UUID]
+
+    @classmethod
+    def of(cls, v: ShiftView) -> "ShiftOut":
+        """The shift, its instants written with the offset of its own zone."""
+        zone = ZoneInfo(v.timezone)
+        return cls(
+            id=v.shift.id,
+            template_id=v.shift.template_id,
+            name=v.shift.name,
+            starts_at=v.shift.starts_at.astimezone(zone),
+            ends_at=v.shift.ends_at.astimezone(zone),
+            state=v.shift.state,
+            roster=v.roster,
+        )
+
+
+class ReasonIn(Model):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class RosterIn(Model):
+    operator_ids: list[uuid.UUID] = Field(max_length=500)
+
+
+class WalkInIn(Model):
+    operator_id: uuid.UUID
+
+
+def _by(user: User, reason: str | None = None) -> By:
+    return By(Source.SUPERVISOR, user.id, reason)
+
+
+@router.get("/shift-templates")
+async def templates(session: Session, _staff: Staff) -> list[TemplateOut]:
+    """The active shift templates."""
+    return [TemplateOut.of(t) for t in await list_templates(session)]
+
+
+@router.post("/shift-templates", status_code=201)
+async def add_template(body: TemplateIn, session: Session, now: Now, staff: Staff) -> TemplateOut:
+    """Add a template; its shifts exist at once, and one whose window contains now opens now."""
+    return TemplateOut.of(await create_template(session, body.spec(), _by(staff), now))
+
+
+@router.put("/shift-templates/{template_id}")
+async def change_template(
+    template_id: uuid.UUID, body: TemplateIn, session: Session, now: Now, staff: Staff
+) -> TemplateOut:
+    """Change a template; every shift of it that has not ended follows at once."""
+    changed = await update_template(session, template_id, body.spec(), _by(staff), now)
+    return TemplateOut.of(changed)
+
+
+@router.delete("/shift-templates/{template_id}", status_code=204)
+async def remove_template(
+    template_id: uuid.UUID, session: Session, now: Now, _staff: Staff
+) -> Response:
+    """Deactivate a template: its planned shifts go, a running one ends at its boundary."""
+    await deactivate_template(session, template_id, now)
+    return Response(status_code=204)
+
+
+@router.get("/shifts")
+async def shifts(
+    session: Session,
+    now: Now,
+    _staff: Staff,
+    first: Annotated[date | None, Query(alias="from")] = None,
+    last: Annotated[date | None, Query(alias="to")] = None,
+) -> list[ShiftOut]:
+    """Dated shifts whose local start date is in [from, to] (default: two weeks from today)."""
+    first = first or now.date()
+    last = last or first + timedelta(days=13)
+    return [ShiftOut.of(v) for v in await shifts_between(session, first, last)]
+
+
+@router.post("/shifts/{shift_id}/pause")
+async def pause(
+    shift_id: uuid.UUID, body: ReasonIn, session: Session, now: Now, staff: Staff
+) -> ShiftOut:
+    """Pause an open shift, with a reason: nobody on it dials until it resumes."""
+    shift = await pause_shift(session, shift_id, _by(staff, body.reason), now)
+    return ShiftOut.of(await view(session, shift))
+
+
+@router.post("/shifts/{shift_id}/resume")
+async def resume(shift_id: uuid.UUID, session: Session, now: Now, staff: Staff) -> ShiftOut:
+    """Resume a paused shift."""
+    shift = await resume_shift(session, shift_id, _by(staff), now)
+    return ShiftOut.of(await view(session, shift))
+
+
+@router.post("/shifts/{shift_id}/close")
+async def close(shift_id: uuid.UUID, session: Session, now: Now, staff: Staff) -> ShiftOut:
+    """Close an open or paused shift early; everyone on it is clocked out now."""
+    shift = await close_shift(session, shift_id, _by(staff, "closed early"), now)
+    return ShiftOut.of(await view(session, shift))
+
+
+@router.put("/shifts/{shift_id}/roster")
+async def roster(
+    shift_id: uuid.UUID, body: RosterIn, session: Session, now: Now, _staff: Staff
+) -> ShiftOut:
+    """Plan exactly these operators for the shift."""
+    shift = await set_roster(session, shift_id, body.operator_ids, now)
+    return ShiftOut.of(await view(session, shift))
+
+
+@router.post("/shifts/{shift_id}/walk-ins")
+async def walk_in(
+    shift_id: uuid.UUID, body: WalkInIn, session: Session, now: Now, _staff: Staff
+) -> ShiftOut:
+    """Add an operator who came without being planned to the shift's roster."""
+    shift = await add_walk_in(session, shift_id, body.operator_id, now)
+    return ShiftOut.of(await view(session, shift))
