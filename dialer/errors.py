@@ -134,3 +134,8 @@ class TooManyRequests(DomainError):
 
     code = "too_many_requests"
     default_detail = "Too many requests: slow down and try again shortly."
+
+
+class ShiftClosed(Conflict):
+    code = "shift_closed"
+    default_detail = "The shift is closed: its roster and attendance no longer change."

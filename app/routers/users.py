@@ -9,7 +9,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.deps import Admin, CurrentUser, ManagersPolicy, Now, Session
+from app.routers.shifts import ShiftOut
 from app.schemas import Model
+from dialer.attendance import floor_of
 from dialer.managers import manager_left
 from dialer.models import Desk, Role, User
 from dialer.users import NewUser, create_user, deactivate_user
@@ -62,6 +64,18 @@ async def deactivate(
 
 
 @router.get("/me")
-async def me(user: CurrentUser) -> dict[str, Any]:
+async def me(user: CurrentUser, session: Session, now: Now) -> dict[str, Any]:
     """The caller, its role and, for an operator, where it stands on the floor."""
-    return {"user": UserOut.of(user).model_dump(mode="json"), "role": user.role.value}
+    answer: dict[str, Any] = {
+        "user": UserOut.of(user).model_dump(mode="json"),
+        "role": user.role.value,
+    }
+    if user.role is Role.OPERATOR:
+        floor = await floor_of(session, user.id, now)
+        shift = ShiftOut.of(floor.shift).model_dump(mode="json") if floor.shift else None
+        answer |= {
+            "shift": shift,
+            "clocked_in": floor.clocked_in,
+            "lease_id": str(floor.lease_id) if floor.lease_id else None,
+        }
+    return answer
