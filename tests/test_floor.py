@@ -1,0 +1,275 @@
+"""The gate, the dialer's pause and status, operators' pauses and the live floor."""
+
+import uuid
+from datetime import datetime
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialer.errors import DialerPaused, NoOpenShift, NotClockedIn, OperatorPaused, ShiftPaused
+from dialer.gate import DIALER_TARGET, Permit, may_dial
+from dialer.models import Disposition, Lease, Pause, PauseReason, PauseScope, Role
+from tests.builders import Actor, actor, campaign, contact
+from tests.builders_shifts import call, clock_at, day_shifts, msk, run_scheduler
+
+
+async def gate(
+    sessionmaker: async_sessionmaker[AsyncSession], operator_id: uuid.UUID, now: datetime
+) -> Permit:
+    async with sessionmaker() as session:
+        return await may_dial(session, operator_id, now)
+
+
+async def floor_with_one_operator(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> tuple[Actor, Actor, uuid.UUID, uuid.UUID]:
+    """A supervisor and an operator rostered on both of Monday's shifts, the morning open."""
+    morning, afternoon = await day_shifts(sessionmaker)
+    supervisor = await actor(client, sessionmaker, Role.SUPERVISOR)
+    operator = await actor(client, sessionmaker, Role.OPERATOR)
+    for shift in (morning, afternoon):
+        answer = await client.put(
+            f"/api/v1/shifts/{shift}/roster",
+            json={"operator_ids": [str(operator.id)]},
+            headers=supervisor.headers,
+        )
+        assert answer.status_code == 200
+    await run_scheduler(sessionmaker, msk(10))
+    return supervisor, operator, morning, afternoon
+
+
+async def test_the_gate_says_why_in_order(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    with clock_at(app, msk(9)) as clock:
+        operator = await actor(client, sessionmaker, Role.OPERATOR)
+        with pytest.raises(NoOpenShift):
+            await gate(sessionmaker, operator.id, msk(9))
+        supervisor, operator, morning, _ = await floor_with_one_operator(client, sessionmaker)
+        clock.now = msk(10, 1)
+        with pytest.raises(NotClockedIn):
+            await gate(sessionmaker, operator.id, msk(10, 1))
+        await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+        assert await gate(sessionmaker, operator.id, msk(10, 2)) == Permit(shift_id=morning)
+        paused = await client.post(
+            f"/api/v1/shifts/{morning}/pause",
+            json={"reason": "briefing"},
+            headers=supervisor.headers,
+        )
+        assert paused.status_code == 200
+        with pytest.raises(ShiftPaused):
+            await gate(sessionmaker, operator.id, msk(10, 2))
+        await client.post(f"/api/v1/shifts/{morning}/resume", headers=supervisor.headers)
+        await client.post(
+            f"/api/v1/operators/{operator.id}/pause",
+            json={"reason": "coaching"},
+            headers=supervisor.headers,
+        )
+        with pytest.raises(OperatorPaused):
+            await gate(sessionmaker, operator.id, msk(10, 2))
+    # The shift ends: the operator is clocked out and there is nothing open to dial in.
+    await run_scheduler(sessionmaker, msk(18, 30))
+    with pytest.raises(NoOpenShift):
+        await gate(sessionmaker, operator.id, msk(18, 30))
+
+
+async def test_the_gate_answers_a_permit_in_one_query(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    with clock_at(app, msk(10)):
+        _, operator, morning, _ = await floor_with_one_operator(client, sessionmaker)
+        await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert await gate(sessionmaker, operator.id, msk(11)) == Permit(shift_id=morning)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == 1
+
+
+async def test_a_supervisors_dialer_pause_shows_in_status_and_the_gate_across_shifts(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    with clock_at(app, msk(10)) as clock:
+        supervisor, operator, _, afternoon = await floor_with_one_operator(client, sessionmaker)
+        await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+        clock.now = msk(13)
+        paused = await client.post(
+            "/api/v1/dialer/pause",
+            json={"reason": "enough new clients for now"},
+            headers=supervisor.headers,
+        )
+        assert paused.status_code == 200
+        assert paused.json()["state"] == "paused"
+        assert paused.json()["reasons"] == [
+            {
+                "scope": "dialer",
+                "code": "supervisor",
+                "reason": "enough new clients for now",
+                "by": {"id": str(supervisor.id), "name": supervisor.login},
+                "since": "2026-11-30T10:00:00Z",
+            }
+        ]
+        with pytest.raises(DialerPaused) as refused:
+            await gate(sessionmaker, operator.id, msk(13, 1))
+        assert refused.value.extra == {"reason": "supervisor"}
+        # The pause holds into the afternoon shift.
+        await run_scheduler(sessionmaker, msk(14))
+        clock.now = msk(14, 2)
+        await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+        status = await client.get("/api/v1/dialer/status", headers=supervisor.headers)
+        assert status.json()["state"] == "paused"
+        assert status.json()["shift"]["id"] == str(afternoon)
+        with pytest.raises(DialerPaused):
+            await gate(sessionmaker, operator.id, msk(14, 3))
+        resumed = await client.post("/api/v1/dialer/resume", headers=supervisor.headers)
+        assert (resumed.json()["state"], resumed.json()["reasons"]) == ("running", [])
+    assert await gate(sessionmaker, operator.id, msk(14, 3)) == Permit(shift_id=afternoon)
+
+
+async def test_resuming_the_dialer_leaves_a_saturation_pause_alone(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    with clock_at(app, msk(11)):
+        supervisor, operator, _, _ = await floor_with_one_operator(client, sessionmaker)
+        await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+        async with sessionmaker.begin() as session:
+            session.add(
+                Pause(
+                    scope=PauseScope.DIALER,
+                    target_id=DIALER_TARGET,
+                    reason_code=PauseReason.MANAGERS_SATURATED,
+                    reason="12 open questionnaires for a capacity of 10",
+                    started_at=msk(10, 30),
+                )
+            )
+        await client.post(
+            "/api/v1/dialer/pause", json={"reason": "lunch"}, headers=supervisor.headers
+        )
+        with pytest.raises(DialerPaused) as both:
+            await gate(sessionmaker, operator.id, msk(11))
+        assert both.value.extra == {"reason": "supervisor"}
+        resumed = await client.post("/api/v1/dialer/resume", headers=supervisor.headers)
+    assert resumed.json()["state"] == "paused"
+    assert [r["code"] for r in resumed.json()["reasons"]] == ["managers_saturated"]
+    assert resumed.json()["reasons"][0]["by"] is None
+    with pytest.raises(DialerPaused) as saturated:
+        await gate(sessionmaker, operator.id, msk(11))
+    assert saturated.value.extra == {"reason": "managers_saturated"}
+
+
+async def test_the_status_counts_the_queue(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    with clock_at(app, msk(11)):
+        supervisor = await actor(client, sessionmaker, Role.SUPERVISOR)
+        operator = await actor(client, sessionmaker, Role.OPERATOR)
+        created = await campaign(client, supervisor)
+        for i in range(3):
+            await contact(sessionmaker, created["id"], f"+7495000000{i}", next_call_at=msk(9))
+        await contact(sessionmaker, created["id"], "+74950000009", next_call_at=msk(23))
+        leased = await contact(sessionmaker, created["id"], "+74950000008", next_call_at=msk(9))
+        async with sessionmaker.begin() as session:
+            session.add(
+                Lease(
+                    contact_id=leased,
+                    operator_id=operator.id,
+                    campaign_id=uuid.UUID(created["id"]),
+                    attempt_no=1,
+                    created_at=msk(10, 59),
+                    expires_at=msk(11, 9),
+                )
+            )
+        status = await client.get("/api/v1/dialer/status", headers=supervisor.headers)
+    assert status.status_code == 200
+    body = status.json()
+    assert body["queue"] == {"ready": 4, "leased": 1, "callbacks_due": 0}
+    assert (body["state"], body["shift"]) == ("running", None)
+    assert {"open", "capacity"} <= set(body["managers"])
+
+
+async def test_the_live_floor_shows_each_operator(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    with clock_at(app, msk(10)) as clock:
+        supervisor, working, morning, _ = await floor_with_one_operator(client, sessionmaker)
+        resting = await actor(client, sessionmaker, Role.OPERATOR, login_name="b-resting")
+        absent = await actor(client, sessionmaker, Role.OPERATOR, login_name="c-absent")
+        await client.post(
+            f"/api/v1/shifts/{morning}/walk-ins",
+            json={"operator_id": str(resting.id)},
+            headers=supervisor.headers,
+        )
+        clock.now = msk(10, 5)
+        for operator in (working, resting):
+            await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+        created = await campaign(client, supervisor)
+        await call(
+            sessionmaker, working.id, morning, created["id"], Disposition.NO_ANSWER, msk(10, 10)
+        )
+        await call(sessionmaker, working.id, morning, created["id"], Disposition.WARM, msk(10, 20))
+        own_break = await client.post("/api/v1/me/pause", json={}, headers=resting.headers)
+        assert own_break.status_code == 200
+        assert own_break.json()["state"] == "paused"
+        clock.now = msk(10, 30)
+        live = await client.get("/api/v1/operators/live", headers=supervisor.headers)
+        me = (await client.get("/api/v1/me", headers=working.headers)).json()
+    by_login = {o["login"]: o for o in live.json()}
+    assert by_login[working.login]["state"] == "idle"
+    assert (by_login[working.login]["calls"], by_login[working.login]["warm_questionnaires"]) == (
+        2,
+        1,
+    )
+    assert by_login[resting.login]["state"] == "paused"
+    assert by_login[absent.login]["state"] == "off"
+    assert me["clocked_in"] is True
+
+
+async def test_an_operator_cannot_pause_the_dialer_or_read_the_floor(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    operator = await actor(client, sessionmaker, Role.OPERATOR)
+    paused = await client.post(
+        "/api/v1/dialer/pause", json={"reason": "x"}, headers=operator.headers
+    )
+    live = await client.get("/api/v1/operators/live", headers=operator.headers)
+    assert paused.status_code == live.status_code == 403
+
+
+async def test_an_operator_pause_holds_until_a_supervisor_resumes_it(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    with clock_at(app, msk(10, 1)):
+        supervisor, operator, morning, _ = await floor_with_one_operator(client, sessionmaker)
+        await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+        paused = await client.post(
+            f"/api/v1/operators/{operator.id}/pause",
+            json={"reason": "coaching"},
+            headers=supervisor.headers,
+        )
+        assert (paused.status_code, paused.json()["state"]) == (200, "paused")
+        # The operator's own resume ends only its own break.
+        await client.post("/api/v1/me/resume", headers=operator.headers)
+        with pytest.raises(OperatorPaused):
+            await gate(sessionmaker, operator.id, msk(10, 2))
+        resumed = await client.post(
+            f"/api/v1/operators/{operator.id}/resume", headers=supervisor.headers
+        )
+        assert resumed.json()["state"] == "idle"
+        unknown = await client.post(
+            f"/api/v1/operators/{supervisor.id}/pause",
+            json={"reason": "x"},
+            headers=supervisor.headers,
+        )
+        assert unknown.status_code == 404
+    assert await gate(sessionmaker, operator.id, msk(10, 2)) == Permit(shift_id=morning)
