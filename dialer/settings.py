@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     plan_volume: Decimal = Field(default=Decimal("300000"), gt=0)
     plan_period_days: int = Field(default=90, ge=1, le=3660)
     strategic_threshold: Decimal = Field(default=Decimal("3000000"), gt=0)
+    # Whether an operator's own break counts as paid time on the timesheet (pauses a
+    # supervisor or saturation imposes always do).
+    self_pause_paid: bool = False
 
     @model_validator(mode="after")
     def _low_below_high(self) -> "Settings":
