@@ -1,15 +1,19 @@
 """The demo floor: users of every role, a campaign and contacts across time zones."""
 
-from datetime import datetime
+import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.attendance import set_roster
 from dialer.campaigns import CampaignSpec, create_campaign
 from dialer.models import Contact, ContactState, Desk, Role, User
 from dialer.phones import phone_hash
 from dialer.settings import Settings
+from dialer.shift_calendar import local_date
+from dialer.shifts import generate_shifts, shifts_between
 from dialer.users import NewUser, create_user
 
 DEMO_PASSWORD = "cascade-demo"
@@ -48,10 +52,13 @@ async def seed(
     if await session.scalar(select(User.id).limit(1)) is not None:
         return None
     logins = []
+    operators = []
     for login, name, role, desk, capacity in DEMO_USERS:
         rate = Decimal("300.00") if role is Role.OPERATOR else None
         new = NewUser(login, DEMO_PASSWORD, name, role, desk, capacity, rate)
-        await create_user(session, new, now)
+        user = await create_user(session, new, now)
+        if role is Role.OPERATOR:
+            operators.append(user.id)
         label = f"{role.value} ({desk.value})" if desk else role.value
         logins.append((login, DEMO_PASSWORD, label))
     campaign = await create_campaign(
@@ -81,4 +88,29 @@ async def seed(
             )
         )
     await session.flush()
+    await roster_first_day(session, operators, now)
     return logins
+
+
+async def roster_first_day(
+    session: AsyncSession, operator_ids: list[uuid.UUID], now: datetime
+) -> None:
+    """Roster the operators on every shift of the first day that still has some ahead.
+
+    Today's, on a working day before 18:00 Moscow time; otherwise the next working day's,
+    so the demo always has a floor to clock in to.
+    """
+    await generate_shifts(session, now)
+    ahead = [
+        v
+        for v in await shifts_between(
+            session, now.date() - timedelta(days=1), now.date() + timedelta(days=7)
+        )
+        if v.shift.ends_at > now
+    ]
+    if not ahead:
+        return
+    day = local_date(ahead[0].shift.starts_at, ahead[0].timezone)
+    for v in ahead:
+        if local_date(v.shift.starts_at, v.timezone) == day:
+            await set_roster(session, v.shift.id, operator_ids, now)

@@ -10,13 +10,17 @@ from app.errors import install_error_handlers
 from app.observability import RequestMiddleware
 from app.routers import (
     accounts,
+    attendance,
     auth,
     campaigns,
     dnc,
+    floor,
     funnel,
     health,
     imports,
     questionnaires,
+    reports,
+    shifts,
     softphone,
     users,
 )
@@ -71,6 +75,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         accounts.router,
         funnel.router,
         softphone.router,
+        shifts.router,
+        attendance.router,
+        floor.router,
+        reports.router,
     ):
         app.include_router(router, prefix=API)
     app.include_router(health.router)
