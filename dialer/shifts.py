@@ -161,13 +161,17 @@ async def _generate(session: AsyncSession, template: ShiftTemplate, now: datetim
     wanted = occurrences(schedule_of(template), now, now + HORIZON)
     if not wanted:
         return 0
-    existing = set(
-        await session.scalars(
+    # One shift per template per local day: a day that has one (moved, running with an end
+    # a template change set, or closed early) gets no second.
+    taken = {
+        local_date(starts_at, template.timezone)
+        for starts_at in await session.scalars(
             select(Shift.starts_at).where(
-                Shift.template_id == template.id, Shift.starts_at >= wanted[0].starts_at
+                Shift.template_id == template.id,
+                Shift.starts_at >= wanted[0].starts_at - timedelta(days=1),
             )
         )
-    )
+    }
     rows = [
         {
             "id": uuid.uuid4(),
@@ -179,7 +183,7 @@ async def _generate(session: AsyncSession, template: ShiftTemplate, now: datetim
             "created_at": now,
         }
         for o in wanted
-        if o.starts_at not in existing
+        if o.local_date not in taken
     ]
     if rows:
         # Two schedulers may generate at once: the unique (template, start) keeps one row.

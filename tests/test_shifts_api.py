@@ -237,3 +237,23 @@ async def test_a_missing_shift_is_not_found(
         "/api/v1/shifts/00000000-0000-4000-8000-000000000001/close", headers=supervisor.headers
     )
     assert unknown.status_code == 404
+
+
+async def test_a_running_shift_takes_a_changed_end_and_its_day_gets_no_second_shift(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await day_shifts(sessionmaker)
+    await run_scheduler(sessionmaker, msk(10))
+    with clock_at(app, msk(11)):
+        admin = await actor(client, sessionmaker, Role.ADMIN)
+        templates = (await client.get("/api/v1/shift-templates", headers=admin.headers)).json()
+        body = {"name": "Morning", "start": "12:00", "end": "15:00"}
+        changed = await client.put(
+            f"/api/v1/shift-templates/{templates[0]['id']}", json=body, headers=admin.headers
+        )
+        assert changed.status_code == 200
+        listed = await client.get("/api/v1/shifts", params=DAY, headers=admin.headers)
+    mornings = [s for s in listed.json() if s["template_id"] == templates[0]["id"]]
+    assert [(s["starts_at"], s["ends_at"], s["state"]) for s in mornings] == [
+        ("2026-11-30T10:00:00+03:00", "2026-11-30T15:00:00+03:00", "open")
+    ]
