@@ -60,29 +60,37 @@ class Leadership:
         assert self._engine is not None
         try:
             connection = await self._engine.connect()
-            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        except (DBAPIError, OSError):
+            log.warning("cannot reach the database to take the scheduler lock")
+            return False
+        try:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
             taken = await connection.scalar(
                 text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}
             )
         except (DBAPIError, OSError):
-            log.warning("cannot reach the database to take the scheduler lock")
-            return False
+            log.warning("lost the connection while taking the scheduler lock")
+            taken = False
         if taken:
             self._connection = connection
             return True
-        await connection.close()
+        await _close(connection)
         return False
 
     async def _forget(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
-            try:
-                await connection.close()
-            except (DBAPIError, OSError):
-                log.debug("the lock's connection was already gone")
+            await _close(connection)
 
     async def release(self) -> None:
         """Give up the lead (closing the connection frees the lock) and the engine."""
         await self._forget()
         if self._engine is not None:
             await self._engine.dispose()
+
+
+async def _close(connection: AsyncConnection) -> None:
+    try:
+        await connection.close()
+    except (DBAPIError, OSError):
+        log.debug("the lock's connection was already gone")
