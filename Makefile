@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: install run test lint check bench bench-import system-deps format
+.PHONY: install run test lint check bench bench-import bench-gate system-deps format
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,6 @@ bench: install
 
 bench-import: install
 	$(BIN)/python -m bench.imports
+
+bench-gate: install
+	$(BIN)/python -m bench.gate $(if $(CASCADE_TEST_POSTGRES_URL),--postgres $(CASCADE_TEST_POSTGRES_URL))
