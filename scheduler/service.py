@@ -103,8 +103,13 @@ class CascadeScheduler:
                 IntervalTrigger(seconds=job.every.total_seconds()),
                 args=[job],
                 id=job.name,
+                name=job.name,
             )
-        await self.sync_boundaries()
+        try:
+            await self.sync_boundaries()
+        except Exception:
+            # Not migrated yet (the app migrates): the next reconcile syncs the boundaries.
+            log.exception("cannot read the shift templates at start-up")
         self.apscheduler.start()
 
     async def stop(self) -> None:
@@ -144,6 +149,8 @@ class CascadeScheduler:
             del self._boundaries[job_id]
         for job_id, trigger in wanted.items():
             if self._boundaries.get(job_id) != repr(trigger):
-                self.apscheduler.add_job(self.boundary, trigger, id=job_id, replace_existing=True)
+                self.apscheduler.add_job(
+                    self.boundary, trigger, id=job_id, name=job_id, replace_existing=True
+                )
                 self._boundaries[job_id] = repr(trigger)
                 log.info("boundary %s at %s", job_id, trigger)
