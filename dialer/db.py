@@ -99,6 +99,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for the request path and the scheduler."""
     if is_sqlite(url):
         ensure_sqlite_folder(url)
+        # One connection per process: SQLite admits one writer at a time and every
+        # transaction here takes the write lock, so more connections would only
+        # poll each other through the busy handler (measured: requests starved for
+        # seconds under 16 concurrent operators) while one queues them fairly.
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         engine = create_async_engine(async_url(url), **kwargs)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)

@@ -135,15 +135,25 @@ class Contact(Base):
     __tablename__ = "contact"
     __table_args__ = (
         UniqueConstraint("campaign_id", "phone_hash", name="uq_contact_campaign_phone"),
-        # The queue's ready rows in claim order; the partial index stays small
-        # however many contacts are closed or exhausted.
+        # The queue's ready rows in claim order within each time zone; the partial
+        # index stays small however many contacts are closed or exhausted. The
+        # zone comes before the order so that a claim walks only zones whose
+        # calling window is open: rows of closed zones never pile up in front.
         Index(
             "ix_contact_ready",
             "campaign_id",
+            "timezone",
             "priority",
             "next_call_at",
-            postgresql_where=text("state = 'ready'"),
-            sqlite_where=text("state = 'ready'"),
+            postgresql_where=text("state = 'ready' AND callback_at IS NULL"),
+            sqlite_where=text("state = 'ready' AND callback_at IS NULL"),
+        ),
+        # Callbacks are few and claimed before anything else, from their own index.
+        Index(
+            "ix_contact_callback",
+            "callback_at",
+            postgresql_where=text("state = 'ready' AND callback_at IS NOT NULL"),
+            sqlite_where=text("state = 'ready' AND callback_at IS NOT NULL"),
         ),
         Index("ix_contact_phone_hash", "phone_hash"),
         {"postgresql_with": {"fillfactor": 80}},
