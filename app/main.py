@@ -13,11 +13,13 @@ from app.routers import (
     attendance,
     auth,
     campaigns,
+    dialer,
     dnc,
     floor,
     funnel,
     health,
     imports,
+    leases,
     questionnaires,
     reports,
     shifts,
@@ -25,6 +27,7 @@ from app.routers import (
     users,
 )
 from dialer import schema
+from dialer.catalog import Catalog
 from dialer.db import create_engine, create_sessionmaker
 from dialer.policy import bind_policy, policy_from
 from dialer.settings import SchedulerMode, Settings
@@ -44,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         bind_policy(app.state.sessionmaker, app.state.policy)
         softphone.redact_hook_tokens_in_access_log()
+        app.state.catalog = Catalog()
         # One scheduler per app process, not per uvicorn worker: with several workers or
         # instances run them with CASCADE_SCHEDULER=off and one `python -m scheduler` beside.
         clock = None
@@ -79,6 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         attendance.router,
         floor.router,
         reports.router,
+        dialer.router,
+        leases.router,
     ):
         app.include_router(router, prefix=API)
     app.include_router(health.router)

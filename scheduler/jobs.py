@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.managers import recheck
 from dialer.policy import policy_of
+from dialer.queue import SWEEP_BATCH
+from dialer.queue import expire_leases as expire_overdue_leases
 from dialer.shifts import reconcile
 
 Job = Callable[[AsyncSession, datetime], Awaitable[object]]
@@ -43,7 +45,19 @@ async def recheck_managers(session: AsyncSession, now: datetime) -> None:
 
 RECHECK_MANAGERS = PeriodicJob("recheck_managers", timedelta(seconds=60), recheck_managers)
 
+
+async def expire_leases(session: AsyncSession, now: datetime) -> None:
+    """End overdue leases and return their contacts to the queue (or to review)."""
+    while await expire_overdue_leases(session, now) == SWEEP_BATCH:
+        pass
+
+
+# Often enough that a crashed operator's contact is back within seconds of its
+# lease running out; claims also expire leases lazily, so this is the backstop.
+EXPIRE_LEASES = PeriodicJob("expire_leases", timedelta(seconds=5), expire_leases)
+
 PERIODIC_JOBS: list[PeriodicJob] = [
     RECONCILE_SHIFTS,
     RECHECK_MANAGERS,
+    EXPIRE_LEASES,
 ]

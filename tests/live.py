@@ -119,13 +119,27 @@ def _start(database_url: str, workers: int, env: dict[str, str]) -> LiveServer:
         log = wait_for_line(read_lines(process), BOUND_LINE, STARTUP_TIMEOUT)
         if "address already in use" in log:
             raise PortTaken()
-        # The socket is listening: this request waits in its backlog until a worker serves.
-        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=STARTUP_TIMEOUT).raise_for_status()
+        _wait_until_served(port, STARTUP_TIMEOUT)
     except BaseException:
         process.kill()
         process.wait()
         raise
     return LiveServer(process, port)
+
+
+def _wait_until_served(port: int, timeout: float) -> None:
+    """One worker's socket listens: a single worker listens before it logs, but with
+    several the supervisor logs after binding and each worker calls listen() later."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            # Once listening, this request waits in the backlog until a worker serves.
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=timeout).raise_for_status()
+            return
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 @contextmanager

@@ -84,6 +84,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/api/v1/me/pause"): frozenset({OPERATOR}),
     ("POST", "/api/v1/me/resume"): frozenset({OPERATOR}),
     ("GET", "/api/v1/reports/timesheet"): STAFF,
+    ("POST", "/api/v1/dialer/next"): frozenset({OPERATOR}),
+    ("POST", "/api/v1/leases/{lease_id}/heartbeat"): frozenset({OPERATOR}),
+    ("POST", "/api/v1/leases/{lease_id}/outcome"): frozenset({OPERATOR}),
+    ("POST", "/api/v1/leases/{lease_id}/release"): frozenset({OPERATOR}),
 }
 
 PATH_VALUES = {"phone": "+74951234567"}

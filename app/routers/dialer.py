@@ -1,0 +1,103 @@
+"""The operator's next call: `POST /api/v1/dialer/next`."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from app.deps import AppSettings, Now, Operator, Session
+from app.errors import error_response
+from app.idempotency import IdempotencyKey, idempotent
+from dialer.catalog import Catalog
+from dialer.errors import QueueEmpty
+from dialer.gate import may_dial
+from dialer.queue import LeaseView, expire_leases, next_lease
+from dialer.windows import local_time
+
+router = APIRouter(tags=["dialer"])
+
+
+def get_catalog(request: Request) -> Catalog:
+    """The process's catalog of active campaigns, built at start-up."""
+    catalog: Catalog = request.app.state.catalog
+    return catalog
+
+
+def lease_json(lease: LeaseView, sip_domain: str | None, now: Any) -> dict[str, Any]:
+    """A lease in the shape of API.md."""
+    contact, campaign = lease.contact, lease.campaign
+    dial = {"tel": f"tel:{contact.phone}"}
+    if sip_domain:
+        dial["sip"] = f"sip:{contact.phone}@{sip_domain}"
+    callback = None
+    if contact.callback_at is not None:
+        callback = {
+            "at": contact.callback_at.isoformat(),
+            "scope": contact.callback_scope.value if contact.callback_scope else None,
+            "operator_id": str(contact.callback_operator_id)
+            if contact.callback_operator_id
+            else None,
+        }
+    return {
+        "lease_id": str(lease.lease_id),
+        "expires_at": lease.expires_at.isoformat(),
+        "attempt_no": lease.attempt_no,
+        "contact": {
+            "id": str(contact.id),
+            "phone": contact.phone,
+            "name": contact.name,
+            "company": contact.company,
+            "timezone": contact.timezone,
+            "local_time": local_time(contact.timezone, now).isoformat(),
+            "fields": contact.fields,
+        },
+        "campaign": {
+            "id": str(campaign.id),
+            "name": campaign.name,
+            "script": campaign.script,
+            "objections": campaign.objections,
+            "questionnaire_fields": campaign.questionnaire_fields,
+        },
+        "callback": callback,
+        "dial": dial,
+    }
+
+
+@router.post(
+    "/dialer/next",
+    responses={409: {"description": "Dialing refused now, or the queue is empty (see `why`)."}},
+)
+async def next_call(
+    request: Request,
+    session: Session,
+    now: Now,
+    operator: Operator,
+    settings: AppSettings,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """The operator's lease: the one it holds, or the next contact to call."""
+    catalog = get_catalog(request)
+
+    async def work() -> dict[str, Any]:
+        permit = await may_dial(session, operator.id, now)
+        lease = await next_lease(session, catalog, operator.id, permit.shift_id, now)
+        return lease_json(lease, settings.sip_domain, now)
+
+    async def once() -> JSONResponse:
+        return await idempotent(session, operator.id, key, ("POST", "/dialer/next"), now, work)
+
+    try:
+        try:
+            return await once()
+        except IntegrityError:
+            # The same operator asked twice at once: the other request's lease won
+            # the unique index. Start over; this time that lease is found and returned.
+            await session.rollback()
+            return await once()
+    except QueueEmpty as empty:
+        # The refusal must not undo what the claim found on its way: overdue
+        # leases are ended and their contacts returned (or sent to review) for good.
+        await session.rollback()
+        await expire_leases(session, now)
+        return error_response(409, empty.code, empty.detail, **empty.extra)

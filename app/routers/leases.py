@@ -1,0 +1,91 @@
+"""An operator's lease: heartbeat, outcome, release."""
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import Field
+
+from app.deps import Now, Operator, Session
+from app.idempotency import IdempotencyKey, idempotent
+from app.routers.dialer import get_catalog
+from app.schemas import Instant, Model
+from dialer.models import CallbackScope, Disposition
+from dialer.outcomes import Outcome, record_outcome
+from dialer.queue import heartbeat, release
+
+router = APIRouter(tags=["leases"])
+
+LEASE_REFUSALS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The lease is another operator's."},
+    404: {"description": "There is no such lease."},
+    409: {"description": "`lease_expired`, or `lease_closed` (ended, or passed to another)."},
+}
+
+
+class OutcomeIn(Model):
+    disposition: Disposition
+    objection: str | None = Field(default=None, max_length=64)
+    callback_at: Instant | None = None
+    callback_scope: CallbackScope = CallbackScope.PERSONAL
+    notes: str | None = Field(default=None, max_length=4000)
+    questionnaire: dict[str, Any] | None = None
+
+
+@router.post("/leases/{lease_id}/heartbeat", responses=LEASE_REFUSALS)
+async def extend(
+    lease_id: uuid.UUID,
+    request: Request,
+    session: Session,
+    now: Now,
+    operator: Operator,
+) -> dict[str, str]:
+    """Keep the lease: its new expiry."""
+    expires_at = await heartbeat(session, get_catalog(request), lease_id, operator.id, now)
+    return {"expires_at": expires_at.isoformat()}
+
+
+@router.post("/leases/{lease_id}/outcome", responses=LEASE_REFUSALS)
+async def outcome(
+    lease_id: uuid.UUID,
+    body: OutcomeIn,
+    request: Request,
+    session: Session,
+    now: Now,
+    operator: Operator,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Record the call: `{"attempt_id", "contact_state", "next_call_at", "questionnaire_id"}`."""
+    reported = Outcome(**body.model_dump())
+    catalog = get_catalog(request)
+
+    async def work() -> dict[str, Any]:
+        return await record_outcome(session, catalog, lease_id, operator.id, reported, now)
+
+    path = f"/leases/{lease_id}/outcome"
+    fingerprint = ("POST", path, body.model_dump(mode="json"))
+    return await idempotent(session, operator.id, key, fingerprint, now, work)
+
+
+@router.post("/leases/{lease_id}/release", responses=LEASE_REFUSALS)
+async def give_back(
+    lease_id: uuid.UUID,
+    session: Session,
+    now: Now,
+    operator: Operator,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Give the contact back to the queue unchanged, without a call."""
+
+    async def work() -> dict[str, Any]:
+        ended = await release(session, lease_id, operator.id, now)
+        assert ended.ended_at is not None
+        return {
+            "lease_id": str(ended.id),
+            "ended_at": ended.ended_at.isoformat(),
+            "end_reason": "released",
+        }
+
+    path = f"/leases/{lease_id}/release"
+    return await idempotent(session, operator.id, key, ("POST", path), now, work)
