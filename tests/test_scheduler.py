@@ -10,9 +10,11 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecution
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.main import create_app
 from dialer.beats import last_beat
 from dialer.db import create_engine, create_sessionmaker, is_sqlite
 from dialer.models import Shift, ShiftEvent, ShiftTemplate
+from dialer.settings import SchedulerMode, Settings
 from dialer.shift_calendar import Schedule
 from dialer.shifts import reconcile
 from scheduler.jobs import RECONCILE_SHIFTS
@@ -219,3 +221,14 @@ def _run_all(threads: list[threading.Thread]) -> None:
     for thread in threads:
         thread.join(timeout=120)
         assert not thread.is_alive()
+
+
+async def test_the_app_runs_the_scheduler_only_when_embedded(
+    settings: Settings, maker: async_sessionmaker[AsyncSession]
+) -> None:
+    for mode in (SchedulerMode.OFF, SchedulerMode.EMBEDDED):
+        application = create_app(settings.model_copy(update={"scheduler": mode}))
+        async with application.router.lifespan_context(application):
+            async with maker() as session:
+                beat = await last_beat(session, RECONCILE_SHIFTS.name)
+            assert (beat is not None) is (mode is SchedulerMode.EMBEDDED)
