@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import cli
 from dialer.clock import utcnow
-from dialer.import_files import inspect_file
+from dialer.import_files import inspect_file, map_header
 from dialer.import_jobs import ABANDONED, fail_abandoned_imports
 from dialer.import_run import STOPPED, ImportJob
-from dialer.imports import Tally
+from dialer.import_worker import WorkerError, Workers
+from dialer.imports import Plan, Tally
 from dialer.models import Contact, ContactImport, ImportStatus, Role
 from tests.builders import TEST_SECRET, actor, campaign
 
@@ -166,3 +167,18 @@ async def test_the_command_line_imports_a_file_and_prints_the_report(
     code = await asyncio.to_thread(cli.main, ["import", str(bad), "--campaign", created["id"]])
     assert code == 2
     assert "no phone column" in capsys.readouterr().err
+
+
+def test_a_worker_that_fails_on_a_block_says_why_and_serves_on() -> None:
+    workers = Workers(1)
+    try:
+        broken = workers.submit(None, 2, "84951234567\n")  # type: ignore[arg-type]
+        with pytest.raises(WorkerError, match="AttributeError"):
+            broken.result()
+        plan = Plan(
+            map_header(["phone"]), ";", "RU", "k", "UTC", "rows", uuid.uuid4(), uuid.uuid4(), ""
+        )
+        assert workers.submit(plan, 2, "84951234567\n").result().rows == 1
+    finally:
+        workers.close()
+    assert all(p.returncode == 0 for p in workers.processes)
