@@ -5,6 +5,7 @@ A batch skips the numbers on the do-not-call list and those the campaign already
 index, not by a set that would grow with the file.
 """
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,7 +15,6 @@ from sqlalchemy import Connection, select, text, update
 from dialer.imports import COPY_COLUMNS, Plan, Prepared, Tally
 from dialer.models import Contact, ContactState, DncEntry
 
-PROBE = 5_000
 COPY_ATTEMPTS = 3
 
 
@@ -51,20 +51,24 @@ class Store:
 
     def known(self, hashes: list[str]) -> tuple[set[str], set[str]]:
         """Of these hashes: those on the do-not-call list, those the campaign has."""
-        suppressed: set[str] = set()
-        existing: set[str] = set()
-        for part in _parts(hashes, PROBE):
-            suppressed.update(
-                self.conn.scalars(select(DncEntry.phone_hash).where(DncEntry.phone_hash.in_(part)))
-            )
-            existing.update(
-                self.conn.scalars(
-                    select(Contact.phone_hash).where(
-                        Contact.campaign_id == self.plan.campaign_id, Contact.phone_hash.in_(part)
-                    )
-                )
-            )
-        return suppressed, existing
+        # One JSON parameter, not an IN list of thousands: SQLite caches every distinct
+        # statement it prepares, and those would grow with the file.
+        joined = json.dumps(hashes)
+        suppressed = self.conn.scalars(
+            text(
+                "SELECT phone_hash FROM dnc_entry "
+                "WHERE phone_hash IN (SELECT value FROM json_each(:hashes))"
+            ),
+            {"hashes": joined},
+        )
+        existing = self.conn.scalars(
+            text(
+                "SELECT phone_hash FROM contact WHERE campaign_id = :campaign "
+                "AND phone_hash IN (SELECT value FROM json_each(:hashes))"
+            ),
+            {"campaign": self.plan.campaign_id.hex, "hashes": joined},
+        )
+        return set(suppressed), set(existing)
 
     def write(self, records: list[Any]) -> None:
         raise NotImplementedError
