@@ -136,11 +136,12 @@ async def _campaign(url: str) -> uuid.UUID:
         await engine.dispose()
 
 
-def import_into(url: str, path: Path) -> tuple[float, int, Tally]:
-    """Seconds, peak bytes and the report of one import of the file."""
+def import_into(url: str, path: Path) -> tuple[float, float, int, Tally]:
+    """Seconds, CPU seconds (this process and its workers), peak bytes and the report."""
     schema.upgrade(url)
     campaign_id = asyncio.run(_campaign(url))
     with PeakMemory() as memory:
+        cpu = sum(os.times()[:4])
         started = time.perf_counter()
         job = ImportJob(
             url,
@@ -156,13 +157,16 @@ def import_into(url: str, path: Path) -> tuple[float, int, Tally]:
         finally:
             job.close()
         elapsed = time.perf_counter() - started
-    return elapsed, memory.peak, tally
+        # The workers' times count once they are waited for, which closing the job does.
+        cpu = sum(os.times()[:4]) - cpu
+    return elapsed, cpu, memory.peak, tally
 
 
-def show(label: str, elapsed: float, peak: int, tally: Tally) -> None:
+def show(label: str, elapsed: float, cpu: float, peak: int, tally: Tally) -> None:
     rate = tally.rows / elapsed
     print(
         f"{label:<10} {tally.rows:>9,} rows in {elapsed:6.1f} s = {rate:>8,.0f} rows/s"
+        f"   CPU {cpu:5.1f} s (importer and workers; load average {os.getloadavg()[0]:.1f})"
         f"   peak memory {peak / 2**20:5.0f} MB   imported {tally.imported:,}, duplicates "
         f"{tally.duplicates:,}, invalid {tally.invalid:,}"
     )
@@ -172,7 +176,7 @@ def with_database(server: str, name: str) -> str:
     return make_url(server).set(database=name).render_as_string(hide_password=False)
 
 
-def on_postgres(server: str, path: Path) -> tuple[float, int, Tally]:
+def on_postgres(server: str, path: Path) -> tuple[float, float, int, Tally]:
     name = f"cascade_bench_{uuid.uuid4().hex[:8]}"
     admin = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
