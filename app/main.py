@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from app.background import running_imports
 from app.errors import install_error_handlers
 from app.observability import RequestMiddleware
+from app.pages.router import install_pages
 from app.routers import (
     accounts,
     attendance,
@@ -89,4 +90,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix=API)
     app.include_router(health.router)
     app.include_router(softphone.hooks)
+    install_pages(app)
     return app

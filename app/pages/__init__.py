@@ -1,0 +1,1 @@
+"""The browser pages: server-rendered shells that drive the JSON API."""

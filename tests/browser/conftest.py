@@ -1,0 +1,43 @@
+"""Fixtures of the browser tests: one Chromium per module, the service served per test."""
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, Floor
+from tests.live import live_server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def floor(database_url: str) -> Iterator[Floor]:
+    """The service as a real process against the test's own database."""
+    with live_server(database_url) as server:
+        yield Floor(server.url, database_url)
+
+
+def new_context(browser: Browser, locale: str = "ru-RU") -> BrowserContext:
+    """A fresh browser profile at the size of the floor's laptops."""
+    context = browser.new_context(viewport=VIEWPORT, locale=locale, timezone_id="Europe/Moscow")
+    context.set_default_timeout(15_000)
+    return context
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    context = new_context(browser)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()

@@ -1,0 +1,90 @@
+"""The pages' shells: rendered in the reader's language, every refusal translated."""
+
+import httpx
+import pytest
+
+from app.pages.i18n import CATALOGUES, negotiate
+from dialer import errors
+from dialer.models import Disposition, PauseReason, QuestionnaireStatus
+
+
+def _codes(family: type[errors.DomainError]) -> set[str]:
+    found = {family.code}
+    for sub in family.__subclasses__():
+        found |= _codes(sub)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("header", "fallback", "chosen"),
+    [
+        ("en-US,en;q=0.9,ru;q=0.8", "ru", "en"),
+        ("ru-RU,ru;q=0.9,en-US;q=0.8", "en", "ru"),
+        ("de-DE,de;q=0.9,en;q=0.5,ru;q=0.7", "en", "ru"),
+        ("de-DE,fr;q=0.9", "en", "en"),
+        ("", "ru", "ru"),
+        (None, "en", "en"),
+        ("en;q=0, ru;q=0.1", "en", "ru"),
+        ("en, ru", "ru", "en"),
+        ("xx", "de", "ru"),
+        ("en;q=abc", "ru", "ru"),
+    ],
+)
+def test_the_language_follows_the_browser_then_the_setting(
+    header: str | None, fallback: str, chosen: str
+) -> None:
+    assert negotiate(header, fallback) == chosen
+
+
+def test_both_languages_say_the_same_things() -> None:
+    assert set(CATALOGUES["ru"]) == set(CATALOGUES["en"])
+    for words in CATALOGUES.values():
+        assert all(text.strip() for text in words.values())
+
+
+def test_every_refusal_has_words_in_both_languages() -> None:
+    codes = _codes(errors.DomainError) - {"error"}
+    reasons = {f"dialer_paused.{r}" for r in (PauseReason.MANAGERS_SATURATED, "supervisor")}
+    for words in CATALOGUES.values():
+        missing = {c for c in codes | reasons if f"error.{c}" not in words}
+        assert not missing
+        why = ("outside_calling_window", "retry_not_due", "callback_not_due", "exhausted")
+        assert all(f"why.{w}" in words for w in (*why, "do_not_call"))
+        assert all(f"disposition.{d}" in words for d in Disposition)
+        assert all(f"status.{s}" in words for s in QuestionnaireStatus)
+
+
+async def test_the_login_page_speaks_russian_by_default(client: httpx.AsyncClient) -> None:
+    page = await client.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert '<html lang="ru">' in page.text
+    assert "Войти" in page.text
+
+
+async def test_the_browser_language_wins_over_the_default(client: httpx.AsyncClient) -> None:
+    page = await client.get("/operator", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert '<html lang="en">' in page.text
+    assert "Operator console" in page.text
+    assert "Next call" in page.text
+
+
+async def test_a_language_chosen_by_hand_sticks(client: httpx.AsyncClient) -> None:
+    chosen = await client.get("/supervisor?lang=en", headers={"Accept-Language": "ru"})
+    assert "Supervisor dashboard" in chosen.text
+    assert chosen.cookies.get("cascade_lang") == "en"
+    later = await client.get("/manager", headers={"Accept-Language": "ru"})
+    assert "My questionnaires" in later.text
+
+
+async def test_an_unknown_language_is_ignored(client: httpx.AsyncClient) -> None:
+    page = await client.get("/?lang=xx", headers={"Accept-Language": "en"})
+    assert '<html lang="en">' in page.text
+    assert "cascade_lang" not in page.cookies
+
+
+async def test_the_script_and_styles_are_served(client: httpx.AsyncClient) -> None:
+    script = await client.get("/static/cascade.js")
+    styles = await client.get("/static/cascade.css")
+    assert script.status_code == styles.status_code == 200
+    assert "/api/v1" in script.text
