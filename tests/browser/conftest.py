@@ -3,10 +3,15 @@
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, Floor
 from tests.live import live_server
+
+# Generous: the suite shares two cores with PostgreSQL, servers and Argon2 hashing. A test
+# that passes waits only as long as the page takes; this only delays a failure.
+TIMEOUT_MS = 15_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +32,7 @@ def floor(database_url: str) -> Iterator[Floor]:
 def new_context(browser: Browser, locale: str = "ru-RU") -> BrowserContext:
     """A fresh browser profile at the size of the floor's laptops."""
     context = browser.new_context(viewport=VIEWPORT, locale=locale, timezone_id="Europe/Moscow")
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(TIMEOUT_MS)
     return context
 
 

@@ -664,14 +664,8 @@
 
   // ---- manager page
 
-  const OVERDUE_HOURS = 24;
-
-  function overdue(q) {
-    if (typeof q.overdue === "boolean") return q.overdue;
-    if (q.status !== "new" && q.status !== "in_progress") return false;
-    const since = new Date(q.assigned_at || q.created_at).getTime();
-    return Date.now() - since > OVERDUE_HOURS * 3600 * 1000;
-  }
+  // The steps the page offers from each status; the API still decides and refuses the rest.
+  const NEXT_STATUS = { new: ["in_progress"], in_progress: ["first_order", "lost"] };
 
   function managerPage() {
     const template = $("status-form");
@@ -681,6 +675,9 @@
       form.dataset.id = q.id;
       const select = form.elements.status;
       select.id = `status-${q.id}`;
+      for (const option of [...select.options]) {
+        if (!NEXT_STATUS[q.status]?.includes(option.value)) option.remove();
+      }
       const sync = () => {
         for (const label of form.querySelectorAll("[data-for]")) {
           const on = label.dataset.for === select.value;
@@ -696,7 +693,7 @@
     function row(q) {
       const answers = Object.entries(q.answers || {}).flatMap(
         ([name, value]) => [el("dt", {}, name), el("dd", {}, String(value))]);
-      const late = overdue(q);
+      const late = Boolean(q.overdue);
       const status = el("td", { "data-status": q.status }, t(`status.${q.status}`));
       if (late) status.append(" ", el("strong", { class: "overdue" }, t("manager.overdue")));
       const created = new Date(q.created_at);
@@ -704,9 +701,11 @@
         el("td", {}, el("time", { datetime: q.created_at },
           `${clockIn(MY_ZONE, created, true)} (${MY_ZONE})`)),
         el("th", { scope: "row" }, q.company || t("common.none")),
+        el("td", {}, q.contact?.name || "", el("br"),
+          q.contact?.phone ? el("a", { href: `tel:${q.contact.phone}` }, q.contact.phone) : ""),
         el("td", {}, el("dl", { class: "answers" }, answers)),
         status,
-        el("td", {}, q.status === "first_order" || q.status === "lost" ? "" : statusForm(q)));
+        el("td", {}, NEXT_STATUS[q.status] ? statusForm(q) : ""));
     }
 
     async function load() {
