@@ -82,6 +82,11 @@
     return shifted.toISOString().slice(0, 16);
   }
 
+  // Today's date where the reader is, as the API's date parameters want it.
+  function today() {
+    return new Intl.DateTimeFormat("en-CA", { timeZone: MY_ZONE }).format(new Date());
+  }
+
   function newKey() {
     const bytes = crypto.getRandomValues(new Uint8Array(16));
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -534,23 +539,28 @@
       $("shift-resume").hidden = !shift || shift.state !== "paused";
     }
 
+    // The MPK backlog against capacity, with the marks where dialing pauses and resumes.
     function showManagers(managers) {
       const open = Number(managers.open) || 0;
       const capacity = Number(managers.capacity) || 0;
+      const high = Math.ceil((capacity * (managers.high_mark_percent ?? 100)) / 100);
+      const low = managers.resume_at_open ?? null;
       $("managers-load").textContent = `${open} / ${capacity}`;
-      const high = managers.pause_at ?? capacity;
-      const low = managers.resume_below ?? managers.resume_at ?? null;
-      $("managers-marks").textContent = low === null ? ""
-        : t("supervisor.marks", { high, low });
+      const words = low === null ? [] : [t("supervisor.marks", { high, low })];
+      if (managers.saturated && managers.resume_estimate) {
+        const at = new Date(managers.resume_estimate);
+        words.push(t("supervisor.resume_estimate", { time: `${clockIn(MY_ZONE, at)} (${MY_ZONE})` }));
+      }
+      $("managers-marks").textContent = words.join(" ");
       const scale = Math.max(open, capacity, 1) * 1.1;
       const x = (n) => (n / scale) * 300;
-      const marks = [high, low].filter((n) => n !== null && n !== undefined);
+      const marks = [high, low].filter((n) => n !== null && capacity > 0);
       $("managers-meter").replaceChildren(svg("svg",
         { viewBox: "0 0 300 24", width: "100%", height: "24", role: "img",
-          "aria-label": `${t("supervisor.managers")}: ${open} / ${capacity}` },
+          "aria-label": `${t("supervisor.managers")}: ${open} / ${capacity}. ${words.join(" ")}` },
         svg("rect", { x: 0, y: 4, width: 300, height: 16, class: "track" }),
         svg("rect", { x: 0, y: 4, width: x(open), height: 16,
-          class: open >= high && capacity > 0 ? "bar over" : "bar" }),
+          class: managers.saturated ? "bar over" : "bar" }),
         ...marks.map((m) => svg("line", { x1: x(m), x2: x(m), y1: 0, y2: 24, class: "mark" }))));
     }
 
@@ -580,9 +590,32 @@
       tbody.replaceChildren(...rows);
     }
 
+    function showFunnel(report) {
+      const hours = report.by_hour_of_shift || [];
+      const hour = (h) => t("supervisor.hour", { n: h.hour });
+      $("chart-calls").replaceChildren(barChart(
+        hours.map((h) => ({ label: hour(h), values: [h.attempts, h.warm] })),
+        [{ name: t("supervisor.calls"), cls: "calls" }, { name: t("supervisor.warm"), cls: "warm" }]));
+      $("chart-conversion").replaceChildren(barChart(
+        hours.map((h) => ({ label: hour(h), values: [Math.round((h.conversion ?? 0) * 1000) / 10] })),
+        [{ name: t("supervisor.conversion"), cls: "warm" }], "%"));
+      $("chart-objections").replaceChildren(barChart(
+        (report.objections || []).map((o) => ({
+          label: T[`objection.${o.code}`] ?? o.code, values: [o.count] })),
+        [{ name: t("supervisor.heard"), cls: "calls" }]));
+    }
+
+    // Each part shows what it got; one refusal does not blank the others.
     async function refresh() {
-      showStatus(await api("GET", "/dialer/status"));
-      showOperators(await api("GET", "/operators/live"));
+      const period = new URLSearchParams({ from: today(), to: today(), tz: MY_ZONE });
+      const parts = [["/dialer/status", showStatus], ["/operators/live", showOperators],
+        [`/reports/funnel?${period}`, showFunnel]];
+      const answers = await Promise.allSettled(parts.map(([path]) => api("GET", path)));
+      answers.forEach((answer, i) => {
+        if (answer.status === "fulfilled") parts[i][1](answer.value);
+      });
+      const refused = answers.find((answer) => answer.status === "rejected");
+      if (refused) throw refused.reason;
       $("updated").textContent = clockIn(MY_ZONE, new Date());
     }
 
@@ -636,10 +669,37 @@
       if (id) act(`/operators/${id}/resume`);
     });
     $("timesheet").addEventListener("submit", downloadTimesheet);
-    const today = new Date().toISOString().slice(0, 10);
-    $("ts-from").value = $("ts-to").value = today;
+    $("ts-from").value = $("ts-to").value = today();
     whoAmI(["supervisor", "admin"]).then((me) => { if (me) poll(); })
       .catch((refusal) => say(explain(refusal)));
+  }
+
+  // Bars in inline SVG: rows of {label, values}, one value per series.
+  function barChart(rows, series, unit = "") {
+    if (!rows.length) return el("p", { class: "hint" }, t("supervisor.no_data"));
+    const [W, H, left, bottom, top] = [360, 120, 34, 18, 12];
+    const max = Math.max(1, ...rows.flatMap((r) => r.values));
+    const band = (W - left) / rows.length;
+    const width = Math.min(36, (band * 0.7) / series.length);
+    const y = (v) => top + (H - top - bottom) * (1 - v / max);
+    const said = rows.map((r) => `${r.label}: ${r.values.map((v) => v + unit).join(" / ")}`);
+    const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: "100%", class: "chart",
+      role: "img", "aria-label": said.join("; ") },
+    svg("line", { x1: left, x2: W, y1: H - bottom, y2: H - bottom, class: "axis" }),
+    svg("text", { x: left - 4, y: top + 4, "text-anchor": "end" }, `${max}${unit}`));
+    rows.forEach((row, i) => {
+      const start = left + (i + 0.5) * band - (width * series.length) / 2;
+      row.values.forEach((value, j) => {
+        chart.append(svg("rect", { x: start + j * width, y: y(value), width: Math.max(1, width - 2),
+          height: H - bottom - y(value), class: series[j].cls },
+        svg("title", {}, `${row.label} · ${series[j].name}: ${value}${unit}`)));
+      });
+      chart.append(svg("text", { x: left + (i + 0.5) * band, y: H - 4, "text-anchor": "middle" },
+        row.label));
+    });
+    const legend = series.length < 2 ? [] : [el("p", { class: "legend" }, series.map(
+      (s) => el("span", { class: s.cls }, s.name)))];
+    return el("div", {}, chart, ...legend);
   }
 
   // A link cannot carry the bearer token: fetch the CSV and hand it over as a file.

@@ -1,0 +1,48 @@
+"""The supervisor's dashboard: the floor at a glance, and the controls to act on it."""
+
+import re
+
+import httpx
+from playwright.sync_api import Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialer.clock import utcnow
+from dialer.models import Disposition, Role
+from tests import builders_managers as managers
+from tests.browser.harness import Floor, log_in, shoot
+from tests.builders import Actor, actor, on_shift
+
+
+def test_the_charts_show_todays_calls_objections_and_conversion(page: Page, floor: Floor) -> None:
+    async def seed(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> Actor:
+        boss = await actor(client, maker, Role.SUPERVISOR)
+        where = await managers.floor(maker)
+        # The shift began an hour ago: every call now is in its second hour.
+        shift_id = await on_shift(maker, [where.operator_id])
+        now = utcnow()
+        async with maker.begin() as session:
+            for objection in ("need_nothing", "need_nothing", "busy"):
+                contact = await managers.add_contact(session, where.campaign_id)
+                await managers.call(
+                    session,
+                    where,
+                    contact,
+                    Disposition.NOT_INTERESTED,
+                    now,
+                    shift_id=shift_id,
+                    objection=objection,
+                    answered=True,
+                )
+            await managers.warm_in(session, where, now, shift_id=shift_id)
+        return boss
+
+    boss = floor.run(seed)
+    log_in(page, floor, boss, "/supervisor")
+    expect(page.locator("#chart-calls svg")).to_have_attribute("aria-label", "2-й ч: 4 / 1")
+    expect(page.locator("#chart-conversion svg")).to_have_attribute("aria-label", "2-й ч: 25%")
+    objections = page.locator("#chart-objections svg")
+    expect(objections).to_have_attribute(
+        "aria-label", re.compile("Нам ничего не нужно: 2; Я занят: 1")
+    )
+    expect(objections.locator("rect")).to_have_count(2)
+    shoot(page, floor, "supervisor-charts")
