@@ -509,11 +509,14 @@
   function supervisorPage() {
     let status = null;
 
+    // Why dialing stops: what is paused, for which reason, by whom, since when.
     function reasonWords(reasons) {
       return (reasons || []).map((r) => {
-        const code = typeof r === "string" ? r : r.reason ?? r.code;
-        return T[`reason.${code}`] ?? code;
-      }).join(", ");
+        let words = `${t(`pause.${r.scope}`)}: ${T[`reason.${r.code}`] ?? r.code}`;
+        if (r.reason) words += ` «${r.reason}»`;
+        if (r.by?.name) words += `, ${r.by.name}`;
+        return `${words}, ${clockIn(MY_ZONE, new Date(r.since))}`;
+      }).join("; ");
     }
 
     function showStatus(s) {
@@ -566,8 +569,8 @@
 
     function showOperators(operators) {
       const rows = operators.map((o) => {
-        const id = o.id ?? o.operator_id;
-        const paused = o.state === "paused";
+        const id = o.id;
+        const paused = o.paused;
         const action = paused
           ? el("button", { type: "button", "data-resume": id }, t("supervisor.resume"))
           : el("form", { class: "inline", "data-pause": id },
@@ -575,13 +578,13 @@
             el("input", { id: `reason-${id}`, name: "reason", required: true, maxlength: 500,
               placeholder: t("common.reason") }),
             el("button", { type: "submit" }, t("supervisor.pause")));
-        const lease = o.lease ?? o.current_lease;
+        const lease = o.lease;
         return el("tr", { "data-operator": id },
-          el("th", { scope: "row" }, o.name ?? o.login ?? id),
+          el("th", { scope: "row" }, o.name || o.login),
           el("td", { "data-state": o.state }, t(`state.${o.state}`)),
-          el("td", {}, lease ? lease.phone ?? lease.contact?.phone ?? lease.contact_name ?? "●" : ""),
-          el("td", {}, o.calls ?? 0),
-          el("td", {}, o.warm ?? o.questionnaires ?? 0),
+          el("td", {}, lease ? t("supervisor.since", { time: clockIn(MY_ZONE, new Date(lease.since)) }) : ""),
+          el("td", {}, o.calls),
+          el("td", {}, o.warm_questionnaires),
           el("td", {}, action));
       });
       const tbody = $("operators");
