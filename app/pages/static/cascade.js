@@ -513,7 +513,8 @@
     function reasonWords(reasons) {
       return (reasons || []).map((r) => {
         let words = `${t(`pause.${r.scope}`)}: ${T[`reason.${r.code}`] ?? r.code}`;
-        if (r.reason) words += ` «${r.reason}»`;
+        // A supervisor's reason is a person's words; the saturation check's is a log line.
+        if (r.reason && r.code !== "managers_saturated") words += ` «${r.reason}»`;
         if (r.by?.name) words += `, ${r.by.name}`;
         return `${words}, ${clockIn(MY_ZONE, new Date(r.since))}`;
       }).join("; ");
@@ -549,7 +550,7 @@
       const high = Math.ceil((capacity * (managers.high_mark_percent ?? 100)) / 100);
       const low = managers.resume_at_open ?? null;
       $("managers-load").textContent = `${open} / ${capacity}`;
-      const words = low === null ? [] : [t("supervisor.marks", { high, low })];
+      const words = low === null || capacity === 0 ? [] : [t("supervisor.marks", { high, low })];
       if (managers.saturated && managers.resume_estimate) {
         const at = new Date(managers.resume_estimate);
         words.push(t("supervisor.resume_estimate", { time: `${clockIn(MY_ZONE, at)} (${MY_ZONE})` }));
