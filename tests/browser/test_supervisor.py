@@ -1,6 +1,7 @@
 """The supervisor's dashboard: the floor at a glance, and the controls to act on it."""
 
 import re
+from pathlib import Path
 
 import httpx
 from playwright.sync_api import Page, expect
@@ -46,3 +47,9 @@ def test_the_charts_show_todays_calls_objections_and_conversion(page: Page, floo
     )
     expect(objections.locator("rect")).to_have_count(2)
     shoot(page, floor, "supervisor-charts")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Скачать CSV").click()
+    today = page.locator("#ts-from").input_value()
+    assert download.value.suggested_filename == f"timesheet-{today}-{today}.csv"
+    header = Path(download.value.path()).read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("operator_id,login,name,shift_id")
