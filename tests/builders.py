@@ -107,8 +107,9 @@ async def on_shift(
     *,
     starts_at: datetime | None = None,
     hours: int = 4,
+    clocked_in: bool = True,
 ) -> uuid.UUID:
-    """An open shift around now with the operators rostered and clocked in; its id."""
+    """An open shift around now with the operators rostered (and clocked in); its id."""
     from dialer.models import Attendance, RosterEntry, Shift, ShiftState, ShiftTemplate
 
     now = utcnow()
@@ -137,5 +138,6 @@ async def on_shift(
         await session.flush()
         for operator_id in operator_ids:
             session.add(RosterEntry(shift_id=shift.id, operator_id=operator_id, added_at=now))
-            session.add(Attendance(shift_id=shift.id, operator_id=operator_id, clock_in_at=now))
+            if clocked_in:
+                session.add(Attendance(shift_id=shift.id, operator_id=operator_id, clock_in_at=now))
         return shift.id
