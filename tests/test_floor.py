@@ -179,18 +179,19 @@ async def test_the_status_counts_the_queue(
             await contact(sessionmaker, created["id"], f"+7495000000{i}", next_call_at=msk(9))
         await contact(sessionmaker, created["id"], "+74950000009", next_call_at=msk(23))
         leased = await contact(sessionmaker, created["id"], "+74950000008", next_call_at=msk(9))
+        lease = Lease(
+            contact_id=leased,
+            operator_id=operator.id,
+            campaign_id=uuid.UUID(created["id"]),
+            attempt_no=1,
+            created_at=msk(10, 59),
+            expires_at=msk(11, 9),
+        )
         async with sessionmaker.begin() as session:
-            session.add(
-                Lease(
-                    contact_id=leased,
-                    operator_id=operator.id,
-                    campaign_id=uuid.UUID(created["id"]),
-                    attempt_no=1,
-                    created_at=msk(10, 59),
-                    expires_at=msk(11, 9),
-                )
-            )
+            session.add(lease)
         status = await client.get("/api/v1/dialer/status", headers=supervisor.headers)
+        me = (await client.get("/api/v1/me", headers=operator.headers)).json()
+    assert me["lease_id"] == str(lease.id)
     assert status.status_code == 200
     body = status.json()
     assert body["queue"] == {"ready": 4, "leased": 1, "callbacks_due": 0}
