@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: install run test lint check bench bench-import bench-gate system-deps format
+.PHONY: install run test lint check bench bench-import bench-gate soak system-deps format
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,7 @@ bench-import: install
 
 bench-gate: install
 	$(BIN)/python -m bench.gate $(if $(CASCADE_TEST_POSTGRES_URL),--postgres $(CASCADE_TEST_POSTGRES_URL))
+
+# A whole floor against one service on PostgreSQL; about two minutes per floor size.
+soak: install
+	$(BIN)/python -m bench.soak

@@ -1,0 +1,380 @@
+"""A floor in a box: simulated operators, managers and supervisors against one service.
+
+Every simulated operator, once a minute, pulls a call, sends three softphone events, heartbeats
+the lease and records an outcome (a share of them warm); managers work their questionnaires;
+supervisors poll the dialer's status. The floor grows step by step; the largest floor whose p99
+stayed within 50 ms with no errors is printed. Runs on PostgreSQL; the load is open loop (calls
+start on a schedule, not when the previous answer came back).
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
+from decimal import Decimal
+
+import aiohttp
+import httpx
+import psycopg
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.campaigns import CampaignSpec, create_campaign
+from dialer.clock import utcnow
+from dialer.db import create_engine, create_sessionmaker
+from dialer.models import (
+    Attendance,
+    Contact,
+    ContactState,
+    Desk,
+    Role,
+    RosterEntry,
+    Shift,
+    ShiftState,
+    ShiftTemplate,
+    User,
+)
+from dialer.phones import phone_hash
+from dialer.schema import upgrade
+from dialer.users import hash_password, issue_token
+
+SECRET = "soak-secret-key"
+SERVER = "postgresql://postgres@127.0.0.1:5432"
+P99_BUDGET_MS = 50.0
+WARM_SHARE = 0.1
+MANAGERS = 50
+ALL_DAY = (clock_time(0, 0), clock_time(23, 59, 59))
+
+
+@dataclass
+class Stats:
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    calls: int = 0
+
+    def error(self, what: str) -> None:
+        self.errors[what] = self.errors.get(what, 0) + 1
+
+    def p(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+class Floor:
+    """HTTP traffic of one floor: operators, managers, supervisors."""
+
+    def __init__(self, base: str, session: aiohttp.ClientSession, stats: Stats) -> None:
+        self.base = base
+        self.session = session
+        self.stats = stats
+
+    async def request(
+        self, method: str, path: str, token: str, body: object = None, ok: tuple[int, ...] = (200,)
+    ) -> dict[str, object] | None:
+        headers = {"Authorization": f"Bearer {token}"}
+        if method == "POST":
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+        started = time.perf_counter()
+        try:
+            async with self.session.request(
+                method, self.base + path, json=body, headers=headers
+            ) as answer:
+                payload = await answer.json(content_type=None)
+                status = answer.status
+        except (TimeoutError, aiohttp.ClientError) as error:
+            self.stats.error(type(error).__name__)
+            return None
+        self.stats.latencies_ms.append((time.perf_counter() - started) * 1000)
+        if status not in ok:
+            self.stats.error(f"{method} {path.split('/')[3]} {status} {payload.get('error')}")
+            return None
+        return payload if isinstance(payload, dict) else {"items": payload}
+
+    async def call(self, token: str) -> None:
+        lease = await self.request("POST", "/api/v1/dialer/next", token)
+        if lease is None:
+            return
+        lease_id = lease["lease_id"]
+        contact = lease["contact"]
+        assert isinstance(contact, dict)
+        phone = contact["phone"]
+        call_id = uuid.uuid4().hex
+        for event in ("dialing", "answered", "hangup"):
+            body = {
+                "event": event,
+                "call_id": call_id,
+                "number": phone,
+                "at": datetime.now(UTC).isoformat(),
+                "reason": "Connection reset by user",
+            }
+            await self.request("POST", "/api/v1/softphone/events", token, body, ok=(202,))
+        await self.request("POST", f"/api/v1/leases/{lease_id}/heartbeat", token)
+        await self.request("POST", f"/api/v1/leases/{lease_id}/outcome", token, _outcome())
+        self.stats.calls += 1
+
+    async def manager(self, token: str, until: float) -> None:
+        while time.monotonic() < until:
+            listed = await self.request("GET", "/api/v1/questionnaires?status=new", token)
+            items = (listed or {}).get("items", [])
+            assert isinstance(items, list)
+            for item in items[:5]:
+                path = f"/api/v1/questionnaires/{item['id']}/status"
+                closed = {"status": "first_order", "amount": 1000}
+                await self.request("POST", path, token, {"status": "in_progress"})
+                await self.request("POST", path, token, closed)
+            await asyncio.sleep(5)
+
+    async def supervisor(self, token: str, until: float) -> None:
+        while time.monotonic() < until:
+            await self.request("GET", "/api/v1/dialer/status", token)
+            await asyncio.sleep(5)
+
+
+def _outcome() -> dict[str, object]:
+    if random.random() < WARM_SHARE:
+        answers = {"contact_person": "Иван Петрович", "need": "бумага А4", "volume": 100}
+        return {"disposition": "warm", "questionnaire": answers}
+    return {
+        "disposition": random.choice(["no_answer", "busy", "not_interested"]),
+        "objection": "need_nothing",
+    }
+
+
+async def run_step(
+    base: str, tokens: dict[str, list[str]], operators: int, seconds: float
+) -> Stats:
+    """One floor size for a while: each operator calls once a minute, at its own offset."""
+    stats = Stats()
+    until = time.monotonic() + seconds
+    connector = aiohttp.TCPConnector(limit=2000)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        floor = Floor(base, session, stats)
+        background = [asyncio.create_task(floor.manager(t, until)) for t in tokens["manager"]]
+        background += [
+            asyncio.create_task(floor.supervisor(t, until)) for t in tokens["supervisor"]
+        ]
+        calls: list[asyncio.Task[None]] = []
+        start = time.monotonic()
+        schedule = sorted(
+            (start + random.uniform(0, 60) + minute * 60, n)
+            for n in range(operators)
+            for minute in range(int(seconds // 60) + 1)
+        )
+        for at, n in schedule:
+            if at >= until:
+                break
+            await asyncio.sleep(max(0.0, at - time.monotonic()))
+            calls.append(asyncio.create_task(floor.call(tokens["operator"][n])))
+        await asyncio.gather(*calls, *background)
+    return stats
+
+
+def prepare(database: str, operators: int, contacts: int) -> dict[str, list[str]]:
+    """A fresh database with a floor seeded directly, and a token for everyone."""
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{database}"')
+    url = f"{SERVER}/{database}"
+    upgrade(url)
+    return asyncio.run(_seed(url, operators, contacts))
+
+
+async def _seed(url: str, operators: int, contacts: int) -> dict[str, list[str]]:
+    engine = create_engine(url)
+    now = utcnow()
+    password = hash_password("soak-password")
+    users: dict[str, list[User]] = {"operator": [], "manager": [], "supervisor": []}
+    try:
+        async with create_sessionmaker(engine).begin() as session:
+            campaign = await create_campaign(
+                session,
+                CampaignSpec(name="Soak", window_start=ALL_DAY[0], window_end=ALL_DAY[1]),
+                now,
+            )
+            for role, count, desk in (
+                ("operator", operators, None),
+                ("manager", MANAGERS, Desk.ACQUISITION),
+                ("supervisor", 2, None),
+            ):
+                for n in range(count):
+                    user = User(
+                        login=f"{role}{n}",
+                        password_hash=password,
+                        name=f"{role} {n}",
+                        role=Role(role),
+                        desk=desk,
+                        capacity=1_000_000 if desk else None,
+                        hourly_rate=Decimal("300"),
+                        active=True,
+                        token_version=0,
+                        failed_logins=0,
+                        created_at=now,
+                    )
+                    session.add(user)
+                    users[role].append(user)
+            await session.flush()
+            await _contacts(session, campaign.id, contacts, now)
+            await _shift(session, [u.id for u in users["operator"]], now)
+    finally:
+        await engine.dispose()
+    expires = now + timedelta(days=1)
+    return {role: [issue_token(SECRET, u, expires) for u in group] for role, group in users.items()}
+
+
+async def _contacts(
+    session: AsyncSession, campaign_id: uuid.UUID, count: int, now: datetime
+) -> None:
+    for start in range(0, count, 10_000):
+        rows = []
+        for n in range(start, min(count, start + 10_000)):
+            phone = f"+7495{n:07d}"
+            rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "campaign_id": campaign_id,
+                    "phone": phone,
+                    "phone_hash": phone_hash(SECRET, phone),
+                    "name": f"Contact {n}",
+                    "company": f"Company {n}",
+                    "timezone": "Europe/Moscow",
+                    "fields": {},
+                    "state": ContactState.READY,
+                    "priority": 0,
+                    "next_call_at": now,
+                    "attempts": 0,
+                    "expired_streak": 0,
+                    "created_at": now,
+                }
+            )
+        await session.execute(insert(Contact), rows)
+
+
+async def _shift(session: AsyncSession, operator_ids: list[uuid.UUID], now: datetime) -> None:
+    template = ShiftTemplate(
+        name="Soak",
+        start=now.time(),
+        end=now.time(),
+        weekdays=[],
+        timezone="UTC",
+        active=False,
+        created_at=now,
+    )
+    session.add(template)
+    await session.flush()
+    shift = Shift(
+        template_id=template.id,
+        name="Soak",
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(hours=6),
+        state=ShiftState.OPEN,
+        created_at=now,
+    )
+    session.add(shift)
+    await session.flush()
+    for rows, model in (
+        (
+            [
+                {"shift_id": shift.id, "operator_id": o, "walk_in": False, "added_at": now}
+                for o in operator_ids
+            ],
+            RosterEntry,
+        ),
+        (
+            [
+                {"id": uuid.uuid4(), "shift_id": shift.id, "operator_id": o, "clock_in_at": now}
+                for o in operator_ids
+            ],
+            Attendance,
+        ),
+    ):
+        await session.execute(insert(model), rows)
+
+
+def serve(database: str, workers: int) -> list[subprocess.Popen[bytes]]:
+    """The service under test, with its scheduler, as production runs it."""
+    env = {
+        **os.environ,
+        "CASCADE_DATABASE_URL": f"{SERVER}/{database}",
+        "CASCADE_SECRET_KEY": SECRET,
+        "CASCADE_SCHEDULER": "off",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.main:create_app",
+        "--factory",
+        "--port",
+        "8765",
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "scheduler"], env=env, stderr=subprocess.DEVNULL
+    )
+    return [subprocess.Popen(command, env=env), scheduler]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--floors", default="250,500,1000,2000,5000,10000")
+    parser.add_argument("--minutes", type=float, default=2.0, help="per floor size")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--contacts", type=int, default=300_000)
+    args = parser.parse_args()
+    floors = [int(f) for f in args.floors.split(",")]
+    database = "cascade_soak"
+    print(f"seeding {max(floors)} operators and {args.contacts:,} contacts …", flush=True)
+    tokens = prepare(database, max(floors), args.contacts)
+    processes = serve(database, args.workers)
+    held = 0
+    try:
+        _wait_until_serving("http://127.0.0.1:8765/healthz")
+        for operators in floors:
+            stats = asyncio.run(
+                run_step("http://127.0.0.1:8765", tokens, operators, args.minutes * 60)
+            )
+            p50, p99 = stats.p(0.50), stats.p(0.99)
+            ok = p99 <= P99_BUDGET_MS and not stats.errors
+            print(
+                f"{operators:>6} operators: {stats.calls:>6} calls, "
+                f"{len(stats.latencies_ms):>7} requests, p50 {p50:6.1f} ms, "
+                f"p99 {p99:6.1f} ms, errors {stats.errors or 0} {'held' if ok else 'FAILED'}",
+                flush=True,
+            )
+            if not ok:
+                break
+            held = operators
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait()
+    print(f"largest floor that held p99 ≤ {P99_BUDGET_MS:.0f} ms with no errors: {held} operators")
+
+
+def _wait_until_serving(url: str) -> None:
+    # Polling an external process that gives no other signal of readiness.
+    for _ in range(300):
+        try:
+            httpx.get(url, timeout=1).raise_for_status()
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit("the service did not start")
+
+
+if __name__ == "__main__":
+    main()
