@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 
-STARTUP_TIMEOUT = 30.0
+STARTUP_TIMEOUT = 120.0
 # Printed once the socket is bound (for one worker, after start-up has completed too).
 BOUND_LINE = "Uvicorn running on"
 
