@@ -26,7 +26,9 @@ async def test_a_manager_lists_its_own_oldest_first_and_a_supervisor_sees_all(
     start = utcnow()
     mine = [await warm(sessionmaker, where, now=start + timedelta(seconds=i)) for i in range(2)]
     oleg = await mpk(client, sessionmaker)
-    theirs = await warm(sessionmaker, where, company="ООО Ромашка")
+    theirs = await warm(
+        sessionmaker, where, company="ООО Ромашка", now=start + timedelta(seconds=2)
+    )
     assert theirs.manager_id == oleg.id
     supervisor = await actor(client, sessionmaker, Role.SUPERVISOR)
 
