@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,8 +36,8 @@ DESK_OF_STAGE = {
     AccountStage.REGULAR: Desk.REGULAR,
     AccountStage.KEY_ACCOUNT: Desk.KEY_ACCOUNT,
 }
-# Contacts still waiting to be called; a leased one is mid-call and ends by its outcome.
-CALLABLE_STATES = (ContactState.READY, ContactState.REVIEW)
+# Contacts that could still be called: waiting, held for review, or mid-call.
+OPEN_STATES = (ContactState.READY, ContactState.REVIEW, ContactState.LEASED)
 
 
 def promotion(
@@ -190,21 +190,39 @@ async def open_account(
 
 
 async def close_contacts(session: AsyncSession, key: str | None, contact: Contact | None) -> int:
-    """Close every callable contact of a client: its company and its number; how many."""
-    dialect = (await session.connection()).dialect.name
+    """Close every contact of a new client still open: its company's and its number's."""
     same: list[ColumnElement[bool]] = []
     if contact is not None:
         same.append(Contact.phone_hash == contact.phone_hash)
     if key is not None:
-        same.append(company_key_sql(Contact.company, dialect) == key)
+        same.append(company_key_sql(Contact.company) == key)
     if not same:
         return 0
+    # Mid-call ones too: an outcome leaves a contact closed during its call closed. One
+    # whose outcome is being written right now is skipped, not waited for (that outcome
+    # may be waiting for the managers' lock we hold); the claim never hands it out again.
+    still_open = (
+        select(Contact.id)
+        .where(Contact.state.in_(OPEN_STATES), or_(*same))
+        .with_for_update(skip_locked=True)
+    )
     closed = await session.execute(
         update(Contact)
-        .where(Contact.state.in_(CALLABLE_STATES), or_(*same))
+        .where(Contact.id.in_(still_open.scalar_subquery()))
         .values(state=ContactState.CLOSED)
+        .execution_options(synchronize_session=False)
     )
     return cast(CursorResult[Any], closed).rowcount
+
+
+def is_a_client() -> ColumnElement[bool]:
+    """In a query of contacts: the contact's company is already an account."""
+    return exists().where(Account.company_key == company_key_sql(Contact.company))
+
+
+def not_a_client() -> ColumnElement[bool]:
+    """For the claim: the contact's company is not an account yet."""
+    return ~is_a_client()
 
 
 async def get_account(

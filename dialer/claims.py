@@ -7,7 +7,8 @@ them; mark the contact leased and insert the lease, `RETURNING` both. The
 partial unique indexes on `lease` refuse a second active lease per contact or
 operator whatever happens above them. On SQLite, where every transaction
 begins IMMEDIATE and so holds the write lock from its first read, the same
-pick runs as an `UPDATE … RETURNING` followed by the lease's INSERT.
+pick runs as an `UPDATE … RETURNING` followed by the lease's INSERT. Neither
+ever picks a contact whose company is already a client (`not_a_client`).
 
 Written in SQLAlchemy Core: the claim is the hot path, and the ORM's unit of
 work would cost more than the database does.
@@ -42,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.accounts import not_a_client
 from dialer.catalog import CampaignView
 from dialer.db import UTCDateTime
 from dialer.models import Attendance, Campaign, Contact, ContactState, Lease
@@ -111,6 +113,7 @@ def _ready_head(view: CampaignView, zone: str, now: datetime) -> Select[Any]:
             contact.c.next_call_at <= now,
             contact.c.attempts < view.max_attempts,
             _is_active(view.id),
+            not_a_client(),
         )
         .order_by(contact.c.priority, contact.c.next_call_at)
         .limit(1)
@@ -166,6 +169,7 @@ def _callback_pick(slots: Sequence[Slot], operator_id: uuid.UUID, now: datetime)
             contact.c.campaign_id.in_(select(campaign.c.id).where(campaign.c.active)),
             open_here,
             claimable,
+            not_a_client(),
         )
         .order_by(mine_first, contact.c.callback_at)
         .limit(1)
@@ -193,6 +197,7 @@ def postgres_claim(
             contact.c.next_call_at <= now,
             contact.c.attempts < select(best.c.max_attempts).scalar_subquery(),
             ~exists(select(callback_cte.c.id)),
+            not_a_client(),
         )
         .order_by(contact.c.priority, contact.c.next_call_at)
         .limit(1)

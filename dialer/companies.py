@@ -1,9 +1,9 @@
 """Company names as accounts compare them: case, quotes and spacing ignored.
 
-The same fold runs in Python and in SQL, so that closing a client's contacts is one
-statement on the database: on PostgreSQL as an expression (whose `lower()` folds
-Cyrillic under any UTF-8 locale), on SQLite, whose `lower()` knows only ASCII, as
-this module's function registered on every connection.
+The same fold runs in Python and, as `cascade_company_key(name)`, in SQL, so that the
+database can compare contacts with accounts: on PostgreSQL a SQL function created by
+a migration, on SQLite (whose `lower()` knows only ASCII) this module's function
+registered on every connection.
 """
 
 from sqlalchemy import ColumnElement, func
@@ -23,11 +23,8 @@ def company_key(name: str | None) -> str | None:
 
 
 def company_key_sql(
-    column: ColumnElement[str | None] | InstrumentedAttribute[str | None], dialect: str
+    column: ColumnElement[str | None] | InstrumentedAttribute[str | None],
 ) -> ColumnElement[str]:
-    """The fold of a column, in the SQL of the dialect."""
-    if dialect == "sqlite":
-        result: ColumnElement[str] = getattr(func, SQL_FUNCTION)(column)
-        return result
-    spaced = func.replace(func.translate(column, QUOTES, ""), "\u00a0", " ")
-    return func.nullif(func.btrim(func.regexp_replace(func.lower(spaced), r"\s+", " ", "g")), "")
+    """The fold of a column, in SQL."""
+    folded: ColumnElement[str] = getattr(func, SQL_FUNCTION)(column)
+    return folded

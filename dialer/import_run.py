@@ -124,6 +124,7 @@ class ImportJob:
                     raise ImportStopped(STOPPED)
             with self.conn.begin():
                 store.sweep_do_not_call()
+                store.sweep_clients()
                 self._save(tally, Tally(), ImportStatus.DONE)
             self.status = ImportStatus.DONE
         except Exception as error:

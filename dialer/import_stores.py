@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection, select, text, update
 
+from dialer.accounts import is_a_client
 from dialer.imports import COPY_COLUMNS, Plan, Prepared, Tally
 from dialer.models import Contact, ContactState, DncEntry
 
@@ -83,6 +84,18 @@ class Store:
                 Contact.phone_hash.in_(select(DncEntry.phone_hash)),
             )
             .values(state=ContactState.DO_NOT_CALL)
+        )
+
+    def sweep_clients(self) -> None:
+        """Close the imported contacts whose company is already a client: never called again."""
+        self.conn.execute(
+            update(Contact)
+            .where(
+                Contact.import_id == self.plan.import_id,
+                Contact.state == ContactState.READY,
+                is_a_client(),
+            )
+            .values(state=ContactState.CLOSED)
         )
 
 

@@ -40,7 +40,8 @@ from dialer.windows import is_open
 # Dispositions that end the contact's life in the queue for good.
 CLOSING = frozenset({Disposition.WRONG_NUMBER, Disposition.NOT_INTERESTED, Disposition.WARM})
 # States the contact left the queue to while leased: an outcome never undoes them.
-SUPPRESSED = frozenset({ContactState.DO_NOT_CALL, ContactState.ERASED})
+# Closed: its company became a client during the call (`dialer.accounts.close_contacts`).
+SUPPRESSED = frozenset({ContactState.DO_NOT_CALL, ContactState.ERASED, ContactState.CLOSED})
 
 
 @dataclass(frozen=True)

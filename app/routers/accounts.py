@@ -3,11 +3,14 @@
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from app.deps import Manager, ManagersPolicy, Now, Session, Staff
+from app.idempotency import IdempotencyKey, idempotent
 from app.schemas import Model
 from dialer.accounts import (
     AccountView,
@@ -112,7 +115,7 @@ async def account(
     )
 
 
-@router.post("/accounts/{account_id}/orders", status_code=201)
+@router.post("/accounts/{account_id}/orders", status_code=201, response_model=OrderOut)
 async def add_order(
     account_id: uuid.UUID,
     body: OrderIn,
@@ -120,15 +123,22 @@ async def add_order(
     now: Now,
     policy: ManagersPolicy,
     user: Manager,
-) -> OrderOut:
+    key: IdempotencyKey = None,
+) -> JSONResponse:
     """Record an order; reaching the plan or the strategic threshold passes the account on."""
-    held, order = await record_order(session, account_id, body.amount, user, now, policy)
-    # Shown whoever holds it now: the order may just have passed it to another desk.
-    shown = await _out(session, held, now, policy, steps=True)
-    return OrderOut(id=order.id, amount=order.amount, at=order.at, account=shown)
+
+    async def work() -> dict[str, Any]:
+        held, order = await record_order(session, account_id, body.amount, user, now, policy)
+        # Shown whoever holds it now: the order may just have passed it to another desk.
+        shown = await _out(session, held, now, policy, steps=True)
+        made = OrderOut(id=order.id, amount=order.amount, at=order.at, account=shown)
+        return made.model_dump(mode="json")
+
+    request = ("POST", f"/accounts/{account_id}/orders", body.model_dump(mode="json"))
+    return await idempotent(session, user.id, key, request, now, work, status_code=201)
 
 
-@router.post("/accounts/{account_id}/strategic")
+@router.post("/accounts/{account_id}/strategic", response_model=AccountOut)
 async def strategic(
     account_id: uuid.UUID,
     body: StrategicIn,
@@ -136,7 +146,13 @@ async def strategic(
     now: Now,
     policy: ManagersPolicy,
     user: Staff,
-) -> AccountOut:
+    key: IdempotencyKey = None,
+) -> JSONResponse:
     """Mark the account strategic: it passes to a KAM."""
-    marked = await mark_strategic(session, account_id, user, body.reason, now, policy)
-    return await _out(session, marked, now, policy, steps=True)
+
+    async def work() -> dict[str, Any]:
+        marked = await mark_strategic(session, account_id, user, body.reason, now, policy)
+        return (await _out(session, marked, now, policy, steps=True)).model_dump(mode="json")
+
+    request = ("POST", f"/accounts/{account_id}/strategic", body.model_dump(mode="json"))
+    return await idempotent(session, user.id, key, request, now, work)

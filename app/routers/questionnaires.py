@@ -6,9 +6,11 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from app.deps import Manager, ManagersPolicy, Now, Session, Staff
+from app.idempotency import IdempotencyKey, idempotent
 from app.schemas import Model
 from dialer.models import QuestionnaireStatus
 from dialer.questionnaires import (
@@ -104,7 +106,7 @@ async def questionnaire(
     return QuestionnaireOut.of(await view(session, found, now, policy))
 
 
-@router.post("/questionnaires/{questionnaire_id}/status")
+@router.post("/questionnaires/{questionnaire_id}/status", response_model=QuestionnaireOut)
 async def set_status(
     questionnaire_id: uuid.UUID,
     body: StatusIn,
@@ -112,23 +114,38 @@ async def set_status(
     now: Now,
     policy: ManagersPolicy,
     user: Manager,
-) -> QuestionnaireOut:
+    key: IdempotencyKey = None,
+) -> JSONResponse:
     """Move the questionnaire on; `first_order` opens the account and hands it to an MRK."""
     change = StatusChange(body.status, body.amount, body.reason)
-    changed, account = await change_status(session, questionnaire_id, change, user, now, policy)
-    seen = await view(session, changed, now, policy)
-    return QuestionnaireOut.of(seen, account.id if account is not None else None)
+
+    async def work() -> dict[str, Any]:
+        changed, account = await change_status(session, questionnaire_id, change, user, now, policy)
+        seen = await view(session, changed, now, policy)
+        shown = QuestionnaireOut.of(seen, account.id if account is not None else None)
+        return shown.model_dump(mode="json")
+
+    path = f"/questionnaires/{questionnaire_id}/status"
+    request = ("POST", path, body.model_dump(mode="json"))
+    return await idempotent(session, user.id, key, request, now, work)
 
 
-@router.post("/questionnaires/{questionnaire_id}/assign")
+@router.post("/questionnaires/{questionnaire_id}/assign", response_model=QuestionnaireOut)
 async def assign(
     questionnaire_id: uuid.UUID,
     body: AssignIn,
     session: Session,
     now: Now,
     policy: ManagersPolicy,
-    _staff: Staff,
-) -> QuestionnaireOut:
+    staff: Staff,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
     """Give an open questionnaire to the MPK named, or (null) to another by the rule."""
-    moved = await reassign(session, questionnaire_id, body.manager_id, now, policy.marks)
-    return QuestionnaireOut.of(await view(session, moved, now, policy))
+
+    async def work() -> dict[str, Any]:
+        moved = await reassign(session, questionnaire_id, body.manager_id, now, policy.marks)
+        return QuestionnaireOut.of(await view(session, moved, now, policy)).model_dump(mode="json")
+
+    path = f"/questionnaires/{questionnaire_id}/assign"
+    request = ("POST", path, body.model_dump(mode="json"))
+    return await idempotent(session, staff.id, key, request, now, work)
