@@ -38,7 +38,7 @@ format: install
 check: lint test
 
 bench: install
-	$(BIN)/python -m bench.queue
+	$(BIN)/python -m bench.queue $(BENCH_ARGS)
 
 bench-import: install
 	$(BIN)/python -m bench.imports

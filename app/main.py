@@ -29,12 +29,19 @@ from app.routers import (
 )
 from dialer import schema
 from dialer.catalog import Catalog
-from dialer.db import create_engine, create_sessionmaker
+from dialer.db import create_engine, create_sessionmaker, is_sqlite
 from dialer.policy import bind_policy, policy_from
 from dialer.settings import SchedulerMode, Settings
 from scheduler.service import CascadeScheduler
 
 API = "/api/v1"
+
+
+def pool_options(settings: Settings) -> dict[str, int]:
+    """The engine's pool bounds; SQLite keeps its single connection."""
+    if is_sqlite(settings.database_url):
+        return {}
+    return {"pool_size": settings.db_pool_size, "max_overflow": settings.db_pool_size}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -43,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, **pool_options(settings))
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         bind_policy(app.state.sessionmaker, app.state.policy)

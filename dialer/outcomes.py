@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.answers import check_answers
 from dialer.catalog import CampaignView, Catalog
 from dialer.dnc import DncSource, suppress_hash
-from dialer.errors import IdempotencyKeyReused, InvalidInput, LeaseClosed
+from dialer.errors import IdempotencyKeyReused, InvalidInput, LeaseClosed, NotFound
 from dialer.idempotency import Answer, fingerprint, recall, save
 from dialer.models import (
     Attempt,
@@ -30,9 +30,10 @@ from dialer.models import (
     Lease,
     LeaseEnd,
     Shift,
+    SoftphoneEvent,
 )
 from dialer.questionnaires import file_questionnaire
-from dialer.queue import check_live, lock_lease
+from dialer.queue import check_live
 from dialer.retries import RETRYABLE, cap_until, is_exhausted, retry_at
 from dialer.softphone import attach_call
 from dialer.windows import is_open
@@ -89,21 +90,46 @@ async def record_outcome(
     now: datetime,
 ) -> dict[str, Any]:
     """Record the outcome of the operator's lease; the answer as JSON."""
-    held = await lock_lease(session, lease_id)
+    call = await _lock(session, lease_id)
+    held = call.lease
     request_hash = fingerprint(dataclasses.asdict(outcome))
     if held.operator_id == operator_id and held.end_reason is LeaseEnd.OUTCOME:
         return await _repeat(session, held, request_hash)
     await check_live(session, held, operator_id, now)
     view = await catalog.campaign(session, held.campaign_id)
-    target = await session.get(
-        Contact, held.contact_id, with_for_update=True, populate_existing=True
-    )
-    assert target is not None  # a lease's foreign key
-    answers = _validate(outcome, view, target, now)
-    recorded = await _apply(session, held, target, view, outcome, answers, now)
+    answers = _validate(outcome, view, call.contact, now)
+    recorded = await _apply(session, call, view, outcome, answers, now)
     answer = recorded.as_json()
     await save(session, operator_id, _lease_key(held.id), request_hash, Answer(200, answer), now)
     return answer
+
+
+@dataclass(frozen=True)
+class _Call:
+    """A lease and its contact, locked, with what the outcome needs to know of them."""
+
+    lease: Lease
+    contact: Contact
+    shift_ends_at: datetime | None
+    has_events: bool
+
+
+async def _lock(session: AsyncSession, lease_id: uuid.UUID) -> _Call:
+    """Lease and contact locked in one statement, against a concurrent outcome or expiry."""
+    has_events = exists().where(SoftphoneEvent.lease_id == Lease.id)
+    row = (
+        await session.execute(
+            select(Lease, Contact, Shift.ends_at, has_events.label("has_events"))
+            .join(Contact, Contact.id == Lease.contact_id)
+            .outerjoin(Shift, Shift.id == Lease.shift_id)
+            .where(Lease.id == lease_id)
+            .with_for_update(of=[Lease, Contact])
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("There is no such lease.")
+    return _Call(row[0], row[1], row[2], bool(row[3]))
 
 
 async def _repeat(session: AsyncSession, held: Lease, request_hash: str) -> dict[str, Any]:
@@ -157,14 +183,14 @@ def _check_callback_time(at: datetime, view: CampaignView, target: Contact, now:
 
 async def _apply(
     session: AsyncSession,
-    held: Lease,
-    target: Contact,
+    call: _Call,
     view: CampaignView,
     outcome: Outcome,
     answers: dict[str, Any] | None,
     now: datetime,
 ) -> Recorded:
     """Write the attempt, end the lease, move the contact on."""
+    held, target = call.lease, call.contact
     attempt = Attempt(
         lease_id=held.id,
         contact_id=target.id,
@@ -185,9 +211,10 @@ async def _apply(
     suppressed = target.state in SUPPRESSED
     _count_attempt(target, now)
     if not suppressed:
-        await _move_on(session, held, target, view, outcome, history, now)
+        await _move_on(session, call, view, outcome, history, now)
     await session.flush()
-    await attach_call(session, attempt)
+    if call.has_events:
+        await attach_call(session, attempt)
     questionnaire_id = None
     if answers is not None:
         filed = await file_questionnaire(session, attempt, answers, target.company, now)
@@ -209,13 +236,13 @@ def _count_attempt(target: Contact, now: datetime) -> None:
 
 async def _move_on(
     session: AsyncSession,
-    held: Lease,
-    target: Contact,
+    call: _Call,
     view: CampaignView,
     outcome: Outcome,
     history: list[tuple[uuid.UUID, Disposition, datetime]],
     now: datetime,
 ) -> None:
+    held, target = call.lease, call.contact
     disposition = outcome.disposition
     if disposition in CLOSING:
         target.state = ContactState.CLOSED
@@ -233,7 +260,7 @@ async def _move_on(
         target.callback_scope = outcome.callback_scope
         target.callback_operator_id = held.operator_id if personal else None
     else:
-        await _retry_or_close(session, held, target, view, disposition, history, now)
+        await _retry_or_close(session, call, view, disposition, history, now)
 
 
 async def _number_history(
@@ -250,23 +277,18 @@ async def _number_history(
 
 async def _retry_or_close(
     session: AsyncSession,
-    held: Lease,
-    target: Contact,
+    call: _Call,
     view: CampaignView,
     disposition: Disposition,
     history: list[tuple[uuid.UUID, Disposition, datetime]],
     now: datetime,
 ) -> None:
+    target = call.contact
     same = 1 + sum(1 for c, d, _ in history if c == target.id and d is disposition)
     if is_exhausted(view.retry, disposition, target.attempts, same):
         target.state = ContactState.CLOSED
         return
-    shift_ends_at = (
-        await session.scalar(select(Shift.ends_at).where(Shift.id == held.shift_id))
-        if held.shift_id is not None and disposition is Disposition.NO_ANSWER
-        else None
-    )
-    due = retry_at(view.retry, disposition, now, shift_ends_at)
+    due = retry_at(view.retry, disposition, now, call.shift_ends_at)
     capped = cap_until([t for _, _, t in history] + [now], view.retry.calls_per_day, now)
     target.state = ContactState.READY
     target.next_call_at = max(due, capped) if capped else due

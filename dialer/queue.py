@@ -17,7 +17,7 @@ from sqlalchemy import Row, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.catalog import CampaignView, Catalog
-from dialer.claims import CONTACT_COLUMNS, Slot, claim_in, contact, heads, lease
+from dialer.claims import CONTACT_COLUMNS, Claimed, Slot, claim_in, contact, heads, lease
 from dialer.errors import Forbidden, LeaseClosed, LeaseExpired, NotFound
 from dialer.models import CallbackScope, ContactState, Lease, LeaseEnd
 from dialer.why import why_empty
@@ -101,37 +101,52 @@ async def next_lease(
 
     Raises QueueEmpty, saying why, when nothing may be called now.
     """
+    if catalog.sweep_due(now):
+        await expire_leases(session, now)
+    slots = await _slots(session, catalog, now)
+    # The claim itself refuses an operator who holds a lease, so the usual
+    # case (no lease held) costs one statement; only a refusal looks further.
+    leased = await _claim(session, slots, operator_id, shift_id, now, past_locks=False)
+    if leased is not None:
+        return leased
     held = await active_lease(session, catalog, operator_id)
     if held is not None and held.expires_at > now:
         return held
-    if held is not None or catalog.sweep_due(now):
+    if held is not None:
         await expire_leases(session, now)
-    leased = await _claim(session, catalog, operator_id, shift_id, now)
+    leased = await _claim(session, slots, operator_id, shift_id, now)
     if leased is None:
         # Before saying "empty": return orphaned contacts and re-read the
         # campaigns and zones, which a cached catalog may not know yet.
         await expire_leases(session, now)
-        leased = await _claim(session, catalog, operator_id, shift_id, now, refresh=True)
+        slots = await _slots(session, catalog, now, refresh=True)
+        leased = await _claim(session, slots, operator_id, shift_id, now)
     if leased is None:
         raise await why_empty(session, await catalog.active(session, now), operator_id, now)
     return leased
 
 
+async def _slots(
+    session: AsyncSession, catalog: Catalog, now: datetime, *, refresh: bool = False
+) -> list[Slot]:
+    """The active campaigns with the zones of theirs whose window is open now."""
+    campaigns = await catalog.active(session, now, refresh=refresh)
+    return [Slot(c, tuple(zones)) for c in campaigns if (zones := c.open_zones(now))]
+
+
 async def _claim(
     session: AsyncSession,
-    catalog: Catalog,
+    slots: list[Slot],
     operator_id: uuid.UUID,
     shift_id: uuid.UUID | None,
     now: datetime,
     *,
-    refresh: bool = False,
+    past_locks: bool = True,
 ) -> LeaseView | None:
-    campaigns = await catalog.active(session, now, refresh=refresh)
-    slots = [Slot(c, tuple(zones)) for c in campaigns if (zones := c.open_zones(now))]
     if not slots:
         return None
     claimed = await claim_in(session, slots, operator_id, shift_id, now)
-    if claimed is None:
+    if claimed is None and past_locks:
         claimed = await _claim_past_locks(session, slots, operator_id, shift_id, now)
     if claimed is None:
         return None
@@ -146,15 +161,14 @@ async def _claim_past_locks(
     operator_id: uuid.UUID,
     shift_id: uuid.UUID | None,
     now: datetime,
-) -> Any:
+) -> Claimed | None:
     """Try each open zone in head order: the best one's free rows may all be taken.
 
     Only PostgreSQL gets here with something to try, when concurrent claims hold
     every due row of the best zone while other zones still have some.
     """
-    connection = await session.connection()
     by_id = {s.campaign.id: s.campaign for s in slots}
-    for head in (await connection.execute(heads(slots, now))).all():
+    for head in await heads(session, slots, operator_id, now):
         slot = Slot(by_id[head.campaign_id], (head.timezone,))
         claimed = await claim_in(session, [slot], operator_id, shift_id, now)
         if claimed is not None:

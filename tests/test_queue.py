@@ -1,5 +1,6 @@
 """Next call: who gets which contact, when, and why not."""
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -412,3 +413,17 @@ async def test_the_scheduler_job_returns_orphaned_contacts(
         ended = await session.get(Lease, uuid.UUID(lease["lease_id"]))
     assert ended is not None
     assert ended.end_reason is LeaseEnd.EXPIRED
+
+
+async def test_a_double_click_gets_one_lease(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    floor = await make_floor(app, client, sessionmaker)
+    operator = floor.operators[0]
+    for _ in range(3):
+        await floor.add()
+    answers = await asyncio.gather(*(floor.next(operator) for _ in range(4)))
+    assert [a.status_code for a in answers] == [200] * 4
+    assert len({a.json()["lease_id"] for a in answers}) == 1
+    async with sessionmaker() as session:
+        assert len(list(await session.scalars(select(Lease.id)))) == 1

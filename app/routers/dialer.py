@@ -78,14 +78,16 @@ async def next_call(
 ) -> JSONResponse:
     """The operator's lease: the one it holds, or the next contact to call."""
     catalog = get_catalog(request)
+    # Read once: a rollback below expires every loaded object, the operator included.
+    operator_id = operator.id
 
     async def work() -> dict[str, Any]:
-        permit = await may_dial(session, operator.id, now)
-        lease = await next_lease(session, catalog, operator.id, permit.shift_id, now)
+        permit = await may_dial(session, operator_id, now)
+        lease = await next_lease(session, catalog, operator_id, permit.shift_id, now)
         return lease_json(lease, settings.sip_domain, now)
 
     async def once() -> JSONResponse:
-        return await idempotent(session, operator.id, key, ("POST", "/dialer/next"), now, work)
+        return await idempotent(session, operator_id, key, ("POST", "/dialer/next"), now, work)
 
     try:
         try:
