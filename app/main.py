@@ -38,10 +38,11 @@ API = "/api/v1"
 
 
 def pool_options(settings: Settings) -> dict[str, int]:
-    """The engine's pool bounds; SQLite keeps its single connection."""
-    if is_sqlite(settings.database_url):
+    """The engine's pool bounds when set; SQLite keeps its single connection."""
+    size = settings.db_pool_size
+    if size is None or is_sqlite(settings.database_url):
         return {}
-    return {"pool_size": settings.db_pool_size, "max_overflow": settings.db_pool_size}
+    return {"pool_size": size, "max_overflow": size // 2}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -30,9 +30,9 @@ class Settings(BaseSettings):
     secret_key: str = "change-me-in-production"
     language: str = "ru"
     token_ttl_hours: int = 12
-    # PostgreSQL connections per app process (as many again may open under bursts):
-    # with several instances on one server, keep instances × 2 × this under max_connections.
-    db_pool_size: int = Field(default=20, ge=1, le=500)
+    # PostgreSQL connections per app process (half as many again under bursts); unset,
+    # `dialer.db.DEFAULT_POOL_SIZE`, which fits four instances in PostgreSQL's default 100.
+    db_pool_size: int | None = Field(default=None, ge=1, le=500)
     # The managers' side of the floor: saturation marks in percent of MPK
     # capacity, when a questionnaire is overdue, and the cascade's thresholds.
     saturation_high_percent: int = Field(default=100, ge=1, le=1000)
