@@ -9,14 +9,16 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.errors import IdempotencyKeyReused
 from dialer.models import IdempotencyRecord
+
+record = cast(Table, IdempotencyRecord.__table__)
 
 # The status of a record whose request is still running in its transaction.
 PENDING = 0
@@ -94,8 +96,9 @@ async def save(
     now: datetime,
 ) -> None:
     """Store an answer under a key no one else can have taken (the caller holds a lock)."""
-    session.add(
-        IdempotencyRecord(
+    connection = await session.connection()
+    await connection.execute(
+        insert(record).values(
             user_id=user_id,
             key=key,
             request_hash=request_hash,
@@ -104,4 +107,3 @@ async def save(
             created_at=now,
         )
     )
-    await session.flush()

@@ -8,6 +8,7 @@ periodically from the scheduler, so a lease orphaned by a crash always returns
 its contact to the queue.
 """
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.catalog import CampaignView, Catalog
 from dialer.claims import CONTACT_COLUMNS, Claimed, Slot, claim_in, contact, heads, lease
-from dialer.errors import Forbidden, LeaseClosed, LeaseExpired, NotFound
-from dialer.models import CallbackScope, ContactState, Lease, LeaseEnd
+from dialer.errors import Forbidden, LeaseClosed, LeaseExpired
+from dialer.models import CallbackScope, ContactState, LeaseEnd
+from dialer.records import HeldLease, lock_lease
 from dialer.why import why_empty
 
 # A contact whose leases expire this many times in a row goes to review:
@@ -209,16 +211,8 @@ async def expire_leases(session: AsyncSession, now: datetime, limit: int = SWEEP
     return len(contact_ids)
 
 
-async def lock_lease(session: AsyncSession, lease_id: uuid.UUID) -> Lease:
-    """The lease, locked against a concurrent outcome, release or expiry."""
-    held = await session.get(Lease, lease_id, with_for_update=True, populate_existing=True)
-    if held is None:
-        raise NotFound("There is no such lease.")
-    return held
-
-
 async def check_live(
-    session: AsyncSession, held: Lease, operator_id: uuid.UUID, now: datetime
+    session: AsyncSession, held: HeldLease, operator_id: uuid.UUID, now: datetime
 ) -> None:
     """Refuse another operator's lease, and one that has ended or run out."""
     if held.operator_id != operator_id:
@@ -251,25 +245,30 @@ async def heartbeat(
     held = await lock_lease(session, lease_id)
     await check_live(session, held, operator_id, now)
     view = await catalog.campaign(session, held.campaign_id)
-    held.expires_at = view.lease_expiry(now)
-    await session.flush()
-    return held.expires_at
+    expires_at = view.lease_expiry(now)
+    connection = await session.connection()
+    await connection.execute(
+        update(lease).where(lease.c.id == held.id).values(expires_at=expires_at)
+    )
+    return expires_at
 
 
 async def release(
     session: AsyncSession, lease_id: uuid.UUID, operator_id: uuid.UUID, now: datetime
-) -> Lease:
+) -> HeldLease:
     """End the lease without a call; the contact goes back to the queue unchanged."""
     held = await lock_lease(session, lease_id)
     await check_live(session, held, operator_id, now)
-    held.ended_at = now
-    held.end_reason = LeaseEnd.RELEASED
-    await session.flush()
     connection = await session.connection()
+    await connection.execute(
+        update(lease)
+        .where(lease.c.id == held.id)
+        .values(ended_at=now, end_reason=LeaseEnd.RELEASED)
+    )
     # A contact put on the do-not-call list meanwhile stays there.
     await connection.execute(
         update(contact)
         .where(contact.c.id == held.contact_id, contact.c.state == ContactState.LEASED)
         .values(state=ContactState.READY)
     )
-    return held
+    return dataclasses.replace(held, ended_at=now, end_reason=LeaseEnd.RELEASED)

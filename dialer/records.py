@@ -1,0 +1,303 @@
+"""The outcome's reads and writes: the call locked, the number's history, the attempt.
+
+Prebuilt statements with bound parameters, in SQLAlchemy Core: an outcome
+follows every call, and building statements or running the ORM's unit of work
+per request cost more than the database does. On PostgreSQL the attempt, the
+lease's end and the contact's new state go in one statement.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, cast
+
+from sqlalchemy import Row, Table, bindparam, exists, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.claims import READY, contact, lease
+from dialer.errors import NotFound
+from dialer.models import (
+    Attempt,
+    CallbackScope,
+    ContactState,
+    Disposition,
+    LeaseEnd,
+    Shift,
+    SoftphoneEvent,
+)
+
+attempt = cast(Table, Attempt.__table__)
+shift = cast(Table, Shift.__table__)
+softphone_event = cast(Table, SoftphoneEvent.__table__)
+
+LEASE_COLUMNS = (
+    lease.c.id,
+    lease.c.operator_id,
+    lease.c.contact_id,
+    lease.c.campaign_id,
+    lease.c.shift_id,
+    lease.c.attempt_no,
+    lease.c.created_at,
+    lease.c.expires_at,
+    lease.c.ended_at,
+    lease.c.end_reason,
+)
+
+
+class Report(Protocol):
+    """The parts of an operator's report that the attempt keeps."""
+
+    @property
+    def disposition(self) -> Disposition: ...
+    @property
+    def objection(self) -> str | None: ...
+    @property
+    def notes(self) -> str | None: ...
+    @property
+    def callback_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class HeldLease:
+    """A lease as its lifecycle checks see it."""
+
+    id: uuid.UUID
+    operator_id: uuid.UUID
+    contact_id: uuid.UUID
+    campaign_id: uuid.UUID
+    shift_id: uuid.UUID | None
+    attempt_no: int
+    created_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+    end_reason: LeaseEnd | None
+
+    @classmethod
+    def of(cls, row: Row[*tuple[Any, ...]]) -> "HeldLease":
+        return cls(*(row._mapping[c] for c in LEASE_COLUMNS))
+
+
+@dataclass(frozen=True)
+class CalledContact:
+    """What an outcome needs to know of the contact called."""
+
+    id: uuid.UUID
+    state: ContactState
+    phone_hash: str
+    phone: str | None
+    company: str | None
+    timezone: str
+    attempts: int
+    next_call_at: datetime
+
+
+@dataclass(frozen=True)
+class Call:
+    """A lease and its contact, locked together."""
+
+    lease: HeldLease
+    contact: CalledContact
+    shift_ends_at: datetime | None
+    has_events: bool
+
+
+@dataclass(frozen=True)
+class Change:
+    """The contact's state after the outcome."""
+
+    state: ContactState
+    next_call_at: datetime
+    callback_at: datetime | None = None
+    callback_scope: CallbackScope | None = None
+    callback_operator_id: uuid.UUID | None = None
+
+
+_CONTACT_COLUMNS = (
+    contact.c.id.label("c_id"),
+    contact.c.state.label("c_state"),
+    contact.c.phone_hash,
+    contact.c.phone,
+    contact.c.company,
+    contact.c.timezone,
+    contact.c.attempts,
+    contact.c.next_call_at,
+)
+
+_LOCK_LEASE = select(*LEASE_COLUMNS).where(lease.c.id == bindparam("lease_id")).with_for_update()
+
+_LOCK_CALL = (
+    select(
+        *LEASE_COLUMNS,
+        *_CONTACT_COLUMNS,
+        shift.c.ends_at.label("shift_ends_at"),
+        exists().where(softphone_event.c.lease_id == lease.c.id).label("has_events"),
+    )
+    .select_from(
+        lease.join(contact, contact.c.id == lease.c.contact_id).outerjoin(
+            shift, shift.c.id == lease.c.shift_id
+        )
+    )
+    .where(lease.c.id == bindparam("lease_id"))
+    .with_for_update(of=[lease, contact])
+)
+
+_HISTORY = (
+    select(attempt.c.contact_id, attempt.c.disposition, attempt.c.created_at)
+    .select_from(attempt.join(contact, contact.c.id == attempt.c.contact_id))
+    .where(contact.c.phone_hash == bindparam("phone_hash"))
+)
+
+# The attempt, the lease's end and the contact's new state, in one round trip.
+_WRITE_POSTGRES = text(
+    """
+    WITH new_attempt AS (
+        INSERT INTO attempt (id, lease_id, contact_id, operator_id, campaign_id, shift_id,
+                             attempt_no, disposition, objection, notes, callback_at, created_at)
+        VALUES (:attempt_id, :lease_id, :contact_id, :operator_id, :campaign_id, :shift_id,
+                :attempt_no, :disposition, :objection, :notes, :callback_at, :now)
+    ), ended AS (
+        UPDATE lease SET ended_at = :now, end_reason = 'outcome' WHERE id = :lease_id
+    )
+    UPDATE contact SET state = :state, next_call_at = :next_call_at, attempts = attempts + 1,
+        last_attempt_at = :now, expired_streak = 0, callback_at = :new_callback_at,
+        callback_scope = :callback_scope, callback_operator_id = :callback_operator_id
+    WHERE id = :contact_id
+    """
+)
+
+
+async def lock_lease(session: AsyncSession, lease_id: uuid.UUID) -> HeldLease:
+    """The lease, locked against a concurrent outcome, release or expiry."""
+    connection = await session.connection()
+    row = (await connection.execute(_LOCK_LEASE, {"lease_id": lease_id})).first()
+    if row is None:
+        raise NotFound("There is no such lease.")
+    return HeldLease.of(row)
+
+
+async def lock_call(session: AsyncSession, lease_id: uuid.UUID) -> Call:
+    """Lease and contact locked in one statement, against a concurrent outcome or expiry."""
+    connection = await session.connection()
+    row = (await connection.execute(_LOCK_CALL, {"lease_id": lease_id})).first()
+    if row is None:
+        raise NotFound("There is no such lease.")
+    called = CalledContact(
+        row.c_id,
+        row.c_state,
+        row.phone_hash,
+        row.phone,
+        row.company,
+        row.timezone,
+        row.attempts,
+        row.next_call_at,
+    )
+    return Call(HeldLease.of(row), called, row.shift_ends_at, bool(row.has_events))
+
+
+async def number_history(
+    session: AsyncSession, phone_hash: str
+) -> list[tuple[uuid.UUID, Disposition, datetime]]:
+    """Every earlier attempt on this number, in any campaign: (contact, disposition, when)."""
+    connection = await session.connection()
+    rows = await connection.execute(_HISTORY, {"phone_hash": phone_hash})
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def _attempt_values(
+    call: Call, attempt_id: uuid.UUID, report: Report, now: datetime
+) -> dict[str, Any]:
+    held = call.lease
+    return {
+        "attempt_id": attempt_id,
+        "lease_id": held.id,
+        "contact_id": held.contact_id,
+        "operator_id": held.operator_id,
+        "campaign_id": held.campaign_id,
+        "shift_id": held.shift_id,
+        "attempt_no": held.attempt_no,
+        "disposition": report.disposition.value,
+        "objection": report.objection,
+        "notes": report.notes,
+        "callback_at": report.callback_at,
+        "now": now,
+    }
+
+
+async def write_outcome(
+    session: AsyncSession,
+    call: Call,
+    attempt_id: uuid.UUID,
+    report: Report,
+    change: Change,
+    now: datetime,
+) -> None:
+    """Write the attempt, end the lease, set the contact's new state."""
+    values = _attempt_values(call, attempt_id, report, now)
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        scope = change.callback_scope.value if change.callback_scope else None
+        await connection.execute(
+            _WRITE_POSTGRES,
+            {
+                **values,
+                "state": change.state.value,
+                "next_call_at": change.next_call_at,
+                "new_callback_at": change.callback_at,
+                "callback_scope": scope,
+                "callback_operator_id": change.callback_operator_id,
+            },
+        )
+        return
+    await connection.execute(
+        attempt.insert().values(
+            id=attempt_id,
+            **{k: v for k, v in values.items() if k not in ("attempt_id", "now")},
+            created_at=now,
+        )
+    )
+    await connection.execute(
+        update(lease)
+        .where(lease.c.id == call.lease.id)
+        .values(ended_at=now, end_reason=LeaseEnd.OUTCOME)
+    )
+    await connection.execute(
+        update(contact)
+        .where(contact.c.id == call.contact.id)
+        .values(
+            state=change.state,
+            next_call_at=change.next_call_at,
+            attempts=contact.c.attempts + 1,
+            last_attempt_at=now,
+            expired_streak=0,
+            callback_at=change.callback_at,
+            callback_scope=change.callback_scope,
+            callback_operator_id=change.callback_operator_id,
+        )
+    )
+
+
+async def cap_siblings(
+    session: AsyncSession, phone_hash: str, contact_id: uuid.UUID, capped: datetime
+) -> None:
+    """The cap is per number: the same number in other campaigns waits as long.
+
+    A sibling locked by its own call in progress is skipped rather than waited
+    for (two outcomes on one number must not deadlock): its outcome computes the
+    cap from the number's history when it is recorded.
+    """
+    siblings = (
+        select(contact.c.id)
+        .where(
+            contact.c.phone_hash == phone_hash,
+            contact.c.id != contact_id,
+            contact.c.state == READY,
+            contact.c.next_call_at < capped,
+        )
+        .with_for_update(skip_locked=True)
+    )
+    connection = await session.connection()
+    await connection.execute(
+        update(contact)
+        .where(contact.c.id.in_(siblings.scalar_subquery()))
+        .values(next_call_at=capped)
+    )
