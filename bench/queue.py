@@ -18,6 +18,7 @@ It seeds a database of its own (`cascade_bench`, dropped afterwards unless
 
 import argparse
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -298,6 +299,14 @@ class Bench:
         for name, value, target, met in checks:
             print(f"  {name:<38} {value:8.2f}  target {target:<8} {'met' if met else 'MISSED'}")
 
+    def tidy(self) -> None:
+        """Remove the run's folder unless the server logged an error worth reading."""
+        log = self.log.read_text() if self.log.exists() else ""
+        if "Traceback" in log or "ERROR" in log:
+            print(f"the server logged errors: {self.log}")
+            return
+        shutil.rmtree(self.folder, ignore_errors=True)
+
     def run(self) -> None:
         print(
             f"Cascade queue benchmark ({'quick' if self.sizes is QUICK else 'full'}),"
@@ -328,7 +337,9 @@ def main() -> None:
         ),
         help="a PostgreSQL server the benchmark may create databases on",
     )
-    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the benchmark database and the run's folder"
+    )
     args = parser.parse_args()
     bench = Bench(args)
     try:
@@ -336,6 +347,7 @@ def main() -> None:
     finally:
         if not args.keep:
             seed.drop(args.postgres, DATABASE)
+            bench.tidy()
 
 
 if __name__ == "__main__":
