@@ -13,17 +13,17 @@ from dialer.errors import Forbidden, Unauthenticated
 from dialer.models import Role, User
 from dialer.policy import Policy
 from dialer.settings import Settings
-from dialer.users import user_for_token
+from dialer.users import TokenClaims, read_token, user_for_token
 
 _bearer = HTTPBearer(auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_policy(request: Request) -> Policy:
+async def get_policy(request: Request) -> Policy:
     policy: Policy = request.app.state.policy
     return policy
 
@@ -44,7 +44,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         await session.commit()
 
 
-def get_now() -> datetime:
+async def get_now() -> datetime:
     """The request's instant: the edge is where the clock is read."""
     return utcnow()
 
@@ -58,28 +58,40 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 ManagersPolicy = Annotated[Policy, Depends(get_policy)]
 
 
-async def current_user(
-    session: Session,
+async def bearer_token(
     settings: AppSettings,
     now: Now,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
-    """The active user of the bearer token."""
+) -> TokenClaims:
+    """The claims of the request's bearer token, checked for signature and expiry only."""
     if credentials is None:
         raise Unauthenticated()
-    return await user_for_token(session, settings.secret_key, credentials.credentials, now)
+    return read_token(settings.secret_key, credentials.credentials, now)
+
+
+Token = Annotated[TokenClaims, Depends(bearer_token)]
+
+
+async def current_user(session: Session, token: Token) -> User:
+    """The active user of the bearer token."""
+    return await user_for_token(session, token)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def allowed(user: User, *roles: Role) -> User:
+    """The user, if its role is one of `roles`; else Forbidden."""
+    if user.role not in roles:
+        raise Forbidden()
+    return user
 
 
 def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, User]]:
     """A dependency that lets only the given roles through."""
 
     async def dependency(user: CurrentUser) -> User:
-        if user.role not in roles:
-            raise Forbidden()
-        return user
+        return allowed(user, *roles)
 
     return dependency
 

@@ -42,7 +42,7 @@ def pool_options(settings: Settings) -> dict[str, int]:
     size = settings.db_pool_size
     if size is None or is_sqlite(settings.database_url):
         return {}
-    return {"pool_size": size, "max_overflow": size // 2}
+    return {"pool_size": size, "max_overflow": 0}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

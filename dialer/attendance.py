@@ -225,7 +225,7 @@ async def floor_of(session: AsyncSession, operator_id: uuid.UUID, now: datetime)
         (s for s in live if s.id in rostered), None
     )
     return Floor(
-        shift=await view(session, shift) if shift else None,
+        shift=await view(session, shift, only=operator_id) if shift else None,
         clocked_in=attended is not None,
         lease_id=lease_id,
     )

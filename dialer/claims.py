@@ -18,12 +18,13 @@ bound parameters and reused.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
+import asyncpg
 from sqlalchemy import (
     BindParameter,
     ColumnClause,
@@ -47,12 +48,16 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.accounts import not_a_client
 from dialer.catalog import CampaignView
 from dialer.db import UTCDateTime
+from dialer.gate import DIALER_TARGET
 from dialer.models import Attendance, Campaign, Contact, ContactState, Lease
+from dialer.users import TokenClaims
 
 contact = cast(Table, Contact.__table__)
 lease = cast(Table, Lease.__table__)
@@ -91,7 +96,7 @@ class Claimed:
     """A contact just leased: its row and the new lease."""
 
     lease_id: uuid.UUID
-    contact: Row[*tuple[Any, ...]]
+    contact: Mapping[Any, Any]
     expires_at: datetime
     attempt_no: int
 
@@ -231,9 +236,8 @@ def _sqlite_pick(shape: Shape) -> Any:
 # The same claim for PostgreSQL, as one statement of fixed text. `pairs` are the
 # open (campaign, zone) pairs of active campaigns; `terms` each campaign's
 # handover cut-off and new lease expiry.
-POSTGRES_CLAIM = text(
-    """
-    WITH pairs AS (
+_CLAIM = """
+    WITH {permit}pairs AS (
         SELECT p.campaign_id, p.timezone, p.max_attempts
         FROM unnest(CAST(:campaign_ids AS uuid[]), CAST(:zones AS text[]),
                     CAST(:max_attempts AS integer[])) AS p(campaign_id, timezone, max_attempts)
@@ -241,7 +245,7 @@ POSTGRES_CLAIM = text(
         -- An operator holding a lease claims nothing: the caller returns that lease.
         WHERE NOT EXISTS (
             SELECT 1 FROM lease WHERE lease.operator_id = :operator_id AND lease.ended_at IS NULL
-        )
+        ){permitted}
     ),
     terms AS (
         SELECT t.campaign_id, t.handover_before, t.expires_at
@@ -307,19 +311,53 @@ POSTGRES_CLAIM = text(
     new_lease AS (
         INSERT INTO lease (id, contact_id, operator_id, campaign_id, shift_id, attempt_no,
                            created_at, expires_at)
-        SELECT :lease_id, claimed.id, :operator_id, claimed.campaign_id, :shift_id,
+        SELECT :lease_id, claimed.id, :operator_id, claimed.campaign_id, {shift_id},
                claimed.attempts + 1, :now, t.expires_at
         FROM claimed JOIN terms t ON t.campaign_id = claimed.campaign_id
         RETURNING expires_at, attempt_no
     )
     SELECT claimed.*, new_lease.expires_at AS lease_expires_at, new_lease.attempt_no
     FROM claimed, new_lease
+"""
+
+# The gate and the token's revocation check as a CTE: the shift of an operator who
+# may dial now (active, of this token version, clocked in to an open shift, neither
+# it nor the dialer paused), or no row. Mirrors `dialer.gate.may_dial`, which says
+# why when this finds nothing.
+_PERMIT = """
+    permit AS (
+        SELECT s.id AS shift_id FROM attendance a JOIN shift s ON s.id = a.shift_id
+        WHERE a.operator_id = :operator_id AND a.clock_out_at IS NULL
+          AND s.state = 'open' AND s.starts_at <= :now AND s.ends_at > :now
+          AND EXISTS (SELECT 1 FROM user_account u
+                      WHERE u.id = :operator_id AND u.active AND u.role = 'operator'
+                        AND u.token_version = :token_version)
+          AND NOT EXISTS (SELECT 1 FROM pause p
+                          WHERE p.scope = 'operator' AND p.target_id = :operator_id
+                            AND p.ended_at IS NULL)
+          AND NOT EXISTS (SELECT 1 FROM pause p
+                          WHERE p.scope = 'dialer' AND p.target_id = :dialer_target
+                            AND p.ended_at IS NULL)
+        LIMIT 1
+    ),
     """
-).columns(
+
+_CLAIMED_COLUMNS = (
     *CONTACT_COLUMNS,
     column("lease_expires_at", UTCDateTime()),
     column("attempt_no", Integer()),
 )
+POSTGRES_CLAIM = text(_CLAIM.format(permit="", permitted="", shift_id=":shift_id")).columns(
+    *_CLAIMED_COLUMNS
+)
+# The claim behind the gate: next-call's usual case in one statement.
+POSTGRES_PERMITTED_CLAIM = text(
+    _CLAIM.format(
+        permit=_PERMIT.lstrip(),
+        permitted="\n          AND EXISTS (SELECT 1 FROM permit)",
+        shift_id="(SELECT shift_id FROM permit)",
+    )
+).columns(*_CLAIMED_COLUMNS)
 
 
 def _postgres_params(
@@ -361,7 +399,7 @@ async def claim_in(
         row = (await connection.execute(POSTGRES_CLAIM, params)).first()
         if row is None:
             return None
-        return Claimed(lease_id, row, row.lease_expires_at, row.attempt_no)
+        return Claimed(lease_id, row._mapping, row.lease_expires_at, row.attempt_no)
     params = _params(slots, operator_id, now)
     row = (await connection.execute(_sqlite_pick(_shape(slots)), params)).first()
     if row is None:
@@ -380,4 +418,43 @@ async def claim_in(
             expires_at=expires_at,
         )
     )
-    return Claimed(lease_id, row, expires_at, row.attempts + 1)
+    return Claimed(lease_id, row._mapping, expires_at, row.attempts + 1)
+
+
+async def claim_permitted(
+    session: AsyncSession,
+    slots: Sequence[Slot],
+    token: TokenClaims,
+    now: datetime,
+) -> Claimed | None:
+    """On PostgreSQL, the gate and the claim in one statement; None if either refuses.
+
+    None says nothing about why (a held lease, a pause, no clock-in, a revoked token, an
+    empty queue): the caller then takes the path that finds out. The statement goes to
+    the driver as it is: one round trip, in the session's transaction if one has begun,
+    else in its own (a single statement is atomic).
+    """
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql" or not slots:
+        return None
+    sql, names = _driver_statement(connection.dialect)
+    lease_id = uuid.uuid4()
+    params = _postgres_params(slots, token.user_id, None, lease_id, now)
+    params |= {"token_version": token.token_version, "dialer_target": DIALER_TARGET}
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    try:
+        row = await driver.fetchrow(sql, *(params[name] for name in names))
+    except asyncpg.UniqueViolationError as error:
+        # The same operator claimed twice at once: as the ORM path would say it.
+        raise IntegrityError(sql, None, error) from error
+    if row is None:
+        return None
+    return Claimed(lease_id, row, row["lease_expires_at"], row["attempt_no"])
+
+
+@lru_cache(maxsize=1)
+def _driver_statement(dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+    """The permitted claim in the driver's own parameter style, and its parameters' order."""
+    compiled = POSTGRES_PERMITTED_CLAIM.compile(dialect=dialect)
+    return str(compiled), tuple(compiled.positiontup or ())

@@ -10,18 +10,29 @@ its contact to the queue.
 
 import dataclasses
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, case, select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.catalog import CampaignView, Catalog
-from dialer.claims import CONTACT_COLUMNS, Claimed, Slot, claim_in, contact, heads, lease
+from dialer.claims import (
+    CONTACT_COLUMNS,
+    Claimed,
+    Slot,
+    claim_in,
+    claim_permitted,
+    contact,
+    heads,
+    lease,
+)
 from dialer.errors import Forbidden, LeaseClosed, LeaseExpired
 from dialer.models import CallbackScope, ContactState, LeaseEnd
 from dialer.records import HeldLease, lock_lease
+from dialer.users import TokenClaims
 from dialer.why import why_empty
 
 # A contact whose leases expire this many times in a row goes to review:
@@ -45,17 +56,19 @@ class ContactCard:
     callback_operator_id: uuid.UUID | None
 
     @classmethod
-    def of(cls, row: Row[*tuple[Any, ...]]) -> "ContactCard":
+    def of(cls, row: Mapping[Any, Any]) -> "ContactCard":
+        """The card of a contact row, as SQLAlchemy or the driver returns it."""
+        scope = row["callback_scope"]
         return cls(
-            id=row.id,
-            phone=row.phone,
-            name=row.name,
-            company=row.company,
-            timezone=row.timezone,
-            fields=row.fields or {},
-            callback_at=row.callback_at,
-            callback_scope=row.callback_scope,
-            callback_operator_id=row.callback_operator_id,
+            id=row["id"],
+            phone=row["phone"],
+            name=row["name"],
+            company=row["company"],
+            timezone=row["timezone"],
+            fields=row["fields"] or {},
+            callback_at=row["callback_at"],
+            callback_scope=CallbackScope(scope) if scope is not None else None,
+            callback_operator_id=row["callback_operator_id"],
         )
 
 
@@ -89,7 +102,22 @@ async def active_lease(
     if row is None:
         return None
     view = await catalog.campaign(session, row.campaign_id)
-    return LeaseView(row.lease_id, row.expires_at, row.attempt_no, ContactCard.of(row), view)
+    card = ContactCard.of(row._mapping)
+    return LeaseView(row.lease_id, row.expires_at, row.attempt_no, card, view)
+
+
+async def permitted_lease(
+    session: AsyncSession, catalog: Catalog, token: TokenClaims, now: datetime
+) -> LeaseView | None:
+    """Next-call's usual case in one statement on PostgreSQL: a new lease, or None.
+
+    None whenever anything is not plainly fine; `dialer.gate.may_dial` and
+    `next_lease` then find the held lease or say why there is none.
+    """
+    if catalog.sweep_due(now):
+        await expire_leases(session, now)
+    slots = await _slots(session, catalog, now)
+    return _view(slots, await claim_permitted(session, slots, token, now))
 
 
 async def next_lease(
@@ -150,9 +178,13 @@ async def _claim(
     claimed = await claim_in(session, slots, operator_id, shift_id, now)
     if claimed is None and past_locks:
         claimed = await _claim_past_locks(session, slots, operator_id, shift_id, now)
+    return _view(slots, claimed)
+
+
+def _view(slots: list[Slot], claimed: Claimed | None) -> LeaseView | None:
     if claimed is None:
         return None
-    view = next(s.campaign for s in slots if s.campaign.id == claimed.contact.campaign_id)
+    view = next(s.campaign for s in slots if s.campaign.id == claimed.contact["campaign_id"])
     card = ContactCard.of(claimed.contact)
     return LeaseView(claimed.lease_id, claimed.expires_at, claimed.attempt_no, card, view)
 

@@ -225,8 +225,15 @@ async def get_shift(session: AsyncSession, shift_id: uuid.UUID) -> Shift:
     return shift
 
 
-async def views(session: AsyncSession, shifts: list[Shift]) -> list[ShiftView]:
-    """The shifts with their zones and rosters, in two queries."""
+async def views(
+    session: AsyncSession, shifts: list[Shift], only: uuid.UUID | None = None
+) -> list[ShiftView]:
+    """The shifts with their zones and rosters, in two queries.
+
+    With `only`, each roster holds that operator alone if it is on it: the shift as
+    that operator sees it (the floor's roster is the supervisors' business, and on
+    a floor of thousands it is thousands of ids).
+    """
     ids = [s.id for s in shifts]
     # .all(): a Result has keys(), so dict() would take it for a mapping.
     zones = dict(
@@ -239,9 +246,10 @@ async def views(session: AsyncSession, shifts: list[Shift]) -> list[ShiftView]:
         ).all()
     )
     rosters: dict[uuid.UUID, list[uuid.UUID]] = {i: [] for i in ids}
+    mine = () if only is None else (RosterEntry.operator_id == only,)
     entries = await session.execute(
         select(RosterEntry.shift_id, RosterEntry.operator_id)
-        .where(RosterEntry.shift_id.in_(ids))
+        .where(RosterEntry.shift_id.in_(ids), *mine)
         .order_by(RosterEntry.added_at, RosterEntry.operator_id)
     )
     for shift_id, operator_id in entries:
@@ -249,9 +257,9 @@ async def views(session: AsyncSession, shifts: list[Shift]) -> list[ShiftView]:
     return [ShiftView(s, zones[s.template_id], rosters[s.id]) for s in shifts]
 
 
-async def view(session: AsyncSession, shift: Shift) -> ShiftView:
-    """One shift with its zone and roster."""
-    return (await views(session, [shift]))[0]
+async def view(session: AsyncSession, shift: Shift, only: uuid.UUID | None = None) -> ShiftView:
+    """One shift with its zone and roster (of `only` alone, when given)."""
+    return (await views(session, [shift], only))[0]
 
 
 async def shifts_between(session: AsyncSession, first: date, last: date) -> list[ShiftView]:

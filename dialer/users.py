@@ -136,8 +136,16 @@ def issue_token(secret: str, user: User, expires_at: datetime) -> str:
     return f"{_b64(payload.encode())}.{_sign(secret, payload)}"
 
 
-async def user_for_token(session: AsyncSession, secret: str, token: str, now: datetime) -> User:
-    """The active user a token names, or Unauthenticated."""
+@dataclass(frozen=True)
+class TokenClaims:
+    """What a bearer token with a good signature says: whose it is, of which version."""
+
+    user_id: uuid.UUID
+    token_version: int
+
+
+def read_token(secret: str, token: str, now: datetime) -> TokenClaims:
+    """The claims of a token signed with `secret` and not expired, or Unauthenticated."""
     try:
         encoded, signature = token.split(".", 1)
         payload = _unb64(encoded).decode()
@@ -149,7 +157,12 @@ async def user_for_token(session: AsyncSession, secret: str, token: str, now: da
         raise Unauthenticated()
     if parsed_expiry < now.timestamp():
         raise Unauthenticated("The token has expired: log in again.")
-    user = await session.get(User, parsed_id)
-    if user is None or not user.active or user.token_version != parsed_version:
+    return TokenClaims(parsed_id, parsed_version)
+
+
+async def user_for_token(session: AsyncSession, claims: TokenClaims) -> User:
+    """The active user the claims name, or Unauthenticated once the token is revoked."""
+    user = await session.get(User, claims.user_id)
+    if user is None or not user.active or user.token_version != claims.token_version:
         raise Unauthenticated("The token was revoked: log in again.")
     return user

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialer.models import Attendance, Role
 from tests.builders import actor
 from tests.builders_shifts import clock_at, day_shifts, msk, run_scheduler
+from tests.floor import make_floor
 
 CLOCK_IN = "/api/v1/shifts/current/clock-in"
 CLOCK_OUT = "/api/v1/shifts/current/clock-out"
@@ -139,3 +140,18 @@ async def test_a_closed_shift_roster_does_not_change(
         )
     assert answer.status_code == 409
     assert answer.json()["error"] == "shift_closed"
+
+
+async def test_an_operator_sees_itself_alone_on_its_shifts_roster(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    floor = await make_floor(app, client, sessionmaker, operators=3)
+    me = (await client.get("/api/v1/me", headers=floor.operators[0].headers)).json()
+    assert me["shift"]["id"] == str(floor.shift_id)
+    assert me["shift"]["roster"] == [str(floor.operators[0].id)]
+    day = floor.clock.now.date().isoformat()
+    shifts = await client.get(
+        f"/api/v1/shifts?from={day}&to={day}", headers=floor.supervisor.headers
+    )
+    (seen,) = [s for s in shifts.json() if s["id"] == str(floor.shift_id)]
+    assert set(seen["roster"]) == {str(o.id) for o in floor.operators}

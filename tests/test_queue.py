@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.models import Contact, ContactState, Lease, LeaseEnd, Role
+from dialer.models import Contact, ContactState, Lease, LeaseEnd, Role, User
 from scheduler.jobs import EXPIRE_LEASES, PERIODIC_JOBS
 from tests.builders import actor
 from tests.floor import MOSCOW_2PM, make_floor
@@ -203,6 +203,47 @@ async def test_the_gate_answers_before_the_queue(
     assert refused.json()["error"] == "not_clocked_in"
     supervisor = await floor.client.post("/api/v1/dialer/next", headers=floor.supervisor.headers)
     assert supervisor.status_code == 403
+
+
+async def test_every_refusal_holds_while_contacts_wait(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Next-call's one-statement path must refuse exactly what the gate refuses."""
+    floor = await make_floor(app, client, sessionmaker, operators=2)
+    for _ in range(3):
+        await floor.add()
+    operator, other = floor.operators
+    supervisor = floor.supervisor.headers
+    pauses = [
+        (f"/api/v1/operators/{operator.id}", "operator_paused"),
+        (f"/api/v1/shifts/{floor.shift_id}", "shift_paused"),
+        ("/api/v1/dialer", "dialer_paused"),
+    ]
+    for target, refusal in pauses:
+        paused = await client.post(f"{target}/pause", json={"reason": "r"}, headers=supervisor)
+        assert paused.status_code == 200, paused.text
+        refused = await floor.next(operator)
+        assert (refused.status_code, refused.json()["error"]) == (409, refusal)
+        resumed = await client.post(f"{target}/resume", headers=supervisor)
+        assert resumed.status_code == 200, resumed.text
+    # A clocked-in operator whose role changed, or whose tokens were revoked.
+    async with sessionmaker.begin() as session:
+        await session.execute(
+            update(User).where(User.id == operator.id).values(role=Role.SUPERVISOR)
+        )
+    assert (await floor.next(operator)).status_code == 403
+    async with sessionmaker.begin() as session:
+        await session.execute(
+            update(User)
+            .where(User.id == operator.id)
+            .values(role=Role.OPERATOR, token_version=User.token_version + 1)
+        )
+    assert (await floor.next(operator)).status_code == 401
+    async with sessionmaker() as session:
+        held = await session.scalar(select(Lease.id).where(Lease.operator_id == operator.id))
+    assert held is None
+    # Nothing above was left half-done: the other operator still gets a contact.
+    assert (await floor.next(other)).status_code == 200
 
 
 async def test_a_stopped_campaign_hands_out_nothing_at_once(

@@ -6,13 +6,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
-from app.deps import AppSettings, Now, Operator, Session
+from app.deps import AppSettings, Now, Session, Token, allowed, current_user
 from app.errors import error_response
 from app.idempotency import IdempotencyKey, idempotent
 from dialer.catalog import Catalog
 from dialer.errors import QueueEmpty
 from dialer.gate import may_dial
-from dialer.queue import LeaseView, expire_leases, next_lease
+from dialer.models import Role
+from dialer.queue import LeaseView, expire_leases, next_lease, permitted_lease
 from dialer.windows import local_time
 
 router = APIRouter(tags=["dialer"])
@@ -72,14 +73,24 @@ async def next_call(
     request: Request,
     session: Session,
     now: Now,
-    operator: Operator,
+    token: Token,
     settings: AppSettings,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     """The operator's lease: the one it holds, or the next contact to call."""
     catalog = get_catalog(request)
+    if key is None:
+        # The usual case, checked and claimed in one statement where the database can.
+        try:
+            leased = await permitted_lease(session, catalog, token, now)
+        except IntegrityError:
+            # The same operator asked twice at once; the path below finds the lease.
+            await session.rollback()
+            leased = None
+        if leased is not None:
+            return JSONResponse(lease_json(leased, settings.sip_domain, now))
     # Read once: a rollback below expires every loaded object, the operator included.
-    operator_id = operator.id
+    operator_id = allowed(await current_user(session, token), Role.OPERATOR).id
 
     async def work() -> dict[str, Any]:
         permit = await may_dial(session, operator_id, now)
