@@ -29,7 +29,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy app dialer scheduler
+	$(BIN)/mypy app dialer scheduler softphone
 
 format: install
 	$(BIN)/ruff format .

@@ -1,7 +1,9 @@
-"""The `cascade` command line: serve, migrate, create users, seed a demo, import."""
+"""The `cascade` command line: serve, migrate, create users, seed a demo, import, softphone."""
 
 import argparse
 import asyncio
+import getpass
+import os
 import sys
 import uuid
 from collections.abc import Callable, Coroutine
@@ -113,6 +115,86 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if status == "done" else 1
 
 
+def cmd_softphone(args: argparse.Namespace, _settings: Settings) -> int:
+    from softphone.api import Credentials, ServiceError
+    from softphone.connector import Options, SetupError, run
+    from softphone.dispositions import NoAnswerOnTerminal
+    from softphone.terminal import Terminal
+
+    password = args.password or os.environ.get("CASCADE_PASSWORD")
+    token = args.token or os.environ.get("CASCADE_TOKEN")
+    if password is None and token is None:
+        if not (args.login and sys.stdin.isatty()):
+            print("cascade softphone: give --login and --password, or --token", file=sys.stderr)
+            return 2
+        password = getpass.getpass(f"password of {args.login}: ")
+    if "not_interested" in (args.disposition, args.otherwise) and not args.objection:
+        print("cascade softphone: not_interested needs --objection", file=sys.stderr)
+        return 2
+    host, _, port = args.ctrl_tcp.rpartition(":")
+    options = Options(
+        service=args.service,
+        credentials=Credentials(args.login, password, token),
+        ctrl_tcp=(host or "127.0.0.1", int(port)),
+        clock_in=args.clock_in,
+        dial_uri=args.dial_uri,
+        disposition=args.disposition,
+        otherwise=args.otherwise,
+        objection=args.objection,
+        calls=args.calls,
+        ring_timeout=args.ring_timeout,
+        heartbeat=args.heartbeat,
+        retry_seconds=args.retry,
+        **({"spool": Path(args.spool)} if args.spool else {}),
+    )
+    try:
+        return asyncio.run(run(options, Terminal()))
+    except (ServiceError, SetupError, NoAnswerOnTerminal) as error:
+        print(f"cascade softphone: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def softphone_parser(commands: Any) -> None:
+    from softphone.dispositions import SCRIPTED, SUGGESTED
+
+    phone = commands.add_parser(
+        "softphone",
+        help="run beside baresip: dial the next calls, report their events, record outcomes",
+    )
+    phone.add_argument("--service", default="http://127.0.0.1:8000", help="Cascade's base URL")
+    phone.add_argument("--login", help="the operator's login")
+    phone.add_argument("--password", help="its password (or CASCADE_PASSWORD; asked if neither)")
+    phone.add_argument("--token", help="a bearer token instead (or CASCADE_TOKEN)")
+    phone.add_argument("--clock-in", action="store_true", help="clock in to the open shift first")
+    phone.add_argument("--ctrl-tcp", default="127.0.0.1:4444", help="baresip's ctrl_tcp_listen")
+    phone.add_argument(
+        "--dial-uri",
+        help="what to dial instead of the lease's sip: link, e.g. 'sip:{number}@pbx.example' "
+        "({number} is E.164 with +, {digits} without)",
+    )
+    phone.add_argument(
+        "--disposition",
+        choices=[SUGGESTED, *SCRIPTED],
+        help="record this outcome without asking; 'suggested' takes the service's suggestion",
+    )
+    phone.add_argument(
+        "--otherwise", choices=SCRIPTED, help="with --disposition suggested: when there is none"
+    )
+    phone.add_argument("--objection", help="the objection code of a scripted not_interested")
+    phone.add_argument("--calls", type=int, help="stop after this many calls")
+    phone.add_argument("--ring-timeout", type=float, help="hang up unanswered calls after S s")
+    phone.add_argument(
+        "--heartbeat", type=float, help="heartbeat every S s (default: a third of the time left)"
+    )
+    phone.add_argument(
+        "--retry", type=float, default=5.0, help="ask again after S s while dialing is refused"
+    )
+    phone.add_argument("--spool", help="folder of the outbox of undelivered call events")
+    phone.set_defaults(run=cmd_softphone)
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="cascade", description=__doc__)
     commands = main.add_subparsers(dest="command", required=True)
@@ -143,6 +225,7 @@ def parser() -> argparse.ArgumentParser:
     imports.add_argument("file", help="the CSV file: UTF-8 or Windows-1251, ; or , delimited")
     imports.add_argument("--campaign", required=True, type=uuid.UUID, help="the campaign's id")
     imports.set_defaults(run=cmd_import)
+    softphone_parser(commands)
     return main
 
 
