@@ -277,10 +277,11 @@ async def run(options: Options, terminal: Terminal) -> int:
         service = Service(http, options.credentials, terminal.say)
         await service.sign_in()
         me = await service.me()
+        user = me.get("user") or {}
         if me.get("role") != "operator":
-            raise SetupError(f"{me.get('login')} is not an operator")
-        terminal.say(f"signed in as {me['login']}")
-        outbox = Outbox(outbox_path(options.spool, str(me["id"])))
+            raise SetupError(f"{user.get('login')} is not an operator")
+        terminal.say(f"signed in as {user.get('login')}")
+        outbox = Outbox(outbox_path(options.spool, str(user["id"])))
         if len(outbox):
             terminal.say(f"{len(outbox)} events from before wait for the service")
         delivery = Delivery(outbox, service, terminal.say)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 import httpx
 
@@ -50,13 +51,17 @@ class LiveServer:
                 self.kill()
 
 
-def read_lines(process: subprocess.Popen[str]) -> queue.Queue[str | None]:
-    """Every line of the server's stderr, read by a thread that keeps the pipe drained."""
+def read_lines(
+    process: subprocess.Popen[str], stream: IO[str] | None = None
+) -> queue.Queue[str | None]:
+    """Every line of the process's stderr (or the stream given), read by a thread that keeps
+    the pipe drained."""
     lines: queue.Queue[str | None] = queue.Queue()
+    source = stream or process.stderr
+    assert source is not None
 
     def pump() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
+        for line in source:
             lines.put(line)
         lines.put(None)
 
@@ -83,12 +88,16 @@ def wait_for_line(lines: queue.Queue[str | None], text: str, timeout: float) -> 
 
 
 def start_server(
-    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+    database_url: str,
+    *,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> LiveServer:
-    """Start uvicorn on a free port and return once it serves."""
+    """Start uvicorn on a free port (or the one given) and return once it serves."""
     for _attempt in range(3):
         try:
-            return _start(database_url, workers, env or {})
+            return _start(database_url, workers, env or {}, port or free_port())
         except PortTaken:
             continue  # another process took the port between probe and bind
     raise RuntimeError("no free port could be bound")
@@ -98,8 +107,7 @@ class PortTaken(Exception):
     pass
 
 
-def _start(database_url: str, workers: int, env: dict[str, str]) -> LiveServer:
-    port = free_port()
+def _start(database_url: str, workers: int, env: dict[str, str], port: int) -> LiveServer:
     environment = {
         **os.environ,
         "CASCADE_DATABASE_URL": database_url,
