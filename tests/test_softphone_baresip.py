@@ -8,15 +8,16 @@ answer and hang up). Every process is started here and stopped here, by pid.
 import asyncio
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.campaigns import CampaignSpec, create_campaign
 from dialer.clock import utcnow
@@ -27,6 +28,8 @@ from tests.baresip_live import Baresip, Connector, Control, free_ports
 from tests.builders import PASSWORD, TEST_SECRET, contact, on_shift
 from tests.floorsetup import ALL_DAY
 from tests.live import LiveServer, start_server
+
+T = TypeVar("T")
 
 PHONES = ["+74951110001", "+74951110002"]
 OBJECTION = "need_nothing"
@@ -85,21 +88,30 @@ class Made:
     hangup_reason: str | None
 
 
-def attempts(database_url: str) -> list[Made]:
-    async def run() -> list[Made]:
+def read(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """What work reads from the test's database, in a session of its own."""
+
+    async def run() -> T:
         engine = create_engine(database_url)
         try:
             async with create_sessionmaker(engine)() as session:
-                rows = await session.execute(
-                    select(Attempt, Contact.phone)
-                    .join(Contact, Contact.id == Attempt.contact_id)
-                    .order_by(Attempt.created_at)
-                )
-                return [_made(attempt, phone) for attempt, phone in rows.all()]
+                return await work(session)
         finally:
             await engine.dispose()
 
     return asyncio.run(run())
+
+
+def attempts(database_url: str) -> list[Made]:
+    async def work(session: AsyncSession) -> list[Made]:
+        rows = await session.execute(
+            select(Attempt, Contact.phone)
+            .join(Contact, Contact.id == Attempt.contact_id)
+            .order_by(Attempt.created_at)
+        )
+        return [_made(attempt, phone) for attempt, phone in rows.all()]
+
+    return read(database_url, work)
 
 
 def _made(row: Attempt, phone: str) -> Made:
@@ -117,32 +129,22 @@ def _made(row: Attempt, phone: str) -> Made:
 
 
 def unmatched_events(database_url: str) -> list[str]:
-    async def run() -> list[str]:
-        engine = create_engine(database_url)
-        try:
-            async with create_sessionmaker(engine)() as session:
-                query = select(SoftphoneEvent.event).where(SoftphoneEvent.lease_id.is_(None))
-                return list(await session.scalars(query))
-        finally:
-            await engine.dispose()
+    async def work(session: AsyncSession) -> list[str]:
+        query = select(SoftphoneEvent.event).where(SoftphoneEvent.lease_id.is_(None))
+        return list(await session.scalars(query))
 
-    return asyncio.run(run())
+    return read(database_url, work)
 
 
 def lease_extended(database_url: str, lease_id: uuid.UUID) -> bool:
     """Whether a heartbeat moved the lease's end past the one it was created with."""
 
-    async def run() -> bool:
-        engine = create_engine(database_url)
-        try:
-            async with create_sessionmaker(engine)() as session:
-                lease = await session.get(Lease, lease_id)
-                assert lease is not None
-                return lease.expires_at > lease.created_at + timedelta(minutes=10)
-        finally:
-            await engine.dispose()
+    async def work(session: AsyncSession) -> bool:
+        lease = await session.get(Lease, lease_id)
+        assert lease is not None
+        return lease.expires_at > lease.created_at + timedelta(minutes=10)
 
-    return asyncio.run(run())
+    return read(database_url, work)
 
 
 def suggestion(server: LiveServer, floor: Floor, lease_id: uuid.UUID) -> dict[str, Any]:
