@@ -23,9 +23,12 @@ class Terminal:
         loop = asyncio.get_running_loop()
 
         def pump() -> None:
-            for line in self.source:
-                loop.call_soon_threadsafe(self.lines.put_nowait, line.rstrip("\r\n"))
-            loop.call_soon_threadsafe(self.lines.put_nowait, None)
+            try:
+                for line in self.source:
+                    loop.call_soon_threadsafe(self.lines.put_nowait, line.rstrip("\r\n"))
+                loop.call_soon_threadsafe(self.lines.put_nowait, None)
+            except RuntimeError:
+                return  # the loop has closed: the connector is exiting, no one reads any more
 
         threading.Thread(target=pump, name="terminal-input", daemon=True).start()
 
