@@ -56,17 +56,28 @@ ALL_DAY = (clock_time(0, 0), clock_time(23, 59, 59))
 @dataclass
 class Stats:
     latencies_ms: list[float] = field(default_factory=list)
+    by_request: dict[str, list[float]] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     calls: int = 0
 
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
 
-    def p(self, q: float) -> float:
-        if not self.latencies_ms:
+    def took(self, what: str, ms: float) -> None:
+        self.latencies_ms.append(ms)
+        self.by_request.setdefault(what, []).append(ms)
+
+    def p(self, q: float, latencies: list[float] | None = None) -> float:
+        values = self.latencies_ms if latencies is None else latencies
+        if not values:
             return float("nan")
-        ordered = sorted(self.latencies_ms)
+        ordered = sorted(values)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    def slowest(self, n: int = 3) -> str:
+        """The requests with the worst p99, to say where a failed step spent its time."""
+        worst = sorted(((self.p(0.99, v), k) for k, v in self.by_request.items()), reverse=True)
+        return ", ".join(f"{k} p99 {p99:.0f} ms" for p99, k in worst[:n])
 
 
 class Floor:
@@ -93,9 +104,10 @@ class Floor:
         except (TimeoutError, aiohttp.ClientError) as error:
             self.stats.error(type(error).__name__)
             return None
-        self.stats.latencies_ms.append((time.perf_counter() - started) * 1000)
+        what = f"{method} {_template(path)}"
+        self.stats.took(what, (time.perf_counter() - started) * 1000)
         if status not in ok:
-            self.stats.error(f"{method} {path.split('/')[3]} {status} {payload.get('error')}")
+            self.stats.error(f"{what} {status} {payload.get('error')}")
             return None
         return payload if isinstance(payload, dict) else {"items": payload}
 
@@ -139,14 +151,20 @@ class Floor:
             await asyncio.sleep(5)
 
 
+def _template(path: str) -> str:
+    """The path with its ids and query left out: /api/v1/leases/{id}/outcome."""
+    parts = path.split("?")[0].split("/")[3:]
+    return "/".join("{id}" if len(part) == 36 else part for part in parts)
+
+
 def _outcome() -> dict[str, object]:
     if random.random() < WARM_SHARE:
         answers = {"contact_person": "Иван Петрович", "need": "бумага А4", "volume": 100}
         return {"disposition": "warm", "questionnaire": answers}
-    return {
-        "disposition": random.choice(["no_answer", "busy", "not_interested"]),
-        "objection": "need_nothing",
-    }
+    disposition = random.choice(["no_answer", "busy", "not_interested"])
+    if disposition == "not_interested":
+        return {"disposition": disposition, "objection": "need_nothing"}
+    return {"disposition": disposition}
 
 
 async def run_step(
@@ -355,6 +373,7 @@ def main() -> None:
                 f"p99 {p99:6.1f} ms, errors {stats.errors or 0} {'held' if ok else 'FAILED'}",
                 flush=True,
             )
+            print(f"        slowest: {stats.slowest()}", flush=True)
             if not ok:
                 break
             held = operators
