@@ -24,6 +24,7 @@ from dialer.models import Attempt, CallbackScope, ContactState, Disposition, Lea
 from dialer.questionnaires import file_questionnaire
 from dialer.queue import check_live
 from dialer.records import (
+    NOTHING_HEARD,
     Call,
     CalledContact,
     Change,
@@ -34,7 +35,7 @@ from dialer.records import (
     write_outcome,
 )
 from dialer.retries import cap_until, is_exhausted, retry_at
-from dialer.softphone import attach_call
+from dialer.softphone import heard_on
 from dialer.windows import is_open
 
 # Dispositions that end the contact's life in the queue for good.
@@ -163,16 +164,14 @@ async def _apply(
     """Write the attempt, end the lease, move the contact on."""
     change = await _next_state(session, call, view, outcome, now)
     attempt_id = uuid.uuid4()
-    await write_outcome(session, call, attempt_id, outcome, change, now)
+    heard = await heard_on(session, call.lease.id) if call.has_events else NOTHING_HEARD
+    await write_outcome(session, call, attempt_id, outcome, change, heard, now)
     questionnaire_id = None
-    if call.has_events or answers is not None:
+    if answers is not None:
         attempt = await session.get(Attempt, attempt_id)
         assert attempt is not None  # written just above
-        if call.has_events:
-            await attach_call(session, attempt)
-        if answers is not None:
-            filed = await file_questionnaire(session, attempt, answers, call.contact.company, now)
-            questionnaire_id = filed.id
+        filed = await file_questionnaire(session, attempt, answers, call.contact.company, now)
+        questionnaire_id = filed.id
     ready = change.state is ContactState.READY
     return Recorded(
         attempt_id, change.state, change.next_call_at if ready else None, questionnaire_id

@@ -14,6 +14,7 @@ from typing import Any, Protocol, cast
 from sqlalchemy import Row, Table, bindparam, exists, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.calls import CallTimes
 from dialer.claims import READY, contact, lease
 from dialer.errors import NotFound
 from dialer.models import (
@@ -152,9 +153,12 @@ _WRITE_POSTGRES = text(
     """
     WITH new_attempt AS (
         INSERT INTO attempt (id, lease_id, contact_id, operator_id, campaign_id, shift_id,
-                             attempt_no, disposition, objection, notes, callback_at, created_at)
+                             attempt_no, disposition, objection, notes, callback_at, created_at,
+                             call_id, dialed_at, ringing_at, answered_at, hangup_at,
+                             hangup_reason)
         VALUES (:attempt_id, :lease_id, :contact_id, :operator_id, :campaign_id, :shift_id,
-                :attempt_no, :disposition, :objection, :notes, :callback_at, :now)
+                :attempt_no, :disposition, :objection, :notes, :callback_at, :now,
+                :call_id, :dialed_at, :ringing_at, :answered_at, :hangup_at, :hangup_reason)
     ), ended AS (
         UPDATE lease SET ended_at = :now, end_reason = 'outcome' WHERE id = :lease_id
     )
@@ -203,11 +207,29 @@ async def number_history(
     return [(row[0], row[1], row[2]) for row in rows]
 
 
+@dataclass(frozen=True)
+class Heard:
+    """What the softphone said of the call: its SIP Call-ID and times."""
+
+    call_id: str | None
+    times: CallTimes
+
+
+NOTHING_HEARD = Heard(None, CallTimes(None, None, None, None, None))
+
+
 def _attempt_values(
-    call: Call, attempt_id: uuid.UUID, report: Report, now: datetime
+    call: Call, attempt_id: uuid.UUID, report: Report, heard: Heard, now: datetime
 ) -> dict[str, Any]:
     held = call.lease
+    times = heard.times
     return {
+        "call_id": heard.call_id,
+        "dialed_at": times.dialed,
+        "ringing_at": times.ringing,
+        "answered_at": times.answered,
+        "hangup_at": times.hangup,
+        "hangup_reason": times.reason,
         "attempt_id": attempt_id,
         "lease_id": held.id,
         "contact_id": held.contact_id,
@@ -229,10 +251,11 @@ async def write_outcome(
     attempt_id: uuid.UUID,
     report: Report,
     change: Change,
+    heard: Heard,
     now: datetime,
 ) -> None:
-    """Write the attempt, end the lease, set the contact's new state."""
-    values = _attempt_values(call, attempt_id, report, now)
+    """Write the attempt with the call heard, end the lease, set the contact's new state."""
+    values = _attempt_values(call, attempt_id, report, heard, now)
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
         scope = change.callback_scope.value if change.callback_scope else None

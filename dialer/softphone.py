@@ -18,6 +18,7 @@ from dialer.calls import CallEvent, CallTimes, call_id_of, call_times, suggest_d
 from dialer.errors import Forbidden, NotFound
 from dialer.models import Attempt, Contact, Disposition, Lease, Role, SoftphoneEvent, User
 from dialer.phones import normalise
+from dialer.records import Heard
 
 # How long after its lease ended a hang-up without a known Call-ID still finds it.
 LATE_HANGUP_WINDOW = timedelta(minutes=15)
@@ -151,6 +152,12 @@ async def lease_events(session: AsyncSession, lease_id: uuid.UUID) -> list[Softp
         .order_by(SoftphoneEvent.at, SoftphoneEvent.received_at)
     )
     return list(rows)
+
+
+async def heard_on(session: AsyncSession, lease_id: uuid.UUID) -> Heard:
+    """What the lease's events say of its call, for the attempt about to be written."""
+    events = await lease_events(session, lease_id)
+    return Heard(call_id_of(events), call_times(events))
 
 
 async def attach_call(session: AsyncSession, attempt: Attempt) -> None:
