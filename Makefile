@@ -46,6 +46,6 @@ bench-import: install
 bench-gate: install
 	$(BIN)/python -m bench.gate $(if $(CASCADE_TEST_POSTGRES_URL),--postgres $(CASCADE_TEST_POSTGRES_URL))
 
-# A whole floor against one service on PostgreSQL; about two minutes per floor size.
+# A whole floor against one service on PostgreSQL: two minutes per floor size, then ten on the largest that held.
 soak: install
 	$(BIN)/python -m bench.soak
