@@ -78,7 +78,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMiddleware)
     app.state.hook_limits = softphone.HookLimits()
     install_error_handlers(app)
+    # Routes are matched in order: the floor's hot paths (next call, outcome, call
+    # events) come first, so they are found without trying every other router.
     for router in (
+        dialer.router,
+        leases.router,
+        softphone.router,
         auth.router,
         users.router,
         campaigns.router,
@@ -87,13 +92,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         questionnaires.router,
         accounts.router,
         funnel.router,
-        softphone.router,
         shifts.router,
         attendance.router,
         floor.router,
         reports.router,
-        dialer.router,
-        leases.router,
     ):
         app.include_router(router, prefix=API)
     app.include_router(health.router)
