@@ -31,7 +31,6 @@ from dialer.records import (
     HeldLease,
     cap_siblings,
     lock_call,
-    number_history,
     write_outcome,
 )
 from dialer.retries import cap_until, is_exhausted, retry_at
@@ -210,7 +209,7 @@ async def _retry_or_close(
     session: AsyncSession, call: Call, view: CampaignView, disposition: Disposition, now: datetime
 ) -> Change:
     called = call.contact
-    history = await number_history(session, called.phone_hash)
+    history = call.history
     same = 1 + sum(1 for c, d, _ in history if c == called.id and d is disposition)
     if is_exhausted(view.retry, disposition, called.attempts + 1, same):
         return Change(ContactState.CLOSED, called.next_call_at)

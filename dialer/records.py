@@ -8,10 +8,11 @@ lease's end and the contact's new state go in one statement.
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Row, Table, bindparam, exists, select, text, update
+from sqlalchemy import Row, String, Table, bindparam, exists, func, select, text, true, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.calls import CallTimes
@@ -92,14 +93,18 @@ class CalledContact:
     next_call_at: datetime
 
 
+History = list[tuple[uuid.UUID, Disposition, datetime]]
+
+
 @dataclass(frozen=True)
 class Call:
-    """A lease and its contact, locked together."""
+    """A lease and its contact, locked together, and every earlier attempt on the number."""
 
     lease: HeldLease
     contact: CalledContact
     shift_ends_at: datetime | None
     has_events: bool
+    history: History
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,22 @@ _HISTORY = (
     .where(contact.c.phone_hash == bindparam("phone_hash"))
 )
 
+# On PostgreSQL the number's history comes with the lock, as three arrays.
+_same_number = contact.alias("same_number")
+_history_arrays = (
+    select(
+        func.array_agg(attempt.c.contact_id).label("h_contacts"),
+        func.array_agg(sql_cast(attempt.c.disposition, String())).label("h_dispositions"),
+        func.array_agg(attempt.c.created_at).label("h_times"),
+    )
+    .select_from(attempt.join(_same_number, _same_number.c.id == attempt.c.contact_id))
+    .where(_same_number.c.phone_hash == contact.c.phone_hash)
+    .lateral("history")
+)
+_LOCK_CALL_WITH_HISTORY = _LOCK_CALL.add_columns(
+    _history_arrays.c.h_contacts, _history_arrays.c.h_dispositions, _history_arrays.c.h_times
+).join_from(contact, _history_arrays, true())
+
 # The attempt, the lease's end and the contact's new state, in one round trip.
 _WRITE_POSTGRES = text(
     """
@@ -180,11 +201,23 @@ async def lock_lease(session: AsyncSession, lease_id: uuid.UUID) -> HeldLease:
 
 
 async def lock_call(session: AsyncSession, lease_id: uuid.UUID) -> Call:
-    """Lease and contact locked in one statement, against a concurrent outcome or expiry."""
+    """Lease and contact locked, against a concurrent outcome or expiry, with the number's
+    history: one statement on PostgreSQL, two on SQLite (where a query costs no round trip)."""
     connection = await session.connection()
-    row = (await connection.execute(_LOCK_CALL, {"lease_id": lease_id})).first()
+    postgres = connection.dialect.name == "postgresql"
+    lock = _LOCK_CALL_WITH_HISTORY if postgres else _LOCK_CALL
+    row = (await connection.execute(lock, {"lease_id": lease_id})).first()
     if row is None:
         raise NotFound("There is no such lease.")
+    if postgres:
+        history = [
+            (contact_id, Disposition(disposition), at.astimezone(UTC))
+            for contact_id, disposition, at in zip(
+                row.h_contacts or [], row.h_dispositions or [], row.h_times or [], strict=True
+            )
+        ]
+    else:
+        history = await number_history(session, row.phone_hash)
     called = CalledContact(
         row.c_id,
         row.c_state,
@@ -195,12 +228,10 @@ async def lock_call(session: AsyncSession, lease_id: uuid.UUID) -> Call:
         row.attempts,
         row.next_call_at,
     )
-    return Call(HeldLease.of(row), called, row.shift_ends_at, bool(row.has_events))
+    return Call(HeldLease.of(row), called, row.shift_ends_at, bool(row.has_events), history)
 
 
-async def number_history(
-    session: AsyncSession, phone_hash: str
-) -> list[tuple[uuid.UUID, Disposition, datetime]]:
+async def number_history(session: AsyncSession, phone_hash: str) -> History:
     """Every earlier attempt on this number, in any campaign: (contact, disposition, when)."""
     connection = await session.connection()
     rows = await connection.execute(_HISTORY, {"phone_hash": phone_hash})
