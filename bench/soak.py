@@ -90,10 +90,18 @@ class Floor:
         self.stats = stats
 
     async def request(
-        self, method: str, path: str, token: str, body: object = None, ok: tuple[int, ...] = (200,)
+        self,
+        method: str,
+        path: str,
+        token: str,
+        body: object = None,
+        ok: tuple[int, ...] = (200,),
+        keyed: bool = False,
     ) -> dict[str, object] | None:
+        # As the console and `cascade softphone` do: a key where a repeat would do harm
+        # (an outcome, a questionnaire's status), none on next-call, events or heartbeats.
         headers = {"Authorization": f"Bearer {token}"}
-        if method == "POST":
+        if keyed:
             headers["Idempotency-Key"] = uuid.uuid4().hex
         started = time.perf_counter()
         try:
@@ -131,7 +139,8 @@ class Floor:
             }
             await self.request("POST", "/api/v1/softphone/events", token, body, ok=(202,))
         await self.request("POST", f"/api/v1/leases/{lease_id}/heartbeat", token)
-        await self.request("POST", f"/api/v1/leases/{lease_id}/outcome", token, _outcome())
+        path = f"/api/v1/leases/{lease_id}/outcome"
+        await self.request("POST", path, token, _outcome(), keyed=True)
         self.stats.calls += 1
 
     async def manager(self, token: str, until: float) -> None:
@@ -142,8 +151,8 @@ class Floor:
             for item in items[:5]:
                 path = f"/api/v1/questionnaires/{item['id']}/status"
                 closed = {"status": "first_order", "amount": 1000}
-                await self.request("POST", path, token, {"status": "in_progress"})
-                await self.request("POST", path, token, closed)
+                await self.request("POST", path, token, {"status": "in_progress"}, keyed=True)
+                await self.request("POST", path, token, closed, keyed=True)
             await asyncio.sleep(5)
 
     async def supervisor(self, token: str, until: float) -> None:
