@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dialer import errors
@@ -44,6 +45,9 @@ def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
     return {"error": code, "detail": detail, **extra}
 
 
+BUSY_RETRY_AFTER = 1
+
+
 def error_response(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
     if "retry_after" in extra:
@@ -60,6 +64,15 @@ async def _validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     fields = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
     return error_response(422, "invalid_input", "Some fields are not valid.", fields=fields)
+
+
+async def _busy(_request: Request, exc: Exception) -> JSONResponse:
+    # Every database connection of this process stayed busy for the pool's whole
+    # timeout: a surge, not a fault of the request, which changed nothing.
+    assert isinstance(exc, PoolTimeout)
+    return error_response(
+        503, "busy", "The service is busy: try again in a moment.", retry_after=BUSY_RETRY_AFTER
+    )
 
 
 async def _http(_request: Request, exc: Exception) -> JSONResponse:
@@ -113,6 +126,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.DomainError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(PoolTimeout, _busy)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -235,7 +235,10 @@ def _sqlite_pick(shape: Shape) -> Any:
 
 # The same claim for PostgreSQL, as one statement of fixed text. `pairs` are the
 # open (campaign, zone) pairs of active campaigns; `terms` each campaign's
-# handover cut-off and new lease expiry.
+# handover cut-off and new lease expiry. "Not a client yet" is a scalar subquery,
+# not NOT EXISTS: the planner may turn NOT EXISTS into a hash anti-join that
+# reads every due contact of a zone (measured: 300 ms on 100k contacts whose
+# statistics predated their import) where a walk down the index stops at the first.
 _CLAIM = """
     WITH {permit}pairs AS (
         SELECT p.campaign_id, p.timezone, p.max_attempts
@@ -258,8 +261,8 @@ _CLAIM = """
         SELECT c.id FROM contact c JOIN terms t ON t.campaign_id = c.campaign_id
         WHERE c.state = 'ready' AND c.callback_at IS NOT NULL AND c.callback_at <= :now
           AND (c.campaign_id, c.timezone) IN (SELECT campaign_id, timezone FROM pairs)
-          AND NOT EXISTS (SELECT 1 FROM account
-                          WHERE account.company_key = cascade_company_key(c.company))
+          AND (SELECT 1 FROM account
+               WHERE account.company_key = cascade_company_key(c.company) LIMIT 1) IS NULL
           AND (c.callback_operator_id IS NULL OR c.callback_operator_id = :operator_id
                OR (c.callback_at <= t.handover_before AND NOT EXISTS (
                    SELECT 1 FROM attendance a
@@ -275,8 +278,8 @@ _CLAIM = """
             WHERE c.state = 'ready' AND c.callback_at IS NULL
               AND c.campaign_id = p.campaign_id AND c.timezone = p.timezone
               AND c.next_call_at <= :now AND c.attempts < p.max_attempts
-              AND NOT EXISTS (SELECT 1 FROM account
-                              WHERE account.company_key = cascade_company_key(c.company))
+              AND (SELECT 1 FROM account
+                   WHERE account.company_key = cascade_company_key(c.company) LIMIT 1) IS NULL
             ORDER BY c.priority, c.next_call_at
             LIMIT 1
         ) h
@@ -293,8 +296,8 @@ _CLAIM = """
           AND c.next_call_at <= :now
           AND c.attempts < (SELECT max_attempts FROM best)
           AND NOT EXISTS (SELECT 1 FROM callback_pick)
-          AND NOT EXISTS (SELECT 1 FROM account
-                          WHERE account.company_key = cascade_company_key(c.company))
+          AND (SELECT 1 FROM account
+               WHERE account.company_key = cascade_company_key(c.company) LIMIT 1) IS NULL
         ORDER BY c.priority, c.next_call_at
         LIMIT 1
         FOR UPDATE SKIP LOCKED

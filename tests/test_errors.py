@@ -1,9 +1,12 @@
 """Every error, unknown routes and bad bodies included, has the contract's one shape."""
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dialer.db import create_engine, create_sessionmaker
 from dialer.models import Role
+from dialer.settings import Settings
 from tests.builders import actor
 
 
@@ -39,3 +42,21 @@ async def test_malformed_json_is_a_422_not_a_500(
     )
     assert answer.status_code == 422
     assert answer.json()["error"] == "invalid_input"
+
+
+async def test_a_pool_busy_past_its_timeout_answers_503_busy(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    operator = await actor(client, app.state.sessionmaker, Role.OPERATOR)
+    engine = create_engine(settings.database_url, pool_size=1, max_overflow=0, pool_timeout=0.1)
+    app.state.sessionmaker = create_sessionmaker(engine)
+    try:
+        async with engine.connect():  # the only connection, held
+            answer = await client.get("/api/v1/me", headers=operator.headers)
+        assert answer.status_code == 503
+        assert answer.json()["error"] == "busy"
+        assert answer.headers["Retry-After"] == "1"
+        # Free again: the same request is served.
+        assert (await client.get("/api/v1/me", headers=operator.headers)).status_code == 200
+    finally:
+        await engine.dispose()
