@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -195,7 +196,7 @@ def copy_line(plan: Plan) -> Callable[[NewContact], str]:
     """A function writing a contact as one line of PostgreSQL's text COPY format."""
     head = f"{plan.campaign_id.hex}\t{plan.import_id.hex}"
     tail = f"ready\t0\t{plan.now_text}\t0\t0\t{plan.now_text}\n"
-    ids = random_ids()
+    ids = time_ordered_ids()
 
     def encode(c: NewContact) -> str:
         return (
@@ -210,7 +211,7 @@ def copy_line(plan: Plan) -> Callable[[NewContact], str]:
 def sqlite_row(plan: Plan) -> Callable[[NewContact], tuple[Any, ...]]:
     """A function writing a contact as the parameters of an SQLite insert (`ROW_COLUMNS`)."""
     campaign, imported, now = plan.campaign_id.hex, plan.import_id.hex, plan.now_text
-    ids = random_ids()
+    ids = time_ordered_ids()
 
     def encode(c: NewContact) -> tuple[Any, ...]:
         return (
@@ -221,18 +222,23 @@ def sqlite_row(plan: Plan) -> Callable[[NewContact], tuple[Any, ...]]:
     return encode
 
 
-def random_ids(block: int = 4096) -> Iterator[str]:
-    """Version 4 UUIDs as 32 hex digits, from one call to the OS per block of them."""
+def time_ordered_ids(block: int = 4096) -> Iterator[str]:
+    """Version 7 UUIDs as 32 hex digits: the time in milliseconds, then random bits.
+
+    Ids that grow with time land at the right edge of the primary key's index, in pages
+    already in memory; random ones would touch a page anywhere in an index of millions.
+    """
     while True:
+        stamp = (time.time_ns() // 1_000_000) << 80 | UUID_V7
         entropy = os.urandom(16 * block)
         for start in range(0, len(entropy), 16):
-            n = int.from_bytes(entropy[start : start + 16], "big") & UUID_CLEAR | UUID_V4
-            yield f"{n:032x}"
+            n = int.from_bytes(entropy[start : start + 16], "big") & UUID_RANDOM
+            yield f"{stamp | n:032x}"
 
 
-# The version and variant bits of a UUID, cleared and then set to version 4.
-UUID_CLEAR = ~(0xF000 << 64) & ~(0xC000 << 48)
-UUID_V4 = (4 << 76) | (0x8000 << 48)
+# Of a version 7 UUID's 128 bits: the 74 random ones, and its version and variant bits.
+UUID_RANDOM = ((1 << 80) - 1) & ~(0xF000 << 64) & ~(0xC000 << 48)
+UUID_V7 = (7 << 76) | (0x8000 << 48)
 COPY_COLUMNS = (
     "id, campaign_id, import_id, phone, phone_hash, name, company, region, timezone, fields, "
     "state, priority, next_call_at, attempts, expired_streak, created_at"

@@ -155,7 +155,8 @@ class Contact(Base):
             postgresql_where=text("state = 'ready' AND callback_at IS NOT NULL"),
             sqlite_where=text("state = 'ready' AND callback_at IS NOT NULL"),
         ),
-        Index("ix_contact_phone_hash", "phone_hash"),
+        # Looked up by equality only (a number's contacts in every campaign): see the migration.
+        Index("ix_contact_phone_hash", "phone_hash", postgresql_using="hash"),
         {"postgresql_with": {"fillfactor": 80}},
     )
 

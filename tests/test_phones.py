@@ -1,13 +1,14 @@
 """Phone numbers: the spellings of one number, the zone fix, the quick parser's agreement."""
 
 import random
+import time
 import uuid
 
 import phonenumbers
 import pytest
 from phonenumbers import timezone as phone_timezone
 
-from dialer.imports import random_ids
+from dialer.imports import time_ordered_ids
 from dialer.phones import normalise, normalise_with_zone, russian_zone, zone_of
 
 SPELLINGS = ["8 (495) 123-45-67", "+7 495 123 45 67", "84951234567", "(495)123-45-67"]
@@ -75,12 +76,17 @@ def test_the_quick_parser_agrees_with_the_general_one() -> None:
         assert normalise_with_zone(raw, "RU") == reference(raw), raw
 
 
-def test_import_ids_are_version_4_uuids() -> None:
-    ids = random_ids(block=8)
+def test_import_ids_are_version_7_uuids_of_the_time_they_were_drawn() -> None:
+    before = time.time_ns() // 1_000_000
+    ids = time_ordered_ids(block=8)
     drawn = [uuid.UUID(hex=next(ids)) for _ in range(20)]
-    assert {u.version for u in drawn} == {4}
+    after = time.time_ns() // 1_000_000
+    assert {u.version for u in drawn} == {7}
     assert {u.variant for u in drawn} == {uuid.RFC_4122}
     assert len(set(drawn)) == 20
+    stamps = [u.int >> 80 for u in drawn]
+    assert stamps == sorted(stamps)
+    assert before <= stamps[0] <= stamps[-1] <= after
 
 
 def test_every_russian_number_type_is_told_as_phonenumbers_tells_it() -> None:
