@@ -63,13 +63,18 @@ class Plan:
 
 @dataclass
 class Prepared:
-    """One chunk of rows as contacts to write, with what was wrong in it."""
+    """One chunk of rows as contacts to write, with what was wrong in it.
+
+    A number met again within the chunk is a repeat, not a second record: the database
+    then only has to tell which of the chunk's numbers it already knows.
+    """
 
     rows: int = 0
     invalid: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
     hashes: list[str] = field(default_factory=list)
     records: list[Any] = field(default_factory=list)
+    repeats: list[str] = field(default_factory=list)
 
     def error(self, line: int, reason: str) -> None:
         self.invalid += 1
@@ -116,12 +121,17 @@ def prepare(plan: Plan, first_line: int, text: str) -> Prepared:
     encode = copy_line(plan) if plan.output == "copy" else sqlite_row(plan)
     reader = csv.reader(io.StringIO(text), delimiter=plan.delimiter)
     consumed = 0
+    seen: set[str] = set()
     for row in reader:
         line, consumed = first_line + consumed, reader.line_num
         if not any(row):
             continue
         prepared.rows += 1
         for contact in contacts_of(plan, line, row, prepared):
+            if contact.hashed in seen:
+                prepared.repeats.append(contact.hashed)
+                continue
+            seen.add(contact.hashed)
             prepared.hashes.append(contact.hashed)
             prepared.records.append(encode(contact))
     return prepared
@@ -192,18 +202,18 @@ def _zones_by_lower_name() -> dict[str, str]:
     return {name.lower(): name for name in available_timezones()}
 
 
-def copy_line(plan: Plan) -> Callable[[NewContact], str]:
+def copy_line(plan: Plan) -> Callable[[NewContact], bytes]:
     """A function writing a contact as one line of PostgreSQL's text COPY format."""
     head = f"{plan.campaign_id.hex}\t{plan.import_id.hex}"
     tail = f"ready\t0\t{plan.now_text}\t0\t0\t{plan.now_text}\n"
     ids = time_ordered_ids()
 
-    def encode(c: NewContact) -> str:
+    def encode(c: NewContact) -> bytes:
         return (
             f"{next(ids)}\t{head}\t{c.e164}\t{c.hashed}\t{_nullable(c.name)}\t"
             f"{_nullable(c.company)}\t{_nullable(c.region)}\t{c.timezone}\t{_escape(c.fields)}\t"
             f"{tail}"
-        )
+        ).encode()
 
     return encode
 
@@ -246,7 +256,11 @@ COPY_COLUMNS = (
 
 
 def _escape(text: str) -> str:
-    return text.translate(COPY_ESCAPES)
+    # Tab and line ends are not printable: most values need no escaping, and checking
+    # costs a twentieth of translating.
+    if "\\" in text or not text.isprintable():
+        return text.translate(COPY_ESCAPES)
+    return text
 
 
 def _nullable(text: str | None) -> str:
