@@ -27,10 +27,10 @@ from dialer.models import Campaign, ContactImport, ImportStatus
 
 log = logging.getLogger(__name__)
 
-# About 16,000 rows of a typical base: one batch, one commit. Smaller blocks spend more
-# on round trips and commits than on rows; larger ones cost each worker tens of
+# About 8,000 rows of a typical base: one batch, one commit. Smaller blocks spend more
+# on round trips and commits than on rows; larger ones cost each process tens of
 # megabytes for no gain in speed.
-BLOCK_CHARS = 1 << 20
+BLOCK_CHARS = 1 << 19
 # Below this size starting worker processes costs more than it saves.
 INLINE_BELOW = 1 << 20
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
@@ -112,21 +112,22 @@ class ImportJob:
         assert self.import_id is not None
         tally = Tally()
         try:
-            store = self._store()
-            blocks = read_blocks(self.path, self.fmt, BLOCK_CHARS)
-            for prepared, position in prepared_blocks(store.plan, blocks, self.workers):
+            with self._store() as store:
+                blocks = read_blocks(self.path, self.fmt, BLOCK_CHARS)
+                chunks = prepared_blocks(store.plan, blocks, self.workers)
+                for prepared, position, known in store.probed(chunks):
+                    with self.conn.begin():
+                        batch = store.store(prepared, known)
+                        self._save(tally, batch, ImportStatus.RUNNING)
+                    tally.add(batch)
+                    if progress:
+                        progress(position, tally)
+                    if stop is not None and stop.is_set():
+                        raise ImportStopped(STOPPED)
                 with self.conn.begin():
-                    batch = store.store(prepared)
-                    self._save(tally, batch, ImportStatus.RUNNING)
-                tally.add(batch)
-                if progress:
-                    progress(position, tally)
-                if stop is not None and stop.is_set():
-                    raise ImportStopped(STOPPED)
-            with self.conn.begin():
-                store.sweep_do_not_call()
-                store.sweep_clients()
-                self._save(tally, Tally(), ImportStatus.DONE)
+                    store.sweep_do_not_call()
+                    store.sweep_clients()
+                    self._save(tally, Tally(), ImportStatus.DONE)
             self.status = ImportStatus.DONE
         except Exception as error:
             self._fail(tally, error)
@@ -161,8 +162,10 @@ class ImportJob:
             # As each database stores an instant: SQLite as UTC text, as SQLAlchemy does.
             now_text=now.astimezone(UTC).strftime(SQLITE_TIME) if sqlite else now.isoformat(),
         )
-        kind = SqliteStore if sqlite else PostgresStore
-        return kind(self.conn, plan)
+        if sqlite:
+            return SqliteStore(self.conn, plan)
+        prober = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return PostgresStore(self.conn, plan, prober)
 
     def _save(self, tally: Tally, batch: Tally, status: ImportStatus) -> None:
         assert self.conn is not None

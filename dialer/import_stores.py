@@ -6,7 +6,9 @@ index, not by a set that would grow with the file.
 """
 
 import json
-from typing import Any
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import TracebackType
 
 import psycopg
 from sqlalchemy import Connection, select, text, update
@@ -26,6 +28,11 @@ KNOWN = text(
     "WHERE campaign_id = :campaign AND phone_hash = ANY(probe.hashes)"
 )
 
+# Of a chunk's numbers: those on the do-not-call list, and those the campaign has.
+Known = tuple[set[str], set[str]]
+Chunks = Iterator[tuple[Prepared, int]]
+Probed = Iterator[tuple[Prepared, int, Known | None]]
+
 
 class Store:
     """Writes prepared chunks of one import into the campaign."""
@@ -33,24 +40,42 @@ class Store:
     def __init__(self, conn: Connection, plan: Plan) -> None:
         self.conn, self.plan = conn, plan
 
-    def store(self, prepared: Prepared) -> Tally:
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release what the store holds besides the import's connection."""
+
+    def probed(self, chunks: Chunks) -> Probed:
+        """Each chunk with what the database knows of its numbers, or None: ask when writing."""
+        for prepared, position in chunks:
+            yield prepared, position, None
+
+    def store(self, prepared: Prepared, known: Known | None) -> Tally:
         """Write a chunk's new contacts; the chunk's counts."""
         batch = Tally(rows=prepared.rows, invalid=prepared.invalid)
         batch.errors = [{"line": line, "reason": reason} for line, reason in prepared.errors]
-        suppressed, existing = self.known(prepared.hashes)
-        records, hashes = prepared.records, prepared.hashes
-        if suppressed or existing:
-            records, hashes = without(records, hashes, suppressed | existing)
+        if known is None:
+            # In the transaction that writes: no other writer can slip in between.
+            known = self.known(prepared.hashes)
+        suppressed, existing = self.write(prepared, known)
         # A number on the list counts as such however often it comes; a repeat of any
         # other is a duplicate, as is a number the campaign already has.
         repeated = sum(1 for h in prepared.repeats if h in suppressed)
         batch.do_not_call = len(suppressed) + repeated
         batch.duplicates = len(existing - suppressed) + len(prepared.repeats) - repeated
-        self.write(records, hashes)
-        batch.imported = len(records)
+        batch.imported = len(prepared.hashes) - len(suppressed | existing)
         return batch
 
-    def known(self, hashes: list[str]) -> tuple[set[str], set[str]]:
+    def known(self, hashes: list[str]) -> Known:
         """Of these hashes: those on the do-not-call list, those the campaign has."""
         # One JSON parameter, not an IN list of thousands: SQLite caches every distinct
         # statement it prepares, and those would grow with the file.
@@ -71,8 +96,8 @@ class Store:
         )
         return set(suppressed), set(existing)
 
-    def write(self, records: list[Any], hashes: list[str]) -> None:
-        """Insert the records; their numbers are the hashes, one each, in order."""
+    def write(self, prepared: Prepared, known: Known) -> Known:
+        """Insert the records whose number is not known; what was known when they were."""
         raise NotImplementedError
 
     def sweep_do_not_call(self) -> None:
@@ -103,21 +128,60 @@ class Store:
 class SqliteStore(Store):
     """Batched inserts: the embedded database has one writer at a time anyway."""
 
-    def write(self, records: list[tuple[Any, ...]], hashes: list[str]) -> None:
+    def write(self, prepared: Prepared, known: Known) -> Known:
+        skip = known[0] | known[1]
+        records = [
+            record
+            for record, hashed in zip(prepared.records, prepared.hashes, strict=True)
+            if hashed not in skip
+        ]
         if records:
             marks = ", ".join("?" * len(records[0]))
             self.conn.exec_driver_sql(
                 f"INSERT INTO contact ({COPY_COLUMNS}) VALUES ({marks})", records
             )
+        return known
 
 
 class PostgresStore(Store):
-    """COPY, with index probes by array: the fastest way in and out of PostgreSQL."""
+    """COPY, with index probes by array: the fastest way in and out of PostgreSQL.
 
-    def known(self, hashes: list[str]) -> tuple[set[str], set[str]]:
+    The next chunk is probed on a connection of its own while this one is written, so
+    the database's work for one chunk overlaps its work for the other.
+    """
+
+    def __init__(self, conn: Connection, plan: Plan, prober: Connection) -> None:
+        super().__init__(conn, plan)
+        self.prober = prober
+        # The numbers of the chunk written last, which the probe ahead could not see.
+        self.written: set[str] = set()
+
+    def close(self) -> None:
+        self.prober.close()
+
+    def probed(self, chunks: Chunks) -> Probed:
+        with ThreadPoolExecutor(1, thread_name_prefix="import-probe") as pool:
+            ahead: tuple[Prepared, int, Future[Known]] | None = None
+            for prepared, position in chunks:
+                # Submitted before the previous chunk is written, which it cannot see.
+                probe = pool.submit(self.known, prepared.hashes, self.prober)
+                if ahead is not None:
+                    yield self._resolved(*ahead)
+                ahead = prepared, position, probe
+            if ahead is not None:
+                yield self._resolved(*ahead)
+
+    def _resolved(
+        self, prepared: Prepared, position: int, probe: "Future[Known]"
+    ) -> tuple[Prepared, int, Known]:
+        suppressed, existing = probe.result()
+        existing |= self.written.intersection(prepared.hashes)
+        return prepared, position, (suppressed, existing)
+
+    def known(self, hashes: list[str], conn: Connection | None = None) -> Known:
         # One text parameter split by the server, and both lists in one round trip:
         # binding a list costs more than the probe.
-        rows = self.conn.execute(
+        rows = (conn or self.conn).execute(
             KNOWN, {"campaign": self.plan.campaign_id, "hashes": ",".join(hashes)}
         )
         suppressed: set[str] = set()
@@ -126,20 +190,31 @@ class PostgresStore(Store):
             (suppressed if on_the_list else existing).add(hashed)
         return suppressed, existing
 
-    def write(self, records: list[bytes], hashes: list[str]) -> None:
-        # Another import into the same campaign may commit one of these numbers between
-        # the probe and the COPY: then probe again and copy what is still new.
+    def write(self, prepared: Prepared, known: Known) -> Known:
+        suppressed, existing = known
         for _ in range(COPY_ATTEMPTS):
             try:
                 with self.conn.begin_nested():
-                    self._copy(records)
-                return
+                    self._copy(prepared, suppressed | existing)
+                break
             except psycopg.errors.UniqueViolation:
-                records, hashes = self._still_new(records, hashes)
-        self._copy(records)
+                # Another import into the same campaign committed some of these numbers
+                # since the probe: probe again and copy what is still new.
+                again = self.known(prepared.hashes)
+                suppressed, existing = suppressed | again[0], existing | again[1]
+        else:
+            self._copy(prepared, suppressed | existing)
+        self.written = set(prepared.hashes) - suppressed - existing
+        return suppressed, existing
 
-    def _copy(self, records: list[bytes]) -> None:
-        if not records:
+    def _copy(self, prepared: Prepared, skip: set[str]) -> None:
+        data = prepared.copy
+        if skip:
+            # One line per number, each ending in a line end (COPY escapes those in values).
+            lines = data.split(b"\n")[:-1]
+            pairs = zip(lines, prepared.hashes, strict=True)
+            data = b"".join(line + b"\n" for line, hashed in pairs if hashed not in skip)
+        if not data:
             return
         driver = self.conn.connection.driver_connection
         assert isinstance(driver, psycopg.Connection)
@@ -147,14 +222,4 @@ class PostgresStore(Store):
             driver.cursor() as cursor,
             cursor.copy(f"COPY contact ({COPY_COLUMNS}) FROM STDIN") as copy,
         ):
-            copy.write(b"".join(records))
-
-    def _still_new(self, records: list[bytes], hashes: list[str]) -> tuple[list[bytes], list[str]]:
-        suppressed, existing = self.known(hashes)
-        return without(records, hashes, suppressed | existing)
-
-
-def without(records: list[Any], hashes: list[str], known: set[str]) -> tuple[list[Any], list[str]]:
-    """The records, and their hashes, whose hash is not among the known ones."""
-    kept = [(r, h) for r, h in zip(records, hashes, strict=True) if h not in known]
-    return [r for r, _ in kept], [h for _, h in kept]
+            copy.write(data)

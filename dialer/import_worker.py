@@ -109,8 +109,9 @@ def in_order(
     pending: list[tuple[Future[Prepared], int]] = []
     for line, text, position in blocks:
         pending.append((workers.submit(plan, line, text), position))
-        # Bounded: memory stays flat whatever the file's size.
-        if len(pending) > 2 * len(workers.processes):
+        # Bounded: memory stays flat whatever the file's size. One block more than there
+        # are workers keeps every worker busy while the oldest block is being written.
+        if len(pending) > len(workers.processes):
             future, at = pending.pop(0)
             yield future.result(), at
     for future, at in pending:

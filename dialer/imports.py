@@ -66,7 +66,9 @@ class Prepared:
     """One chunk of rows as contacts to write, with what was wrong in it.
 
     A number met again within the chunk is a repeat, not a second record: the database
-    then only has to tell which of the chunk's numbers it already knows.
+    then only has to tell which of the chunk's numbers it already knows. For PostgreSQL
+    the records are COPY lines in one string of bytes, so that passing a chunk between
+    processes costs one object, not thousands.
     """
 
     rows: int = 0
@@ -74,6 +76,7 @@ class Prepared:
     errors: list[tuple[int, str]] = field(default_factory=list)
     hashes: list[str] = field(default_factory=list)
     records: list[Any] = field(default_factory=list)
+    copy: bytes = b""
     repeats: list[str] = field(default_factory=list)
 
     def error(self, line: int, reason: str) -> None:
@@ -122,6 +125,7 @@ def prepare(plan: Plan, first_line: int, text: str) -> Prepared:
     reader = csv.reader(io.StringIO(text), delimiter=plan.delimiter)
     consumed = 0
     seen: set[str] = set()
+    records: list[Any] = []
     for row in reader:
         line, consumed = first_line + consumed, reader.line_num
         if not any(row):
@@ -133,7 +137,11 @@ def prepare(plan: Plan, first_line: int, text: str) -> Prepared:
                 continue
             seen.add(contact.hashed)
             prepared.hashes.append(contact.hashed)
-            prepared.records.append(encode(contact))
+            records.append(encode(contact))
+    if plan.output == "copy":
+        prepared.copy = "".join(records).encode()
+    else:
+        prepared.records = records
     return prepared
 
 
@@ -202,18 +210,18 @@ def _zones_by_lower_name() -> dict[str, str]:
     return {name.lower(): name for name in available_timezones()}
 
 
-def copy_line(plan: Plan) -> Callable[[NewContact], bytes]:
+def copy_line(plan: Plan) -> Callable[[NewContact], str]:
     """A function writing a contact as one line of PostgreSQL's text COPY format."""
     head = f"{plan.campaign_id.hex}\t{plan.import_id.hex}"
     tail = f"ready\t0\t{plan.now_text}\t0\t0\t{plan.now_text}\n"
     ids = time_ordered_ids()
 
-    def encode(c: NewContact) -> bytes:
+    def encode(c: NewContact) -> str:
         return (
             f"{next(ids)}\t{head}\t{c.e164}\t{c.hashed}\t{_nullable(c.name)}\t"
             f"{_nullable(c.company)}\t{_nullable(c.region)}\t{c.timezone}\t{_escape(c.fields)}\t"
             f"{tail}"
-        ).encode()
+        )
 
     return encode
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import cli
+from dialer import import_run
 from dialer.clock import utcnow
 from dialer.import_files import inspect_file, map_header
 from dialer.import_jobs import ABANDONED, fail_abandoned_imports
@@ -83,6 +84,33 @@ async def test_worker_processes_import_what_one_process_does(
     assert alone.duplicates == 4
     assert alone.errors == [{"line": 302, "reason": "not a valid phone number: '12345'"}]
     assert await phones(sessionmaker, inline["id"]) == await phones(sessionmaker, pooled["id"])
+
+
+async def test_a_number_met_again_in_the_next_block_or_later_is_one_contact_the_first(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A block per row: each repeat falls in the block written just before its own, or
+    # in one written earlier, and the list's number in both.
+    monkeypatch.setattr(import_run, "BLOCK_CHARS", 8)
+    admin = await actor(client, sessionmaker, Role.ADMIN)
+    listed = await client.post("/api/v1/dnc", json={"phone": "+73432123456"}, headers=admin.headers)
+    assert listed.status_code == 201
+    rows = ["84951000001;Первая", "84951000001;Вторая", "83432123456;Список", "84951000002;Третья"]
+    rows += ["83432123456;Список", "84951000001;Четвёртая", "84951000002;Пятая"]
+    path = tmp_path / "base.csv"
+    path.write_text("Телефон;Компания\n" + "".join(f"{row}\n" for row in rows), encoding="cp1251")
+    for workers in (0, 2):
+        created = await campaign(client, admin)
+        tally = await run(database_url, path, created["id"], workers=workers)
+        assert (tally.rows, tally.imported, tally.duplicates, tally.do_not_call) == (7, 2, 3, 2)
+        assert await phones(sessionmaker, created["id"]) == [
+            "+74951000001 Первая Europe/Moscow",
+            "+74951000002 Третья Europe/Moscow",
+        ]
 
 
 async def test_a_stopping_service_fails_its_import_with_a_reason(
