@@ -162,7 +162,9 @@ class Contact(Base):
 
     id: Mapped[uuid.UUID] = new_id()
     campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaign.id"))
-    import_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact_import.id"))
+    # The import that brought the contact in; no foreign key, which would cost every
+    # imported row a trigger (see migration 0006_contact_import_reference).
+    import_id: Mapped[uuid.UUID | None]
     phone: Mapped[str | None] = mapped_column(String(20))
     phone_hash: Mapped[str] = mapped_column(String(64))
     name: Mapped[str | None] = mapped_column(String(200))
