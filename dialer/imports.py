@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from zoneinfo import available_timezones
 
 from dialer.import_files import ColumnMap
@@ -105,8 +105,7 @@ class Tally:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class NewContact:
+class NewContact(NamedTuple):
     """A valid contact of a row, before it meets the database."""
 
     e164: str
