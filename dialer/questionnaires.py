@@ -129,8 +129,15 @@ async def change_status(
     now: datetime,
     policy: Policy,
 ) -> tuple[Questionnaire, Account | None]:
-    """Move a questionnaire on; a first order opens the client's account (returned)."""
-    await lock_managers(session)
+    """Move a questionnaire on; a first order opens the client's account (returned).
+
+    Taking one up (`in_progress`) keeps it open: no manager's load changes, so it needs
+    neither the managers' lock nor a rebalance, only its own row locked. Closing it
+    frees a place, which routing and the saturation pause must weigh under the lock.
+    """
+    frees_a_place = change.status not in OPEN_STATUSES
+    if frees_a_place:
+        await lock_managers(session)
     questionnaire = await get_questionnaire(session, questionnaire_id, actor, lock=True)
     if questionnaire.manager_id is None:
         raise InvalidTransition("The questionnaire is still waiting for a manager.")
@@ -144,7 +151,8 @@ async def change_status(
     account = None
     if change.status is Status.FIRST_ORDER:
         account = await open_account(session, questionnaire, actor.id, now, policy)
-    await rebalance(session, now, policy.marks)
+    if frees_a_place:
+        await rebalance(session, now, policy.marks)
     return questionnaire, account
 
 

@@ -1,5 +1,6 @@
 """A manager's work on its questionnaires: the list, the transitions, ownership, overdue."""
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -7,6 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.clock import utcnow
+from dialer.locks import lock_managers
 from dialer.models import Desk, Questionnaire, Role, User
 from dialer.policy import Policy
 from dialer.questionnaires import list_questionnaires
@@ -195,3 +197,24 @@ async def test_untouched_questionnaires_turn_overdue(
         "/api/v1/questionnaires", params={"overdue": "true"}, headers=supervisor.headers
     )
     assert [q["id"] for q in overdue.json()] == [str(stale.id)]
+
+
+async def test_taking_one_up_does_not_wait_for_the_managers_lock(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Only a change that frees a place weighs the managers' loads under their lock."""
+    manager = await mpk(client, sessionmaker)
+    filed = await warm(sessionmaker, await floor(sessionmaker))
+    url = f"/api/v1/questionnaires/{filed.id}/status"
+    async with sessionmaker() as holder:
+        # On PostgreSQL, another transaction holds the lock throughout; SQLite has no such
+        # lock (every transaction takes the database's write lock instead).
+        if holder.bind.dialect.name == "postgresql":
+            await lock_managers(holder)
+        started = await asyncio.wait_for(
+            client.post(url, json={"status": "in_progress"}, headers=manager.headers), 10
+        )
+        assert started.status_code == 200, started.text
+        await holder.rollback()
+    lost = await client.post(url, json={"status": "lost", "reason": "no"}, headers=manager.headers)
+    assert lost.status_code == 200
