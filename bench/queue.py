@@ -271,6 +271,7 @@ class Bench:
         try:
             rate = run(pgqueuer_jobs_per_second(url))
             print(f"peer: pgqueuer single-job dequeue {rate:,.0f} jobs/s (no HTTP)")
+            self.figures["peer"] = rate
         finally:
             seed.drop(self.server_url, name)
 
@@ -295,6 +296,11 @@ class Bench:
             ("endurance last / first tenth", f["endurance last"] / f["endurance first"],
              ">= 0.80", f["endurance last"] / f["endurance first"] >= 0.8),
         ]  # fmt: skip
+        if "peer" in f:
+            print(
+                f"Cascade's peak next-call over HTTP / pgqueuer's dequeue: {peak / f['peer']:.2f}"
+                f" ({peak:,.0f} / {f['peer']:,.0f} per second)"
+            )
         print("targets:")
         for name, value, target, met in checks:
             print(f"  {name:<38} {value:8.2f}  target {target:<8} {'met' if met else 'MISSED'}")
