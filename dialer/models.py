@@ -157,6 +157,8 @@ class Contact(Base):
         ),
         # Looked up by equality only (a number's contacts in every campaign): see the migration.
         Index("ix_contact_phone_hash", "phone_hash", postgresql_using="hash"),
+        # A new client's contacts, closed at its first order: see the migration.
+        Index("ix_contact_company_key", text("cascade_company_key(company)")),
         {"postgresql_with": {"fillfactor": 80}},
     )
 
