@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.claims import READY
 from dialer.gate import DIALER_TARGET
 from dialer.models import (
     Attempt,
     Attendance,
     Contact,
-    ContactState,
     Disposition,
     Lease,
     Pause,
@@ -88,17 +88,25 @@ async def reasons(
 
 
 async def queue_counts(session: AsyncSession, now: datetime) -> QueueCounts:
-    """Contacts due to be called now, active leases, and callbacks due."""
-    due = (
-        await session.execute(
-            select(
-                func.count().filter(Contact.next_call_at <= now),
-                func.count().filter(Contact.callback_at <= now),
-            ).where(Contact.state == ContactState.READY)
-        )
-    ).one()
-    leased = await session.scalar(select(func.count()).where(Lease.ended_at.is_(None)))
-    return QueueCounts(ready=due[0], leased=int(leased or 0), callbacks_due=due[1])
+    """Contacts due to be called now (due callbacks included), active leases, callbacks due.
+
+    Each count walks its own partial index (the state a literal, so that a generic plan
+    still matches the indexes' predicates) instead of reading every contact's row: the
+    dashboard asks every few seconds, whatever the size of the base.
+    """
+    contact, lease = Contact.__table__, Lease.__table__
+    ready = contact.c.state == READY
+    counts = select(
+        select(func.count())
+        .where(ready, contact.c.callback_at.is_(None), contact.c.next_call_at <= now)
+        .scalar_subquery(),
+        select(func.count())
+        .where(ready, contact.c.callback_at.is_not(None), contact.c.callback_at <= now)
+        .scalar_subquery(),
+        select(func.count()).where(lease.c.ended_at.is_(None)).scalar_subquery(),
+    )
+    due, callbacks, leased = (await session.execute(counts)).one()
+    return QueueCounts(ready=due + callbacks, leased=leased, callbacks_due=callbacks)
 
 
 async def dialer_status(session: AsyncSession, now: datetime) -> DialerStatus:

@@ -468,3 +468,21 @@ async def test_a_double_click_gets_one_lease(
     assert len({a.json()["lease_id"] for a in answers}) == 1
     async with sessionmaker() as session:
         assert len(list(await session.scalars(select(Lease.id)))) == 1
+
+
+async def test_the_status_counts_due_contacts_callbacks_and_leases(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    floor = await make_floor(app, client, sessionmaker)
+    now = floor.clock.now
+    await floor.add()
+    await floor.add()
+    await floor.add(due=now + timedelta(hours=1))
+    await floor.add(callback_at=now - timedelta(minutes=5))
+    await floor.add(callback_at=now + timedelta(hours=1))
+    await floor.lease(floor.operators[0])  # the due callback goes first
+    status = await client.get("/api/v1/dialer/status", headers=floor.supervisor.headers)
+    assert status.json()["queue"] == {"ready": 2, "leased": 1, "callbacks_due": 0}
+    await floor.add(callback_at=now - timedelta(minutes=1))
+    status = await client.get("/api/v1/dialer/status", headers=floor.supervisor.headers)
+    assert status.json()["queue"] == {"ready": 3, "leased": 1, "callbacks_due": 1}
