@@ -25,7 +25,7 @@ from dialer.models import (
 )
 from dialer.policy import policy_of
 from dialer.saturation import managers_status
-from dialer.shifts import ShiftView, live_shifts, view
+from dialer.shifts import NOBODY, ShiftView, live_shifts, roster_size, view
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,10 @@ class DialerStatus:
     reasons: list[Reason]
     queue: QueueCounts
     managers: dict[str, Any]
+    # The live shift without its roster's ids (a floor of thousands would send thousands
+    # of ids with every poll of the dashboard), and how many are on that roster.
     shift: ShiftView | None
+    rostered: int
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,8 @@ async def dialer_status(session: AsyncSession, now: datetime) -> DialerStatus:
         reasons=why,
         queue=await queue_counts(session, now),
         managers=managers.as_dict(),
-        shift=await view(session, shift) if shift else None,
+        shift=await view(session, shift, only=NOBODY) if shift else None,
+        rostered=await roster_size(session, shift.id) if shift else 0,
     )
 
 

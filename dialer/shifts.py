@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -255,6 +255,18 @@ async def views(
     for shift_id, operator_id in entries:
         rosters[shift_id].append(operator_id)
     return [ShiftView(s, zones[s.template_id], rosters[s.id]) for s in shifts]
+
+
+# No operator has this id: a view `only` for it has an empty roster.
+NOBODY = uuid.UUID(int=0)
+
+
+async def roster_size(session: AsyncSession, shift_id: uuid.UUID) -> int:
+    """How many operators the shift's roster holds."""
+    size = await session.scalar(
+        select(func.count()).select_from(RosterEntry).where(RosterEntry.shift_id == shift_id)
+    )
+    return int(size or 0)
 
 
 async def view(session: AsyncSession, shift: Shift, only: uuid.UUID | None = None) -> ShiftView:

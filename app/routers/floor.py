@@ -12,8 +12,9 @@ from app.routers.shifts import ReasonIn, ShiftOut
 from app.schemas import Model
 from dialer.attendance import get_operator
 from dialer.floor import DialerStatus, OperatorLive, Reason, dialer_status, live_operators
-from dialer.models import PauseReason
+from dialer.models import PauseReason, ShiftState
 from dialer.pauses import pause_dialer, pause_operator, resume_dialer, resume_operator
+from dialer.shifts import ShiftView
 
 router = APIRouter(tags=["floor"])
 
@@ -31,12 +32,28 @@ class ReasonOut(BaseModel):
         return cls(scope=r.scope.value, code=r.code, reason=r.reason, by=by, since=r.since)
 
 
+class LiveShiftOut(BaseModel):
+    """The live shift in the dialer's status: its roster's size, not its ids."""
+
+    id: uuid.UUID
+    template_id: uuid.UUID
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    state: ShiftState
+    rostered: int
+
+    @classmethod
+    def of(cls, v: ShiftView, rostered: int) -> "LiveShiftOut":
+        return cls(**ShiftOut.of(v).model_dump(exclude={"roster"}), rostered=rostered)
+
+
 class StatusOut(BaseModel):
     state: str
     reasons: list[ReasonOut]
     queue: dict[str, int]
     managers: dict[str, Any]
-    shift: ShiftOut | None
+    shift: LiveShiftOut | None
 
     @classmethod
     def of(cls, s: DialerStatus) -> "StatusOut":
@@ -49,7 +66,7 @@ class StatusOut(BaseModel):
                 "callbacks_due": s.queue.callbacks_due,
             },
             managers=s.managers,
-            shift=ShiftOut.of(s.shift) if s.shift else None,
+            shift=LiveShiftOut.of(s.shift, s.rostered) if s.shift else None,
         )
 
 
