@@ -51,6 +51,7 @@ SERVER = "postgresql://postgres@127.0.0.1:5432"
 P99_BUDGET_MS = 50.0
 WARM_SHARE = 0.1
 MANAGERS = 50
+POLL_SECONDS = 5.0
 ALL_DAY = (clock_time(0, 0), clock_time(23, 59, 59))
 
 
@@ -144,6 +145,8 @@ class Floor:
         self.stats.calls += 1
 
     async def manager(self, token: str, until: float) -> None:
+        # People do not poll in step: each starts at its own moment of the period.
+        await asyncio.sleep(random.uniform(0, POLL_SECONDS))
         while time.monotonic() < until:
             listed = await self.request("GET", "/api/v1/questionnaires?status=new", token)
             items = (listed or {}).get("items", [])
@@ -153,12 +156,13 @@ class Floor:
                 closed = {"status": "first_order", "amount": 1000}
                 await self.request("POST", path, token, {"status": "in_progress"}, keyed=True)
                 await self.request("POST", path, token, closed, keyed=True)
-            await asyncio.sleep(5)
+            await asyncio.sleep(POLL_SECONDS)
 
     async def supervisor(self, token: str, until: float) -> None:
+        await asyncio.sleep(random.uniform(0, POLL_SECONDS))
         while time.monotonic() < until:
             await self.request("GET", "/api/v1/dialer/status", token)
-            await asyncio.sleep(5)
+            await asyncio.sleep(POLL_SECONDS)
 
 
 def _template(path: str) -> str:
