@@ -8,11 +8,11 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
 from app.deps import Now, Operator, Session, Staff
-from app.routers.shifts import ReasonIn, ShiftOut
+from app.routers.shifts import ReasonIn, ShiftFields, ShiftOut
 from app.schemas import Model
 from dialer.attendance import get_operator
 from dialer.floor import DialerStatus, OperatorLive, Reason, dialer_status, live_operators
-from dialer.models import PauseReason, ShiftState
+from dialer.models import PauseReason
 from dialer.pauses import pause_dialer, pause_operator, resume_dialer, resume_operator
 from dialer.shifts import ShiftView
 
@@ -32,15 +32,9 @@ class ReasonOut(BaseModel):
         return cls(scope=r.scope.value, code=r.code, reason=r.reason, by=by, since=r.since)
 
 
-class LiveShiftOut(BaseModel):
+class LiveShiftOut(ShiftFields):
     """The live shift in the dialer's status: its roster's size, not its ids."""
 
-    id: uuid.UUID
-    template_id: uuid.UUID
-    name: str
-    starts_at: datetime
-    ends_at: datetime
-    state: ShiftState
     rostered: int
 
     @classmethod

@@ -73,13 +73,18 @@ class TemplateOut(BaseModel):
         )
 
 
-class ShiftOut(BaseModel):
+class ShiftFields(BaseModel):
+    """What every answer about a shift says of it."""
+
     id: uuid.UUID
     template_id: uuid.UUID
     name: str
     starts_at: datetime
     ends_at: datetime
     state: ShiftState
+
+
+class ShiftOut(ShiftFields):
     roster: list[uuid.UUID]
 
     @classmethod
