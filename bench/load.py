@@ -63,7 +63,11 @@ class Result:
 
 
 def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    """A duration as wrk prints it (850.00us, 4.20ms, 1.02s, 1.00m), in milliseconds."""
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if found is None:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    value, unit = found.groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
@@ -146,6 +150,7 @@ class Rounds:
             lease = await answer.json()
             if answer.status != 200:
                 self.errors[f"next {answer.status} {lease.get('error')}"] += 1
+                # As an operator told "not now" would: a moment's pause before asking again.
                 await asyncio.sleep(0.05)
                 return
         leased = time.perf_counter()
