@@ -11,6 +11,7 @@ import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 # on round trips and commits than on rows; larger ones cost each process tens of
 # megabytes for no gain in speed.
 BLOCK_CHARS = 1 << 19
+# Connections writing an import's chunks at once on PostgreSQL: one per core of a
+# small server, each keeping the indexes for its own chunk.
+WRITERS = 2
 # Below this size starting worker processes costs more than it saves.
 INLINE_BELOW = 1 << 20
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
@@ -111,23 +115,25 @@ class ImportJob:
         assert self.conn is not None
         assert self.import_id is not None
         tally = Tally()
+
+        def save(conn: Connection, batch: Tally) -> None:
+            self._save(conn, tally, batch, ImportStatus.RUNNING)
+
         try:
             with self._store() as store:
                 blocks = read_blocks(self.path, self.fmt, BLOCK_CHARS)
                 chunks = prepared_blocks(store.plan, blocks, self.workers)
-                for prepared, position, known in store.probed(chunks):
-                    with self.conn.begin():
-                        batch = store.store(prepared, known)
-                        self._save(tally, batch, ImportStatus.RUNNING)
-                    tally.add(batch)
-                    if progress:
-                        progress(position, tally)
-                    if stop is not None and stop.is_set():
-                        raise ImportStopped(STOPPED)
+                with closing(store.batches(chunks, save)) as batches:
+                    for batch, position in batches:
+                        tally.add(batch)
+                        if progress:
+                            progress(position, tally)
+                        if stop is not None and stop.is_set():
+                            raise ImportStopped(STOPPED)
                 with self.conn.begin():
                     store.sweep_do_not_call()
                     store.sweep_clients()
-                    self._save(tally, Tally(), ImportStatus.DONE)
+                    self._save(self.conn, tally, Tally(), ImportStatus.DONE)
             self.status = ImportStatus.DONE
         except Exception as error:
             self._fail(tally, error)
@@ -164,11 +170,10 @@ class ImportJob:
         )
         if sqlite:
             return SqliteStore(self.conn, plan)
-        prober = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        return PostgresStore(self.conn, plan, prober)
+        others = [self.engine.connect() for _ in range(WRITERS - 1)]
+        return PostgresStore(self.conn, plan, others)
 
-    def _save(self, tally: Tally, batch: Tally, status: ImportStatus) -> None:
-        assert self.conn is not None
+    def _save(self, conn: Connection, tally: Tally, batch: Tally, status: ImportStatus) -> None:
         total = Tally()
         total.add(tally)
         total.add(batch)
@@ -178,7 +183,7 @@ class ImportJob:
             del values["errors"]
         if status is not ImportStatus.RUNNING:
             values["finished_at"] = self.clock()
-        done = self.conn.execute(
+        done = conn.execute(
             update(ContactImport)
             .where(ContactImport.id == self.import_id, ContactImport.status == ImportStatus.RUNNING)
             .values(status=status, **values)

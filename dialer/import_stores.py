@@ -2,11 +2,13 @@
 
 A batch skips the numbers on the do-not-call list and those the campaign already has
 (earlier batches of the same file included), so duplicates are found by the database's
-index, not by a set that would grow with the file.
+index, not by a set that would grow with the file. Each batch is committed with the
+import's counts, in file order.
 """
 
 import json
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 
@@ -31,7 +33,9 @@ KNOWN = text(
 # Of a chunk's numbers: those on the do-not-call list, and those the campaign has.
 Known = tuple[set[str], set[str]]
 Chunks = Iterator[tuple[Prepared, int]]
-Probed = Iterator[tuple[Prepared, int, Known | None]]
+# Writes a batch's counts into the import's report, in the batch's transaction.
+Save = Callable[[Connection, Tally], None]
+Batches = Generator[tuple[Tally, int], None, None]
 
 
 class Store:
@@ -54,19 +58,26 @@ class Store:
     def close(self) -> None:
         """Release what the store holds besides the import's connection."""
 
-    def probed(self, chunks: Chunks) -> Probed:
-        """Each chunk with what the database knows of its numbers, or None: ask when writing."""
+    def batches(self, chunks: Chunks, save: Save) -> Batches:
+        """Each chunk written and committed with its counts, in file order; its counts."""
         for prepared, position in chunks:
-            yield prepared, position, None
+            with self.conn.begin():
+                batch = self.store(self.conn, prepared, set())
+                save(self.conn, batch)
+            yield batch, position
 
-    def store(self, prepared: Prepared, known: Known | None) -> Tally:
-        """Write a chunk's new contacts; the chunk's counts."""
+    def store(self, conn: Connection, prepared: Prepared, ahead: set[str]) -> Tally:
+        """Write a chunk's new contacts; the chunk's counts.
+
+        `ahead` holds the numbers of earlier chunks that may not be committed yet:
+        their contacts are on their way, so here they count as known.
+        """
         batch = Tally(rows=prepared.rows, invalid=prepared.invalid)
         batch.errors = [{"line": line, "reason": reason} for line, reason in prepared.errors]
-        if known is None:
-            # In the transaction that writes: no other writer can slip in between.
-            known = self.known(prepared.hashes)
-        suppressed, existing = self.write(prepared, known)
+        # In the transaction that writes: no other writer can slip in between.
+        suppressed, existing = self.known(conn, prepared.hashes)
+        existing |= ahead.intersection(prepared.hashes)
+        suppressed, existing = self.write(conn, prepared, (suppressed, existing))
         # A number on the list counts as such however often it comes; a repeat of any
         # other is a duplicate, as is a number the campaign already has.
         repeated = sum(1 for h in prepared.repeats if h in suppressed)
@@ -75,19 +86,19 @@ class Store:
         batch.imported = len(prepared.hashes) - len(suppressed | existing)
         return batch
 
-    def known(self, hashes: list[str]) -> Known:
+    def known(self, conn: Connection, hashes: list[str]) -> Known:
         """Of these hashes: those on the do-not-call list, those the campaign has."""
         # One JSON parameter, not an IN list of thousands: SQLite caches every distinct
         # statement it prepares, and those would grow with the file.
         joined = json.dumps(hashes)
-        suppressed = self.conn.scalars(
+        suppressed = conn.scalars(
             text(
                 "SELECT phone_hash FROM dnc_entry "
                 "WHERE phone_hash IN (SELECT value FROM json_each(:hashes))"
             ),
             {"hashes": joined},
         )
-        existing = self.conn.scalars(
+        existing = conn.scalars(
             text(
                 "SELECT phone_hash FROM contact WHERE campaign_id = :campaign "
                 "AND phone_hash IN (SELECT value FROM json_each(:hashes))"
@@ -96,7 +107,7 @@ class Store:
         )
         return set(suppressed), set(existing)
 
-    def write(self, prepared: Prepared, known: Known) -> Known:
+    def write(self, conn: Connection, prepared: Prepared, known: Known) -> Known:
         """Insert the records whose number is not known; what was known when they were."""
         raise NotImplementedError
 
@@ -128,7 +139,7 @@ class Store:
 class SqliteStore(Store):
     """Batched inserts: the embedded database has one writer at a time anyway."""
 
-    def write(self, prepared: Prepared, known: Known) -> Known:
+    def write(self, conn: Connection, prepared: Prepared, known: Known) -> Known:
         skip = known[0] | known[1]
         records = [
             record
@@ -137,89 +148,105 @@ class SqliteStore(Store):
         ]
         if records:
             marks = ", ".join("?" * len(records[0]))
-            self.conn.exec_driver_sql(
-                f"INSERT INTO contact ({COPY_COLUMNS}) VALUES ({marks})", records
-            )
+            conn.exec_driver_sql(f"INSERT INTO contact ({COPY_COLUMNS}) VALUES ({marks})", records)
         return known
 
 
 class PostgresStore(Store):
-    """COPY, with index probes by array: the fastest way in and out of PostgreSQL.
+    """COPY, with index probes by array, on several connections at once.
 
-    The next chunk is probed on a connection of its own while this one is written, so
-    the database's work for one chunk overlaps its work for the other.
+    Most of an import's time in PostgreSQL goes to keeping the contact table's indexes,
+    on one core per connection: while one connection writes a chunk the next is probed
+    and written on another, and the chunks are committed in file order.
     """
 
-    def __init__(self, conn: Connection, plan: Plan, prober: Connection) -> None:
+    def __init__(self, conn: Connection, plan: Plan, others: list[Connection]) -> None:
         super().__init__(conn, plan)
-        self.prober = prober
-        # The numbers of the chunk written last, which the probe ahead could not see.
-        self.written: set[str] = set()
+        self.others = others
 
     def close(self) -> None:
-        self.prober.close()
+        for conn in self.others:
+            conn.close()
 
-    def probed(self, chunks: Chunks) -> Probed:
-        with ThreadPoolExecutor(1, thread_name_prefix="import-probe") as pool:
-            ahead: tuple[Prepared, int, Future[Known]] | None = None
-            for prepared, position in chunks:
-                # Submitted before the previous chunk is written, which it cannot see.
-                probe = pool.submit(self.known, prepared.hashes, self.prober)
-                if ahead is not None:
-                    yield self._resolved(*ahead)
-                ahead = prepared, position, probe
-            if ahead is not None:
-                yield self._resolved(*ahead)
+    def batches(self, chunks: Chunks, save: Save) -> Batches:
+        free = deque([self.conn, *self.others])
+        # Oldest first: each chunk's write, its connection, its numbers and position.
+        flight: deque[tuple[Future[Tally], Connection, set[str], int]] = deque()
+        with ThreadPoolExecutor(len(free), thread_name_prefix="import-copy") as pool:
+            try:
+                for prepared, position in chunks:
+                    if not free:
+                        yield self._commit(flight.popleft(), free, save)
+                    # The chunks still in flight may not be committed when this one is probed.
+                    ahead = set().union(*(numbers for _, _, numbers, _ in flight))
+                    conn = free.popleft()
+                    write = pool.submit(self.store, conn, prepared, ahead)
+                    flight.append((write, conn, set(prepared.hashes), position))
+                while flight:
+                    yield self._commit(flight.popleft(), free, save)
+            finally:
+                # Stopped or failed: what is not committed is not counted, and goes.
+                for write, conn, _, _ in flight:
+                    write.exception()
+                    conn.rollback()
 
-    def _resolved(
-        self, prepared: Prepared, position: int, probe: "Future[Known]"
-    ) -> tuple[Prepared, int, Known]:
-        suppressed, existing = probe.result()
-        existing |= self.written.intersection(prepared.hashes)
-        return prepared, position, (suppressed, existing)
+    def _commit(
+        self,
+        done: tuple["Future[Tally]", Connection, set[str], int],
+        free: deque[Connection],
+        save: Save,
+    ) -> tuple[Tally, int]:
+        write, conn, _, position = done
+        try:
+            batch = write.result()
+            save(conn, batch)
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        free.append(conn)
+        return batch, position
 
-    def known(self, hashes: list[str], conn: Connection | None = None) -> Known:
+    def known(self, conn: Connection, hashes: list[str]) -> Known:
         # One text parameter split by the server, and both lists in one round trip:
         # binding a list costs more than the probe.
-        rows = (conn or self.conn).execute(
-            KNOWN, {"campaign": self.plan.campaign_id, "hashes": ",".join(hashes)}
-        )
+        rows = conn.execute(KNOWN, {"campaign": self.plan.campaign_id, "hashes": ",".join(hashes)})
         suppressed: set[str] = set()
         existing: set[str] = set()
         for hashed, on_the_list in rows:
             (suppressed if on_the_list else existing).add(hashed)
         return suppressed, existing
 
-    def write(self, prepared: Prepared, known: Known) -> Known:
+    def write(self, conn: Connection, prepared: Prepared, known: Known) -> Known:
         suppressed, existing = known
         for _ in range(COPY_ATTEMPTS):
             try:
-                with self.conn.begin_nested():
-                    self._copy(prepared, suppressed | existing)
+                with conn.begin_nested():
+                    _copy(conn, prepared, suppressed | existing)
                 break
             except psycopg.errors.UniqueViolation:
                 # Another import into the same campaign committed some of these numbers
                 # since the probe: probe again and copy what is still new.
-                again = self.known(prepared.hashes)
+                again = self.known(conn, prepared.hashes)
                 suppressed, existing = suppressed | again[0], existing | again[1]
         else:
-            self._copy(prepared, suppressed | existing)
-        self.written = set(prepared.hashes) - suppressed - existing
+            _copy(conn, prepared, suppressed | existing)
         return suppressed, existing
 
-    def _copy(self, prepared: Prepared, skip: set[str]) -> None:
-        data = prepared.copy
-        if skip:
-            # One line per number, each ending in a line end (COPY escapes those in values).
-            lines = data.split(b"\n")[:-1]
-            pairs = zip(lines, prepared.hashes, strict=True)
-            data = b"".join(line + b"\n" for line, hashed in pairs if hashed not in skip)
-        if not data:
-            return
-        driver = self.conn.connection.driver_connection
-        assert isinstance(driver, psycopg.Connection)
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY contact ({COPY_COLUMNS}) FROM STDIN") as copy,
-        ):
-            copy.write(data)
+
+def _copy(conn: Connection, prepared: Prepared, skip: set[str]) -> None:
+    data = prepared.copy
+    if skip:
+        # One line per number, each ending in a line end (COPY escapes those in values).
+        lines = data.split(b"\n")[:-1]
+        pairs = zip(lines, prepared.hashes, strict=True)
+        data = b"".join(line + b"\n" for line, hashed in pairs if hashed not in skip)
+    if not data:
+        return
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY contact ({COPY_COLUMNS}) FROM STDIN") as copy,
+    ):
+        copy.write(data)

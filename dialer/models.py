@@ -134,7 +134,8 @@ class CallbackScope(StrEnum):
 class Contact(Base):
     __tablename__ = "contact"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "phone_hash", name="uq_contact_campaign_phone"),
+        # Number first: it also finds a number's contacts in every campaign (see the migration).
+        UniqueConstraint("phone_hash", "campaign_id", name="uq_contact_phone_campaign"),
         # The queue's ready rows in claim order within each time zone; the partial
         # index stays small however many contacts are closed or exhausted. The
         # zone comes before the order so that a claim walks only zones whose
@@ -155,8 +156,6 @@ class Contact(Base):
             postgresql_where=text("state = 'ready' AND callback_at IS NOT NULL"),
             sqlite_where=text("state = 'ready' AND callback_at IS NOT NULL"),
         ),
-        # Looked up by equality only (a number's contacts in every campaign): see the migration.
-        Index("ix_contact_phone_hash", "phone_hash", postgresql_using="hash"),
         # A new client's contacts, closed at its first order: see the migration.
         Index("ix_contact_company_key", text("cascade_company_key(company)")),
         {"postgresql_with": {"fillfactor": 80}},

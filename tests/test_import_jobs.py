@@ -131,6 +131,27 @@ async def test_a_stopping_service_fails_its_import_with_a_reason(
     assert found.imported == tally.imported == 300
 
 
+async def test_a_stopped_import_keeps_what_it_counted_and_nothing_in_flight(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Many small blocks: on PostgreSQL the next is being written when the first is counted.
+    monkeypatch.setattr(import_run, "BLOCK_CHARS", 512)
+    admin = await actor(client, sessionmaker, Role.ADMIN)
+    created = await campaign(client, admin)
+    path = tmp_path / "base.csv"
+    path.write_text(TEXT, encoding="utf-8")
+    tally = await run(database_url, path, created["id"], workers=0, stop=True)
+    async with sessionmaker() as session:
+        (found,) = await session.scalars(select(ContactImport))
+        imported = await session.scalars(select(Contact.id))
+        assert found.status is ImportStatus.FAILED
+        assert 0 < found.imported == tally.imported == len(imported.all()) < 300
+
+
 async def test_an_import_whose_process_died_is_reported_failed(
     client: httpx.AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
