@@ -87,7 +87,7 @@ def generate(path: Path, rows: int, seed: int = 2026) -> None:
 class PeakMemory:
     """The high-water mark of the RSS of this process and its children, sampled."""
 
-    def __init__(self, every: float = 0.05) -> None:
+    def __init__(self, every: float = 0.1) -> None:
         self.every, self.peak, self.stopped = every, 0, threading.Event()
         self.thread = threading.Thread(target=self._sample, daemon=True)
 

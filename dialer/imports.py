@@ -12,7 +12,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal, NamedTuple
 from zoneinfo import available_timezones
@@ -102,7 +102,15 @@ class Tally:
         self.errors.extend(other.errors[: MAX_ERRORS - len(self.errors)])
 
     def values(self) -> dict[str, Any]:
-        return asdict(self)
+        # Not dataclasses.asdict, which copies every error deeply, for every batch.
+        return {
+            "rows": self.rows,
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "do_not_call": self.do_not_call,
+            "invalid": self.invalid,
+            "errors": list(self.errors),
+        }
 
 
 class NewContact(NamedTuple):

@@ -113,14 +113,20 @@ class _Desc:
     lengths: tuple[int, ...]
     pattern: re.Pattern[str] | None
 
-    def matches(self, national: str) -> bool:
+    def fits(self, length: int) -> bool:
         # As phonenumbers' _is_number_matching_desc: lengths first, then the whole pattern.
-        if self.lengths and len(national) not in self.lengths:
-            return False
-        return self.pattern is not None and self.pattern.fullmatch(national) is not None
+        return self.pattern is not None and (not self.lengths or length in self.lengths)
+
+    def matches(self, national: str) -> bool:
+        return (
+            self.fits(len(national))
+            and self.pattern is not None
+            and (self.pattern.fullmatch(national) is not None)
+        )
 
 
-# The order in which phonenumbers' _number_type_helper tries the types.
+# The order in which phonenumbers' _number_type_helper tries the types; fixed lines and
+# mobiles come last.
 _TYPE_ORDER = (
     (PhoneNumberType.PREMIUM_RATE, "premium_rate"),
     (PhoneNumberType.TOLL_FREE, "toll_free"),
@@ -130,25 +136,56 @@ _TYPE_ORDER = (
     (PhoneNumberType.PAGER, "pager"),
     (PhoneNumberType.UAN, "uan"),
     (PhoneNumberType.VOICEMAIL, "voicemail"),
+    (PhoneNumberType.FIXED_LINE, "fixed_line"),
+    (PhoneNumberType.MOBILE, "mobile"),
 )
+_KINDS = {name: kind for kind, name in _TYPE_ORDER}
+
+
+class _RussianPlan:
+    def __init__(
+        self, leading: re.Pattern[str], general: _Desc, descs: dict[str, _Desc], same: bool
+    ) -> None:
+        self.leading, self.general, self.descs = leading, general, descs
+        self.same_mobile_and_fixed_line = same
+        self._types: dict[int, re.Pattern[str]] = {}
+
+    def types(self, length: int) -> re.Pattern[str]:
+        """One pattern for numbers of this length: each type an alternative, in order.
+
+        A full match takes the first alternative that matches the whole number, so
+        one search tells the type that phonenumbers' tries one by one would.
+        """
+        if length not in self._types:
+            names = [name for _, name in _TYPE_ORDER if name in self.descs]
+            if self.same_mobile_and_fixed_line and "mobile" in names:
+                # A number that is no fixed line is then no mobile either.
+                names.remove("mobile")
+            alternatives = [
+                f"(?P<{name}>{pattern.pattern})"
+                for name in names
+                if self.descs[name].fits(length) and (pattern := self.descs[name].pattern)
+            ]
+            self._types[length] = re.compile("|".join(alternatives) or "(?!)")
+        return self._types[length]
 
 
 @cache
-def _russian_plan() -> tuple[re.Pattern[str], dict[str, _Desc], bool]:
+def _russian_plan() -> _RussianPlan:
     metadata = PhoneMetadata.metadata_for_region("RU")
     assert metadata is not None
     assert metadata.leading_digits is not None
-    names = ["general_desc", "fixed_line", "mobile", *(name for _, name in _TYPE_ORDER)]
     descs = {}
-    for name in names:
+    for name in ["general_desc", *_KINDS]:
         desc = getattr(metadata, name)
         if desc is not None:
             pattern = desc.national_number_pattern
             descs[name] = _Desc(
                 tuple(desc.possible_length), re.compile(pattern) if pattern else None
             )
-    return (
+    return _RussianPlan(
         re.compile(metadata.leading_digits),
+        descs.pop("general_desc"),
         descs,
         bool(metadata.same_mobile_and_fixed_line_pattern),
     )
@@ -160,21 +197,22 @@ def _russian_type(number: PhoneNumber) -> int | None:
     Its own takes a third of an import's time, most of it looking up compiled patterns;
     a test holds this one to give the same answers. None for numbers it leaves to it.
     """
-    leading, descs, same = _russian_plan()
+    plan = _russian_plan()
     national = str(number.national_number)
-    if not leading.match(national):
+    if not plan.leading.match(national):
         return None
-    if not descs["general_desc"].matches(national):
+    if not plan.general.matches(national):
         return PhoneNumberType.UNKNOWN
-    for kind, name in _TYPE_ORDER:
-        if name in descs and descs[name].matches(national):
-            return kind
-    if "fixed_line" in descs and descs["fixed_line"].matches(national):
-        mobile = same or ("mobile" in descs and descs["mobile"].matches(national))
-        return PhoneNumberType.FIXED_LINE_OR_MOBILE if mobile else PhoneNumberType.FIXED_LINE
-    if not same and "mobile" in descs and descs["mobile"].matches(national):
-        return PhoneNumberType.MOBILE
-    return PhoneNumberType.UNKNOWN
+    found = plan.types(len(national)).fullmatch(national)
+    if found is None or found.lastgroup is None:
+        return PhoneNumberType.UNKNOWN
+    kind = _KINDS[found.lastgroup]
+    if kind == PhoneNumberType.FIXED_LINE:
+        mobile = plan.same_mobile_and_fixed_line or (
+            "mobile" in plan.descs and plan.descs["mobile"].matches(national)
+        )
+        return PhoneNumberType.FIXED_LINE_OR_MOBILE if mobile else kind
+    return kind
 
 
 def _single_zone(number: PhoneNumber, kind: int, e164: str) -> str | None:

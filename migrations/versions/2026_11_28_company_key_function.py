@@ -21,7 +21,7 @@ down_revision: str | None = "0003_queue"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# A plain SQL function: the planner inlines it. lower() folds Cyrillic under any
+# A plain SQL function (inlined since migration 0009). lower() folds Cyrillic under any
 # UTF-8 locale (C.UTF-8, ru_RU.UTF-8, en_US.UTF-8), not under the bare C locale.
 CREATE = r"""
 CREATE FUNCTION cascade_company_key(name text) RETURNS text
