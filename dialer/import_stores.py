@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 
 import psycopg
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, TextClause, select, text, update
 
 from dialer.accounts import is_a_client
 from dialer.imports import COPY_COLUMNS, Plan, Prepared, Tally
@@ -23,10 +23,13 @@ COPY_ATTEMPTS = 3
 # The list is a CTE read twice, so it is computed once and the planner never sees the
 # hashes as a constant: given 8,000 of them it may judge them unselective and read the
 # campaign's whole index instead (measured: 470 ms, not 44 ms, among a million contacts).
-KNOWN = text(
+ON_THE_LIST = (
     "WITH probe AS (SELECT string_to_array(:hashes, ',') AS hashes) "
-    "SELECT phone_hash, true FROM dnc_entry, probe WHERE phone_hash = ANY(probe.hashes) "
-    "UNION ALL SELECT phone_hash, false FROM contact, probe "
+    "SELECT phone_hash, true FROM dnc_entry, probe WHERE phone_hash = ANY(probe.hashes)"
+)
+SUPPRESSED = text(ON_THE_LIST)
+KNOWN = text(
+    ON_THE_LIST + " UNION ALL SELECT phone_hash, false FROM contact, probe "
     "WHERE campaign_id = :campaign AND phone_hash = ANY(probe.hashes)"
 )
 
@@ -66,17 +69,16 @@ class Store:
                 save(self.conn, batch)
             yield batch, position
 
-    def store(self, conn: Connection, prepared: Prepared, ahead: set[str]) -> Tally:
+    def store(self, conn: Connection, prepared: Prepared, recent: set[str]) -> Tally:
         """Write a chunk's new contacts; the chunk's counts.
 
-        `ahead` holds the numbers of earlier chunks that may not be committed yet:
-        their contacts are on their way, so here they count as known.
+        `recent` holds the numbers of the chunks just before this one, which may not be
+        committed yet: their contacts are on their way, so here they count as known.
         """
         batch = Tally(rows=prepared.rows, invalid=prepared.invalid)
         batch.errors = [{"line": line, "reason": reason} for line, reason in prepared.errors]
         # In the transaction that writes: no other writer can slip in between.
-        suppressed, existing = self.known(conn, prepared.hashes)
-        existing |= ahead.intersection(prepared.hashes)
+        suppressed, existing = self.known(conn, prepared.hashes, recent)
         suppressed, existing = self.write(conn, prepared, (suppressed, existing))
         # A number on the list counts as such however often it comes; a repeat of any
         # other is a duplicate, as is a number the campaign already has.
@@ -86,7 +88,7 @@ class Store:
         batch.imported = len(prepared.hashes) - len(suppressed | existing)
         return batch
 
-    def known(self, conn: Connection, hashes: list[str]) -> Known:
+    def known(self, conn: Connection, hashes: list[str], recent: set[str]) -> Known:
         """Of these hashes: those on the do-not-call list, those the campaign has."""
         # One JSON parameter, not an IN list of thousands: SQLite caches every distinct
         # statement it prepares, and those would grow with the file.
@@ -105,7 +107,7 @@ class Store:
             ),
             {"campaign": self.plan.campaign_id.hex, "hashes": joined},
         )
-        return set(suppressed), set(existing)
+        return set(suppressed), set(existing) | recent.intersection(hashes)
 
     def write(self, conn: Connection, prepared: Prepared, known: Known) -> Known:
         """Insert the records whose number is not known; what was known when they were."""
@@ -163,6 +165,13 @@ class PostgresStore(Store):
     def __init__(self, conn: Connection, plan: Plan, others: list[Connection]) -> None:
         super().__init__(conn, plan)
         self.others = others
+        # Whether a chunk's numbers are looked up among the campaign's before it is
+        # copied. Not while chunks go in clean, as into a new campaign: the unique index
+        # refuses a known number anyway, and that chunk is then looked up and copied
+        # again, and the chunks after it looked up first until one finds nothing known.
+        # (The do-not-call list is always looked up: nothing else would keep its
+        # numbers out.)
+        self.probing = False
 
     def close(self) -> None:
         for conn in self.others:
@@ -170,33 +179,34 @@ class PostgresStore(Store):
 
     def batches(self, chunks: Chunks, save: Save) -> Batches:
         free = deque([self.conn, *self.others])
-        # Oldest first: each chunk's write, its connection, its numbers and position.
-        flight: deque[tuple[Future[Tally], Connection, set[str], int]] = deque()
+        # Oldest first: each chunk's write, its connection and position.
+        flight: deque[tuple[Future[Tally], Connection, int]] = deque()
+        # The numbers of the last chunks, the one or more still in flight among them.
+        recent: deque[set[str]] = deque(maxlen=len(free))
         with ThreadPoolExecutor(len(free), thread_name_prefix="import-copy") as pool:
             try:
                 for prepared, position in chunks:
                     if not free:
                         yield self._commit(flight.popleft(), free, save)
-                    # The chunks still in flight may not be committed when this one is probed.
-                    ahead = set().union(*(numbers for _, _, numbers, _ in flight))
                     conn = free.popleft()
-                    write = pool.submit(self.store, conn, prepared, ahead)
-                    flight.append((write, conn, set(prepared.hashes), position))
+                    write = pool.submit(self.store, conn, prepared, set().union(*recent))
+                    flight.append((write, conn, position))
+                    recent.append(set(prepared.hashes))
                 while flight:
                     yield self._commit(flight.popleft(), free, save)
             finally:
                 # Stopped or failed: what is not committed is not counted, and goes.
-                for write, conn, _, _ in flight:
+                for write, conn, _ in flight:
                     write.exception()
                     conn.rollback()
 
     def _commit(
         self,
-        done: tuple["Future[Tally]", Connection, set[str], int],
+        done: tuple["Future[Tally]", Connection, int],
         free: deque[Connection],
         save: Save,
     ) -> tuple[Tally, int]:
-        write, conn, _, position = done
+        write, conn, position = done
         try:
             batch = write.result()
             save(conn, batch)
@@ -207,10 +217,16 @@ class PostgresStore(Store):
         free.append(conn)
         return batch, position
 
-    def known(self, conn: Connection, hashes: list[str]) -> Known:
+    def known(self, conn: Connection, hashes: list[str], recent: set[str]) -> Known:
+        suppressed, existing = self._probe(conn, hashes, KNOWN if self.probing else SUPPRESSED)
+        # The recent chunks' numbers are this import's own: no reason to keep looking.
+        self.probing = bool(existing - recent)
+        return suppressed, existing | recent.intersection(hashes)
+
+    def _probe(self, conn: Connection, hashes: list[str], query: TextClause) -> Known:
         # One text parameter split by the server, and both lists in one round trip:
         # binding a list costs more than the probe.
-        rows = conn.execute(KNOWN, {"campaign": self.plan.campaign_id, "hashes": ",".join(hashes)})
+        rows = conn.execute(query, {"campaign": self.plan.campaign_id, "hashes": ",".join(hashes)})
         suppressed: set[str] = set()
         existing: set[str] = set()
         for hashed, on_the_list in rows:
@@ -225,9 +241,10 @@ class PostgresStore(Store):
                     _copy(conn, prepared, suppressed | existing)
                 break
             except psycopg.errors.UniqueViolation:
-                # Another import into the same campaign committed some of these numbers
-                # since the probe: probe again and copy what is still new.
-                again = self.known(conn, prepared.hashes)
+                # The campaign has some of these numbers (not looked up, or committed
+                # by another import since): look them up and copy what is still new.
+                self.probing = True
+                again = self._probe(conn, prepared.hashes, KNOWN)
                 suppressed, existing = suppressed | again[0], existing | again[1]
         else:
             _copy(conn, prepared, suppressed | existing)
