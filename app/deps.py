@@ -8,14 +8,14 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.clock import utcnow
 from dialer.errors import Forbidden, Unauthenticated
 from dialer.models import Role, User
 from dialer.policy import Policy
 from dialer.settings import Settings
 from dialer.users import TokenClaims, read_token, user_for_token
 
-_bearer = HTTPBearer(auto_error=False)
+# The bearer credentials of a request, or None; next-call's usual case reads them too.
+bearer_credentials = HTTPBearer(auto_error=False)
 
 
 async def get_settings(request: Request) -> Settings:
@@ -44,9 +44,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         await session.commit()
 
 
-async def get_now() -> datetime:
+def get_clock(request: Request) -> Callable[[], datetime]:
+    """The app's clock: the wall clock, or the one a test sets on `app.state.clock`."""
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock
+
+
+async def get_now(request: Request) -> datetime:
     """The request's instant: the edge is where the clock is read."""
-    return utcnow()
+    return get_clock(request)()
 
 
 # scope="function": the commit runs when the handler returns, before the answer
@@ -61,7 +67,7 @@ ManagersPolicy = Annotated[Policy, Depends(get_policy)]
 async def bearer_token(
     settings: AppSettings,
     now: Now,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_credentials)],
 ) -> TokenClaims:
     """The claims of the request's bearer token, checked for signature and expiry only."""
     if credentials is None:

@@ -29,6 +29,7 @@ from app.routers import (
 )
 from dialer import schema
 from dialer.catalog import Catalog
+from dialer.clock import utcnow
 from dialer.db import create_engine, create_sessionmaker, is_sqlite
 from dialer.policy import bind_policy, policy_from
 from dialer.settings import SchedulerMode, Settings
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Cascade", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.clock = utcnow
     app.state.schema_head = schema.head_revision()
     app.state.policy = policy_from(settings)
     app.add_middleware(RequestMiddleware)

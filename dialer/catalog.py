@@ -113,9 +113,14 @@ class Catalog:
         self, session: AsyncSession, now: datetime, *, refresh: bool = False
     ) -> list[CampaignView]:
         """The active campaigns, oldest first."""
-        stale = self._loaded_at is None or not (now - self.ttl < self._loaded_at <= now)
-        if refresh or stale:
+        if refresh or self._stale(now):
             await self._load(session, now)
+        return list(self._campaigns.values())
+
+    def current(self, now: datetime) -> list[CampaignView] | None:
+        """The active campaigns as loaded, or None when a reload or a sweep is due first."""
+        if self._stale(now) or self._sweep_pending(now):
+            return None
         return list(self._campaigns.values())
 
     async def campaign(self, session: AsyncSession, campaign_id: uuid.UUID) -> CampaignView:
@@ -127,10 +132,16 @@ class Catalog:
 
     def sweep_due(self, now: datetime) -> bool:
         """True at most once per sweep interval: time to expire overdue leases."""
-        if self._swept_at is not None and now - self.sweep_interval < self._swept_at <= now:
+        if not self._sweep_pending(now):
             return False
         self._swept_at = now
         return True
+
+    def _stale(self, now: datetime) -> bool:
+        return self._loaded_at is None or not (now - self.ttl < self._loaded_at <= now)
+
+    def _sweep_pending(self, now: datetime) -> bool:
+        return self._swept_at is None or not (now - self.sweep_interval < self._swept_at <= now)
 
     async def _load(self, session: AsyncSession, now: datetime) -> None:
         campaigns = await session.scalars(

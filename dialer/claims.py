@@ -48,8 +48,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import registry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.accounts import not_a_client
@@ -425,39 +424,33 @@ async def claim_in(
 
 
 async def claim_permitted(
-    session: AsyncSession,
-    slots: Sequence[Slot],
-    token: TokenClaims,
-    now: datetime,
+    driver: asyncpg.Connection, slots: Sequence[Slot], token: TokenClaims, now: datetime
 ) -> Claimed | None:
     """On PostgreSQL, the gate and the claim in one statement; None if either refuses.
 
-    None says nothing about why (a held lease, a pause, no clock-in, a revoked token, an
-    empty queue): the caller then takes the path that finds out. The statement goes to
-    the driver as it is: one round trip, in the session's transaction if one has begun,
-    else in its own (a single statement is atomic).
+    None says nothing about why (a held lease, a pause, no clock-in, a revoked token,
+    another role, an empty queue): the caller then takes the path that finds out. The
+    statement goes to the driver's connection as it is, outside any transaction: one
+    round trip, atomic as a single statement is.
     """
-    connection = await session.connection()
-    if connection.dialect.name != "postgresql" or not slots:
+    if not slots:
         return None
-    sql, names = _driver_statement(connection.dialect)
-    lease_id = uuid.uuid4()
-    params = _postgres_params(slots, token.user_id, None, lease_id, now)
+    sql, names = _driver_statement()
+    params = _postgres_params(slots, token.user_id, None, uuid.uuid4(), now)
     params |= {"token_version": token.token_version, "dialer_target": DIALER_TARGET}
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
     try:
         row = await driver.fetchrow(sql, *(params[name] for name in names))
-    except asyncpg.UniqueViolationError as error:
-        # The same operator claimed twice at once: as the ORM path would say it.
-        raise IntegrityError(sql, None, error) from error
+    except asyncpg.UniqueViolationError:
+        # The same operator claimed twice at once: the other claim's lease stands,
+        # and the path that finds the held lease returns it.
+        return None
     if row is None:
         return None
-    return Claimed(lease_id, row, row["lease_expires_at"], row["attempt_no"])
+    return Claimed(params["lease_id"], row, row["lease_expires_at"], row["attempt_no"])
 
 
 @lru_cache(maxsize=1)
-def _driver_statement(dialect: Dialect) -> tuple[str, tuple[str, ...]]:
-    """The permitted claim in the driver's own parameter style, and its parameters' order."""
-    compiled = POSTGRES_PERMITTED_CLAIM.compile(dialect=dialect)
+def _driver_statement() -> tuple[str, tuple[str, ...]]:
+    """The permitted claim in asyncpg's own parameter style, and its parameters' order."""
+    compiled = POSTGRES_PERMITTED_CLAIM.compile(dialect=registry.load("postgresql.asyncpg")())
     return str(compiled), tuple(compiled.positiontup or ())

@@ -1,9 +1,12 @@
 """Engines, sessions and the column types every table shares."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import TIMESTAMP, Dialect, Engine, event
 from sqlalchemy import create_engine as create_sync_engine_of_url
 from sqlalchemy.engine import URL, make_url
@@ -14,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import greenlet_spawn
 
 from dialer import companies
 
@@ -148,6 +152,27 @@ def ensure_sqlite_folder(url: str) -> None:
     database = _url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
+    """The driver's own connection from the engine's pool, outside any transaction.
+
+    For a hot path of one statement, where a Session and its transaction cost more
+    than the statement. A failure other than the server refusing the statement (a
+    dropped link, a cancellation) may leave the connection unusable: it is closed
+    rather than handed to the next request.
+    """
+    pooled = await engine.raw_connection()
+    try:
+        yield pooled.driver_connection
+    except BaseException as error:
+        if not isinstance(error, asyncpg.PostgresError):
+            await greenlet_spawn(pooled.invalidate, error)
+        raise
+    finally:
+        # Returning a connection may close it, which the driver does by awaiting.
+        await greenlet_spawn(pooled.close)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

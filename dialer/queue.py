@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import case, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.catalog import CampaignView, Catalog
 from dialer.claims import (
@@ -106,18 +107,32 @@ async def active_lease(
     return LeaseView(row.lease_id, row.expires_at, row.attempt_no, card, view)
 
 
+async def permitted_slots(
+    sessionmaker: async_sessionmaker[AsyncSession], catalog: Catalog, now: datetime
+) -> list[Slot]:
+    """The open slots for the permitted claim, from memory while the catalog is current.
+
+    When it must be reloaded or overdue leases swept first, that takes a transaction of
+    its own; the claim then runs in another, or as a single statement.
+    """
+    campaigns = catalog.current(now)
+    if campaigns is not None:
+        return _open_slots(campaigns, now)
+    async with sessionmaker.begin() as session:
+        if catalog.sweep_due(now):
+            await expire_leases(session, now)
+        return await _slots(session, catalog, now)
+
+
 async def permitted_lease(
-    session: AsyncSession, catalog: Catalog, token: TokenClaims, now: datetime
+    driver: asyncpg.Connection, slots: list[Slot], token: TokenClaims, now: datetime
 ) -> LeaseView | None:
     """Next-call's usual case in one statement on PostgreSQL: a new lease, or None.
 
     None whenever anything is not plainly fine; `dialer.gate.may_dial` and
     `next_lease` then find the held lease or say why there is none.
     """
-    if catalog.sweep_due(now):
-        await expire_leases(session, now)
-    slots = await _slots(session, catalog, now)
-    return _view(slots, await claim_permitted(session, slots, token, now))
+    return _view(slots, await claim_permitted(driver, slots, token, now))
 
 
 async def next_lease(
@@ -160,7 +175,10 @@ async def _slots(
     session: AsyncSession, catalog: Catalog, now: datetime, *, refresh: bool = False
 ) -> list[Slot]:
     """The active campaigns with the zones of theirs whose window is open now."""
-    campaigns = await catalog.active(session, now, refresh=refresh)
+    return _open_slots(await catalog.active(session, now, refresh=refresh), now)
+
+
+def _open_slots(campaigns: list[CampaignView], now: datetime) -> list[Slot]:
     return [Slot(c, tuple(zones)) for c in campaigns if (zones := c.open_zones(now))]
 
 

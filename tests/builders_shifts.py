@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.deps import get_now
+from dialer.clock import utcnow
 from dialer.models import (
     Attempt,
     Disposition,
@@ -44,11 +44,11 @@ class Clock:
 def clock_at(app: FastAPI, now: datetime) -> Iterator[Clock]:
     """Answer requests as if it were `now` (move `clock.now` to go on)."""
     clock = Clock(now)
-    app.dependency_overrides[get_now] = clock
+    app.state.clock = clock
     try:
         yield clock
     finally:
-        app.dependency_overrides.pop(get_now, None)
+        app.state.clock = utcnow
 
 
 async def run_scheduler(sessionmaker: async_sessionmaker[AsyncSession], now: datetime) -> None:

@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.deps import get_now
 from dialer.models import CallbackScope, Contact, ContactState, Role, User
 from dialer.phones import phone_hash
 from dialer.users import issue_token
@@ -41,7 +40,7 @@ class Clock:
 def fix_clock(app: FastAPI, at: datetime) -> Clock:
     """Make every request of the app see `clock.now`."""
     clock = Clock(at)
-    app.dependency_overrides[get_now] = lambda: clock.now
+    app.state.clock = lambda: clock.now
     return clock
 
 
