@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: install run test lint check bench bench-import bench-gate soak system-deps format
+.PHONY: install run test lint check bench bench-deps bench-import bench-gate soak system-deps format
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ install: $(STAMP)
 # System packages the tests drive for real (softphone, browser); installed once.
 system-deps:
 	@./scripts/system-deps
+
+# The load generator the queue benchmark drives (wrk); installed once.
+bench-deps:
+	@./scripts/system-deps --bench
 
 run: install
 	$(BIN)/cascade demo
@@ -37,7 +41,7 @@ format: install
 
 check: lint test
 
-bench: install
+bench: install bench-deps
 	$(BIN)/python -m bench.queue $(BENCH_ARGS)
 
 bench-import: install
