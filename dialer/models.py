@@ -349,12 +349,15 @@ class Lease(Base):
     __tablename__ = "lease"
     __table_args__ = (
         # At most one active lease per contact and per operator, enforced by
-        # the database whatever the code above it does.
+        # the database whatever the code above it does. On PostgreSQL the indexes by
+        # contact and by expiry also require their own (never null) column, so that
+        # only the index by operator can answer "does this operator hold a lease?"
+        # (see migration 0010).
         Index(
             "uq_lease_active_contact",
             "contact_id",
             unique=True,
-            postgresql_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL AND contact_id IS NOT NULL"),
             sqlite_where=text("ended_at IS NULL"),
         ),
         Index(
@@ -367,7 +370,7 @@ class Lease(Base):
         Index(
             "ix_lease_active_expiry",
             "expires_at",
-            postgresql_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL AND expires_at IS NOT NULL"),
             sqlite_where=text("ended_at IS NULL"),
         ),
         {"postgresql_with": {"fillfactor": 80}},
