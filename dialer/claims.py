@@ -238,6 +238,10 @@ def _sqlite_pick(shape: Shape) -> Any:
 # not NOT EXISTS: the planner may turn NOT EXISTS into a hash anti-join that
 # reads every due contact of a zone (measured: 300 ms on 100k contacts whose
 # statistics predated their import) where a walk down the index stops at the first.
+# The due callbacks are read once, each checked against the open pairs and its
+# campaign's terms by scalar subqueries: joined to them instead, the planner walked
+# the callback index once per open pair (eleven times in the benchmark, where no
+# callback is due), and PostgreSQL spent 0.03 ms more CPU per claim (0.42 against 0.39).
 _CLAIM = """
     WITH {permit}pairs AS (
         SELECT p.campaign_id, p.timezone, p.max_attempts
@@ -257,18 +261,23 @@ _CLAIM = """
              AS t(campaign_id, handover_before, expires_at)
     ),
     callback_pick AS (
-        SELECT c.id FROM contact c JOIN terms t ON t.campaign_id = c.campaign_id
+        SELECT c.id FROM contact c
         WHERE c.state = 'ready' AND c.callback_at IS NOT NULL AND c.callback_at <= :now
-          AND (c.campaign_id, c.timezone) IN (SELECT campaign_id, timezone FROM pairs)
+          AND (SELECT 1 FROM pairs p
+               WHERE p.campaign_id = c.campaign_id AND p.timezone = c.timezone
+               LIMIT 1) IS NOT NULL
           AND (SELECT 1 FROM account
                WHERE account.company_key = cascade_company_key(c.company) LIMIT 1) IS NULL
           AND (c.callback_operator_id IS NULL OR c.callback_operator_id = :operator_id
-               OR (c.callback_at <= t.handover_before AND NOT EXISTS (
-                   SELECT 1 FROM attendance a
-                   WHERE a.operator_id = c.callback_operator_id AND a.clock_out_at IS NULL)))
+               OR (c.callback_at <= (SELECT t.handover_before FROM terms t
+                                     WHERE t.campaign_id = c.campaign_id)
+                   AND NOT EXISTS (
+                       SELECT 1 FROM attendance a
+                       WHERE a.operator_id = c.callback_operator_id
+                         AND a.clock_out_at IS NULL)))
         ORDER BY CASE WHEN c.callback_operator_id = :operator_id THEN 0 ELSE 1 END, c.callback_at
         LIMIT 1
-        FOR UPDATE OF c SKIP LOCKED
+        FOR UPDATE SKIP LOCKED
     ),
     heads AS (
         SELECT h.campaign_id, h.timezone, h.priority, h.next_call_at, p.max_attempts
