@@ -78,7 +78,7 @@ def outcome(n: int) -> dict[str, Any]:
 
 @contextmanager
 def server(app: str, env: dict[str, str], workers: int, log: Path) -> Iterator[str]:
-    """uvicorn serving `app` on a free port; stopped by its pid afterwards."""
+    """uvicorn serving `app` on a free port, with Cascade's scheduler; stopped afterwards."""
     port = _free_port()
     command = [
         sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
@@ -88,21 +88,37 @@ def server(app: str, env: dict[str, str], workers: int, log: Path) -> Iterator[s
     ]  # fmt: skip
     if app.endswith("create_app"):
         command.append("--factory")
+    processes = []
     with log.open("a") as sink:
-        process = subprocess.Popen(
-            command, env={**os.environ, **env}, stdout=sink, stderr=subprocess.STDOUT
+        processes.append(
+            subprocess.Popen(
+                command, env={**os.environ, **env}, stdout=sink, stderr=subprocess.STDOUT
+            )
         )
+        if app.endswith("create_app"):
+            # As production runs several workers: the scheduler beside them, in a process
+            # of its own. Among its jobs it keeps the tables vacuumed when the server won't.
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "scheduler"],
+                    env={**os.environ, **env},
+                    stdout=sink,
+                    stderr=subprocess.STDOUT,
+                )
+            )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_served(base, process)
+        _wait_served(base, processes[0])
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def _free_port() -> int:

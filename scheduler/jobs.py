@@ -10,13 +10,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from dialer.managers import recheck
 from dialer.policy import policy_of
 from dialer.queue import SWEEP_BATCH
 from dialer.queue import expire_leases as expire_overdue_leases
 from dialer.shifts import reconcile
+from dialer.upkeep import keep_tables
 
 Job = Callable[[AsyncSession, datetime], Awaitable[object]]
 
@@ -56,8 +57,21 @@ async def expire_leases(session: AsyncSession, now: datetime) -> None:
 # lease running out; claims also expire leases lazily, so this is the backstop.
 EXPIRE_LEASES = PeriodicJob("expire_leases", timedelta(seconds=5), expire_leases)
 
+
+async def keep_tables_clean(session: AsyncSession, _now: datetime) -> None:
+    """Where the server's autovacuum is off, vacuum and analyze the tables as it would."""
+    engine = session.bind
+    assert isinstance(engine, AsyncEngine)  # the scheduler's sessions are bound to its engine
+    await keep_tables(engine)
+
+
+# As often as autovacuum looks with its default naptime and then some: the contact
+# table passes its threshold in under a minute at a few hundred calls per second.
+KEEP_TABLES = PeriodicJob("keep_tables", timedelta(seconds=15), keep_tables_clean)
+
 PERIODIC_JOBS: list[PeriodicJob] = [
     RECONCILE_SHIFTS,
     RECHECK_MANAGERS,
     EXPIRE_LEASES,
+    KEEP_TABLES,
 ]
