@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # events) come first, so they are found without trying every other router.
     for router in (
         dialer.router,
+        leases.outcome_router,
         leases.router,
         softphone.router,
         auth.router,

@@ -123,6 +123,10 @@ class Catalog:
             return None
         return list(self._campaigns.values())
 
+    def fresh(self, campaign_id: uuid.UUID, now: datetime) -> CampaignView | None:
+        """An active campaign from memory while the catalog is fresh, sweep due or not."""
+        return None if self._stale(now) else self._campaigns.get(campaign_id)
+
     async def campaign(self, session: AsyncSession, campaign_id: uuid.UUID) -> CampaignView:
         """A campaign by id: from memory when active, else read."""
         view = self._campaigns.get(campaign_id) or await load_campaign(session, campaign_id)

@@ -48,12 +48,11 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects import registry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.accounts import not_a_client
 from dialer.catalog import CampaignView
-from dialer.db import UTCDateTime
+from dialer.db import UTCDateTime, driver_statement
 from dialer.gate import DIALER_TARGET
 from dialer.models import Attendance, Campaign, Contact, ContactState, Lease
 from dialer.users import TokenClaims
@@ -444,7 +443,7 @@ async def claim_permitted(
     """
     if not slots:
         return None
-    sql, names = _driver_statement()
+    sql, names = driver_statement(POSTGRES_PERMITTED_CLAIM)
     params = _postgres_params(slots, token.user_id, None, uuid.uuid4(), now)
     params |= {"token_version": token.token_version, "dialer_target": DIALER_TARGET}
     try:
@@ -456,10 +455,3 @@ async def claim_permitted(
     if row is None:
         return None
     return Claimed(params["lease_id"], row, row["lease_expires_at"], row["attempt_no"])
-
-
-@lru_cache(maxsize=1)
-def _driver_statement() -> tuple[str, tuple[str, ...]]:
-    """The permitted claim in asyncpg's own parameter style, and its parameters' order."""
-    compiled = POSTGRES_PERMITTED_CLAIM.compile(dialect=registry.load("postgresql.asyncpg")())
-    return str(compiled), tuple(compiled.positiontup or ())

@@ -3,12 +3,14 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import TIMESTAMP, Dialect, Engine, event
+from sqlalchemy import TIMESTAMP, ClauseElement, Dialect, Engine, event
 from sqlalchemy import create_engine as create_sync_engine_of_url
+from sqlalchemy.dialects import registry
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import greenlet_spawn
 
@@ -173,6 +176,14 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
     finally:
         # Returning a connection may close it, which the driver does by awaiting.
         await greenlet_spawn(pooled.close)
+
+
+@lru_cache(maxsize=16)
+def driver_statement(statement: ClauseElement) -> tuple[str, tuple[str, ...]]:
+    """A statement in asyncpg's own parameter style, and its parameters' names in order."""
+    compiled = statement.compile(dialect=registry.load("postgresql.asyncpg")())
+    assert isinstance(compiled, SQLCompiler)  # a statement, not DDL
+    return str(compiled), tuple(compiled.positiontup or ())
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

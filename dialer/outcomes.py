@@ -65,6 +65,16 @@ class Recorded:
     next_call_at: datetime | None
     questionnaire_id: uuid.UUID | None
 
+    @classmethod
+    def of(
+        cls, attempt_id: uuid.UUID, change: Change, questionnaire_id: uuid.UUID | None = None
+    ) -> "Recorded":
+        """The answer to an outcome that made this change."""
+        ready = change.state is ContactState.READY
+        return cls(
+            attempt_id, change.state, change.next_call_at if ready else None, questionnaire_id
+        )
+
     def as_json(self) -> dict[str, Any]:
         return {
             "attempt_id": str(self.attempt_id),
@@ -74,10 +84,18 @@ class Recorded:
         }
 
 
-def _lease_key(lease_id: uuid.UUID) -> str:
-    # Every outcome is also kept under its lease, so a repeat without an
-    # Idempotency-Key still gets the first answer instead of a second attempt.
+def lease_key(lease_id: uuid.UUID) -> str:
+    """The key every outcome is also kept under, with its lease's operator.
+
+    So a repeat without an Idempotency-Key still gets the first answer instead
+    of a second attempt.
+    """
     return f"lease-outcome:{lease_id}"
+
+
+def outcome_hash(outcome: Outcome) -> str:
+    """The fingerprint a repeat of the same outcome must match."""
+    return fingerprint(dataclasses.asdict(outcome))
 
 
 async def record_outcome(
@@ -91,7 +109,7 @@ async def record_outcome(
     """Record the outcome of the operator's lease; the answer as JSON."""
     call = await lock_call(session, lease_id)
     held = call.lease
-    request_hash = fingerprint(dataclasses.asdict(outcome))
+    request_hash = outcome_hash(outcome)
     if held.operator_id == operator_id and held.end_reason is LeaseEnd.OUTCOME:
         return await _repeat(session, held, request_hash)
     await check_live(session, held, operator_id, now)
@@ -99,13 +117,13 @@ async def record_outcome(
     answers = _validate(outcome, view, call.contact, now)
     recorded = await _apply(session, call, view, outcome, answers, now)
     answer = recorded.as_json()
-    await save(session, operator_id, _lease_key(held.id), request_hash, Answer(200, answer), now)
+    await save(session, operator_id, lease_key(held.id), request_hash, Answer(200, answer), now)
     return answer
 
 
 async def _repeat(session: AsyncSession, held: HeldLease, request_hash: str) -> dict[str, Any]:
     try:
-        first = await recall(session, held.operator_id, _lease_key(held.id), request_hash)
+        first = await recall(session, held.operator_id, lease_key(held.id), request_hash)
     except IdempotencyKeyReused as error:
         raise LeaseClosed("Another outcome was already recorded for this lease.") from error
     if first is None:
@@ -171,10 +189,7 @@ async def _apply(
         assert attempt is not None  # written just above
         filed = await file_questionnaire(session, attempt, answers, call.contact.company, now)
         questionnaire_id = filed.id
-    ready = change.state is ContactState.READY
-    return Recorded(
-        attempt_id, change.state, change.next_call_at if ready else None, questionnaire_id
-    )
+    return Recorded.of(attempt_id, change, questionnaire_id)
 
 
 async def _next_state(
@@ -208,13 +223,22 @@ async def _next_state(
 async def _retry_or_close(
     session: AsyncSession, call: Call, view: CampaignView, disposition: Disposition, now: datetime
 ) -> Change:
+    change, capped = retry_or_close(call, view, disposition, now)
+    if capped is not None:
+        called = call.contact
+        await cap_siblings(session, called.phone_hash, called.id, capped)
+    return change
+
+
+def retry_or_close(
+    call: Call, view: CampaignView, disposition: Disposition, now: datetime
+) -> tuple[Change, datetime | None]:
+    """A retryable disposition's change, and until when the number is capped, if it is."""
     called = call.contact
     history = call.history
     same = 1 + sum(1 for c, d, _ in history if c == called.id and d is disposition)
     if is_exhausted(view.retry, disposition, called.attempts + 1, same):
-        return Change(ContactState.CLOSED, called.next_call_at)
+        return Change(ContactState.CLOSED, called.next_call_at), None
     due = retry_at(view.retry, disposition, now, call.shift_ends_at)
     capped = cap_until([t for _, _, t in history] + [now], view.retry.calls_per_day, now)
-    if capped is not None:
-        await cap_siblings(session, called.phone_hash, called.id, capped)
-    return Change(ContactState.READY, max(due, capped) if capped else due)
+    return Change(ContactState.READY, max(due, capped) if capped else due), capped

@@ -7,7 +7,8 @@ lease's end and the contact's new state go in one statement.
 """
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
@@ -76,7 +77,14 @@ class HeldLease:
 
     @classmethod
     def of(cls, row: Row[*tuple[Any, ...]]) -> "HeldLease":
-        return cls(*(row._mapping[c] for c in LEASE_COLUMNS))
+        return cls.of_mapping(row._mapping)
+
+    @classmethod
+    def of_mapping(cls, row: Mapping[Any, Any]) -> "HeldLease":
+        """The lease of a row by column name, as SQLAlchemy or the driver returns it."""
+        held = cls(*(row[c.name] for c in LEASE_COLUMNS))
+        reason = held.end_reason
+        return replace(held, end_reason=LeaseEnd(reason) if reason is not None else None)
 
 
 @dataclass(frozen=True)
@@ -131,7 +139,7 @@ _CONTACT_COLUMNS = (
 
 _LOCK_LEASE = select(*LEASE_COLUMNS).where(lease.c.id == bindparam("lease_id")).with_for_update()
 
-_LOCK_CALL = (
+_CALL = (
     select(
         *LEASE_COLUMNS,
         *_CONTACT_COLUMNS,
@@ -144,8 +152,8 @@ _LOCK_CALL = (
         )
     )
     .where(lease.c.id == bindparam("lease_id"))
-    .with_for_update(of=[lease, contact])
 )
+_LOCK_CALL = _CALL.with_for_update(of=[lease, contact])
 
 _HISTORY = (
     select(attempt.c.contact_id, attempt.c.disposition, attempt.c.created_at)
@@ -165,30 +173,35 @@ _history_arrays = (
     .where(_same_number.c.phone_hash == contact.c.phone_hash)
     .lateral("history")
 )
-_LOCK_CALL_WITH_HISTORY = _LOCK_CALL.add_columns(
+# Read alone, unlocked, by an outcome's usual case (`dialer.usual_outcome`).
+CALL_WITH_HISTORY = _CALL.add_columns(
     _history_arrays.c.h_contacts, _history_arrays.c.h_dispositions, _history_arrays.c.h_times
 ).join_from(contact, _history_arrays, true())
+_LOCK_CALL_WITH_HISTORY = CALL_WITH_HISTORY.with_for_update(of=[lease, contact])
 
-# The attempt, the lease's end and the contact's new state, in one round trip.
-_WRITE_POSTGRES = text(
-    """
-    WITH new_attempt AS (
+# The attempt, the lease's end and the contact's new state, in one round trip. `guard`
+# (a CTE named guard, and what follows it) lets a caller make every write depend on it.
+WRITE_POSTGRES = """
+    WITH {guard}new_attempt AS (
         INSERT INTO attempt (id, lease_id, contact_id, operator_id, campaign_id, shift_id,
                              attempt_no, disposition, objection, notes, callback_at, created_at,
                              call_id, dialed_at, ringing_at, answered_at, hangup_at,
                              hangup_reason)
-        VALUES (:attempt_id, :lease_id, :contact_id, :operator_id, :campaign_id, :shift_id,
-                :attempt_no, :disposition, :objection, :notes, :callback_at, :now,
-                :call_id, :dialed_at, :ringing_at, :answered_at, :hangup_at, :hangup_reason)
+        SELECT :attempt_id, :lease_id, :contact_id, :operator_id, :campaign_id, :shift_id,
+               :attempt_no, :disposition, :objection, :notes, :callback_at, :now,
+               :call_id, :dialed_at, :ringing_at, :answered_at, :hangup_at, :hangup_reason
+        {where_guarded}
     ), ended AS (
-        UPDATE lease SET ended_at = :now, end_reason = 'outcome' WHERE id = :lease_id
+        UPDATE lease SET ended_at = :now, end_reason = 'outcome'
+        WHERE id = :lease_id {and_guarded}
     )
     UPDATE contact SET state = :state, next_call_at = :next_call_at, attempts = attempts + 1,
         last_attempt_at = :now, expired_streak = 0, callback_at = :new_callback_at,
         callback_scope = :callback_scope, callback_operator_id = :callback_operator_id
-    WHERE id = :contact_id
-    """
-)
+    WHERE id = :contact_id {and_guarded}
+    RETURNING id
+"""
+_WRITE_POSTGRES = text(WRITE_POSTGRES.format(guard="", where_guarded="", and_guarded=""))
 
 
 async def lock_lease(session: AsyncSession, lease_id: uuid.UUID) -> HeldLease:
@@ -210,25 +223,34 @@ async def lock_call(session: AsyncSession, lease_id: uuid.UUID) -> Call:
     if row is None:
         raise NotFound("There is no such lease.")
     if postgres:
-        history = [
-            (contact_id, Disposition(disposition), at.astimezone(UTC))
-            for contact_id, disposition, at in zip(
-                row.h_contacts or [], row.h_dispositions or [], row.h_times or [], strict=True
-            )
-        ]
-    else:
-        history = await number_history(session, row.phone_hash)
+        return call_of(row._mapping, history_of(row._mapping))
+    return call_of(row._mapping, await number_history(session, row.phone_hash))
+
+
+def history_of(row: Mapping[Any, Any]) -> History:
+    """The number's history from the arrays of `CALL_WITH_HISTORY`."""
+    return [
+        (contact_id, Disposition(disposition), at.astimezone(UTC))
+        for contact_id, disposition, at in zip(
+            row["h_contacts"] or [], row["h_dispositions"] or [], row["h_times"] or [], strict=True
+        )
+    ]
+
+
+def call_of(row: Mapping[Any, Any], history: History) -> Call:
+    """The call of a row of `_CALL` by column name, as SQLAlchemy or the driver returns it."""
     called = CalledContact(
-        row.c_id,
-        row.c_state,
-        row.phone_hash,
-        row.phone,
-        row.company,
-        row.timezone,
-        row.attempts,
-        row.next_call_at,
+        row["c_id"],
+        ContactState(row["c_state"]),
+        row["phone_hash"],
+        row["phone"],
+        row["company"],
+        row["timezone"],
+        row["attempts"],
+        row["next_call_at"],
     )
-    return Call(HeldLease.of(row), called, row.shift_ends_at, bool(row.has_events), history)
+    held = HeldLease.of_mapping(row)
+    return Call(held, called, row["shift_ends_at"], bool(row["has_events"]), history)
 
 
 async def number_history(session: AsyncSession, phone_hash: str) -> History:
@@ -276,6 +298,21 @@ def _attempt_values(
     }
 
 
+def write_values(
+    call: Call, attempt_id: uuid.UUID, report: Report, change: Change, heard: Heard, now: datetime
+) -> dict[str, Any]:
+    """The parameters of `WRITE_POSTGRES`."""
+    scope = change.callback_scope.value if change.callback_scope else None
+    return {
+        **_attempt_values(call, attempt_id, report, heard, now),
+        "state": change.state.value,
+        "next_call_at": change.next_call_at,
+        "new_callback_at": change.callback_at,
+        "callback_scope": scope,
+        "callback_operator_id": change.callback_operator_id,
+    }
+
+
 async def write_outcome(
     session: AsyncSession,
     call: Call,
@@ -286,22 +323,12 @@ async def write_outcome(
     now: datetime,
 ) -> None:
     """Write the attempt with the call heard, end the lease, set the contact's new state."""
-    values = _attempt_values(call, attempt_id, report, heard, now)
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
-        scope = change.callback_scope.value if change.callback_scope else None
-        await connection.execute(
-            _WRITE_POSTGRES,
-            {
-                **values,
-                "state": change.state.value,
-                "next_call_at": change.next_call_at,
-                "new_callback_at": change.callback_at,
-                "callback_scope": scope,
-                "callback_operator_id": change.callback_operator_id,
-            },
-        )
+        values = write_values(call, attempt_id, report, change, heard, now)
+        await connection.execute(_WRITE_POSTGRES, values)
         return
+    values = _attempt_values(call, attempt_id, report, heard, now)
     await connection.execute(
         attempt.insert().values(
             id=attempt_id,

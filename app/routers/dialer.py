@@ -1,12 +1,10 @@
 """The operator's next call: `POST /api/v1/dialer/next`."""
 
-from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from sqlalchemy.exc import IntegrityError
 
 from app.deps import (
@@ -15,19 +13,18 @@ from app.deps import (
     Session,
     Token,
     allowed,
-    bearer_credentials,
     current_user,
 )
 from app.errors import error_response
 from app.idempotency import IdempotencyKey, idempotent
+from app.routers.usual import usual_case_route, usual_token
 from dialer.catalog import Catalog
 from dialer.db import driver_connection
-from dialer.errors import QueueEmpty, Unauthenticated
+from dialer.errors import QueueEmpty
 from dialer.gate import may_dial
 from dialer.models import Role
 from dialer.queue import LeaseView, expire_leases, next_lease, permitted_lease, permitted_slots
 from dialer.settings import Settings
-from dialer.users import read_token
 from dialer.windows import local_time
 
 
@@ -87,17 +84,11 @@ async def usual_case(request: Request) -> Response | None:
     (the held lease, 401, 403, 409).
     """
     state = request.app.state
-    if "idempotency-key" in request.headers or state.engine.dialect.name != "postgresql":
-        return None
-    credentials = await bearer_credentials(request)
-    if credentials is None:
-        return None
     now: datetime = state.clock()
-    settings: Settings = state.settings
-    try:
-        token = read_token(settings.secret_key, credentials.credentials, now)
-    except Unauthenticated:
+    token = await usual_token(request, now)
+    if token is None:
         return None
+    settings: Settings = state.settings
     slots = await permitted_slots(state.sessionmaker, get_catalog(request), now)
     if not slots:
         return None
@@ -108,20 +99,8 @@ async def usual_case(request: Request) -> Response | None:
     return JSONResponse(lease_json(leased, settings.sip_domain, now))
 
 
-class NextCallRoute(APIRoute):
-    """Next-call's route: its usual case is answered before any dependency is solved."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        full = super().get_route_handler()
-
-        async def handler(request: Request) -> Response:
-            return await usual_case(request) or await full(request)
-
-        return handler
-
-
 # The router of next-call alone, so that its route class concerns no other route.
-router = APIRouter(tags=["dialer"], route_class=NextCallRoute)
+router = APIRouter(tags=["dialer"], route_class=usual_case_route(usual_case))
 
 
 @router.post(
