@@ -1,5 +1,6 @@
 """The FastAPI application: engine and scheduler built in lifespan, routers mounted."""
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -64,6 +65,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.scheduler is SchedulerMode.EMBEDDED:
             clock = CascadeScheduler(engine, settings.database_url, policy=app.state.policy)
             await clock.start()
+        # Everything built so far (modules, the app, the engine) lives as long as the
+        # process: keep it out of the collector's full passes. Those walked it all and
+        # stalled every request in flight for 90–110 ms, a few times a minute under load.
+        gc.collect()
+        gc.freeze()
         try:
             async with running_imports(app):
                 yield

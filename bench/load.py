@@ -210,38 +210,46 @@ async def endurance(
 
 
 async def open_loop(
-    base: str, tokens: list[str], outcome: Body, rate: float, seconds: float
+    base: str, tokens: list[str], outcome: Body, rate: float, seconds: float, warmup: float = 0
 ) -> Result:
-    """Next-calls sent on a fixed schedule whatever the answers; each operator then reports."""
+    """Next-calls sent on a fixed schedule whatever the answers; each operator then reports.
+
+    The first `warmup` seconds run at the same rate and are not counted: they open the
+    client's connections and bring the service's connections back from the reset's VACUUM.
+    """
     latencies: list[float] = []
     lags: list[float] = []
     errors: Counter[str] = Counter()
     connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60)
+    uncounted = int(rate * warmup)
 
     async def one(http: aiohttp.ClientSession, token: str, n: int) -> None:
         headers = {"Authorization": f"Bearer {token}"}
         started = time.perf_counter()
         async with http.post(f"{base}/api/v1/dialer/next", headers=headers) as answer:
             lease = await answer.json()
-        latencies.append(time.perf_counter() - started)
+        if n >= uncounted:
+            latencies.append(time.perf_counter() - started)
+            if answer.status != 200:
+                errors[f"next {answer.status} {lease.get('error')}"] += 1
         if answer.status != 200:
-            errors[f"next {answer.status} {lease.get('error')}"] += 1
             return
         path = f"{base}/api/v1/leases/{lease['lease_id']}/outcome"
         async with http.post(path, json=outcome(n), headers=headers) as done:
             await done.read()
 
     async with aiohttp.ClientSession(connector=connector) as http:
-        total = int(rate * seconds)
+        total = uncounted + int(rate * seconds)
         start = time.perf_counter() + 0.2
         tasks = []
         for n in range(total):
             due = start + n / rate
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            lags.append(time.perf_counter() - due)
+            if n >= uncounted:
+                lags.append(time.perf_counter() - due)
             tasks.append(asyncio.create_task(one(http, tokens[n % len(tokens)], n)))
         await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - start
+        elapsed = time.perf_counter() - start - warmup
     return Result(
         requests=len(latencies),
         seconds=elapsed,
