@@ -210,6 +210,7 @@ def reset(db: psycopg.Connection) -> None:
     db.execute("VACUUM (ANALYZE) contact")
     db.execute("VACUUM (ANALYZE) lease")
     db.execute("VACUUM (ANALYZE) attempt")
+    db.execute("VACUUM (ANALYZE) idempotency_record")
 
 
 def wait_idle(db: psycopg.Connection, timeout: float = 30.0) -> None:
