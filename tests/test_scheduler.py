@@ -3,7 +3,7 @@
 import asyncio
 import threading
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
@@ -17,7 +17,7 @@ from dialer.models import Shift, ShiftEvent, ShiftTemplate
 from dialer.settings import SchedulerMode, Settings
 from dialer.shift_calendar import Schedule
 from dialer.shifts import reconcile
-from scheduler.jobs import RECONCILE_SHIFTS
+from scheduler.jobs import RECONCILE_SHIFTS, PeriodicJob
 from scheduler.leader import Leadership
 from scheduler.service import CascadeScheduler, boundary_id, boundary_triggers
 
@@ -232,3 +232,35 @@ async def test_the_app_runs_the_scheduler_only_when_embedded(
             async with maker() as session:
                 beat = await last_beat(session, RECONCILE_SHIFTS.name)
             assert (beat is not None) is (mode is SchedulerMode.EMBEDDED)
+
+
+async def test_stopping_cuts_a_run_short_without_calling_it_a_failure(
+    engine: AsyncEngine, maker: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    """A job still running at stop (a long VACUUM) is cancelled and rolled back, not failed."""
+    started = asyncio.Event()
+
+    async def long_job(session: AsyncSession, _now: datetime) -> None:
+        started.set()
+        await asyncio.Event().wait()  # holds until cancelled
+
+    slow = PeriodicJob("slow", timedelta(hours=1), long_job)
+    service = CascadeScheduler(engine, database_url, jobs=[])
+    await service.start()
+    running = asyncio.create_task(service.run(slow))
+    await asyncio.wait_for(started.wait(), timeout=30)
+    await service.stop()
+    running.cancel()
+    assert await running is False  # APScheduler logs a raising job as an error
+    async with maker() as session:
+        assert await last_beat(session, slow.name) is None
+
+    # Cancelled while not stopping, the run is cancelled as any task is.
+    started.clear()
+    other = CascadeScheduler(engine, database_url, jobs=[])
+    cut = asyncio.create_task(other.run(slow))
+    await asyncio.wait_for(started.wait(), timeout=30)
+    cut.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cut
+    await other.stop()
