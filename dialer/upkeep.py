@@ -116,7 +116,7 @@ async def keep_tables(engine: AsyncEngine) -> list[Upkeep]:
         # VACUUM runs outside any transaction block.
         connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
         settings = await connection.execute(_SETTINGS, {"names": list(SETTINGS)})
-        server: dict[str, str] = dict(settings.tuples().all())
+        server: dict[str, str] = {row[0]: row[1] for row in settings}
         if server.get("autovacuum") != "off":
             return []
         due = [

@@ -103,13 +103,18 @@ def work(url: str, token: str, operator: str, ledger: Ledger, seed: int) -> None
                 ledger.saw(http.post(f"/api/v1/leases/{lease['lease_id']}/release"))
                 continue
             path = f"/api/v1/leases/{lease['lease_id']}/outcome"
-            done = http.post(
-                path, json=outcome_body(rng), headers={"Idempotency-Key": lease["lease_id"]}
-            )
+            # Half with a key (the full path), half without (the usual case where it applies).
+            key = {"Idempotency-Key": lease["lease_id"]} if rng.random() < 0.5 else {}
+            body = outcome_body(rng)
+            done = http.post(path, json=body, headers=key)
             ledger.saw(done)
             if done.status_code == 200:
                 with ledger.lock:
                     ledger.attempt_ids.add(done.json()["attempt_id"])
+                if rng.random() < 0.1:  # a double submit gets the first answer again
+                    again = http.post(path, json=body, headers=key)
+                    ledger.saw(again)
+                    assert again.json() == done.json()
 
 
 async def test_sixty_four_operators_never_share_a_contact_or_lose_an_outcome(
