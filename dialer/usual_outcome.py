@@ -69,8 +69,9 @@ async def record_usual(
     outcome: Outcome,
     now: datetime,
 ) -> dict[str, Any] | None:
-    """The answer to a retryable outcome recorded in two statements, or None."""
-    if outcome.disposition not in RETRYABLE:
+    """The answer to a plain retry recorded in two statements, or None."""
+    extras = (outcome.objection, outcome.callback_at, outcome.questionnaire)
+    if outcome.disposition not in RETRYABLE or any(extra is not None for extra in extras):
         return None
     sql, names = driver_statement(CALL_WITH_HISTORY)
     row = await driver.fetchrow(sql, *({"lease_id": lease_id}[name] for name in names))

@@ -95,6 +95,9 @@ async def test_refusals_are_the_full_paths_and_write_nothing(
     assert too_long.status_code == 422
     unknown = await floor.outcome(anna, annas, disposition="busy", mood="cheerful")
     assert unknown.status_code == 422
+    # A retry carries no objection, not even an empty one: the full path's 422.
+    objection = await floor.outcome(anna, annas, disposition="busy", objection="")
+    assert objection.status_code == 422
     async with sessionmaker.begin() as session:
         await session.execute(update(User).where(User.id == vera.id).values(active=False))
     revoked = await floor.outcome(vera, veras, disposition="busy")

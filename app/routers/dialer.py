@@ -7,14 +7,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
-from app.deps import (
-    AppSettings,
-    Now,
-    Session,
-    Token,
-    allowed,
-    current_user,
-)
+from app.deps import AppSettings, Now, Session, Token, allowed, current_user
 from app.errors import error_response
 from app.idempotency import IdempotencyKey, idempotent
 from app.routers.usual import usual_case_route, usual_token

@@ -1,13 +1,12 @@
 """An operator's lease: heartbeat, outcome, release."""
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from app.deps import Now, Operator, Session
 from app.idempotency import IdempotencyKey, idempotent
@@ -18,10 +17,7 @@ from dialer.db import driver_connection
 from dialer.models import CallbackScope, Disposition
 from dialer.outcomes import Outcome, record_outcome
 from dialer.queue import heartbeat, release
-from dialer.retries import RETRYABLE
 from dialer.usual_outcome import record_usual
-
-NOTES_LENGTH = 4000
 
 router = APIRouter(tags=["leases"])
 
@@ -37,7 +33,7 @@ class OutcomeIn(Model):
     objection: str | None = Field(default=None, max_length=64)
     callback_at: Instant | None = None
     callback_scope: CallbackScope = CallbackScope.PERSONAL
-    notes: str | None = Field(default=None, max_length=NOTES_LENGTH)
+    notes: str | None = Field(default=None, max_length=4000)
     questionnaire: dict[str, Any] | None = None
 
 
@@ -54,24 +50,20 @@ async def extend(
     return {"expires_at": expires_at.isoformat()}
 
 
-def retry_reported(body: Any) -> Outcome | None:
-    """The outcome of a body that is a retryable disposition, with notes at most; or None."""
-    if not isinstance(body, dict) or not body.keys() <= {"disposition", "notes"}:
+def reported_in(body: bytes) -> Outcome | None:
+    """The outcome a body reports, read by the full route's own schema; None if invalid."""
+    try:
+        return Outcome(**OutcomeIn.model_validate_json(body).model_dump())
+    except ValidationError:
         return None
-    disposition, notes = body.get("disposition"), body.get("notes")
-    if not isinstance(disposition, str) or disposition not in RETRYABLE:
-        return None
-    if notes is not None and not (isinstance(notes, str) and len(notes) <= NOTES_LENGTH):
-        return None
-    return Outcome(Disposition(disposition), notes=notes)
 
 
 async def usual_outcome(request: Request) -> Response | None:
     """An outcome's usual case with the least machinery: the answer, or None.
 
     On PostgreSQL, without an Idempotency-Key, with a bearer token of good signature and a
-    JSON body reporting a retryable disposition, `dialer.usual_outcome.record_usual` runs on
-    a pooled driver connection outside any session. Everything else, and everything it
+    JSON body the full route would accept, `dialer.usual_outcome.record_usual` runs on a
+    pooled driver connection outside any session. Everything else, and everything it
     refuses, is None: `outcome` then answers as it always has.
     """
     state = request.app.state
@@ -81,9 +73,9 @@ async def usual_outcome(request: Request) -> Response | None:
         return None
     try:
         lease_id = uuid.UUID(request.path_params["lease_id"])
-        reported = retry_reported(json.loads(await request.body()))
     except ValueError:
         return None
+    reported = reported_in(await request.body())
     if reported is None:
         return None
     async with driver_connection(state.engine) as driver:
