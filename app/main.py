@@ -32,6 +32,7 @@ from dialer import schema
 from dialer.catalog import Catalog
 from dialer.clock import utcnow
 from dialer.db import create_engine, create_sessionmaker, is_sqlite
+from dialer.lanes import ClaimLanes
 from dialer.policy import bind_policy, policy_from
 from dialer.settings import SchedulerMode, Settings
 from scheduler.service import CascadeScheduler
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bind_policy(app.state.sessionmaker, app.state.policy)
         softphone.redact_hook_tokens_in_access_log()
         app.state.catalog = Catalog()
+        app.state.lanes = ClaimLanes(engine, settings.claim_lanes)
         # One scheduler per app process, not per uvicorn worker: with several workers or
         # instances run them with CASCADE_SCHEDULER=off and one `python -m scheduler` beside.
         clock = None
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if clock is not None:
                 await clock.stop()
+            await app.state.lanes.close()
             await engine.dispose()
 
     app = FastAPI(title="Cascade", version="0.1.0", lifespan=lifespan)

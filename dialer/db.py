@@ -133,8 +133,18 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # for the claim it always does: planning cost more than running it (measured: 1.9 ms
     # a claim re-planned each time, 0.7 ms on its generic plan, on 100k contacts). Every
     # statement here is a point or range lookup on indexed columns, which a generic plan
-    # serves as well.
-    kwargs.setdefault("connect_args", {"server_settings": {"plan_cache_mode": GENERIC_PLANS}})
+    # serves as well. No JIT compilation either: the planner's guess at a batch claim
+    # of unknown size (`dialer.claims.claim_batch`) crossed its cost threshold, and
+    # compiling took over 100 ms a call where running took 1.
+    # The driver keeps statements up to 15 KiB prepared; the batch claim's text is larger
+    # (16 KiB for eleven open zones) and was parsed and planned again on every call.
+    kwargs.setdefault(
+        "connect_args",
+        {
+            "server_settings": {"plan_cache_mode": GENERIC_PLANS, "jit": "off"},
+            "max_cacheable_statement_size": 256 * 1024,
+        },
+    )
     return create_async_engine(async_url(url), **kwargs)
 
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,12 +24,12 @@ from dialer.claims import (
     Claimed,
     Slot,
     claim_in,
-    claim_permitted,
     contact,
     heads,
     lease,
 )
 from dialer.errors import Forbidden, LeaseClosed, LeaseExpired
+from dialer.lanes import ClaimLanes
 from dialer.models import CallbackScope, ContactState, LeaseEnd
 from dialer.records import HeldLease, lock_lease
 from dialer.users import TokenClaims
@@ -125,14 +124,15 @@ async def permitted_slots(
 
 
 async def permitted_lease(
-    driver: asyncpg.Connection, slots: list[Slot], token: TokenClaims, now: datetime
+    lanes: ClaimLanes, slots: list[Slot], token: TokenClaims, now: datetime
 ) -> LeaseView | None:
-    """Next-call's usual case in one statement on PostgreSQL: a new lease, or None.
+    """Next-call's usual case on PostgreSQL, in the claim lanes: a new lease, or None.
 
     None whenever anything is not plainly fine; `dialer.gate.may_dial` and
     `next_lease` then find the held lease or say why there is none.
     """
-    return _view(slots, await claim_permitted(driver, slots, token, now))
+    served = await lanes.claim(token, slots, now)
+    return None if served is None else _view(list(served.slots), served.claimed)
 
 
 async def next_lease(

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # PostgreSQL connections per app process (half as many again under bursts); unset,
     # `dialer.db.DEFAULT_POOL_SIZE`, which fits four instances in PostgreSQL's default 100.
     db_pool_size: int | None = Field(default=None, ge=1, le=500)
+    # How many of those connections next-call's usual case takes at once; the asks that
+    # come while all are busy are claimed together in the next statement (`dialer.lanes`).
+    claim_lanes: int = Field(default=2, ge=1, le=500)
     # The managers' side of the floor: saturation marks in percent of MPK
     # capacity, when a questionnaire is overdue, and the cascade's thresholds.
     saturation_high_percent: int = Field(default=100, ge=1, le=1000)

@@ -12,7 +12,6 @@ from app.errors import error_response
 from app.idempotency import IdempotencyKey, idempotent
 from app.routers.usual import usual_case_route, usual_token
 from dialer.catalog import Catalog
-from dialer.db import driver_connection
 from dialer.errors import QueueEmpty
 from dialer.gate import may_dial
 from dialer.models import Role
@@ -71,10 +70,10 @@ async def usual_case(request: Request) -> Response | None:
     """Next-call's usual case with the least machinery: a new lease, or None.
 
     On PostgreSQL, without an Idempotency-Key and with a bearer token of good signature,
-    the one statement that checks the token's user, the gate and the held lease and then
-    claims runs on a pooled driver connection, outside any session. Everything else, and
-    every refusal of that statement, is None: `next_call` then answers as it always has
-    (the held lease, 401, 403, 409).
+    the statement that checks the token's user, the gate and the held lease and then
+    claims runs in the claim lanes, beside the asks of other operators that came
+    meanwhile. Everything else, and every refusal of that statement, is None:
+    `next_call` then answers as it always has (the held lease, 401, 403, 409).
     """
     state = request.app.state
     now: datetime = state.clock()
@@ -85,8 +84,7 @@ async def usual_case(request: Request) -> Response | None:
     slots = await permitted_slots(state.sessionmaker, get_catalog(request), now)
     if not slots:
         return None
-    async with driver_connection(state.engine) as driver:
-        leased = await permitted_lease(driver, slots, token, now)
+    leased = await permitted_lease(state.lanes, slots, token, now)
     if leased is None:
         return None
     return JSONResponse(lease_json(leased, settings.sip_domain, now))
