@@ -10,11 +10,15 @@ begins IMMEDIATE and so holds the write lock from its first read, the same
 pick runs as an `UPDATE … RETURNING` followed by the lease's INSERT. Neither
 ever picks a contact whose company is already a client (`not_a_client`).
 
-The claim is the hot path, so neither statement is built per request: building
-a dozen-leg statement in SQLAlchemy cost more than running it. PostgreSQL's is
-one fixed text taking the open (campaign, zone) pairs as arrays, prepared once
-per connection; SQLite's is built once per shape (zones per campaign) with
-bound parameters and reused.
+Next-call's usual case on PostgreSQL claims for several operators at once in
+another statement, `claim_batch`, with the gate of each in it (see `dialer.lanes`).
+
+The claim is the hot path, so no statement is built per request: building
+a dozen-leg statement in SQLAlchemy cost more than running it. PostgreSQL's
+single claim is one fixed text taking the open (campaign, zone) pairs as arrays,
+the batch claim one text per number of open pairs, each prepared once per
+connection; SQLite's is built once per shape (zones per campaign) with bound
+parameters and reused.
 """
 
 import uuid

@@ -1,4 +1,4 @@
-"""Claim lanes: next-call's usual case, gathered into batches on connections of its own.
+"""Claim lanes: next-call's usual case, gathered into batches that share one statement.
 
 Under load most of a claim's cost is not its work but its overhead: a round trip, an
 executor start for a plan of a hundred nodes, a commit. The lanes pay that once for
