@@ -59,8 +59,9 @@ class Sizes:
 
     @property
     def operators(self) -> int:
-        # Enough distinct operators that no next-call in a wrk run reuses a token.
-        return int(3_000 * self.seconds) + 1_000
+        # Enough distinct operators that no next-call in a wrk run reuses a token: a
+        # reused one holds a lease, and its answer is the held lease, not a claim.
+        return int(8_000 * self.seconds) + 1_000
 
 
 FULL = Sizes(small=100_000, large=2_000_000, seconds=10, open_loop_seconds=30, endurance=200_000)
