@@ -84,14 +84,14 @@ class ClaimLanes:
             task.add_done_callback(self._batches.discard)
 
     async def _run(self, batch: list[_Ask]) -> None:
-        # The first ask's slots and time stand for the batch: the others came after
-        # it, within the time one statement takes.
-        first = batch[0]
+        # The latest ask's slots and time stand for the batch: the others came before
+        # it, while the lanes were busy, and the statement runs now.
+        latest = batch[-1]
         claimed: dict[uuid.UUID, Claimed] = {}
         try:
             async with driver_connection(self._engine) as driver:
                 claimed = await claim_batch(
-                    driver, first.slots, [a.token for a in batch], first.now
+                    driver, latest.slots, [a.token for a in batch], latest.now
                 )
         except Exception:
             # Whatever the statement did or did not do, each caller's single path
@@ -102,5 +102,5 @@ class ClaimLanes:
             for ask in batch:
                 if not ask.answer.done():
                     mine = claimed.get(ask.token.user_id)
-                    ask.answer.set_result(None if mine is None else Served(mine, first.slots))
+                    ask.answer.set_result(None if mine is None else Served(mine, latest.slots))
             self._dispatch()

@@ -155,3 +155,28 @@ async def test_a_due_callback_goes_to_its_operator_when_asks_come_together(
     async with sessionmaker() as session:
         row = await session.get_one(Contact, callback)
         assert row.state == ContactState.LEASED
+
+
+async def test_a_batch_that_fails_leaves_each_ask_to_the_single_path(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Whatever breaks in a batch, every operator still gets its lease, and only one."""
+    floor = await make_floor(app, client, sessionmaker, operators=4)
+    for _ in range(4):
+        await floor.add()
+    app.state.lanes = ClaimLanes(app.state.engine, 1)
+
+    async def broken(*_: Any) -> Any:
+        raise ConnectionResetError("the link dropped")
+
+    monkeypatch.setattr(lanes, "claim_batch", broken)
+    answers = await ask_together(floor, floor.operators)
+    assert [a.status_code for a in answers] == [200] * 4
+    assert len({a.json()["contact"]["id"] for a in answers}) == 4
+    assert await open_leases(sessionmaker) == 4
+    if app.state.engine.dialect.name == "postgresql":
+        assert "a batch claim failed" in caplog.text
