@@ -235,17 +235,47 @@ def _sqlite_pick(shape: Shape) -> Any:
     )
 
 
+# Fragments both PostgreSQL claims share. "Not a client yet" is a scalar subquery,
+# not NOT EXISTS: the planner may turn NOT EXISTS into a hash anti-join that reads
+# every due contact of a zone (measured: 300 ms on 100k contacts whose statistics
+# predated their import) where a walk down the index stops at the first.
+_NOT_A_CLIENT = """(SELECT 1 FROM account
+               WHERE account.company_key = cascade_company_key(c.company) LIMIT 1) IS NULL"""
+
+# Each campaign's handover cut-off for personal callbacks and its new lease expiry.
+_TERMS = """terms AS (
+        SELECT t.campaign_id, t.handover_before, t.expires_at
+        FROM unnest(CAST(:term_campaign_ids AS uuid[]),
+                    CAST(:handover_before AS timestamptz[]),
+                    CAST(:expires_at AS timestamptz[]))
+             AS t(campaign_id, handover_before, expires_at)
+    ),"""
+
+
+def _due_callback(mine: str) -> str:
+    """A due callback in an open pair that an operator matching `mine` may take."""
+    return f"""c.state = 'ready' AND c.callback_at IS NOT NULL AND c.callback_at <= :now
+          AND (SELECT 1 FROM pairs p
+               WHERE p.campaign_id = c.campaign_id AND p.timezone = c.timezone
+               LIMIT 1) IS NOT NULL
+          AND {_NOT_A_CLIENT}
+          AND (c.callback_operator_id IS NULL OR c.callback_operator_id = {mine}
+               OR (c.callback_at <= (SELECT t.handover_before FROM terms t
+                                     WHERE t.campaign_id = c.campaign_id)
+                   AND NOT EXISTS (
+                       SELECT 1 FROM attendance a
+                       WHERE a.operator_id = c.callback_operator_id
+                         AND a.clock_out_at IS NULL)))"""
+
+
 # The same claim for PostgreSQL, as one statement of fixed text. `pairs` are the
 # open (campaign, zone) pairs of active campaigns; `terms` each campaign's
-# handover cut-off and new lease expiry. "Not a client yet" is a scalar subquery,
-# not NOT EXISTS: the planner may turn NOT EXISTS into a hash anti-join that
-# reads every due contact of a zone (measured: 300 ms on 100k contacts whose
-# statistics predated their import) where a walk down the index stops at the first.
-# The due callbacks are read once, each checked against the open pairs and its
-# campaign's terms by scalar subqueries: joined to them instead, the planner walked
-# the callback index once per open pair (eleven times in the benchmark, where no
-# callback is due), and PostgreSQL spent 0.03 ms more CPU per claim (0.42 against 0.39).
-_CLAIM = """
+# handover cut-off and new lease expiry. The due callbacks are read once, each
+# checked against the open pairs and its campaign's terms by scalar subqueries:
+# joined to them instead, the planner walked the callback index once per open pair
+# (eleven times in the benchmark, where no callback is due), and PostgreSQL spent
+# 0.03 ms more CPU per claim (0.42 against 0.39).
+_CLAIM = f"""
     WITH pairs AS (
         SELECT p.campaign_id, p.timezone, p.max_attempts
         FROM unnest(CAST(:campaign_ids AS uuid[]), CAST(:zones AS text[]),
@@ -256,28 +286,10 @@ _CLAIM = """
             SELECT 1 FROM lease WHERE lease.operator_id = :operator_id AND lease.ended_at IS NULL
         )
     ),
-    terms AS (
-        SELECT t.campaign_id, t.handover_before, t.expires_at
-        FROM unnest(CAST(:term_campaign_ids AS uuid[]),
-                    CAST(:handover_before AS timestamptz[]),
-                    CAST(:expires_at AS timestamptz[]))
-             AS t(campaign_id, handover_before, expires_at)
-    ),
+    {_TERMS}
     callback_pick AS (
         SELECT c.id FROM contact c
-        WHERE c.state = 'ready' AND c.callback_at IS NOT NULL AND c.callback_at <= :now
-          AND (SELECT 1 FROM pairs p
-               WHERE p.campaign_id = c.campaign_id AND p.timezone = c.timezone
-               LIMIT 1) IS NOT NULL
-          AND (SELECT 1 FROM account
-               WHERE account.company_key = cascade_company_key(c.company) LIMIT 1) IS NULL
-          AND (c.callback_operator_id IS NULL OR c.callback_operator_id = :operator_id
-               OR (c.callback_at <= (SELECT t.handover_before FROM terms t
-                                     WHERE t.campaign_id = c.campaign_id)
-                   AND NOT EXISTS (
-                       SELECT 1 FROM attendance a
-                       WHERE a.operator_id = c.callback_operator_id
-                         AND a.clock_out_at IS NULL)))
+        WHERE {_due_callback(":operator_id")}
         ORDER BY CASE WHEN c.callback_operator_id = :operator_id THEN 0 ELSE 1 END, c.callback_at
         LIMIT 1
         FOR UPDATE SKIP LOCKED
@@ -289,8 +301,7 @@ _CLAIM = """
             WHERE c.state = 'ready' AND c.callback_at IS NULL
               AND c.campaign_id = p.campaign_id AND c.timezone = p.timezone
               AND c.next_call_at <= :now AND c.attempts < p.max_attempts
-              AND (SELECT 1 FROM account
-                   WHERE account.company_key = cascade_company_key(c.company) LIMIT 1) IS NULL
+              AND {_NOT_A_CLIENT}
             ORDER BY c.priority, c.next_call_at
             LIMIT 1
         ) h
@@ -307,8 +318,7 @@ _CLAIM = """
           AND c.next_call_at <= :now
           AND c.attempts < (SELECT max_attempts FROM best)
           AND NOT EXISTS (SELECT 1 FROM callback_pick)
-          AND (SELECT 1 FROM account
-               WHERE account.company_key = cascade_company_key(c.company) LIMIT 1) IS NULL
+          AND {_NOT_A_CLIENT}
         ORDER BY c.priority, c.next_call_at
         LIMIT 1
         FOR UPDATE SKIP LOCKED
@@ -342,14 +352,13 @@ _CLAIMED_COLUMNS = (
 POSTGRES_CLAIM = text(_CLAIM).columns(*_CLAIMED_COLUMNS)
 
 
-def _postgres_params(
-    slots: Sequence[Slot],
-    operator_id: uuid.UUID,
-    shift_id: uuid.UUID | None,
-    lease_id: uuid.UUID,
-    now: datetime,
-) -> dict[str, Any]:
-    pairs = [(s.campaign, zone) for s in slots for zone in s.zones]
+def _pairs(slots: Sequence[Slot]) -> list[tuple[CampaignView, str]]:
+    return [(s.campaign, zone) for s in slots for zone in s.zones]
+
+
+def _pairs_and_terms(slots: Sequence[Slot], now: datetime) -> dict[str, Any]:
+    """The values of `pairs` and `terms` in both PostgreSQL claims."""
+    pairs = _pairs(slots)
     return {
         "campaign_ids": [view.id for view, _ in pairs],
         "zones": [zone for _, zone in pairs],
@@ -360,6 +369,17 @@ def _postgres_params(
         ],
         "expires_at": [s.campaign.lease_expiry(now) for s in slots],
         "now": now,
+    }
+
+
+def _postgres_params(
+    slots: Sequence[Slot],
+    operator_id: uuid.UUID,
+    shift_id: uuid.UUID | None,
+    lease_id: uuid.UUID,
+    now: datetime,
+) -> dict[str, Any]:
+    return _pairs_and_terms(slots, now) | {
         "operator_id": operator_id,
         "shift_id": shift_id,
         "lease_id": lease_id,
@@ -437,14 +457,13 @@ def _batch_leg(k: int) -> str:
             SELECT c.id, c.priority, c.next_call_at FROM contact c
             WHERE {_batch_leg_filter(k)}
               AND EXISTS (SELECT 1 FROM campaign WHERE campaign.id = :c{k} AND campaign.active)
-              AND (SELECT 1 FROM account
-                   WHERE account.company_key = cascade_company_key(c.company) LIMIT 1) IS NULL
+              AND {_NOT_A_CLIENT}
             ORDER BY c.priority, c.next_call_at
             LIMIT (SELECT coalesce(max(take), 0) FROM quota WHERE quota.leg = {k})
             FOR UPDATE OF c SKIP LOCKED) leg{k}"""
 
 
-_BATCH_CLAIM = """
+_BATCH_CLAIM = f"""
     WITH asks AS (
         SELECT a.operator_id, a.token_version, a.lease_id, a.ord
         FROM unnest(CAST(:operator_ids AS uuid[]), CAST(:token_versions AS integer[]),
@@ -457,29 +476,10 @@ _BATCH_CLAIM = """
              AS p(campaign_id, timezone)
         JOIN campaign ON campaign.id = p.campaign_id AND campaign.active
     ),
-    terms AS (
-        SELECT t.campaign_id, t.handover_before, t.expires_at
-        FROM unnest(CAST(:term_campaign_ids AS uuid[]),
-                    CAST(:handover_before AS timestamptz[]),
-                    CAST(:expires_at AS timestamptz[]))
-             AS t(campaign_id, handover_before, expires_at)
-    ),
+    {_TERMS}
     callback_due AS (
         SELECT 1 FROM contact c
-        WHERE c.state = 'ready' AND c.callback_at IS NOT NULL AND c.callback_at <= :now
-          AND (SELECT 1 FROM pairs p
-               WHERE p.campaign_id = c.campaign_id AND p.timezone = c.timezone
-               LIMIT 1) IS NOT NULL
-          AND (SELECT 1 FROM account
-               WHERE account.company_key = cascade_company_key(c.company) LIMIT 1) IS NULL
-          AND (c.callback_operator_id IS NULL
-               OR c.callback_operator_id = ANY(CAST(:operator_ids AS uuid[]))
-               OR (c.callback_at <= (SELECT t.handover_before FROM terms t
-                                     WHERE t.campaign_id = c.campaign_id)
-                   AND NOT EXISTS (
-                       SELECT 1 FROM attendance a
-                       WHERE a.operator_id = c.callback_operator_id
-                         AND a.clock_out_at IS NULL)))
+        WHERE {_due_callback("ANY(CAST(:operator_ids AS uuid[]))")}
         LIMIT 1
     ),
     -- Mirrors `dialer.gate.may_dial` and the token's revocation check: the shift of
@@ -513,7 +513,7 @@ _BATCH_CLAIM = """
     ),
     quota AS (
         SELECT leg, count(*) AS take FROM (
-            SELECT leg FROM ({heads}) heads
+            SELECT leg FROM ({{heads}}) heads
             ORDER BY priority, next_call_at
             LIMIT (SELECT count(*) FROM ranked)
         ) best
@@ -521,7 +521,7 @@ _BATCH_CLAIM = """
     ),
     chosen AS (
         SELECT locked.id, row_number() OVER (ORDER BY locked.priority, locked.next_call_at) AS rn
-        FROM ({legs}) locked
+        FROM ({{legs}}) locked
     ),
     claimed AS (
         UPDATE contact SET state = 'leased'
@@ -567,23 +567,15 @@ async def claim_batch(
     then takes the path that finds out. The statement goes to the driver's connection
     as it is, outside any transaction: one round trip, atomic as a single statement is.
     """
-    pairs = [(s.campaign, zone) for s in slots for zone in s.zones]
+    pairs = _pairs(slots)
     if not pairs or not tokens:
         return {}
     sql, names = _batch_claim(len(pairs))
     lease_ids = {token.user_id: uuid.uuid4() for token in tokens}
-    params: dict[str, Any] = {
+    params = _pairs_and_terms(slots, now) | {
         "operator_ids": [token.user_id for token in tokens],
         "token_versions": [token.token_version for token in tokens],
         "lease_ids": list(lease_ids.values()),
-        "campaign_ids": [view.id for view, _ in pairs],
-        "zones": [zone for _, zone in pairs],
-        "term_campaign_ids": [s.campaign.id for s in slots],
-        "handover_before": [
-            now - timedelta(minutes=s.campaign.callback_handover_minutes) for s in slots
-        ],
-        "expires_at": [s.campaign.lease_expiry(now) for s in slots],
-        "now": now,
         "dialer_target": DIALER_TARGET,
     }
     for k, (view, zone) in enumerate(pairs):

@@ -10,7 +10,7 @@ its contact to the queue.
 
 import dataclasses
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -132,7 +132,7 @@ async def permitted_lease(
     `next_lease` then find the held lease or say why there is none.
     """
     served = await lanes.claim(token, slots, now)
-    return None if served is None else _view(list(served.slots), served.claimed)
+    return None if served is None else _view(served.slots, served.claimed)
 
 
 async def next_lease(
@@ -199,7 +199,7 @@ async def _claim(
     return _view(slots, claimed)
 
 
-def _view(slots: list[Slot], claimed: Claimed | None) -> LeaseView | None:
+def _view(slots: Sequence[Slot], claimed: Claimed | None) -> LeaseView | None:
     if claimed is None:
         return None
     view = next(s.campaign for s in slots if s.campaign.id == claimed.contact["campaign_id"])
