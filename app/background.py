@@ -8,9 +8,9 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 
-from dialer.clock import utcnow
-from dialer.import_jobs import fail_abandoned_imports
-from dialer.import_run import ImportJob
+from dialer.base.clock import utcnow
+from dialer.contacts.imports.jobs import fail_abandoned_imports
+from dialer.contacts.imports.run import ImportJob
 
 
 class ImportTasks:

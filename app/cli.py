@@ -15,15 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import demo
 from app.progress import ProgressBar, report_lines
-from dialer import schema
-from dialer.clock import utcnow
-from dialer.db import create_engine, create_sessionmaker
-from dialer.errors import DomainError
-from dialer.import_files import inspect_file
-from dialer.import_run import ImportJob
-from dialer.models import Desk, Role
-from dialer.settings import Settings
-from dialer.users import NewUser, create_user
+from dialer.base import schema
+from dialer.base.clock import utcnow
+from dialer.base.db import create_engine, create_sessionmaker
+from dialer.base.errors import DomainError
+from dialer.base.models import Desk, Role
+from dialer.base.settings import Settings
+from dialer.base.users import NewUser, create_user
+from dialer.contacts.imports.files import inspect_file
+from dialer.contacts.imports.run import ImportJob
 
 
 def run_in_session(

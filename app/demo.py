@@ -7,14 +7,14 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.attendance import set_roster
-from dialer.campaigns import CampaignSpec, create_campaign
-from dialer.models import Contact, ContactState, Desk, Role, User
-from dialer.phones import phone_hash
-from dialer.settings import Settings
-from dialer.shift_calendar import local_date
-from dialer.shifts import generate_shifts, shifts_between
-from dialer.users import NewUser, create_user
+from dialer.base.models import Contact, ContactState, Desk, Role, User
+from dialer.base.settings import Settings
+from dialer.base.users import NewUser, create_user
+from dialer.contacts.campaigns import CampaignSpec, create_campaign
+from dialer.contacts.phones import phone_hash
+from dialer.shifts.attendance import set_roster
+from dialer.shifts.calendar import local_date
+from dialer.shifts.dated import generate_shifts, shifts_between
 
 DEMO_PASSWORD = "cascade-demo"
 

@@ -8,11 +8,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.errors import Forbidden, Unauthenticated
-from dialer.models import Role, User
-from dialer.policy import Policy
-from dialer.settings import Settings
-from dialer.users import TokenClaims, read_token, user_for_token
+from dialer.base.errors import Forbidden, Unauthenticated
+from dialer.base.models import Role, User
+from dialer.base.settings import Settings
+from dialer.base.users import TokenClaims, read_token, user_for_token
+from dialer.sales.policy import Policy
 
 # The bearer credentials of a request, or None; next-call's usual case reads them too.
 bearer_credentials = HTTPBearer(auto_error=False)

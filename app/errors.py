@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dialer import errors
+from dialer.base import errors
 
 STATUS_BY_FAMILY: list[tuple[type[errors.DomainError], int]] = [
     (errors.Unauthenticated, 401),

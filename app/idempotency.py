@@ -19,7 +19,7 @@ from fastapi import Header
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.idempotency import complete, fingerprint, reserve
+from dialer.base.idempotency import complete, fingerprint, reserve
 
 IdempotencyKey = Annotated[
     str | None,

@@ -28,13 +28,13 @@ from app.routers import (
     softphone,
     users,
 )
-from dialer import schema
-from dialer.catalog import Catalog
-from dialer.clock import utcnow
-from dialer.db import create_engine, create_sessionmaker, is_sqlite
-from dialer.lanes import ClaimLanes
-from dialer.policy import bind_policy, policy_from
-from dialer.settings import SchedulerMode, Settings
+from dialer.base import schema
+from dialer.base.clock import utcnow
+from dialer.base.db import create_engine, create_sessionmaker, is_sqlite
+from dialer.base.settings import SchedulerMode, Settings
+from dialer.queue.catalog import Catalog
+from dialer.queue.lanes import ClaimLanes
+from dialer.sales.policy import bind_policy, policy_from
 from scheduler.service import CascadeScheduler
 
 API = "/api/v1"

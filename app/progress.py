@@ -4,7 +4,7 @@ import sys
 import time
 from typing import TextIO
 
-from dialer.imports import Tally
+from dialer.contacts.imports.rows import Tally
 
 WIDTH = 30
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 
-from dialer.clock import require_aware
+from dialer.base.clock import require_aware
 
 
 class Model(BaseModel):

@@ -21,16 +21,16 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from dialer import schema
-from dialer.attendance import clock_in, set_roster
-from dialer.clock import utcnow
-from dialer.db import create_engine, create_sessionmaker
-from dialer.gate import may_dial
-from dialer.models import PauseReason, Role
-from dialer.pauses import pause_operator
-from dialer.shifts import SCHEDULER, live_shifts
-from dialer.templates import TemplateSpec, create_template
-from dialer.users import NewUser, create_user
+from dialer.base import schema
+from dialer.base.clock import utcnow
+from dialer.base.db import create_engine, create_sessionmaker
+from dialer.base.models import PauseReason, Role
+from dialer.base.users import NewUser, create_user
+from dialer.shifts.attendance import clock_in, set_roster
+from dialer.shifts.dated import SCHEDULER, live_shifts
+from dialer.shifts.gate import may_dial
+from dialer.shifts.pauses import pause_operator
+from dialer.shifts.templates import TemplateSpec, create_template
 
 OPERATORS = 50
 

@@ -22,13 +22,13 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from dialer import schema
-from dialer.campaigns import CampaignSpec, create_campaign
-from dialer.clock import utcnow
-from dialer.db import create_engine, create_sessionmaker
-from dialer.import_files import inspect_file
-from dialer.import_run import ImportJob
-from dialer.imports import Tally
+from dialer.base import schema
+from dialer.base.clock import utcnow
+from dialer.base.db import create_engine, create_sessionmaker
+from dialer.contacts.campaigns import CampaignSpec, create_campaign
+from dialer.contacts.imports.files import inspect_file
+from dialer.contacts.imports.rows import Tally
+from dialer.contacts.imports.run import ImportJob
 
 CODES = ["495", "499", "812", "343", "383", "423", "846", "4012", "861", "843"]
 MOBILE = ["912", "916", "926", "903", "905", "985", "999", "950", "977", "921"]

@@ -19,10 +19,14 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from dialer import schema
-from dialer.campaigns import DEFAULT_OBJECTIONS, DEFAULT_QUESTIONNAIRE_FIELDS, DEFAULT_RETRY
-from dialer.models import User
-from dialer.users import issue_token
+from dialer.base import schema
+from dialer.base.models import User
+from dialer.base.users import issue_token
+from dialer.contacts.campaigns import (
+    DEFAULT_OBJECTIONS,
+    DEFAULT_QUESTIONNAIRE_FIELDS,
+    DEFAULT_RETRY,
+)
 
 SECRET = "cascade-bench-secret"
 MOSCOW = "Europe/Moscow"

@@ -27,10 +27,9 @@ import psycopg
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.campaigns import CampaignSpec, create_campaign
-from dialer.clock import utcnow
-from dialer.db import create_engine, create_sessionmaker
-from dialer.models import (
+from dialer.base.clock import utcnow
+from dialer.base.db import create_engine, create_sessionmaker
+from dialer.base.models import (
     Attendance,
     Contact,
     ContactState,
@@ -42,9 +41,10 @@ from dialer.models import (
     ShiftTemplate,
     User,
 )
-from dialer.phones import phone_hash
-from dialer.schema import upgrade
-from dialer.users import hash_password, issue_token
+from dialer.base.schema import upgrade
+from dialer.base.users import hash_password, issue_token
+from dialer.contacts.campaigns import CampaignSpec, create_campaign
+from dialer.contacts.phones import phone_hash
 
 SECRET = "soak-secret-key"
 SERVER = "postgresql://postgres@127.0.0.1:5432"

@@ -3,9 +3,9 @@
 from alembic import context
 from sqlalchemy import create_engine, event
 
-from dialer.db import configure_sqlite, is_sqlite, sync_url
-from dialer.models import Base
-from dialer.settings import Settings
+from dialer.base.db import configure_sqlite, is_sqlite, sync_url
+from dialer.base.models import Base
+from dialer.base.settings import Settings
 
 config = context.config
 url = config.get_main_option("cascade.url") or Settings().database_url

@@ -4,9 +4,9 @@ import asyncio
 import logging
 import signal
 
-from dialer.db import create_engine
-from dialer.policy import policy_from
-from dialer.settings import Settings
+from dialer.base.db import create_engine
+from dialer.base.settings import Settings
+from dialer.sales.policy import policy_from
 from scheduler.service import CascadeScheduler
 
 

@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from dialer.managers import recheck
-from dialer.policy import policy_of
-from dialer.queue import SWEEP_BATCH
-from dialer.queue import expire_leases as expire_overdue_leases
-from dialer.shifts import reconcile
-from dialer.upkeep import keep_tables
+from dialer.base.upkeep import keep_tables
+from dialer.queue.leases import SWEEP_BATCH
+from dialer.queue.leases import expire_leases as expire_overdue_leases
+from dialer.sales.managers import recheck
+from dialer.sales.policy import policy_of
+from dialer.shifts.dated import reconcile
 
 Job = Callable[[AsyncSession, datetime], Awaitable[object]]
 

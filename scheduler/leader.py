@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from dialer.db import async_url, is_sqlite
+from dialer.base.db import async_url, is_sqlite
 
 # "cascade" in ASCII, folded into a bigint: the key every Cascade scheduler competes for.
 LOCK_KEY = int.from_bytes(b"cascade", "big")

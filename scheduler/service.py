@@ -24,13 +24,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from dialer.beats import record_beat
-from dialer.clock import utcnow
-from dialer.db import create_sessionmaker
-from dialer.models import ShiftTemplate
-from dialer.policy import Policy, bind_policy
-from dialer.shift_calendar import Schedule
-from dialer.shifts import schedule_of
+from dialer.base.beats import record_beat
+from dialer.base.clock import utcnow
+from dialer.base.db import create_sessionmaker
+from dialer.base.models import ShiftTemplate
+from dialer.sales.policy import Policy, bind_policy
+from dialer.shifts.calendar import Schedule
+from dialer.shifts.dated import schedule_of
 from scheduler.jobs import PERIODIC_JOBS, RECONCILE_SHIFTS, PeriodicJob
 from scheduler.leader import Leadership
 

@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.clock import utcnow
-from dialer.models import Contact, ContactState, Desk, Role
-from dialer.phones import phone_hash
-from dialer.users import NewUser, create_user
+from dialer.base.clock import utcnow
+from dialer.base.models import Contact, ContactState, Desk, Role
+from dialer.base.users import NewUser, create_user
+from dialer.contacts.phones import phone_hash
 
 PASSWORD = "correct-horse-battery"
 TEST_SECRET = "test-secret-key"
@@ -110,7 +110,7 @@ async def on_shift(
     clocked_in: bool = True,
 ) -> uuid.UUID:
     """An open shift around now with the operators rostered (and clocked in); its id."""
-    from dialer.models import Attendance, RosterEntry, Shift, ShiftState, ShiftTemplate
+    from dialer.base.models import Attendance, RosterEntry, Shift, ShiftState, ShiftTemplate
 
     now = utcnow()
     start = starts_at or now - timedelta(hours=1)

@@ -6,9 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.campaigns import CampaignSpec, create_campaign
-from dialer.clock import utcnow
-from dialer.models import (
+from dialer.base.clock import utcnow
+from dialer.base.models import (
     Attempt,
     Contact,
     ContactState,
@@ -20,8 +19,9 @@ from dialer.models import (
     Role,
     User,
 )
-from dialer.phones import phone_hash
-from dialer.questionnaires import file_questionnaire
+from dialer.contacts.campaigns import CampaignSpec, create_campaign
+from dialer.contacts.phones import phone_hash
+from dialer.sales.questionnaires import file_questionnaire
 from tests.builders import TEST_SECRET
 
 _numbers = iter(range(10_000_000))

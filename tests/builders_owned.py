@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from sqlalchemy import ColumnElement, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.clock import utcnow
-from dialer.models import (
+from dialer.base.clock import utcnow
+from dialer.base.models import (
     Account,
     AccountHandoff,
     AccountOrder,

@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.clock import utcnow
-from dialer.models import (
+from dialer.base.clock import utcnow
+from dialer.base.models import (
     Attempt,
     Disposition,
     Lease,
@@ -18,7 +18,7 @@ from dialer.models import (
     Shift,
     ShiftTemplate,
 )
-from dialer.shifts import reconcile
+from dialer.shifts.dated import reconcile
 from tests.builders import contact
 
 # Monday 30 November 2026; Moscow is UTC+3 all year, so 10:00 there is 07:00 UTC.

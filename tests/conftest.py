@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.main import create_app
-from dialer.settings import SchedulerMode, Settings
+from dialer.base.settings import SchedulerMode, Settings
 from tests.databases import PostgresDatabases, SqliteDatabases, postgres_server_url
 
 BACKENDS = ["sqlite", "postgresql"] if postgres_server_url() else ["sqlite"]

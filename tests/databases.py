@@ -10,7 +10,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from dialer import schema
+from dialer.base import schema
 
 POSTGRES_ENV = "CASCADE_TEST_POSTGRES_URL"
 _counter = itertools.count()

@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.models import CallbackScope, Contact, ContactState, Role, User
-from dialer.phones import phone_hash
-from dialer.users import issue_token
+from dialer.base.models import CallbackScope, Contact, ContactState, Role, User
+from dialer.base.users import issue_token
+from dialer.contacts.phones import phone_hash
 from tests.builders import TEST_SECRET, Actor, campaign, on_shift
 
 # 14:00 in Moscow, 11:00 UTC, on a Tuesday.

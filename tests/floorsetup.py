@@ -8,12 +8,12 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.campaigns import CampaignSpec, create_campaign
-from dialer.clock import utcnow
-from dialer.db import create_engine, create_sessionmaker
-from dialer.models import Contact, ContactState, Role, User
-from dialer.phones import phone_hash
-from dialer.users import hash_password, issue_token
+from dialer.base.clock import utcnow
+from dialer.base.db import create_engine, create_sessionmaker
+from dialer.base.models import Contact, ContactState, Role, User
+from dialer.base.users import hash_password, issue_token
+from dialer.contacts.campaigns import CampaignSpec, create_campaign
+from dialer.contacts.phones import phone_hash
 from tests.builders import PASSWORD, TEST_SECRET, on_shift
 
 # Open all day, so a test never depends on the hour it runs at.

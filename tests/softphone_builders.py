@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.clock import utcnow
-from dialer.models import Attempt, Contact, ContactState, Disposition, Lease, LeaseEnd
-from dialer.softphone import attach_call
+from dialer.base.clock import utcnow
+from dialer.base.models import Attempt, Contact, ContactState, Disposition, Lease, LeaseEnd
+from dialer.calls.events import attach_call
 from tests.builders import contact
 
 

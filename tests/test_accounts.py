@@ -9,12 +9,12 @@ import httpx
 from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.accounts import record_order
-from dialer.clock import utcnow
-from dialer.companies import company_key, company_key_sql
-from dialer.managers import recheck
-from dialer.models import Account, Contact, ContactState, Desk, Role, User
-from dialer.policy import Policy
+from dialer.base.clock import utcnow
+from dialer.base.folds import company_key, company_key_sql
+from dialer.base.models import Account, Contact, ContactState, Desk, Role, User
+from dialer.sales.accounts import record_order
+from dialer.sales.managers import recheck
+from dialer.sales.policy import Policy
 from tests.builders import Actor, actor
 from tests.builders_managers import add_contact, floor, user_row, warm
 
@@ -258,8 +258,8 @@ async def test_accounts_wait_for_a_desk_and_follow_a_departing_manager(
 
 async def _account(sessionmaker: Maker) -> uuid.UUID:
     """An account opened by a first order, through the domain."""
-    from dialer.models import QuestionnaireStatus
-    from dialer.questionnaires import StatusChange, change_status
+    from dialer.base.models import QuestionnaireStatus
+    from dialer.sales.questionnaires import StatusChange, change_status
 
     await user_row(sessionmaker, Role.MANAGER, desk=Desk.ACQUISITION, capacity=10)
     supervisor_id = await user_row(sessionmaker, Role.SUPERVISOR)

@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from dialer.answers import check_answers
-from dialer.errors import InvalidInput
+from dialer.base.errors import InvalidInput
+from dialer.sales.answers import check_answers
 
 FIELDS: list[dict[str, Any]] = [
     {"name": "contact_person", "label": "Who", "type": "text", "required": True},

@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.models import Attendance, Role
+from dialer.base.models import Attendance, Role
 from tests.builders import actor
 from tests.builders_shifts import clock_at, day_shifts, msk, run_scheduler
 from tests.floor import make_floor

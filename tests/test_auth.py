@@ -3,7 +3,7 @@
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.models import Role
+from dialer.base.models import Role
 from tests.builders import PASSWORD, actor
 
 

@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.models import Desk, Role
+from dialer.base.models import Desk, Role
 from tests import builders_owned
 from tests.builders import Actor, actor
 from tests.builders_owned import Thing

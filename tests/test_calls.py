@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dialer.calls import CallTimes, call_id_of, call_times, sip_status, suggest_disposition
-from dialer.models import Disposition
+from dialer.base.models import Disposition
+from dialer.calls.calls import CallTimes, call_id_of, call_times, sip_status, suggest_disposition
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 

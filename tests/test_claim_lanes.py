@@ -1,4 +1,4 @@
-"""Operators asking at once: on PostgreSQL their asks share a statement (`dialer.lanes`).
+"""Operators asking at once: on PostgreSQL their asks share a statement (`dialer.queue.lanes`).
 
 Each test sends its asks together with `asyncio.gather` against one lane, so that the
 asks after the first wait for it and go out as one batch. What each operator gets must
@@ -17,9 +17,9 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer import lanes
-from dialer.lanes import ClaimLanes
-from dialer.models import Contact, ContactState, Lease, User
+from dialer.base.models import Contact, ContactState, Lease, User
+from dialer.queue.lanes import ClaimLanes
+from dialer.queue import lanes
 from tests.builders import Actor
 from tests.floor import Floor, make_floor
 

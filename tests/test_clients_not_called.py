@@ -8,9 +8,9 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.models import Contact, ContactState, Desk, QuestionnaireStatus, Role, User
-from dialer.policy import Policy
-from dialer.questionnaires import StatusChange, change_status
+from dialer.base.models import Contact, ContactState, Desk, QuestionnaireStatus, Role, User
+from dialer.sales.policy import Policy
+from dialer.sales.questionnaires import StatusChange, change_status
 from tests import builders_managers
 from tests.builders_managers import add_contact, user_row, warm
 from tests.floor import Floor, make_floor, quick_actor

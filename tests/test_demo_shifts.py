@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import demo
-from dialer.models import RosterEntry, Shift
-from dialer.settings import Settings
+from dialer.base.models import RosterEntry, Shift
+from dialer.base.settings import Settings
 from tests.builders_shifts import msk
 
 

@@ -6,10 +6,10 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.clock import utcnow
-from dialer.dnc import DncSource, suppress
-from dialer.models import Contact, ContactState, DncEntry, Role
-from dialer.phones import phone_hash
+from dialer.base.clock import utcnow
+from dialer.base.models import Contact, ContactState, DncEntry, Role
+from dialer.contacts.dnc import DncSource, suppress
+from dialer.contacts.phones import phone_hash
 from tests.builders import TEST_SECRET, actor, campaign, contact
 
 MOSCOW = "+74951234567"

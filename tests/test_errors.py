@@ -4,9 +4,9 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.db import create_engine, create_sessionmaker
-from dialer.models import Role
-from dialer.settings import Settings
+from dialer.base.db import create_engine, create_sessionmaker
+from dialer.base.models import Role
+from dialer.base.settings import Settings
 from tests.builders import actor
 
 

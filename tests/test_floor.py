@@ -9,9 +9,9 @@ from fastapi import FastAPI
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.errors import DialerPaused, NoOpenShift, NotClockedIn, OperatorPaused, ShiftPaused
-from dialer.gate import DIALER_TARGET, Permit, may_dial
-from dialer.models import Disposition, Lease, Pause, PauseReason, PauseScope, Role
+from dialer.base.errors import DialerPaused, NoOpenShift, NotClockedIn, OperatorPaused, ShiftPaused
+from dialer.base.models import Disposition, Lease, Pause, PauseReason, PauseScope, Role
+from dialer.shifts.gate import DIALER_TARGET, Permit, may_dial
 from tests.builders import Actor, actor, campaign, contact
 from tests.builders_shifts import call, clock_at, day_shifts, msk, run_scheduler
 

@@ -9,10 +9,10 @@ from decimal import Decimal
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.funnel import Call, build_report, hour_of_shift, report_json
-from dialer.models import AccountStage, Desk, Disposition, QuestionnaireStatus, Role, User
-from dialer.policy import Policy
-from dialer.questionnaires import StatusChange, change_status, file_questionnaire
+from dialer.base.models import AccountStage, Desk, Disposition, QuestionnaireStatus, Role, User
+from dialer.reports.funnel import Call, build_report, hour_of_shift, report_json
+from dialer.sales.policy import Policy
+from dialer.sales.questionnaires import StatusChange, change_status, file_questionnaire
 from tests.builders import actor, on_shift
 from tests.builders_managers import add_contact, call, floor, user_row
 

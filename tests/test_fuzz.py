@@ -9,10 +9,10 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from app.cli import run_in_session
-from dialer.clock import utcnow
-from dialer.models import Desk, Role
-from dialer.settings import Settings
-from dialer.users import NewUser, create_user
+from dialer.base.clock import utcnow
+from dialer.base.models import Desk, Role
+from dialer.base.settings import Settings
+from dialer.base.users import NewUser, create_user
 from tests.builders import PASSWORD
 from tests.live import live_server
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.ratelimit import TokenBuckets
 from app.routers.softphone import RedactHookTokens
-from dialer.models import Desk, Role, SoftphoneEvent, User
+from dialer.base.models import Desk, Role, SoftphoneEvent, User
 from tests.builders import Actor, actor, campaign
 from tests.softphone_builders import lease
 

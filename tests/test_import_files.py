@@ -5,9 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from dialer.import_files import header_key, inspect_file, map_header, read_blocks, sniff_delimiter
-from dialer.import_run import prepared_blocks
-from dialer.imports import Plan
+from dialer.contacts.imports.files import (
+    header_key,
+    inspect_file,
+    map_header,
+    read_blocks,
+    sniff_delimiter,
+)
+from dialer.contacts.imports.rows import Plan
+from dialer.contacts.imports.run import prepared_blocks
 
 
 def test_headers_map_to_parts_of_a_contact_in_any_case_and_language() -> None:

@@ -12,14 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import cli
-from dialer import import_run
-from dialer.clock import utcnow
-from dialer.import_files import inspect_file, map_header
-from dialer.import_jobs import ABANDONED, fail_abandoned_imports
-from dialer.import_run import STOPPED, ImportJob
-from dialer.import_worker import WorkerError, Workers
-from dialer.imports import Plan, Tally
-from dialer.models import Contact, ContactImport, ImportStatus, Role
+from dialer.base.clock import utcnow
+from dialer.base.models import Contact, ContactImport, ImportStatus, Role
+from dialer.contacts.imports import run as import_run
+from dialer.contacts.imports.files import inspect_file, map_header
+from dialer.contacts.imports.jobs import ABANDONED, fail_abandoned_imports
+from dialer.contacts.imports.rows import Plan, Tally
+from dialer.contacts.imports.run import STOPPED, ImportJob
+from dialer.contacts.imports.worker import WorkerError, Workers
 from tests.builders import TEST_SECRET, actor, campaign
 
 ROWS = "".join(

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.models import Contact, ContactImport, ContactState, Desk, Role
+from dialer.base.models import Contact, ContactImport, ContactState, Desk, Role
 from tests.builders import Actor, actor, campaign, contact
 
 HEADER = "Телефон;ФИО;Компания;Регион;Должность\r\n"

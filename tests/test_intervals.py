@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from dialer.intervals import clip, intersect, length, normalize, subtract
+from dialer.base.intervals import clip, intersect, length, normalize, subtract
 
 
 def at(hour: int, minute: int = 0) -> datetime:

@@ -8,10 +8,10 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import func, select
 
-from dialer.clock import utcnow
-from dialer.db import create_engine, create_sessionmaker
-from dialer.models import Attempt, Contact, ContactState, Lease, LeaseEnd
-from dialer.queue import expire_leases
+from dialer.base.clock import utcnow
+from dialer.base.db import create_engine, create_sessionmaker
+from dialer.base.models import Attempt, Contact, ContactState, Lease, LeaseEnd
+from dialer.queue.leases import expire_leases
 from tests.floorsetup import build_floor
 from tests.live import live_server
 

@@ -7,11 +7,11 @@ import httpx
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.clock import utcnow
-from dialer.locks import lock_managers
-from dialer.models import Desk, Questionnaire, Role, User
-from dialer.policy import Policy
-from dialer.questionnaires import list_questionnaires
+from dialer.base.clock import utcnow
+from dialer.base.locks import lock_managers
+from dialer.base.models import Desk, Questionnaire, Role, User
+from dialer.sales.policy import Policy
+from dialer.sales.questionnaires import list_questionnaires
 from tests.builders import Actor, actor
 from tests.builders_managers import floor, warm
 

@@ -6,13 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from dialer.accounts import promotion
-from dialer.companies import company_key
-from dialer.models import AccountStage
-from dialer.policy import Marks, Policy, policy_from
-from dialer.routing import Load, choose
-from dialer.saturation import reaches_high, resume_at_most, resume_estimate, stays_paused
-from dialer.settings import Settings
+from dialer.base.folds import company_key
+from dialer.base.models import AccountStage
+from dialer.base.settings import Settings
+from dialer.sales.accounts import promotion
+from dialer.sales.policy import Marks, Policy, policy_from
+from dialer.sales.routing import Load, choose
+from dialer.sales.saturation import reaches_high, resume_at_most, resume_estimate, stays_paused
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 MARKS = Marks(high=100, low=80)

@@ -1,6 +1,6 @@
 """The migrations are the schema: they agree with the models and run both ways."""
 
-from dialer import schema
+from dialer.base import schema
 
 
 def test_models_and_migrations_agree(database_url: str) -> None:

@@ -8,8 +8,8 @@ from fastapi import FastAPI
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.models import Lease, User
-from dialer.users import issue_token
+from dialer.base.models import Lease, User
+from dialer.base.users import issue_token
 from tests.builders import TEST_SECRET
 from tests.floor import Floor, make_floor
 

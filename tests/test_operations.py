@@ -11,8 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.observability import JsonFormatter, request_id
-from dialer.clock import utcnow
-from dialer.models import Role, SchedulerBeat
+from dialer.base.clock import utcnow
+from dialer.base.models import Role, SchedulerBeat
 from tests.builders import actor
 
 

@@ -4,8 +4,8 @@ import httpx
 import pytest
 
 from app.pages.i18n import CATALOGUES, negotiate
-from dialer import errors
-from dialer.models import Disposition, PauseReason, QuestionnaireStatus
+from dialer.base import errors
+from dialer.base.models import Disposition, PauseReason, QuestionnaireStatus
 
 
 def _codes(family: type[errors.DomainError]) -> set[str]:

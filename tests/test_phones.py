@@ -8,8 +8,8 @@ import phonenumbers
 import pytest
 from phonenumbers import timezone as phone_timezone
 
-from dialer.imports import time_ordered_ids
-from dialer.phones import normalise, normalise_with_zone, russian_zone, zone_of
+from dialer.contacts.imports.rows import time_ordered_ids
+from dialer.contacts.phones import normalise, normalise_with_zone, russian_zone, zone_of
 
 SPELLINGS = ["8 (495) 123-45-67", "+7 495 123 45 67", "84951234567", "(495)123-45-67"]
 

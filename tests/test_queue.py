@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.models import Contact, ContactState, Lease, LeaseEnd, Role, User
+from dialer.base.models import Contact, ContactState, Lease, LeaseEnd, Role, User
 from scheduler.jobs import EXPIRE_LEASES, PERIODIC_JOBS
 from tests.builders import actor
 from tests.floor import MOSCOW_2PM, make_floor

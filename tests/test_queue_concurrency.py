@@ -20,8 +20,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.clock import utcnow
-from dialer.models import Attempt, Desk, Lease, LeaseEnd, Role
+from dialer.base.clock import utcnow
+from dialer.base.models import Attempt, Desk, Lease, LeaseEnd, Role
 from tests.builders import on_shift
 from tests.floor import Clock, Floor, quick_actor
 from tests.live import live_server

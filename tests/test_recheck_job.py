@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from dialer.clock import utcnow
-from dialer.db import create_engine, create_sessionmaker
-from dialer.models import Desk, Pause, PauseReason, Questionnaire, Role
-from dialer.policy import Marks, Policy
+from dialer.base.clock import utcnow
+from dialer.base.db import create_engine, create_sessionmaker
+from dialer.base.models import Desk, Pause, PauseReason, Questionnaire, Role
+from dialer.sales.policy import Marks, Policy
 from scheduler.jobs import RECHECK_MANAGERS
 from scheduler.service import CascadeScheduler
 from tests.builders_managers import floor, user_row, warm

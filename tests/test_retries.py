@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dialer.campaigns import DEFAULT_RETRY
-from dialer.models import Disposition
-from dialer.retries import RetryPolicy, cap_until, is_exhausted, retry_at
+from dialer.base.models import Disposition
+from dialer.contacts.campaigns import DEFAULT_RETRY
+from dialer.queue.retries import RetryPolicy, cap_until, is_exhausted, retry_at
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 POLICY = RetryPolicy.of(DEFAULT_RETRY)

@@ -9,9 +9,9 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.clock import utcnow
-from dialer.models import Desk, Questionnaire, QuestionnaireStatus, Role
-from dialer.routing import assign_waiting
+from dialer.base.clock import utcnow
+from dialer.base.models import Desk, Questionnaire, QuestionnaireStatus, Role
+from dialer.sales.routing import assign_waiting
 from tests.builders import Actor, actor
 from tests.builders_managers import floor, user_row, warm, warm_in
 

@@ -7,15 +7,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.clock import utcnow
-from dialer.errors import DialerPaused
-from dialer.gate import may_dial
-from dialer.models import Desk, Pause, PauseReason, Role, User
-from dialer.models import QuestionnaireStatus as Status
-from dialer.policy import Policy
-from dialer.questionnaires import StatusChange, change_status
-from dialer.saturation import evaluate_saturation, managers_status
-from dialer.users import deactivate_user
+from dialer.base.clock import utcnow
+from dialer.base.errors import DialerPaused
+from dialer.base.models import Desk, Pause, PauseReason, Role, User
+from dialer.base.models import QuestionnaireStatus as Status
+from dialer.base.users import deactivate_user
+from dialer.sales.policy import Policy
+from dialer.sales.questionnaires import StatusChange, change_status
+from dialer.sales.saturation import evaluate_saturation, managers_status
+from dialer.shifts.gate import may_dial
 from tests.builders import on_shift
 from tests.builders_managers import Floor, floor, user_row, warm
 

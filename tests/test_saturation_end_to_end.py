@@ -6,7 +6,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.models import Desk, Role
+from dialer.base.models import Desk, Role
 from tests.builders import Actor
 from tests.floor import Floor, make_floor, quick_actor
 

@@ -7,8 +7,8 @@ import aiohttp
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from dialer.db import create_engine, create_sessionmaker
-from dialer.models import Attempt, Lease, LeaseEnd
+from dialer.base.db import create_engine, create_sessionmaker
+from dialer.base.models import Attempt, Lease, LeaseEnd
 from tests.floorsetup import build_floor
 from tests.live import live_server
 

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.main import create_app
-from dialer.beats import last_beat
-from dialer.db import create_engine, create_sessionmaker, is_sqlite
-from dialer.models import Shift, ShiftEvent, ShiftTemplate
-from dialer.settings import SchedulerMode, Settings
-from dialer.shift_calendar import Schedule
-from dialer.shifts import reconcile
+from dialer.base.beats import last_beat
+from dialer.base.db import create_engine, create_sessionmaker, is_sqlite
+from dialer.base.models import Shift, ShiftEvent, ShiftTemplate
+from dialer.base.settings import SchedulerMode, Settings
+from dialer.shifts.calendar import Schedule
+from dialer.shifts.dated import reconcile
 from scheduler.jobs import RECONCILE_SHIFTS, PeriodicJob
 from scheduler.leader import Leadership
 from scheduler.service import CascadeScheduler, boundary_id, boundary_triggers

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from dialer.clock import utcnow
-from dialer.db import create_engine, create_sessionmaker
-from dialer.models import Shift, ShiftEvent, ShiftState, ShiftTemplate
+from dialer.base.clock import utcnow
+from dialer.base.db import create_engine, create_sessionmaker
+from dialer.base.models import Shift, ShiftEvent, ShiftState, ShiftTemplate
 from tests.live import read_lines, wait_for_line
 
 EVERY_DAY = [1, 2, 3, 4, 5, 6, 7]

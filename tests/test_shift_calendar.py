@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dialer.models import ShiftState
-from dialer.shift_calendar import (
+from dialer.base.models import ShiftState
+from dialer.shifts.calendar import (
     Schedule,
     can_transition,
     due_state,

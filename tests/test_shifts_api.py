@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.models import Role, ShiftEvent
+from dialer.base.models import Role, ShiftEvent
 from tests.builders import actor
 from tests.builders_shifts import MONDAY, clock_at, day_shifts, msk, run_scheduler
 

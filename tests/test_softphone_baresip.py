@@ -19,11 +19,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.campaigns import CampaignSpec, create_campaign
-from dialer.clock import utcnow
-from dialer.db import create_engine, create_sessionmaker
-from dialer.models import Attempt, Contact, Lease, Role, SoftphoneEvent
-from dialer.users import NewUser, create_user, issue_token
+from dialer.base.clock import utcnow
+from dialer.base.db import create_engine, create_sessionmaker
+from dialer.base.models import Attempt, Contact, Lease, Role, SoftphoneEvent
+from dialer.base.users import NewUser, create_user, issue_token
+from dialer.contacts.campaigns import CampaignSpec, create_campaign
 from tests.baresip_live import Baresip, Connector, Control, free_ports
 from tests.builders import PASSWORD, TEST_SECRET, contact, on_shift
 from tests.floorsetup import ALL_DAY

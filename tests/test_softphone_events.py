@@ -6,8 +6,8 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.clock import utcnow
-from dialer.models import Disposition, Role
+from dialer.base.clock import utcnow
+from dialer.base.models import Disposition, Role
 from tests.builders import Actor, actor, campaign
 from tests.softphone_builders import attempt_of, end_with_attempt, lease
 

@@ -8,8 +8,8 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.models import Disposition, Role
-from dialer.timesheet import count_time
+from dialer.base.models import Disposition, Role
+from dialer.reports.timesheet import count_time
 from tests.builders import actor, campaign
 from tests.builders_shifts import call, clock_at, day_shifts, msk, run_scheduler
 

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from dialer.clock import utcnow
-from dialer.db import create_engine
-from dialer.upkeep import TableStats, Upkeep, keep_tables, needs, table_stats
+from dialer.base.clock import utcnow
+from dialer.base.db import create_engine
+from dialer.base.upkeep import TableStats, Upkeep, keep_tables, needs, table_stats
 from scheduler.jobs import KEEP_TABLES, PERIODIC_JOBS
 
 # PostgreSQL's own defaults.

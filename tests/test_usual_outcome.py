@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.models import Attempt, ContactState, IdempotencyRecord, Lease, LeaseEnd, User
-from dialer.outcomes import lease_key
+from dialer.base.models import Attempt, ContactState, IdempotencyRecord, Lease, LeaseEnd, User
+from dialer.queue.outcomes import lease_key
 from tests.builders import campaign
 from tests.floor import Floor, make_floor
 from tests.test_next_call import statements_of

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from dialer.windows import is_open, local_time, next_opening, open_zones
+from dialer.queue.windows import is_open, local_time, next_opening, open_zones
 
 NINE, EIGHT_PM = time(9, 0), time(20, 0)
 

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 from app.deps import Manager, ManagersPolicy, Now, Session, Staff
 from app.idempotency import IdempotencyKey, idempotent
 from app.schemas import Model
-from dialer.accounts import (
+from dialer.base.models import Account, AccountHandoff, AccountStage
+from dialer.sales.accounts import (
     AccountView,
     account_view,
     get_account,
@@ -21,8 +22,7 @@ from dialer.accounts import (
     mark_strategic,
     record_order,
 )
-from dialer.models import Account, AccountHandoff, AccountStage
-from dialer.policy import Policy
+from dialer.sales.policy import Policy
 
 router = APIRouter(tags=["accounts"])
 

@@ -8,9 +8,9 @@ from pydantic import BaseModel, Field
 
 from app.deps import Now, Operator, Session, Staff
 from app.schemas import Model
-from dialer.attendance import clock_in, clock_in_to, clock_out, minutes_counted
-from dialer.models import Attendance
-from dialer.shifts import get_shift
+from dialer.base.models import Attendance
+from dialer.shifts.attendance import clock_in, clock_in_to, clock_out, minutes_counted
+from dialer.shifts.dated import get_shift
 
 router = APIRouter(tags=["attendance"])
 

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Form
 from pydantic import BaseModel
 
 from app.deps import AppSettings, Now, Session
-from dialer.errors import Unauthenticated
-from dialer.users import authenticate, issue_token
+from dialer.base.errors import Unauthenticated
+from dialer.base.users import authenticate, issue_token
 
 router = APIRouter(tags=["auth"])
 

@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 
 from app.deps import Now, Session, Staff
 from app.schemas import Model
-from dialer.campaigns import (
+from dialer.base.models import Campaign
+from dialer.contacts.campaigns import (
     DEFAULT_OBJECTIONS,
     DEFAULT_QUESTIONNAIRE_FIELDS,
     DEFAULT_RETRY,
@@ -19,7 +20,6 @@ from dialer.campaigns import (
     list_campaigns,
     set_active,
 )
-from dialer.models import Campaign
 
 router = APIRouter(tags=["campaigns"])
 

@@ -11,13 +11,19 @@ from app.deps import AppSettings, Now, Session, Token, allowed, current_user
 from app.errors import error_response
 from app.idempotency import IdempotencyKey, idempotent
 from app.routers.usual import usual_case_route, usual_token
-from dialer.catalog import Catalog
-from dialer.errors import QueueEmpty
-from dialer.gate import may_dial
-from dialer.models import Role
-from dialer.queue import LeaseView, expire_leases, next_lease, permitted_lease, permitted_slots
-from dialer.settings import Settings
-from dialer.windows import local_time
+from dialer.base.errors import QueueEmpty
+from dialer.base.models import Role
+from dialer.base.settings import Settings
+from dialer.queue.catalog import Catalog
+from dialer.queue.leases import (
+    LeaseView,
+    expire_leases,
+    next_lease,
+    permitted_lease,
+    permitted_slots,
+)
+from dialer.queue.windows import local_time
+from dialer.shifts.gate import may_dial
 
 
 def get_catalog(request: Request) -> Catalog:

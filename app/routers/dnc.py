@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 
 from app.deps import Admin, AppSettings, Now, Session, Staff
 from app.schemas import Model
-from dialer.contacts import erase_contact
-from dialer.dnc import DncSource, list_entries, parse_phone, suppress, unsuppress
-from dialer.models import ContactState, DncEntry
+from dialer.base.models import ContactState, DncEntry
+from dialer.contacts.dnc import DncSource, list_entries, parse_phone, suppress, unsuppress
+from dialer.contacts.erasure import erase_contact
 
 router = APIRouter(tags=["do-not-call"])
 

@@ -10,11 +10,11 @@ from pydantic import BaseModel, Field
 from app.deps import Now, Operator, Session, Staff
 from app.routers.shifts import ReasonIn, ShiftFields, ShiftOut
 from app.schemas import Model
-from dialer.attendance import get_operator
-from dialer.floor import DialerStatus, OperatorLive, Reason, dialer_status, live_operators
-from dialer.models import PauseReason
-from dialer.pauses import pause_dialer, pause_operator, resume_dialer, resume_operator
-from dialer.shifts import ShiftView
+from dialer.base.models import PauseReason
+from dialer.reports.floor import DialerStatus, OperatorLive, Reason, dialer_status, live_operators
+from dialer.shifts.attendance import get_operator
+from dialer.shifts.dated import ShiftView
+from dialer.shifts.pauses import pause_dialer, pause_operator, resume_dialer, resume_operator
 
 router = APIRouter(tags=["floor"])
 

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from app.deps import Session, Staff
-from dialer.campaigns import check_timezone
-from dialer.errors import InvalidInput
-from dialer.funnel import funnel_report, report_csv, report_json
+from dialer.base.errors import InvalidInput
+from dialer.contacts.campaigns import check_timezone
+from dialer.reports.funnel import funnel_report, report_csv, report_json
 
 router = APIRouter(tags=["reports"])
 

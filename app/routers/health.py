@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.deps import Now, Session
-from dialer.models import Attempt, Contact, ContactState, Lease, Pause, SchedulerBeat
+from dialer.base.models import Attempt, Contact, ContactState, Lease, Pause, SchedulerBeat
 
 router = APIRouter(tags=["operations"])
 

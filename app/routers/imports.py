@@ -13,11 +13,11 @@ from pydantic import BaseModel
 
 from app.background import import_tasks
 from app.deps import AppSettings, Now, Session, Staff
-from dialer.clock import utcnow
-from dialer.import_files import inspect_file
-from dialer.import_jobs import get_import
-from dialer.import_run import ImportJob
-from dialer.models import ContactImport, ImportStatus
+from dialer.base.clock import utcnow
+from dialer.base.models import ContactImport, ImportStatus
+from dialer.contacts.imports.files import inspect_file
+from dialer.contacts.imports.jobs import get_import
+from dialer.contacts.imports.run import ImportJob
 
 router = APIRouter(tags=["imports"])
 

@@ -13,11 +13,11 @@ from app.idempotency import IdempotencyKey, idempotent
 from app.routers.dialer import get_catalog
 from app.routers.usual import usual_case_route, usual_token
 from app.schemas import Instant, Model
-from dialer.db import driver_connection
-from dialer.models import CallbackScope, Disposition
-from dialer.outcomes import Outcome, record_outcome
-from dialer.queue import heartbeat, release
-from dialer.usual_outcome import record_usual
+from dialer.base.db import driver_connection
+from dialer.base.models import CallbackScope, Disposition
+from dialer.queue.leases import heartbeat, release
+from dialer.queue.outcomes import Outcome, record_outcome
+from dialer.queue.usual_outcome import record_usual
 
 router = APIRouter(tags=["leases"])
 
@@ -62,7 +62,7 @@ async def usual_outcome(request: Request) -> Response | None:
     """An outcome's usual case with the least machinery: the answer, or None.
 
     On PostgreSQL, without an Idempotency-Key, with a bearer token of good signature and a
-    JSON body the full route would accept, `dialer.usual_outcome.record_usual` runs on a
+    JSON body the full route would accept, `dialer.queue.usual_outcome.record_usual` runs on a
     pooled driver connection outside any session. Everything else, and everything it
     refuses, is None: `outcome` then answers as it always has.
     """

@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 from app.deps import Manager, ManagersPolicy, Now, Session, Staff
 from app.idempotency import IdempotencyKey, idempotent
 from app.schemas import Model
-from dialer.models import QuestionnaireStatus
-from dialer.questionnaires import (
+from dialer.base.models import QuestionnaireStatus
+from dialer.sales.questionnaires import (
     QuestionnaireView,
     StatusChange,
     change_status,
@@ -21,7 +21,7 @@ from dialer.questionnaires import (
     list_questionnaires,
     view,
 )
-from dialer.routing import reassign
+from dialer.sales.routing import reassign
 
 router = APIRouter(tags=["questionnaires"])
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from app.deps import AppSettings, Now, Session, Staff
-from dialer.timesheet import TimesheetRow, timesheet
+from dialer.reports.timesheet import TimesheetRow, timesheet
 
 router = APIRouter(tags=["reports"])
 

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 
 from app.deps import Now, Session, Staff
 from app.schemas import Model
-from dialer.attendance import add_walk_in, set_roster
-from dialer.models import ShiftState, ShiftTemplate, User
-from dialer.shifts import (
+from dialer.base.models import ShiftState, ShiftTemplate, User
+from dialer.shifts.attendance import add_walk_in, set_roster
+from dialer.shifts.dated import (
     By,
     ShiftView,
     Source,
@@ -22,7 +22,7 @@ from dialer.shifts import (
     shifts_between,
     view,
 )
-from dialer.templates import (
+from dialer.shifts.templates import (
     TemplateSpec,
     create_template,
     deactivate_template,

@@ -14,17 +14,17 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from app.deps import AppSettings, CurrentUser, Now, Operator, Session, Staff
 from app.ratelimit import TokenBuckets
 from app.schemas import Instant, Model
-from dialer.calls import CallEvent
-from dialer.errors import Forbidden, InvalidInput, TooManyRequests
-from dialer.hooks import (
+from dialer.base.errors import Forbidden, InvalidInput, TooManyRequests
+from dialer.base.models import Role, SoftphoneEvent, User
+from dialer.calls.calls import CallEvent
+from dialer.calls.events import IncomingEvent, LeaseCall, lease_call, list_events, record_event
+from dialer.calls.hooks import (
     MAX_TOKEN_LENGTH,
     has_hook_token,
     issue_hook_token,
     operator_for_hook_token,
     revoke_hook_token,
 )
-from dialer.models import Role, SoftphoneEvent, User
-from dialer.softphone import IncomingEvent, LeaseCall, lease_call, list_events, record_event
 
 router = APIRouter(tags=["softphone"])
 hooks = APIRouter(tags=["softphone"])

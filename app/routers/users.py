@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 from app.deps import Admin, CurrentUser, ManagersPolicy, Now, Session
 from app.routers.shifts import ShiftOut
 from app.schemas import Model
-from dialer.attendance import floor_of
-from dialer.managers import manager_left
-from dialer.models import Desk, Role, User
-from dialer.users import NewUser, create_user, deactivate_user
+from dialer.base.models import Desk, Role, User
+from dialer.base.users import NewUser, create_user, deactivate_user
+from dialer.sales.managers import manager_left
+from dialer.shifts.attendance import floor_of
 
 router = APIRouter(tags=["users"])
 

@@ -15,9 +15,9 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 from app.deps import bearer_credentials
-from dialer.errors import Unauthenticated
-from dialer.settings import Settings
-from dialer.users import TokenClaims, read_token
+from dialer.base.errors import Unauthenticated
+from dialer.base.settings import Settings
+from dialer.base.users import TokenClaims, read_token
 
 UsualCase = Callable[[Request], Awaitable[Response | None]]
 

@@ -5,11 +5,11 @@ Revises: 0003_queue
 Create Date: 2026-11-28 12:00:00
 
 `cascade_company_key(name)` folds a company name the way accounts compare them
-(`dialer.companies.company_key`): lower case, no quotes, single spaces, NULL when
+(`dialer.base.folds.company_key`): lower case, no quotes, single spaces, NULL when
 empty. Closing a new client's contacts and keeping them out of the claim both
 compare `cascade_company_key(contact.company)` with `account.company_key`. On
 SQLite the same function is registered on every connection from Python
-(`dialer.db.configure_sqlite`), so there is nothing to create there.
+(`dialer.base.db.configure_sqlite`), so there is nothing to create there.
 """
 
 from collections.abc import Sequence

@@ -12,7 +12,7 @@ import httpx
 from playwright.sync_api import Page
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.db import create_engine, create_sessionmaker
+from dialer.base.db import create_engine, create_sessionmaker
 from tests.builders import PASSWORD, Actor
 
 # The system's Chromium, never a downloaded build. --no-sandbox because the tests may run as

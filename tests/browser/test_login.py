@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.models import Desk, Role
+from dialer.base.models import Desk, Role
 from tests.browser.conftest import new_context
 from tests.browser.harness import Floor, log_in, shoot
 from tests.builders import Actor, actor

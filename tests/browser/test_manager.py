@@ -7,8 +7,8 @@ import httpx
 from playwright.sync_api import Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.clock import utcnow
-from dialer.models import Desk, Role
+from dialer.base.clock import utcnow
+from dialer.base.models import Desk, Role
 from tests import builders_managers as managers
 from tests.browser.harness import Floor, log_in, shoot
 from tests.builders import Actor, actor

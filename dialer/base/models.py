@@ -1,0 +1,533 @@
+"""The tables of Cascade: typed SQLAlchemy models, one class a table."""
+
+import uuid
+from datetime import datetime, time
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from dialer.base.db import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UTCDateTime,
+        uuid.UUID: Uuid,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        time: Time,
+        Decimal: Numeric(12, 2),
+    }
+
+
+def str_enum(enum: type[StrEnum]) -> Enum:
+    """A StrEnum stored as its value in a plain string column."""
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=24,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+def new_id() -> Mapped[uuid.UUID]:
+    return mapped_column(primary_key=True, default=uuid.uuid4)
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    MANAGER = "manager"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class Desk(StrEnum):
+    ACQUISITION = "acquisition"
+    DEVELOPMENT = "development"
+    REGULAR = "regular"
+    KEY_ACCOUNT = "key_account"
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[uuid.UUID] = new_id()
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    desk: Mapped[Desk | None] = mapped_column(str_enum(Desk))
+    capacity: Mapped[int | None]
+    hourly_rate: Mapped[Decimal | None]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped on deactivation and password change: every token carries the
+    # version it was issued at, so old tokens stop working at once.
+    token_version: Mapped[int] = mapped_column(Integer, default=0)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    hook_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+
+
+class Campaign(Base):
+    __tablename__ = "campaign"
+
+    id: Mapped[uuid.UUID] = new_id()
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    window_start: Mapped[time]
+    window_end: Mapped[time]
+    retry: Mapped[dict[str, Any]]
+    max_attempts: Mapped[int]
+    calls_per_day: Mapped[int]
+    lease_seconds: Mapped[int]
+    callback_handover_minutes: Mapped[int]
+    script: Mapped[str] = mapped_column(Text)
+    objections: Mapped[list[Any]]
+    questionnaire_fields: Mapped[list[Any]]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class ContactState(StrEnum):
+    READY = "ready"
+    LEASED = "leased"
+    REVIEW = "review"
+    CLOSED = "closed"
+    DO_NOT_CALL = "do_not_call"
+    ERASED = "erased"
+
+
+class CallbackScope(StrEnum):
+    PERSONAL = "personal"
+    ANYONE = "anyone"
+
+
+class Contact(Base):
+    __tablename__ = "contact"
+    __table_args__ = (
+        # Number first: it also finds a number's contacts in every campaign (see the migration).
+        UniqueConstraint("phone_hash", "campaign_id", name="uq_contact_phone_campaign"),
+        # The queue's ready rows in claim order within each time zone; the partial
+        # index stays small however many contacts are closed or exhausted. The
+        # zone comes before the order so that a claim walks only zones whose
+        # calling window is open: rows of closed zones never pile up in front.
+        Index(
+            "ix_contact_ready",
+            "campaign_id",
+            "timezone",
+            "priority",
+            "next_call_at",
+            postgresql_where=text("state = 'ready' AND callback_at IS NULL"),
+            sqlite_where=text("state = 'ready' AND callback_at IS NULL"),
+        ),
+        # Callbacks are few and claimed before anything else, from their own index.
+        Index(
+            "ix_contact_callback",
+            "callback_at",
+            postgresql_where=text("state = 'ready' AND callback_at IS NOT NULL"),
+            sqlite_where=text("state = 'ready' AND callback_at IS NOT NULL"),
+        ),
+        # A new client's contacts, closed at its first order: see the migration.
+        Index("ix_contact_company_key", text("cascade_company_key(company)")),
+        {"postgresql_with": {"fillfactor": 80}},
+    )
+
+    id: Mapped[uuid.UUID] = new_id()
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaign.id"))
+    # The import that brought the contact in; no foreign key, which would cost every
+    # imported row a trigger (see migration 0006_contact_import_reference).
+    import_id: Mapped[uuid.UUID | None]
+    phone: Mapped[str | None] = mapped_column(String(20))
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(200))
+    company: Mapped[str | None] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[dict[str, Any]]
+    state: Mapped[ContactState] = mapped_column(str_enum(ContactState), default=ContactState.READY)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    next_call_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    expired_streak: Mapped[int] = mapped_column(Integer, default=0)
+    callback_at: Mapped[datetime | None]
+    callback_scope: Mapped[CallbackScope | None] = mapped_column(str_enum(CallbackScope))
+    callback_operator_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    last_attempt_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class DncEntry(Base):
+    """A suppressed number: by keyed hash, with the number itself unless erased."""
+
+    __tablename__ = "dnc_entry"
+
+    phone_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(24))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]
+
+
+class ImportStatus(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ContactImport(Base):
+    __tablename__ = "contact_import"
+
+    id: Mapped[uuid.UUID] = new_id()
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaign.id"))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[ImportStatus] = mapped_column(str_enum(ImportStatus))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    do_not_call: Mapped[int] = mapped_column(Integer, default=0)
+    invalid: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list[Any]]
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class ShiftState(StrEnum):
+    PLANNED = "planned"
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+class ShiftTemplate(Base):
+    __tablename__ = "shift_template"
+
+    id: Mapped[uuid.UUID] = new_id()
+    name: Mapped[str] = mapped_column(String(100))
+    start: Mapped[time]
+    end: Mapped[time]
+    weekdays: Mapped[list[Any]]
+    timezone: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Shift(Base):
+    __tablename__ = "shift"
+    __table_args__ = (UniqueConstraint("template_id", "starts_at", name="uq_shift_template_start"),)
+
+    id: Mapped[uuid.UUID] = new_id()
+    template_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("shift_template.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    state: Mapped[ShiftState] = mapped_column(str_enum(ShiftState), default=ShiftState.PLANNED)
+    created_at: Mapped[datetime]
+
+
+class ShiftEvent(Base):
+    """One transition of a shift: who or what made it, and why."""
+
+    __tablename__ = "shift_event"
+
+    id: Mapped[uuid.UUID] = new_id()
+    shift_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("shift.id"), index=True)
+    from_state: Mapped[ShiftState] = mapped_column(str_enum(ShiftState))
+    to_state: Mapped[ShiftState] = mapped_column(str_enum(ShiftState))
+    source: Mapped[str] = mapped_column(String(24))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class RosterEntry(Base):
+    __tablename__ = "roster_entry"
+
+    shift_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("shift.id"), primary_key=True)
+    operator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    walk_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_at: Mapped[datetime]
+
+
+class Attendance(Base):
+    __tablename__ = "attendance"
+    __table_args__ = (
+        Index(
+            "uq_attendance_open",
+            "shift_id",
+            "operator_id",
+            unique=True,
+            postgresql_where=text("clock_out_at IS NULL"),
+            sqlite_where=text("clock_out_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = new_id()
+    shift_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("shift.id"))
+    operator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
+    clock_in_at: Mapped[datetime]
+    clock_out_at: Mapped[datetime | None]
+
+
+class PauseScope(StrEnum):
+    DIALER = "dialer"
+    SHIFT = "shift"
+    OPERATOR = "operator"
+
+
+class PauseReason(StrEnum):
+    SUPERVISOR = "supervisor"
+    MANAGERS_SATURATED = "managers_saturated"
+    SELF = "self"
+
+
+class Pause(Base):
+    """A pause of the dialer, a shift or an operator; open while ended_at is null."""
+
+    __tablename__ = "pause"
+    __table_args__ = (
+        Index(
+            "uq_pause_active",
+            "scope",
+            "target_id",
+            "reason_code",
+            unique=True,
+            postgresql_where=text("ended_at IS NULL"),
+            sqlite_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = new_id()
+    scope: Mapped[PauseScope] = mapped_column(str_enum(PauseScope))
+    # The shift or operator paused; a fixed all-zero id for the whole dialer so
+    # that the unique index also covers it (NULLs never collide).
+    target_id: Mapped[uuid.UUID]
+    reason_code: Mapped[PauseReason] = mapped_column(str_enum(PauseReason))
+    reason: Mapped[str | None] = mapped_column(Text)
+    started_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    started_at: Mapped[datetime]
+    ended_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    ended_at: Mapped[datetime | None]
+
+
+class LeaseEnd(StrEnum):
+    OUTCOME = "outcome"
+    RELEASED = "released"
+    EXPIRED = "expired"
+
+
+class Lease(Base):
+    __tablename__ = "lease"
+    __table_args__ = (
+        # At most one active lease per contact and per operator, enforced by
+        # the database whatever the code above it does. On PostgreSQL the indexes by
+        # contact and by expiry also require their own (never null) column, so that
+        # only the index by operator can answer "does this operator hold a lease?"
+        # (see migration 0010).
+        Index(
+            "uq_lease_active_contact",
+            "contact_id",
+            unique=True,
+            postgresql_where=text("ended_at IS NULL AND contact_id IS NOT NULL"),
+            sqlite_where=text("ended_at IS NULL"),
+        ),
+        Index(
+            "uq_lease_active_operator",
+            "operator_id",
+            unique=True,
+            postgresql_where=text("ended_at IS NULL"),
+            sqlite_where=text("ended_at IS NULL"),
+        ),
+        Index(
+            "ix_lease_active_expiry",
+            "expires_at",
+            postgresql_where=text("ended_at IS NULL AND expires_at IS NOT NULL"),
+            sqlite_where=text("ended_at IS NULL"),
+        ),
+        {"postgresql_with": {"fillfactor": 80}},
+    )
+
+    id: Mapped[uuid.UUID] = new_id()
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contact.id"))
+    operator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaign.id"))
+    shift_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("shift.id"))
+    attempt_no: Mapped[int]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[LeaseEnd | None] = mapped_column(str_enum(LeaseEnd))
+
+
+class Disposition(StrEnum):
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    VOICEMAIL = "voicemail"
+    WRONG_NUMBER = "wrong_number"
+    NOT_INTERESTED = "not_interested"
+    CALLBACK = "callback"
+    WARM = "warm"
+    DO_NOT_CALL = "do_not_call"
+
+
+class Attempt(Base):
+    __tablename__ = "attempt"
+
+    id: Mapped[uuid.UUID] = new_id()
+    lease_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lease.id"), unique=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contact.id"), index=True)
+    operator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaign.id"))
+    shift_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("shift.id"), index=True)
+    attempt_no: Mapped[int]
+    disposition: Mapped[Disposition] = mapped_column(str_enum(Disposition))
+    objection: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)
+    callback_at: Mapped[datetime | None]
+    call_id: Mapped[str | None] = mapped_column(String(255))
+    dialed_at: Mapped[datetime | None]
+    ringing_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    hangup_at: Mapped[datetime | None]
+    hangup_reason: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SoftphoneEvent(Base):
+    """A call event from a softphone, kept whether or not it matched a lease."""
+
+    __tablename__ = "softphone_event"
+
+    id: Mapped[uuid.UUID] = new_id()
+    operator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
+    lease_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("lease.id"), index=True)
+    event: Mapped[str] = mapped_column(String(16))
+    call_id: Mapped[str | None] = mapped_column(String(255))
+    number: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(255))
+    at: Mapped[datetime]
+    received_at: Mapped[datetime]
+
+
+class QuestionnaireStatus(StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    FIRST_ORDER = "first_order"
+    LOST = "lost"
+
+
+class Questionnaire(Base):
+    __tablename__ = "questionnaire"
+
+    id: Mapped[uuid.UUID] = new_id()
+    attempt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attempt.id"), unique=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contact.id"))
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaign.id"))
+    operator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    manager_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    status: Mapped[QuestionnaireStatus] = mapped_column(
+        str_enum(QuestionnaireStatus), default=QuestionnaireStatus.NEW
+    )
+    answers: Mapped[dict[str, Any]]
+    company: Mapped[str | None] = mapped_column(String(200))
+    amount: Mapped[Decimal | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    assigned_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class AccountStage(StrEnum):
+    WORKING = "working"
+    REGULAR = "regular"
+    KEY_ACCOUNT = "key_account"
+
+
+class Account(Base):
+    __tablename__ = "account"
+
+    id: Mapped[uuid.UUID] = new_id()
+    questionnaire_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("questionnaire.id"), unique=True)
+    company: Mapped[str | None] = mapped_column(String(200), index=True)
+    company_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    stage: Mapped[AccountStage] = mapped_column(str_enum(AccountStage))
+    manager_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    strategic: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class AccountOrder(Base):
+    __tablename__ = "account_order"
+
+    id: Mapped[uuid.UUID] = new_id()
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    amount: Mapped[Decimal]
+    recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime]
+
+
+class AccountHandoff(Base):
+    """One step of a client down the cascade, with who made it and why."""
+
+    __tablename__ = "account_handoff"
+
+    id: Mapped[uuid.UUID] = new_id()
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id"), index=True)
+    from_stage: Mapped[AccountStage | None] = mapped_column(str_enum(AccountStage))
+    to_stage: Mapped[AccountStage] = mapped_column(str_enum(AccountStage))
+    from_manager_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    to_manager_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class IdempotencyRecord(Base):
+    """The first answer to an unsafe request, returned again for its key."""
+
+    __tablename__ = "idempotency_record"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    body: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class SchedulerBeat(Base):
+    """When a scheduler last did its periodic work, for readiness checks."""
+
+    __tablename__ = "scheduler_beat"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    beat_at: Mapped[datetime]

@@ -1,0 +1,144 @@
+"""Campaigns: what is called for and how — window, retry rules, script, questionnaire."""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.base.errors import InvalidInput, NotFound
+from dialer.base.models import Campaign
+
+# The objections of the seed article, with counter-questions to answer them.
+DEFAULT_OBJECTIONS: list[dict[str, str]] = [
+    {
+        "code": "dont_know",
+        "answer": (
+            "Понимаю. А кто у вас принимает решения о закупках? Подскажете, как к нему обратиться?"
+        ),
+    },
+    {
+        "code": "need_nothing",
+        "answer": "Понимаю. А что вы используете сейчас и чего в этом не хватает?",
+    },
+    {
+        "code": "busy",
+        "answer": "Понимаю, займу одну минуту. Когда вам удобно, чтобы я перезвонил?",
+    },
+]
+
+DEFAULT_QUESTIONNAIRE_FIELDS: list[dict[str, Any]] = [
+    {"name": "contact_person", "label": "Contact person", "type": "text", "required": True},
+    {"name": "need", "label": "What they need", "type": "text", "required": True},
+    {"name": "volume", "label": "Expected volume", "type": "number", "required": False},
+]
+
+DEFAULT_RETRY: dict[str, Any] = {
+    "max_attempts": 6,
+    "calls_per_day": 3,
+    "busy": {"delay_minutes": 15, "max_attempts": 5},
+    "no_answer": {"delay_minutes": 120, "max_attempts": 5},
+    "voicemail": {"delay_minutes": 240, "max_attempts": 3},
+}
+
+FIELD_TYPES = frozenset({"text", "number", "phone", "email", "date", "choice", "bool"})
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    name: str
+    timezone: str = "Europe/Moscow"
+    window_start: time = time(9, 0)
+    window_end: time = time(20, 0)
+    retry: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_RETRY))
+    script: str = ""
+    objections: list[dict[str, str]] = field(default_factory=lambda: list(DEFAULT_OBJECTIONS))
+    questionnaire_fields: list[dict[str, Any]] = field(
+        default_factory=lambda: list(DEFAULT_QUESTIONNAIRE_FIELDS)
+    )
+    lease_minutes: int = 10
+    callback_handover_minutes: int = 30
+    active: bool = True
+
+
+def check_timezone(name: str, loc: str = "timezone") -> str:
+    """The IANA zone name, or InvalidInput."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise InvalidInput(
+            f"Unknown time zone {name!r}.", fields=[{"loc": [loc], "msg": "unknown time zone"}]
+        ) from error
+    return name
+
+
+def validate_spec(spec: CampaignSpec) -> None:
+    """Refuse a campaign whose parts contradict each other."""
+    check_timezone(spec.timezone)
+    if spec.window_start >= spec.window_end:
+        raise InvalidInput(
+            "The calling window must start before it ends.",
+            fields=[{"loc": ["calling_window"], "msg": "start must be before end"}],
+        )
+    codes = [o["code"] for o in spec.objections]
+    names = [f["name"] for f in spec.questionnaire_fields]
+    for loc, values in (("objections", codes), ("questionnaire_fields", names)):
+        if len(set(values)) != len(values):
+            raise InvalidInput(
+                f"The {loc.replace('_', ' ')} repeat a name.",
+                fields=[{"loc": [loc], "msg": "names must be unique"}],
+            )
+
+
+def retry_settings(retry: dict[str, Any]) -> dict[str, Any]:
+    """The retry rules with the defaults filled in where a campaign says nothing."""
+    return {**DEFAULT_RETRY, **retry}
+
+
+async def create_campaign(session: AsyncSession, spec: CampaignSpec, now: datetime) -> Campaign:
+    """Add a campaign."""
+    validate_spec(spec)
+    retry = retry_settings(spec.retry)
+    campaign = Campaign(
+        name=spec.name,
+        timezone=spec.timezone,
+        window_start=spec.window_start,
+        window_end=spec.window_end,
+        retry=retry,
+        max_attempts=int(retry["max_attempts"]),
+        calls_per_day=int(retry["calls_per_day"]),
+        lease_seconds=spec.lease_minutes * 60,
+        callback_handover_minutes=spec.callback_handover_minutes,
+        script=spec.script,
+        objections=spec.objections,
+        questionnaire_fields=spec.questionnaire_fields,
+        active=spec.active,
+        created_at=now,
+    )
+    session.add(campaign)
+    await session.flush()
+    return campaign
+
+
+async def get_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Campaign:
+    """The campaign, or NotFound."""
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound("There is no such campaign.")
+    return campaign
+
+
+async def list_campaigns(session: AsyncSession) -> list[Campaign]:
+    """Every campaign, newest first."""
+    return list(await session.scalars(select(Campaign).order_by(Campaign.created_at.desc())))
+
+
+async def set_active(session: AsyncSession, campaign_id: uuid.UUID, active: bool) -> Campaign:
+    """Start or stop handing out a campaign's numbers."""
+    campaign = await get_campaign(session, campaign_id)
+    campaign.active = active
+    await session.flush()
+    return campaign

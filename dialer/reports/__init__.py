@@ -1,0 +1,1 @@
+"""What the floor did: the funnel, the timesheet and the live floor. May import every wing."""

@@ -1,0 +1,350 @@
+"""The client cascade: first order → MRK (working) → regular desk / KAM (key account).
+
+One account per company. Every step down the cascade is an `account_handoff` row
+saying who made it and why. Stages only move forward.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.base.errors import Forbidden, InvalidInput, NotFound
+from dialer.base.folds import company_key, company_key_sql
+from dialer.base.models import (
+    Account,
+    AccountHandoff,
+    AccountOrder,
+    AccountStage,
+    Contact,
+    ContactState,
+    Desk,
+    Questionnaire,
+    Role,
+    User,
+)
+from dialer.sales.policy import Policy
+from dialer.sales.routing import Load, choose
+
+DESK_OF_STAGE = {
+    AccountStage.WORKING: Desk.DEVELOPMENT,
+    AccountStage.REGULAR: Desk.REGULAR,
+    AccountStage.KEY_ACCOUNT: Desk.KEY_ACCOUNT,
+}
+# Contacts that could still be called: waiting, held for review, or mid-call.
+OPEN_STATES = (ContactState.READY, ContactState.REVIEW, ContactState.LEASED)
+
+
+def promotion(
+    stage: AccountStage, turnover: Decimal, strategic: bool, policy: Policy
+) -> tuple[AccountStage, str] | None:
+    """The next stage of an account and why, or None where it stays."""
+    if stage is AccountStage.KEY_ACCOUNT:
+        return None
+    if strategic:
+        return AccountStage.KEY_ACCOUNT, "marked strategic by a supervisor"
+    if turnover >= policy.strategic_threshold:
+        return (
+            AccountStage.KEY_ACCOUNT,
+            f"turnover {turnover} reached the strategic threshold {policy.strategic_threshold}",
+        )
+    if stage is AccountStage.WORKING and turnover >= policy.plan_volume:
+        return AccountStage.REGULAR, f"turnover {turnover} reached the plan {policy.plan_volume}"
+    return None
+
+
+def can_see(actor: User, account: Account) -> bool:
+    """Supervisors and admins see every account; a manager those it holds."""
+    if actor.role in (Role.SUPERVISOR, Role.ADMIN):
+        return True
+    return actor.role is Role.MANAGER and account.manager_id == actor.id
+
+
+async def desk_loads(session: AsyncSession, desk: Desk) -> list[Load]:
+    """The load of every active manager of a desk in accounts of the desk's stage."""
+    stage = next(s for s, d in DESK_OF_STAGE.items() if d is desk)
+    mine = Account.manager_id == User.id
+    held = select(func.count()).where(mine, Account.stage == stage).scalar_subquery()
+    last = (
+        select(func.max(AccountHandoff.at))
+        .where(AccountHandoff.to_manager_id == User.id)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(User.id, User.capacity, held, last).where(
+            User.role == Role.MANAGER, User.desk == desk, User.active.is_(True)
+        )
+    )
+    return [Load(row[0], row[2], row[1] or 0, row[3]) for row in rows]
+
+
+async def hand_off(
+    session: AsyncSession,
+    account: Account,
+    to_stage: AccountStage,
+    actor_id: uuid.UUID | None,
+    reason: str,
+    now: datetime,
+    *,
+    opening: bool = False,
+) -> AccountHandoff:
+    """Move the account to a stage and the least-loaded manager of its desk; logged."""
+    # A manager with room first; but accounts need an owner, so a full desk still takes them.
+    loads = await desk_loads(session, DESK_OF_STAGE[to_stage])
+    chosen = choose(loads) or choose(loads, need_room=False)
+    handoff = AccountHandoff(
+        account_id=account.id,
+        from_stage=None if opening else account.stage,
+        to_stage=to_stage,
+        from_manager_id=account.manager_id,
+        to_manager_id=chosen.manager_id if chosen is not None else None,
+        actor_id=actor_id,
+        reason=reason if chosen is not None else f"{reason}; no active manager at the desk yet",
+        at=now,
+    )
+    account.stage = to_stage
+    account.manager_id = handoff.to_manager_id
+    session.add(handoff)
+    await session.flush()
+    return handoff
+
+
+async def turnover(session: AsyncSession, account_id: uuid.UUID, since: datetime) -> Decimal:
+    """The sum of the account's orders since an instant."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(AccountOrder.amount), 0)).where(
+            AccountOrder.account_id == account_id, AccountOrder.at >= since
+        )
+    )
+    return Decimal(total or 0)
+
+
+async def review(
+    session: AsyncSession,
+    account: Account,
+    actor_id: uuid.UUID | None,
+    now: datetime,
+    policy: Policy,
+) -> AccountHandoff | None:
+    """Pass the account down the cascade when its turnover or flag says so."""
+    amount = await turnover(session, account.id, now - policy.plan_period)
+    step = promotion(account.stage, amount, account.strategic, policy)
+    if step is None:
+        return None
+    return await hand_off(session, account, step[0], actor_id, step[1], now)
+
+
+async def _add_order(
+    session: AsyncSession, account: Account, amount: Decimal, actor_id: uuid.UUID, now: datetime
+) -> AccountOrder:
+    if amount <= 0:
+        raise InvalidInput(
+            "An order needs a positive amount.",
+            fields=[{"loc": ["body", "amount"], "msg": "must be greater than 0"}],
+        )
+    order = AccountOrder(account_id=account.id, amount=amount, recorded_by=actor_id, at=now)
+    session.add(order)
+    await session.flush()
+    return order
+
+
+async def open_account(
+    session: AsyncSession,
+    questionnaire: Questionnaire,
+    actor_id: uuid.UUID,
+    now: datetime,
+    policy: Policy,
+) -> Account:
+    """The first order of a questionnaire: the company's account, handed to an MRK."""
+    contact = await session.get(Contact, questionnaire.contact_id)
+    company = questionnaire.company or (contact.company if contact is not None else None)
+    key = company_key(company)
+    account = None
+    if key is not None:
+        account = await session.scalar(
+            select(Account).where(Account.company_key == key).with_for_update()
+        )
+    if account is None:
+        account = Account(
+            questionnaire_id=questionnaire.id,
+            company=company,
+            company_key=key,
+            stage=AccountStage.WORKING,
+            strategic=False,
+            created_at=now,
+        )
+        session.add(account)
+        await session.flush()
+        reason = f"first order {questionnaire.amount} from questionnaire {questionnaire.id}"
+        await hand_off(session, account, AccountStage.WORKING, actor_id, reason, now, opening=True)
+    # A company already a client only gains an order: it stays with whoever holds it.
+    await _add_order(session, account, questionnaire.amount or Decimal(0), actor_id, now)
+    await close_contacts(session, key, contact)
+    await review(session, account, actor_id, now, policy)
+    return account
+
+
+async def close_contacts(session: AsyncSession, key: str | None, contact: Contact | None) -> int:
+    """Close every contact of a new client still open: its company's and its number's."""
+    same: list[ColumnElement[bool]] = []
+    if contact is not None:
+        same.append(Contact.phone_hash == contact.phone_hash)
+    if key is not None:
+        same.append(company_key_sql(Contact.company) == key)
+    if not same:
+        return 0
+    # Mid-call ones too: an outcome leaves a contact closed during its call closed. One
+    # whose outcome is being written right now is skipped, not waited for (that outcome
+    # may be waiting for the managers' lock we hold); the claim never hands it out again.
+    still_open = (
+        select(Contact.id)
+        .where(Contact.state.in_(OPEN_STATES), or_(*same))
+        .with_for_update(skip_locked=True)
+    )
+    closed = await session.execute(
+        update(Contact)
+        .where(Contact.id.in_(still_open.scalar_subquery()))
+        .values(state=ContactState.CLOSED)
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], closed).rowcount
+
+
+async def get_account(
+    session: AsyncSession, account_id: uuid.UUID, actor: User, *, lock: bool = False
+) -> Account:
+    """An account the actor may see."""
+    account = await session.get(Account, account_id, with_for_update=lock)
+    if account is None:
+        raise NotFound("There is no such account.")
+    if not can_see(actor, account):
+        raise Forbidden("This account is held by another manager.")
+    return account
+
+
+async def record_order(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    amount: Decimal,
+    actor: User,
+    now: datetime,
+    policy: Policy,
+) -> tuple[Account, AccountOrder]:
+    """An order of the account, by its manager or a supervisor; may pass it down the cascade."""
+    # Locked so that two orders at once cannot both promote the account.
+    account = await get_account(session, account_id, actor, lock=True)
+    order = await _add_order(session, account, amount, actor.id, now)
+    await review(session, account, actor.id, now, policy)
+    return account, order
+
+
+async def mark_strategic(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    actor: User,
+    reason: str | None,
+    now: datetime,
+    policy: Policy,
+) -> Account:
+    """A supervisor marks the account strategic: it passes to a KAM."""
+    account = await session.get(Account, account_id, with_for_update=True)
+    if account is None:
+        raise NotFound("There is no such account.")
+    account.strategic = True
+    if account.stage is not AccountStage.KEY_ACCOUNT:
+        why = "marked strategic by a supervisor" + (f": {reason}" if reason else "")
+        await hand_off(session, account, AccountStage.KEY_ACCOUNT, actor.id, why, now)
+    return account
+
+
+@dataclass(frozen=True)
+class AccountView:
+    account: Account
+    turnover: Decimal
+    orders: int
+
+
+async def account_view(
+    session: AsyncSession, account: Account, now: datetime, policy: Policy
+) -> AccountView:
+    """One account with its turnover over the plan period and its count of orders."""
+    amount = await turnover(session, account.id, now - policy.plan_period)
+    orders = await session.scalar(select(func.count()).where(AccountOrder.account_id == account.id))
+    return AccountView(account, amount, int(orders or 0))
+
+
+async def list_accounts(
+    session: AsyncSession,
+    actor: User,
+    stage: AccountStage | None,
+    now: datetime,
+    policy: Policy,
+) -> list[AccountView]:
+    """The accounts the actor holds (a supervisor: all), oldest first, with turnover."""
+    since = now - policy.plan_period
+    in_period = func.coalesce(func.sum(AccountOrder.amount).filter(AccountOrder.at >= since), 0)
+    query = (
+        select(Account, in_period, func.count(AccountOrder.id))
+        .outerjoin(AccountOrder, AccountOrder.account_id == Account.id)
+        .group_by(Account.id)
+        .order_by(Account.created_at, Account.id)
+    )
+    if actor.role not in (Role.SUPERVISOR, Role.ADMIN):
+        query = query.where(Account.manager_id == actor.id)
+    if stage is not None:
+        query = query.where(Account.stage == stage)
+    rows = await session.execute(query)
+    return [AccountView(row[0], Decimal(row[1]), row[2]) for row in rows]
+
+
+_RANK = {stage: rank for rank, stage in enumerate(AccountStage)}
+
+
+def _step_order(handoff: AccountHandoff) -> tuple[datetime, int, int]:
+    # Steps made in one request share their instant; the cascade only moves forward,
+    # so the stages order them.
+    start = -1 if handoff.from_stage is None else _RANK[handoff.from_stage]
+    return handoff.at, start, _RANK[handoff.to_stage]
+
+
+async def handoffs(session: AsyncSession, account_id: uuid.UUID) -> list[AccountHandoff]:
+    """The account's steps down the cascade, first first."""
+    steps = await session.scalars(
+        select(AccountHandoff).where(AccountHandoff.account_id == account_id)
+    )
+    return sorted(steps, key=_step_order)
+
+
+async def assign_unowned(session: AsyncSession, now: datetime, reason: str) -> int:
+    """Give accounts left without a manager to one of their desk, where one is active."""
+    given = 0
+    for stage, desk in DESK_OF_STAGE.items():
+        if not await desk_loads(session, desk):
+            continue
+        unowned = await session.scalars(
+            select(Account)
+            .where(Account.manager_id.is_(None), Account.stage == stage)
+            .order_by(Account.created_at, Account.id)
+            .with_for_update()
+        )
+        for account in unowned:
+            await hand_off(session, account, stage, None, reason, now)
+            given += 1
+    return given
+
+
+async def release_accounts(session: AsyncSession, manager_id: uuid.UUID, now: datetime) -> int:
+    """Hand the accounts of a manager who left to others of the desk; how many."""
+    held = await session.scalars(
+        select(Account).where(Account.manager_id == manager_id).with_for_update()
+    )
+    moved = 0
+    for account in held:
+        await hand_off(session, account, account.stage, None, "the manager was deactivated", now)
+        moved += 1
+    return moved

@@ -1,0 +1,216 @@
+"""Warm questionnaires: filed from a warm outcome, routed to an MPK, worked to an order.
+
+A manager moves its questionnaire new → in_progress → first_order (with the amount)
+or lost (with the reason). Every change hands out waiting questionnaires and weighs
+saturation again, under the managers' lock.
+"""
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.base.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from dialer.base.locks import lock_managers
+from dialer.base.models import (
+    Account,
+    Attempt,
+    Contact,
+    Questionnaire,
+    QuestionnaireStatus,
+    Role,
+    User,
+)
+from dialer.sales.accounts import open_account
+from dialer.sales.policy import Policy, policy_of
+from dialer.sales.routing import rebalance
+from dialer.sales.saturation import OPEN_STATUSES
+
+Status = QuestionnaireStatus
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.NEW: frozenset({Status.IN_PROGRESS}),
+    Status.IN_PROGRESS: frozenset({Status.FIRST_ORDER, Status.LOST}),
+    Status.FIRST_ORDER: frozenset(),
+    Status.LOST: frozenset(),
+}
+
+
+async def file_questionnaire(
+    session: AsyncSession,
+    attempt: Attempt,
+    answers: dict[str, Any],
+    company: str | None,
+    now: datetime,
+) -> Questionnaire:
+    """Record the warm questionnaire an attempt produced and route it to an MPK."""
+    questionnaire = Questionnaire(
+        attempt_id=attempt.id,
+        contact_id=attempt.contact_id,
+        campaign_id=attempt.campaign_id,
+        operator_id=attempt.operator_id,
+        status=QuestionnaireStatus.NEW,
+        answers=answers,
+        company=company,
+        created_at=now,
+        updated_at=now,
+    )
+    # The lock before the row: the same order as every other change of questionnaires.
+    await lock_managers(session)
+    session.add(questionnaire)
+    await session.flush()
+    # Routed through the waiting line, so that older waiting ones keep their place.
+    await rebalance(session, now, policy_of(session).marks)
+    return questionnaire
+
+
+def is_overdue(questionnaire: Questionnaire, now: datetime, policy: Policy) -> bool:
+    """An assigned open questionnaire its manager has not touched for too long."""
+    return (
+        questionnaire.manager_id is not None
+        and questionnaire.status in OPEN_STATUSES
+        and now - questionnaire.updated_at >= policy.overdue_after
+    )
+
+
+def check_transition(current: Status, target: Status) -> None:
+    """Refuse a change the questionnaire's life does not allow."""
+    if target not in TRANSITIONS[current]:
+        raise InvalidTransition(
+            f"A questionnaire cannot go from {current.value} to {target.value}.",
+            current=current.value,
+        )
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    status: Status
+    amount: Decimal | None = None
+    reason: str | None = None
+
+
+def _refuse(field: str, message: str, detail: str) -> InvalidInput:
+    return InvalidInput(detail, fields=[{"loc": ["body", field], "msg": message}])
+
+
+def check_change(change: StatusChange) -> None:
+    """An amount goes with first_order only, a reason with lost only."""
+    if change.status is Status.FIRST_ORDER and (change.amount is None or change.amount <= 0):
+        raise _refuse("amount", "required, above 0", "A first order needs its amount.")
+    if change.status is not Status.FIRST_ORDER and change.amount is not None:
+        raise _refuse("amount", "only with first_order", "Only a first order has an amount.")
+    if change.status is Status.LOST and not (change.reason or "").strip():
+        raise _refuse("reason", "required", "Say why the questionnaire was lost.")
+    if change.status is not Status.LOST and change.reason is not None:
+        raise _refuse("reason", "only with lost", "Only a lost questionnaire has a reason.")
+
+
+def can_act(actor: User, questionnaire: Questionnaire) -> bool:
+    """Supervisors and admins act on every questionnaire, a manager on its own."""
+    if actor.role in (Role.SUPERVISOR, Role.ADMIN):
+        return True
+    return actor.role is Role.MANAGER and questionnaire.manager_id == actor.id
+
+
+async def get_questionnaire(
+    session: AsyncSession, questionnaire_id: uuid.UUID, actor: User, *, lock: bool = False
+) -> Questionnaire:
+    """A questionnaire the actor may act on."""
+    questionnaire = await session.get(Questionnaire, questionnaire_id, with_for_update=lock)
+    if questionnaire is None:
+        raise NotFound("There is no such questionnaire.")
+    if not can_act(actor, questionnaire):
+        raise Forbidden("This questionnaire is assigned to another manager.")
+    return questionnaire
+
+
+async def change_status(
+    session: AsyncSession,
+    questionnaire_id: uuid.UUID,
+    change: StatusChange,
+    actor: User,
+    now: datetime,
+    policy: Policy,
+) -> tuple[Questionnaire, Account | None]:
+    """Move a questionnaire on; a first order opens the client's account (returned).
+
+    Taking one up (`in_progress`) keeps it open: no manager's load changes, so it needs
+    neither the managers' lock nor a rebalance, only its own row locked. Closing it
+    frees a place, which routing and the saturation pause must weigh under the lock.
+    """
+    frees_a_place = change.status not in OPEN_STATUSES
+    if frees_a_place:
+        await lock_managers(session)
+    questionnaire = await get_questionnaire(session, questionnaire_id, actor, lock=True)
+    if questionnaire.manager_id is None:
+        raise InvalidTransition("The questionnaire is still waiting for a manager.")
+    check_transition(questionnaire.status, change.status)
+    check_change(change)
+    questionnaire.status = change.status
+    questionnaire.amount = change.amount
+    questionnaire.reason = change.reason.strip() if change.reason else None
+    questionnaire.updated_at = now
+    await session.flush()
+    account = None
+    if change.status is Status.FIRST_ORDER:
+        account = await open_account(session, questionnaire, actor.id, now, policy)
+    if frees_a_place:
+        await rebalance(session, now, policy.marks)
+    return questionnaire, account
+
+
+@dataclass(frozen=True)
+class QuestionnaireView:
+    questionnaire: Questionnaire
+    contact_name: str | None
+    contact_phone: str | None
+    overdue: bool
+
+
+async def list_questionnaires(
+    session: AsyncSession,
+    actor: User,
+    statuses: Collection[Status],
+    now: datetime,
+    policy: Policy,
+    *,
+    overdue_only: bool = False,
+) -> list[QuestionnaireView]:
+    """The actor's questionnaires (a supervisor: all), oldest first."""
+    query = (
+        select(Questionnaire, Contact.name, Contact.phone)
+        .join(Contact, Contact.id == Questionnaire.contact_id)
+        .order_by(Questionnaire.created_at, Questionnaire.id)
+    )
+    if actor.role not in (Role.SUPERVISOR, Role.ADMIN):
+        query = query.where(Questionnaire.manager_id == actor.id)
+    if statuses:
+        query = query.where(Questionnaire.status.in_(statuses))
+    if overdue_only:
+        query = query.where(
+            Questionnaire.manager_id.is_not(None),
+            Questionnaire.status.in_(OPEN_STATUSES),
+            Questionnaire.updated_at <= now - policy.overdue_after,
+        )
+    rows = await session.execute(query)
+    return [
+        QuestionnaireView(q, name, phone, is_overdue(q, now, policy)) for q, name, phone in rows
+    ]
+
+
+async def view(
+    session: AsyncSession, questionnaire: Questionnaire, now: datetime, policy: Policy
+) -> QuestionnaireView:
+    """One questionnaire as a manager sees it."""
+    contact = await session.get(Contact, questionnaire.contact_id)
+    return QuestionnaireView(
+        questionnaire,
+        contact.name if contact is not None else None,
+        contact.phone if contact is not None else None,
+        is_overdue(questionnaire, now, policy),
+    )

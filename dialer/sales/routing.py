@@ -1,0 +1,168 @@
+"""Routing: each warm questionnaire to the MPK with the lowest load, ties taken in turn.
+
+Load is open questionnaires ÷ capacity. Among equal loads the MPK assigned least
+recently goes first (one never assigned before all), which makes a round robin of
+equals. When no MPK has room the questionnaire waits unassigned; waiting ones are
+assigned oldest first whenever room frees.
+"""
+
+import uuid
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from fractions import Fraction
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.base.errors import InvalidInput, InvalidTransition, NoManagerRoom, NotFound
+from dialer.base.locks import lock_managers
+from dialer.base.models import Desk, Questionnaire, QuestionnaireStatus, Role, User
+from dialer.sales.policy import Marks
+from dialer.sales.saturation import OPEN_STATUSES, evaluate_saturation
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Load:
+    """One manager's share of work: what it holds against what it can hold."""
+
+    manager_id: uuid.UUID
+    open: int
+    capacity: int
+    last_assigned_at: datetime | None
+    # Order of assignment within one batch, where every assignment has the same instant.
+    turn: int = 0
+
+    @property
+    def has_room(self) -> bool:
+        return self.open < self.capacity
+
+    def ratio(self) -> Fraction:
+        # A manager without a capacity counts as holding one: it still gets its turn.
+        return Fraction(self.open, max(self.capacity, 1))
+
+    def plus_one(self, now: datetime, turn: int) -> "Load":
+        """The load after one more assignment at now."""
+        return replace(self, open=self.open + 1, last_assigned_at=now, turn=turn)
+
+
+def _order(load: Load) -> tuple[Fraction, datetime, int, str]:
+    return (load.ratio(), load.last_assigned_at or _NEVER, load.turn, str(load.manager_id))
+
+
+def choose(loads: Iterable[Load], *, need_room: bool = True) -> Load | None:
+    """The manager whose turn it is: lowest load, then assigned least recently."""
+    candidates = [load for load in loads if load.has_room or not need_room]
+    return min(candidates, key=_order, default=None)
+
+
+async def acquisition_loads(
+    session: AsyncSession, exclude: Collection[uuid.UUID] = ()
+) -> list[Load]:
+    """The load of every active MPK but the excluded."""
+    mine = Questionnaire.manager_id == User.id
+    open_count = (
+        select(func.count()).where(mine, Questionnaire.status.in_(OPEN_STATUSES)).scalar_subquery()
+    )
+    last = select(func.max(Questionnaire.assigned_at)).where(mine).scalar_subquery()
+    rows = await session.execute(
+        select(User.id, User.capacity, open_count, last).where(
+            User.role == Role.MANAGER,
+            User.desk == Desk.ACQUISITION,
+            User.active.is_(True),
+            User.id.not_in(exclude),
+        )
+    )
+    return [Load(row[0], row[2], row[1] or 0, row[3]) for row in rows]
+
+
+def _assign(questionnaire: Questionnaire, manager_id: uuid.UUID, now: datetime) -> None:
+    # A questionnaire given to a manager starts anew with it, whatever the last one did.
+    questionnaire.manager_id = manager_id
+    questionnaire.status = QuestionnaireStatus.NEW
+    questionnaire.assigned_at = now
+    questionnaire.updated_at = now
+
+
+async def assign_waiting(session: AsyncSession, now: datetime) -> int:
+    """Give waiting questionnaires, oldest first, to MPK with room; how many were given."""
+    await lock_managers(session)
+    loads = await acquisition_loads(session)
+    room = sum(max(load.capacity - load.open, 0) for load in loads)
+    if room == 0:
+        return 0
+    waiting = await session.scalars(
+        select(Questionnaire)
+        .where(Questionnaire.manager_id.is_(None), Questionnaire.status.in_(OPEN_STATUSES))
+        .order_by(Questionnaire.created_at, Questionnaire.id)
+        .limit(room)
+    )
+    given = 0
+    for questionnaire in waiting:
+        chosen = choose(loads)
+        if chosen is None:
+            break
+        _assign(questionnaire, chosen.manager_id, now)
+        given += 1
+        loads = [load.plus_one(now, given) if load is chosen else load for load in loads]
+    await session.flush()
+    return given
+
+
+async def rebalance(session: AsyncSession, now: datetime, marks: Marks) -> None:
+    """After any change: hand out waiting questionnaires, then weigh saturation."""
+    await assign_waiting(session, now)
+    await evaluate_saturation(session, now, marks)
+
+
+async def release_manager(
+    session: AsyncSession, manager_id: uuid.UUID, now: datetime, marks: Marks
+) -> None:
+    """Route again the open questionnaires of a manager who left (deactivated)."""
+    await lock_managers(session)
+    await session.execute(
+        update(Questionnaire)
+        .where(Questionnaire.manager_id == manager_id, Questionnaire.status.in_(OPEN_STATUSES))
+        .values(manager_id=None, assigned_at=None, status=QuestionnaireStatus.NEW, updated_at=now)
+    )
+    await rebalance(session, now, marks)
+
+
+async def _acquisition_manager(session: AsyncSession, manager_id: uuid.UUID) -> User:
+    manager = await session.get(User, manager_id)
+    if manager is None or not manager.active or manager.desk is not Desk.ACQUISITION:
+        raise InvalidInput(
+            "Questionnaires go only to an active acquisition manager (MPK).",
+            fields=[{"loc": ["body", "manager_id"], "msg": "not an active MPK"}],
+        )
+    return manager
+
+
+async def reassign(
+    session: AsyncSession,
+    questionnaire_id: uuid.UUID,
+    manager_id: uuid.UUID | None,
+    now: datetime,
+    marks: Marks,
+) -> Questionnaire:
+    """A supervisor's reassignment: to the MPK named, or by the rule to another (None)."""
+    await lock_managers(session)
+    questionnaire = await session.get(Questionnaire, questionnaire_id, with_for_update=True)
+    if questionnaire is None:
+        raise NotFound("There is no such questionnaire.")
+    if questionnaire.status not in OPEN_STATUSES:
+        raise InvalidTransition("Only an open questionnaire can be reassigned.")
+    if manager_id is None:
+        current = [questionnaire.manager_id] if questionnaire.manager_id else []
+        chosen = choose(await acquisition_loads(session, exclude=current))
+        if chosen is None:
+            raise NoManagerRoom()
+        manager_id = chosen.manager_id
+    else:
+        # A supervisor who names the manager may fill it past its capacity.
+        await _acquisition_manager(session, manager_id)
+    _assign(questionnaire, manager_id, now)
+    await rebalance(session, now, marks)
+    return questionnaire

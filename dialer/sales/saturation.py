@@ -1,0 +1,210 @@
+"""Saturation: the dialer pauses itself when the MPK cannot keep up, with hysteresis.
+
+Open questionnaires (new and in progress, assigned or waiting) are weighed against the
+total capacity of the active MPK. Dialing pauses at the high mark and resumes at the low
+mark; between the two it stays as it is, so it does not flap. The pause rows are the log.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.base.locks import lock_managers
+from dialer.base.models import (
+    Desk,
+    Pause,
+    PauseReason,
+    PauseScope,
+    Questionnaire,
+    QuestionnaireStatus,
+    Role,
+    User,
+)
+from dialer.sales.policy import Marks, Policy
+from dialer.shifts.gate import DIALER_TARGET
+
+log = logging.getLogger(__name__)
+
+OPEN_STATUSES = (QuestionnaireStatus.NEW, QuestionnaireStatus.IN_PROGRESS)
+CLOSED_STATUSES = (QuestionnaireStatus.FIRST_ORDER, QuestionnaireStatus.LOST)
+
+
+def reaches_high(open_count: int, capacity: int, marks: Marks) -> bool:
+    """True when the backlog is at or above the high mark (and there is a backlog)."""
+    return open_count > 0 and open_count * 100 >= marks.high * capacity
+
+
+def down_to_low(open_count: int, capacity: int, marks: Marks) -> bool:
+    """True when the backlog is at or below the low mark."""
+    return open_count * 100 <= marks.low * capacity
+
+
+def stays_paused(paused: bool, open_count: int, capacity: int, marks: Marks) -> bool:
+    """Whether dialing should be paused, given whether it is now: the hysteresis."""
+    if paused:
+        return not down_to_low(open_count, capacity, marks)
+    return reaches_high(open_count, capacity, marks)
+
+
+def resume_at_most(capacity: int, marks: Marks) -> int:
+    """The largest backlog at which a saturation pause ends."""
+    return marks.low * capacity // 100
+
+
+def resume_estimate(
+    open_count: int,
+    capacity: int,
+    marks: Marks,
+    closed_recently: int,
+    window: timedelta,
+    now: datetime,
+) -> datetime | None:
+    """When the backlog should fall to the low mark at the recent closing rate; None if never."""
+    to_close = open_count - resume_at_most(capacity, marks)
+    if to_close <= 0:
+        return now
+    if closed_recently <= 0:
+        return None
+    return now + window * to_close / closed_recently
+
+
+@dataclass(frozen=True)
+class Backlog:
+    open: int
+    waiting: int
+    capacity: int
+
+
+async def backlog(session: AsyncSession) -> Backlog:
+    """Open and waiting questionnaires, and the capacity of the active MPK."""
+    counts = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count().filter(Questionnaire.manager_id.is_(None)),
+            ).where(Questionnaire.status.in_(OPEN_STATUSES))
+        )
+    ).one()
+    capacity = await session.scalar(
+        select(func.coalesce(func.sum(User.capacity), 0)).where(
+            User.role == Role.MANAGER, User.desk == Desk.ACQUISITION, User.active.is_(True)
+        )
+    )
+    return Backlog(open=counts[0], waiting=counts[1], capacity=int(capacity or 0))
+
+
+def _active_pause() -> Select[Pause]:
+    return select(Pause).where(
+        Pause.scope == PauseScope.DIALER,
+        Pause.target_id == DIALER_TARGET,
+        Pause.reason_code == PauseReason.MANAGERS_SATURATED,
+        Pause.ended_at.is_(None),
+    )
+
+
+async def saturation_pause(session: AsyncSession) -> Pause | None:
+    """The active `managers_saturated` pause, if dialing is paused for the managers."""
+    pause: Pause | None = await session.scalar(_active_pause())
+    return pause
+
+
+def _describe(state: Backlog, marks: Marks) -> str:
+    return (
+        f"{state.open} open questionnaires for a capacity of {state.capacity} "
+        f"(marks {marks.high}% / {marks.low}%)"
+    )
+
+
+async def evaluate_saturation(session: AsyncSession, now: datetime, marks: Marks) -> Pause | None:
+    """Pause or resume dialing for the managers' backlog; the active pause after it."""
+    await lock_managers(session)
+    state = await backlog(session)
+    pause = await saturation_pause(session)
+    paused = stays_paused(pause is not None, state.open, state.capacity, marks)
+    if paused and pause is None:
+        pause = Pause(
+            scope=PauseScope.DIALER,
+            target_id=DIALER_TARGET,
+            reason_code=PauseReason.MANAGERS_SATURATED,
+            reason=_describe(state, marks),
+            started_at=now,
+        )
+        session.add(pause)
+        await session.flush()
+        log.info("dialing paused: managers saturated, %s", pause.reason)
+    elif not paused and pause is not None:
+        pause.ended_at = now
+        await session.flush()
+        log.info("dialing resumed: %s", _describe(state, marks))
+        pause = None
+    return pause
+
+
+@dataclass(frozen=True)
+class ManagersStatus:
+    """The `managers` part of the dialer's status."""
+
+    backlog: Backlog
+    marks: Marks
+    paused_since: datetime | None
+    closed_recently: int
+    closing_window: timedelta
+    resume_estimate: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON the status endpoint shows."""
+        hours = self.closing_window / timedelta(hours=1)
+        capacity = self.backlog.capacity
+        load = round(100 * self.backlog.open / capacity, 1) if capacity else None
+        return {
+            "open": self.backlog.open,
+            "capacity": capacity,
+            "waiting": self.backlog.waiting,
+            "load_percent": load,
+            "high_mark_percent": self.marks.high,
+            "low_mark_percent": self.marks.low,
+            "resume_at_open": resume_at_most(capacity, self.marks),
+            "saturated": self.paused_since is not None,
+            "paused_since": _iso(self.paused_since),
+            "closed_recently": self.closed_recently,
+            "closing_rate_per_hour": round(self.closed_recently / hours, 2),
+            "resume_estimate": _iso(self.resume_estimate),
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def closed_since(session: AsyncSession, since: datetime) -> int:
+    """Questionnaires closed (first order or lost) since an instant."""
+    count = await session.scalar(
+        select(func.count()).where(
+            Questionnaire.status.in_(CLOSED_STATUSES), Questionnaire.updated_at >= since
+        )
+    )
+    return int(count or 0)
+
+
+async def managers_status(session: AsyncSession, now: datetime, policy: Policy) -> ManagersStatus:
+    """The backlog, the marks, and when a saturation pause should end."""
+    state = await backlog(session)
+    pause = await saturation_pause(session)
+    closed = await closed_since(session, now - policy.closing_window)
+    estimate = None
+    if pause is not None:
+        estimate = resume_estimate(
+            state.open, state.capacity, policy.marks, closed, policy.closing_window, now
+        )
+    return ManagersStatus(
+        backlog=state,
+        marks=policy.marks,
+        paused_since=pause.started_at if pause is not None else None,
+        closed_recently=closed,
+        closing_window=policy.closing_window,
+        resume_estimate=estimate,
+    )
