@@ -1,7 +1,5 @@
 """Reports: the timesheet, per operator per shift, as JSON or CSV for payroll."""
 
-import csv
-import io
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from app.deps import AppSettings, Now, Session, Staff
+from dialer.base.exports import csv_text
 from dialer.reports.timesheet import TimesheetRow, timesheet
 
 router = APIRouter(tags=["reports"])
@@ -66,12 +65,9 @@ class TimesheetLine(BaseModel):
 
 def as_csv(lines: list[TimesheetLine]) -> str:
     """The lines as CSV with a header, in the JSON's field order."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(TimesheetLine.model_fields)
-    for line in lines:
-        writer.writerow("" if v is None else v for v in line.model_dump(mode="json").values())
-    return out.getvalue()
+    return csv_text(
+        TimesheetLine.model_fields, (line.model_dump(mode="json").values() for line in lines)
+    )
 
 
 @router.get("/reports/timesheet", response_model=list[TimesheetLine])
