@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.deps import Now, Session, Staff
-from app.schemas import Model
+from app.schemas import Model, WallTime
 from dialer.base.models import Campaign
 from dialer.contacts.campaigns import (
     DEFAULT_OBJECTIONS,
@@ -27,8 +27,8 @@ Code = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
 
 
 class Window(Model):
-    start: time = time(9, 0)
-    end: time = time(20, 0)
+    start: WallTime = time(9, 0)
+    end: WallTime = time(20, 0)
 
 
 class RetryRule(Model):
@@ -72,6 +72,7 @@ class CampaignIn(Model):
     )
     lease_minutes: int = Field(default=10, ge=1, le=120)
     callback_handover_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    callback_max_days: int = Field(default=90, ge=1, le=3660)
     active: bool = True
 
 
@@ -86,6 +87,7 @@ class CampaignOut(BaseModel):
     questionnaire_fields: list[Any]
     lease_minutes: int
     callback_handover_minutes: int
+    callback_max_days: int
     active: bool
     created_at: datetime
 
@@ -105,6 +107,7 @@ class CampaignOut(BaseModel):
             questionnaire_fields=c.questionnaire_fields,
             lease_minutes=c.lease_seconds // 60,
             callback_handover_minutes=c.callback_handover_minutes,
+            callback_max_days=c.callback_max_days,
             active=c.active,
             created_at=c.created_at,
         )
@@ -128,6 +131,7 @@ async def add_campaign(body: CampaignIn, session: Session, now: Now, _staff: Sta
         questionnaire_fields=[f.model_dump(exclude_none=True) for f in body.questionnaire_fields],
         lease_minutes=body.lease_minutes,
         callback_handover_minutes=body.callback_handover_minutes,
+        callback_max_days=body.callback_max_days,
         active=body.active,
     )
     return CampaignOut.of(await create_campaign(session, spec, now))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from app.deps import Admin, AppSettings, Now, Session, Staff
-from app.schemas import Model
+from app.schemas import Model, Offset
 from dialer.base.models import ContactState, DncEntry
 from dialer.contacts.dnc import DncSource, list_entries, parse_phone, suppress, unsuppress
 from dialer.contacts.erasure import erase_contact
@@ -53,7 +53,7 @@ async def entries(
     session: Session,
     _staff: Staff,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> list[DncOut]:
     """The list, newest first; erased numbers show only their keyed hash."""
     return [DncOut.of(e) for e in await list_entries(session, limit, offset)]

@@ -1,7 +1,7 @@
 """Reports: the timesheet, per operator per shift, as JSON or CSV for payroll."""
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from app.deps import AppSettings, Now, Session, Staff
+from app.schemas import Day
 from dialer.base.exports import csv_text
 from dialer.reports.timesheet import TimesheetRow, timesheet
 
@@ -76,8 +77,8 @@ async def timesheet_report(
     now: Now,
     settings: AppSettings,
     _staff: Staff,
-    first: Annotated[date, Query(alias="from")],
-    last: Annotated[date, Query(alias="to")],
+    first: Annotated[Day, Query(alias="from")],
+    last: Annotated[Day, Query(alias="to")],
     fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
 ) -> Response:
     """Per operator per shift: minutes clocked, paused and paid, calls, talk time, warm, pay."""

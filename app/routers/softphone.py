@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from app.deps import AppSettings, CurrentUser, Now, Operator, Session, Staff
 from app.ratelimit import TokenBuckets
-from app.schemas import Instant, Model
+from app.schemas import Instant, Model, Text
 from dialer.base.errors import Forbidden, InvalidInput, TooManyRequests
 from dialer.base.models import Role, SoftphoneEvent, User
 from dialer.calls.calls import CallEvent
@@ -279,10 +279,10 @@ async def _hook(
     settings: AppSettings,
     now: Now,
     operator: Annotated[User, Depends(hook_operator)],
-    number: Annotated[str | None, Query(max_length=64)] = None,
-    call_id: Annotated[str | None, Query(max_length=255)] = None,
-    reason: Annotated[str | None, Query(max_length=255)] = None,
-    at: Annotated[str | None, Query(max_length=64)] = None,
+    number: Annotated[Text | None, Query(max_length=64)] = None,
+    call_id: Annotated[Text | None, Query(max_length=255)] = None,
+    reason: Annotated[Text | None, Query(max_length=255)] = None,
+    at: Annotated[Text | None, Query(max_length=64)] = None,
 ) -> HookAccepted:
     """A call event from a softphone that can only open a URL; the token names the operator."""
     kind, instant = _hook_event(event, at, now)
