@@ -17,7 +17,15 @@ from app.schemas import Instant, Model, Text
 from dialer.base.errors import Forbidden, InvalidInput, TooManyRequests
 from dialer.base.models import Role, SoftphoneEvent, User
 from dialer.calls.calls import CallEvent
-from dialer.calls.events import IncomingEvent, LeaseCall, lease_call, list_events, record_event
+from dialer.calls.events import (
+    Aside,
+    IncomingEvent,
+    LeaseCall,
+    Recorded,
+    lease_call,
+    list_events,
+    record_event,
+)
 from dialer.calls.hooks import (
     MAX_TOKEN_LENGTH,
     has_hook_token,
@@ -66,10 +74,20 @@ class EventAccepted(BaseModel):
     event_id: uuid.UUID
     lease_id: uuid.UUID | None
     matched: bool
+    kept_aside: Aside | None = Field(
+        description="Why the event found its lease but changed nothing: `outcome_recorded`, "
+        "`lease_ended` or `outside_lease` (its time outside the lease's life by over a minute)."
+    )
 
     @classmethod
-    def of(cls, row: SoftphoneEvent) -> "EventAccepted":
-        return cls(event_id=row.id, lease_id=row.lease_id, matched=row.lease_id is not None)
+    def of(cls, recorded: Recorded) -> "EventAccepted":
+        row = recorded.row
+        return cls(
+            event_id=row.id,
+            lease_id=row.lease_id,
+            matched=row.lease_id is not None,
+            kept_aside=recorded.aside,
+        )
 
 
 class HookAccepted(BaseModel):
@@ -77,6 +95,7 @@ class HookAccepted(BaseModel):
 
     event_id: uuid.UUID
     matched: bool
+    kept_aside: Aside | None
 
 
 class EventOut(BaseModel):
@@ -152,10 +171,10 @@ async def post_event(
     body: EventIn, session: Session, settings: AppSettings, now: Now, operator: Operator
 ) -> EventAccepted:
     """A call event from the operator's softphone (or its connector)."""
-    row = await record_event(
+    recorded = await record_event(
         session, operator.id, _incoming(body, now), settings.default_region, now
     )
-    return EventAccepted.of(row)
+    return EventAccepted.of(recorded)
 
 
 @router.get("/softphone/events")
@@ -287,8 +306,11 @@ async def _hook(
     """A call event from a softphone that can only open a URL; the token names the operator."""
     kind, instant = _hook_event(event, at, now)
     incoming = IncomingEvent(kind, instant, call_id, number, reason)
-    row = await record_event(session, operator.id, incoming, settings.default_region, now)
-    return HookAccepted(event_id=row.id, matched=row.lease_id is not None)
+    recorded = await record_event(session, operator.id, incoming, settings.default_region, now)
+    row = recorded.row
+    return HookAccepted(
+        event_id=row.id, matched=row.lease_id is not None, kept_aside=recorded.aside
+    )
 
 
 # One handler for both methods, registered twice so each has its own OpenAPI operation:
