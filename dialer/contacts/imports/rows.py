@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any, Literal, NamedTuple
 from zoneinfo import available_timezones
 
-from dialer.contacts.imports.files import ColumnMap
+from dialer.contacts.imports.files import CONTROL_CHARACTER, MAX_ROW, TOO_LONG, ColumnMap
 from dialer.contacts.phones import normalise_with_zone, phone_hash
 
 MAX_ERRORS = 1000
@@ -125,26 +125,51 @@ class NewContact(NamedTuple):
     fields: str
 
 
+def refused(line: int, reason: str) -> Prepared:
+    """A row the reader did not read, as a block of its own: one invalid line."""
+    prepared = Prepared()
+    prepared.rows = 1
+    prepared.error(line, reason)
+    return prepared
+
+
 def prepare(plan: Plan, first_line: int, text: str) -> Prepared:
     """The contacts of a block of rows, in file order, and its invalid lines."""
     prepared = Prepared()
     encode = copy_line(plan) if plan.output == "copy" else sqlite_row(plan)
     reader = csv.reader(io.StringIO(text), delimiter=plan.delimiter)
+    # Checked once a block; its rows one by one only when the block has one.
+    control = CONTROL_CHARACTER.search(text) is not None
     consumed = 0
     seen: set[str] = set()
     records: list[Any] = []
-    for row in reader:
-        line, consumed = first_line + consumed, reader.line_num
-        if not any(row):
-            continue
-        prepared.rows += 1
-        for contact in contacts_of(plan, line, row, prepared):
-            if contact.hashed in seen:
-                prepared.repeats.append(contact.hashed)
-                continue
-            seen.add(contact.hashed)
-            prepared.hashes.append(contact.hashed)
-            records.append(encode(contact))
+    while True:
+        try:
+            for row in reader:
+                line = first_line + consumed
+                lines, consumed = reader.line_num - consumed, reader.line_num
+                if not any(row):
+                    continue
+                prepared.rows += 1
+                if lines > 1 and sum(map(len, row)) > MAX_ROW:
+                    prepared.error(line, TOO_LONG)
+                    continue
+                if control and any(CONTROL_CHARACTER.search(cell) for cell in row):
+                    prepared.error(line, "the line holds a control character (such as NUL)")
+                    continue
+                for contact in contacts_of(plan, line, row, prepared):
+                    if contact.hashed in seen:
+                        prepared.repeats.append(contact.hashed)
+                        continue
+                    seen.add(contact.hashed)
+                    prepared.hashes.append(contact.hashed)
+                    records.append(encode(contact))
+            break
+        except csv.Error as error:
+            # A field past the reader's own bound: that row is an error, the next is read.
+            prepared.rows += 1
+            prepared.error(first_line + consumed, f"not readable as CSV: {error}")
+            consumed = reader.line_num
     if plan.output == "copy":
         prepared.copy = "".join(records).encode()
     else:
