@@ -307,7 +307,7 @@ class RowSplitter:
             pos = end + 1
 
     def _block(self, text: str, position: int) -> Iterator[Block | Refused]:
-        if len(text) > MAX_ROW and max(map(len, text.split("\n"))) > MAX_ROW:
+        if has_long_line(text):
             yield from self._long_rows(text, position)
             return
         yield Block(self.line, text, position)
@@ -330,6 +330,18 @@ class RowSplitter:
             pos = stop
         if run < len(text):
             yield Block(run_line, text[run:], position)
+
+
+def has_long_line(text: str) -> bool:
+    """Whether a line of the text is longer than `MAX_ROW`.
+
+    Such a line holds a whole stretch of `MAX_ROW // 2` characters starting at a multiple
+    of it, so a few searches a block tell; lines are counted only if one has no line end.
+    """
+    half = MAX_ROW // 2
+    if all(text.find("\n", at, at + half) >= 0 for at in range(0, len(text) - half + 1, half)):
+        return False
+    return max(map(len, text.split("\n"))) > MAX_ROW
 
 
 def first_row_end(text: str, start: int) -> int:
