@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.pages.i18n import negotiate
+from app.pages.i18n import LANGUAGES, negotiate
 from dialer.base import errors
 from dialer.base.models import Disposition, PauseReason, QuestionnaireStatus
 
@@ -58,7 +58,7 @@ def test_every_refusal_and_state_has_words() -> None:
     assert set(QuestionnaireStatus) <= _keys_of("manager.js", "STATUSES")
 
 
-@pytest.mark.parametrize("language", ["ru", "en"])
+@pytest.mark.parametrize("language", LANGUAGES)
 async def test_every_disposition_is_offered_in_words(
     client: httpx.AsyncClient, language: str
 ) -> None:
