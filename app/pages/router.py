@@ -28,12 +28,14 @@ HOME_BY_ROLE = {
     "manager": "/manager",
 }
 
+# Marked here, translated per request: the page titles, in the shell and its <title>.
 TITLES = {
     "login": N_("Log in"),
     "operator": N_("Operator console"),
     "supervisor": N_("Supervisor dashboard"),
     "manager": N_("My questionnaires"),
 }
+
 router = APIRouter(include_in_schema=False)
 
 
