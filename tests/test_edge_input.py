@@ -117,6 +117,8 @@ async def test_text_with_a_nul_is_refused_everywhere(
     refused(await client.post("/api/v1/campaigns", json=body, headers=staff.headers))
     event = {"event": "hangup", "number": PHONE, "reason": nul, "call_id": nul}
     refused(await client.post("/api/v1/softphone/events", json=event, headers=operator.headers))
+    for form in ({"username": nul, "password": "x"}, {"username": "x", "password": nul}):
+        refused(await client.post("/api/v1/auth/token", data=form))
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Campaign)) == 0
         assert await session.scalar(select(func.count()).select_from(SoftphoneEvent)) == 0
