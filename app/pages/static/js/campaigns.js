@@ -2,7 +2,7 @@
 // counts and imports; a base uploaded with a progress bar and the report of refused lines.
 
 import { $, _, api, el, explain, say, whoAmI } from "./shared.js";
-import { button, download, fillTable, onSubmit, page, showRefusal, when } from "./forms.js";
+import { button, download, fillTable, lineReason, onSubmit, page, when } from "./forms.js";
 
 const POLL_MS = 5000;
 const WAITING = {
@@ -247,7 +247,7 @@ onSubmit($("upload"), async (data) => {
   );
   $("import-errors").replaceChildren(
     ...report.errors.slice(0, 20).map((e) =>
-      el("li", {}, e.line ? _("Line {line}: {reason}", e) : e.reason)),
+      el("li", {}, e.line ? _("Line {line}: {reason}", { ...e, reason: lineReason(e.reason) }) : e.reason)),
   );
   if (report.invalid) {
     $("import-errors").append(el("li", {}, button(_("Download the refused lines (CSV)"), () =>

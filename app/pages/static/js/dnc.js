@@ -1,7 +1,7 @@
 // The do-not-call list: search, add, remove, upload a file of numbers, export.
 
 import { $, _, api, el, explain, say, whoAmI } from "./shared.js";
-import { button, download, fillTable, onSubmit, page, when } from "./forms.js";
+import { button, download, fillTable, lineReason, onSubmit, page, when } from "./forms.js";
 
 const SOURCES = { manual: _("by hand"), outcome: _("on a call"), erasure: _("erasure") };
 
@@ -49,7 +49,7 @@ onSubmit($("upload"), async (data) => {
   if (!answer.ok) throw { body: report };
   $("upload-report").textContent = _("Added {added}, already listed {already}, refused {invalid}.", report);
   $("upload-errors").replaceChildren(
-    ...report.errors.map((e) => el("li", {}, _("Line {line}: {reason}", e))),
+    ...report.errors.map((e) => el("li", {}, _("Line {line}: {reason}", { ...e, reason: lineReason(e.reason) }))),
   );
   await list();
 });

@@ -14,7 +14,8 @@ function fieldFor(form, loc) {
       best = input;
     }
   }
-  return best;
+  // A refusal of a group (the calling window) goes next to its first field.
+  return best ?? [...form.querySelectorAll("[name]")].find((i) => i.name.startsWith(`${path}.`)) ?? null;
 }
 
 // The API's words for a field, in the page's language where we know them.
@@ -138,6 +139,19 @@ async function fetchWithTotal(path) {
     return { items: await api("GET", path), total: null };
   }
   return { items: await answer.json(), total: Number(answer.headers.get("X-Total-Count")) };
+}
+
+// Why a line of a file was refused, as the import says it, in the page's language.
+export function lineReason(reason) {
+  const known = [
+    ["not a valid phone number", _("not a valid phone number")],
+    ["no phone number", _("no phone number")],
+    ["unknown time zone", _("unknown time zone")],
+  ];
+  for (const [english, words] of known) {
+    if (reason.startsWith(english)) return words + reason.slice(english.length);
+  }
+  return reason;
 }
 
 // A file from the API saved under its name: a CSV export.
