@@ -175,6 +175,7 @@ async def take_break(
     """An operator's own break: no numbers until it resumes (unpaid unless configured)."""
     reason = body.reason if body else None
     await pause_operator(session, operator.id, PauseReason.SELF, reason, operator.id, now)
+    await record(session, operator, "operator.break", "user", operator.id, reason or "break", now)
     return await _one(session, operator.id, now)
 
 
@@ -182,4 +183,5 @@ async def take_break(
 async def end_break(session: Session, now: Now, operator: Operator) -> OperatorOut:
     """End the operator's own break; a supervisor's pause stays."""
     await resume_operator(session, operator.id, (PauseReason.SELF,), operator.id, now)
+    await record(session, operator, "operator.back", "user", operator.id, "back from break", now)
     return await _one(session, operator.id, now)

@@ -14,7 +14,7 @@ const ACTIONS = [
   "campaign.update", "import.start", "template.create", "template.update", "template.remove",
   "shift.pause", "shift.resume", "shift.close", "shift.roster", "shift.walk_in",
   "attendance.clock_in", "attendance.correct", "dialer.pause", "dialer.resume",
-  "operator.pause", "operator.resume", "dnc.add", "dnc.remove", "dnc.import",
+  "operator.pause", "operator.resume", "operator.break", "operator.back", "dnc.add", "dnc.remove", "dnc.import",
   "contact.release", "contact.close", "contact.erase", "questionnaire.reassign",
   "account.strategic", "hook_token.issue", "hook_token.revoke",
 ];
