@@ -26,6 +26,7 @@ from tests.browser.test_operator import calling_zone
 PASSWORD = demo.DEMO_PASSWORD
 IN_REVIEW = "+74952345678"
 LANGUAGES = {"ru": "ru-RU", "en": "en-US"}
+TOO_SHORT = {"ru": "Слишком коротко.", "en": "Too short."}
 PAGES = ["supervisor", "campaigns", "shifts", "contacts", "dnc", "users", "audit"]
 
 
@@ -113,7 +114,7 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     page.locator("#name").fill("Студент 9")
     page.locator("#role").select_option("operator")
     page.locator("#user-form button[type=submit]").click()
-    expect(page.locator("#password-error")).to_be_visible()
+    expect(page.locator("#password-error")).to_have_text(TOO_SHORT[language])
     page.locator("#password").fill("student-nine-pass")
     page.locator("#user-form button[type=submit]").click()
     expect(page.locator("#users")).to_contain_text("student9")

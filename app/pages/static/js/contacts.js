@@ -1,12 +1,12 @@
 // Contacts: search by number in any spelling, name or company; a card with every attempt;
 // the review queue, each contact released back to the queue or closed.
 
-import { $, _, api, el, explain, say, whoAmI } from "./shared.js";
+import { $, _, api, el, explain, pgettext, say, whoAmI } from "./shared.js";
 import { button, fillTable, page, showRefusal, when } from "./forms.js";
 
 const LIMIT = 50;
 const CONTACT_STATES = {
-  ready: _("ready"),
+  ready: pgettext("contact state", "ready"),
   leased: _("leased"),
   review: _("in review"),
   closed: _("closed"),
