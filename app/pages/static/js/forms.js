@@ -118,7 +118,11 @@ export function fillTable(tbody, rows, empty) {
     tbody.append(el("tr", {}, el("td", { colspan: width, class: "hint" }, empty)));
     return;
   }
-  for (const cells of rows) tbody.append(el("tr", {}, cells.map((c) => el("td", {}, c))));
+  // Each cell names its column, for phones, where a row reads as a list of facts.
+  const heads = [...tbody.closest("table").querySelectorAll("thead th")].map((th) => th.textContent);
+  for (const cells of rows) {
+    tbody.append(el("tr", {}, cells.map((c, i) => el("td", { "data-label": heads[i] ?? "" }, c))));
+  }
 }
 
 // A list's page of `limit` from `offset`, with the total the API counts.

@@ -6,6 +6,10 @@ import { button, fillTable, onSubmit, page, valueOf } from "./forms.js";
 const ROLES = {
   operator: _("operator"), manager: _("manager"), supervisor: _("supervisor"), admin: _("admin"),
 };
+const DESKS = {
+  acquisition: _("acquisition (MPK)"), development: _("development (MRK)"),
+  regular: _("regular clients"), key_account: _("key accounts (KAM)"),
+};
 let editing = null;
 let me = null;
 
@@ -16,7 +20,7 @@ async function list() {
   );
   $("found").textContent = _("Found: {n}", { n: total ?? items.length });
   fillTable($("users"), items.map((u) => [
-    u.name, u.login, ROLES[u.role] ?? u.role, u.desk ?? "", u.capacity ?? "", u.hourly_rate ?? "",
+    u.name, u.login, ROLES[u.role] ?? u.role, DESKS[u.desk] ?? u.desk ?? "", u.capacity ?? "", u.hourly_rate ?? "",
     u.active ? _("yes") : _("no"),
     me.role === "admin" ? el("span", { class: "actions" },
       button(_("Edit"), () => edit(u)),
