@@ -56,6 +56,13 @@ def log_in(page: Page, floor: Floor, login: str, password: str, landing: str) ->
     page.wait_for_url(f"**{landing}")
 
 
+def go(page: Page, name: str) -> None:
+    """Follow the navigation to a page of the floor and wait until it has its data."""
+    page.locator(f".floor-nav a[href='/{name}']").click()
+    page.wait_for_url(f"**/{name}")
+    expect(page.locator("body[data-ready=true]")).to_have_count(1)
+
+
 def shoot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
@@ -78,7 +85,7 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     tag = f"{language}-{floor.backend}"
 
     # A campaign, created on its page.
-    page.locator(".floor-nav a[href='/campaigns']").click()
+    go(page, "campaigns")
     page.locator("#new-campaign").click()
     page.locator("#c-name").fill("")
     page.locator("#campaign-form button[type=submit]").click()
@@ -107,7 +114,7 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     shoot(page, f"floor-campaign-import-{tag}")
 
     # An operator, created by the admin; a short password is refused next to its field.
-    page.locator(".floor-nav a[href='/users']").click()
+    go(page, "users")
     page.locator("#new-user").click()
     page.locator("#login").fill("student9")
     page.locator("#password").fill("short")
@@ -120,7 +127,7 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     expect(page.locator("#users")).to_contain_text("student9")
 
     # Today's shift, from a template that covers now; the operator ticked on its roster.
-    page.locator(".floor-nav a[href='/shifts']").click()
+    go(page, "shifts")
     page.locator("#t-name").fill("Весь день")
     page.locator("#t-start").fill("00:00")
     page.locator("#t-end").fill("23:59")
@@ -136,7 +143,7 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     expect(page.locator("#shifts tr", has_text="Весь день").first).to_contain_text("1")
 
     # A contact released from review; a number found however it is typed.
-    page.locator(".floor-nav a[href='/contacts']").click()
+    go(page, "contacts")
     page.locator("#review-queue").click()
     review = page.locator("#contacts tr", has_text=IN_REVIEW)
     expect(review).to_have_count(1)
@@ -149,7 +156,7 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     expect(page.locator("#contacts")).to_contain_text("Пётр Иванов")
 
     # A number on the do-not-call list, and the list exported.
-    page.locator(".floor-nav a[href='/dnc']").click()
+    go(page, "dnc")
     page.locator("#phone").fill("8 (912) 345 67 89")
     page.locator("#add button[type=submit]").click()
     expect(page.locator("#entries")).to_contain_text("+79123456789")
@@ -159,7 +166,7 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     assert "+79123456789" in exported
 
     # The audit page lists each change.
-    page.locator(".floor-nav a[href='/audit']").click()
+    go(page, "audit")
     for action in ("campaign.create", "import.start", "user.create", "template.create",
                    "shift.roster", "contact.release", "dnc.add"):  # fmt: skip
         expect(page.locator("#entries")).to_contain_text(action)
@@ -168,6 +175,8 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
         page.set_viewport_size({"width": width, "height": 768 if width > 400 else 844})
         for name in PAGES:
             page.goto(f"{floor.url}/{name}")
+            if name != "supervisor":
+                expect(page.locator("body[data-ready=true]")).to_have_count(1)
             page.wait_for_load_state("networkidle")
             shoot(page, f"floor-{name}-{size}-{tag}")
     staff.close()

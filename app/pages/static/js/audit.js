@@ -1,7 +1,7 @@
 // The audit log: every change a person made through the API, newest first, with filters.
 
 import { $, _, whoAmI } from "./shared.js";
-import { fillTable, onSubmit, page, when } from "./forms.js";
+import { fillTable, onSubmit, page, when, ready } from "./forms.js";
 
 const LIMIT = 100;
 const THINGS = {
@@ -43,4 +43,5 @@ if (await whoAmI(["supervisor", "admin"])) {
   $("actor").append(...items.map((u) => new Option(`${u.name} (${u.login})`, u.id)));
   $("actions").append(...ACTIONS.map((a) => new Option(a)));
   await show();
+  ready();
 }

@@ -2,7 +2,7 @@
 // counts and imports; a base uploaded with a progress bar and the report of refused lines.
 
 import { $, _, api, el, explain, say, whoAmI } from "./shared.js";
-import { button, download, fillTable, lineReason, onSubmit, page, when } from "./forms.js";
+import { button, download, fillTable, lineReason, onSubmit, page, when, ready } from "./forms.js";
 
 const POLL_MS = 5000;
 const WAITING = {
@@ -264,4 +264,5 @@ if (await whoAmI(["supervisor", "admin"])) {
   const items = await list();
   const wanted = new URLSearchParams(location.search).get("id");
   if (wanted && items.some((c) => c.id === wanted)) await open(wanted);
+  ready();
 }

@@ -2,7 +2,7 @@
 // the review queue, each contact released back to the queue or closed.
 
 import { $, _, api, el, explain, pgettext, say, whoAmI } from "./shared.js";
-import { button, fillTable, page, showRefusal, when } from "./forms.js";
+import { button, fillTable, page, showRefusal, when, ready } from "./forms.js";
 
 const LIMIT = 50;
 const CONTACT_STATES = {
@@ -122,4 +122,5 @@ if (await whoAmI(["supervisor", "admin"])) {
   const state = new URLSearchParams(location.search).get("state");
   if (state) $("state").value = state;
   await search();
+  ready();
 }

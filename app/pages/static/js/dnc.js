@@ -1,7 +1,7 @@
 // The do-not-call list: search, add, remove, upload a file of numbers, export.
 
 import { $, _, api, el, explain, say, whoAmI } from "./shared.js";
-import { button, download, fillTable, lineReason, onSubmit, page, when } from "./forms.js";
+import { button, download, fillTable, lineReason, onSubmit, page, when, ready } from "./forms.js";
 
 const SOURCES = { manual: _("by hand"), outcome: _("on a call"), erasure: _("erasure") };
 
@@ -65,4 +65,7 @@ $("export").addEventListener("click", async () => {
   }
 });
 
-if (await whoAmI(["supervisor", "admin"])) await list();
+if (await whoAmI(["supervisor", "admin"])) {
+  await list();
+  ready();
+}

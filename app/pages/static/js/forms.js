@@ -182,4 +182,9 @@ export function button(text, onClick, attrs = {}) {
   return node;
 }
 
+// Said once a page has its data and listens: tests, and people, may act from then on.
+export function ready() {
+  document.body.dataset.ready = "true";
+}
+
 export { $ };

@@ -2,7 +2,7 @@
 // tick; walk-ins; attendance corrections; templates created, changed and removed.
 
 import { $, STATES, _, api, el, explain, say, whoAmI } from "./shared.js";
-import { button, fillTable, onSubmit, page } from "./forms.js";
+import { button, fillTable, onSubmit, page, ready } from "./forms.js";
 
 const DAYS = { 1: _("Mon"), 2: _("Tue"), 3: _("Wed"), 4: _("Thu"), 5: _("Fri"), 6: _("Sat"), 7: _("Sun") };
 
@@ -189,4 +189,5 @@ if (await whoAmI(["supervisor", "admin"])) {
   operators = (await page("/users", { role: "operator", active: "true" }, 1000, 0)).items;
   await templates();
   await shifts();
+  ready();
 }

@@ -1,7 +1,7 @@
 // Users (admin): list with filters, create, edit, reset a password, deactivate and reactivate.
 
 import { $, _, api, el, explain, say, whoAmI } from "./shared.js";
-import { button, fillTable, onSubmit, page, valueOf } from "./forms.js";
+import { button, fillTable, onSubmit, page, valueOf, ready } from "./forms.js";
 
 const ROLES = {
   operator: _("operator"), manager: _("manager"), supervisor: _("supervisor"), admin: _("admin"),
@@ -91,4 +91,5 @@ me = await whoAmI(["supervisor", "admin"]);
 if (me) {
   $("new-user").hidden = me.role !== "admin";
   await list();
+  ready();
 }
