@@ -76,10 +76,29 @@ async def test_an_offset_past_64_bits_is_refused(
     client: httpx.AsyncClient, sessionmaker: Maker
 ) -> None:
     staff = await _staff(client, sessionmaker)
-    for offset in (2**63, 2**64 + 5, -1):
-        refused(await client.get("/api/v1/dnc", params={"offset": offset}, headers=staff.headers))
-    last = await client.get("/api/v1/dnc", params={"offset": 2**63 - 1}, headers=staff.headers)
-    assert (last.status_code, last.json()) == (200, [])
+    lists = [
+        "/api/v1/dnc",
+        "/api/v1/users",
+        "/api/v1/campaigns",
+        "/api/v1/contacts",
+        "/api/v1/audit",
+    ]
+    for path in lists:
+        for offset in (2**63, 2**64 + 5, -1):
+            refused(await client.get(path, params={"offset": offset}, headers=staff.headers))
+        last = await client.get(path, params={"offset": 2**63 - 1}, headers=staff.headers)
+        assert (last.status_code, last.json()) == (200, []), path
+
+
+@pytest.mark.parametrize(
+    "period",
+    [{"to": "9999-12-31"}, {"from": "9999-12-31T23:59:59-23:59"}, {"to": "2026-12-01T10:00"}],
+)
+async def test_the_audit_refuses_instants_past_the_calendar(
+    client: httpx.AsyncClient, sessionmaker: Maker, period: dict[str, str]
+) -> None:
+    staff = await _staff(client, sessionmaker)
+    refused(await client.get("/api/v1/audit", params=period, headers=staff.headers))
 
 
 @pytest.mark.parametrize(
@@ -119,6 +138,12 @@ async def test_text_with_a_nul_is_refused_everywhere(
     refused(await client.post("/api/v1/softphone/events", json=event, headers=operator.headers))
     for form in ({"username": nul, "password": "x"}, {"username": "x", "password": nul}):
         refused(await client.post("/api/v1/auth/token", data=form))
+    for path, params in (
+        ("/api/v1/contacts", {"q": nul}),
+        ("/api/v1/dnc", {"q": nul}),
+        ("/api/v1/audit", {"action": nul}),
+    ):
+        refused(await client.get(path, params=params, headers=staff.headers))
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Campaign)) == 0
         assert await session.scalar(select(func.count()).select_from(SoftphoneEvent)) == 0

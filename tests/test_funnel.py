@@ -217,10 +217,10 @@ async def test_the_funnel_csv_writes_formulas_as_text(
 def test_every_cell_that_could_start_a_formula_is_quoted() -> None:
     text = csv_text(
         ["=title", "plain"],
-        [["\tx", "\rx", "-1.5", -2, "a=b", None], ["@x", "+7 495", "-", 3.5, "", "ok"]],
+        [["\tx", "\rx", "-1.5", -2, "a=b", None], ["@x", "+7 495", "-", 3.5, "", "+74951234567"]],
     )
     assert list(csv.reader(io.StringIO(text))) == [
         ["'=title", "plain"],
         ["'\tx", "'\rx", "-1.5", "-2", "a=b", ""],
-        ["'@x", "'+7 495", "'-", "3.5", "", "ok"],
+        ["'@x", "'+7 495", "'-", "3.5", "", "+74951234567"],
     ]

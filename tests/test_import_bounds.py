@@ -1,6 +1,8 @@
 """Files made to hurt the import: stray quotes, endless lines, false byte order marks, NUL."""
 
 import codecs
+import csv
+import io
 from pathlib import Path
 
 import httpx
@@ -138,3 +140,17 @@ def test_inspection_reads_a_bounded_head(tmp_path: Path) -> None:
     path.write_text('phone;"name\n' + "8 495 123-45-67;x\n" * 10_000)
     with pytest.raises(InvalidFile, match="64 KiB"):
         inspect_file(path)
+
+
+async def test_the_refused_lines_export_writes_formulas_as_text(
+    client: httpx.AsyncClient, app: FastAPI, sessionmaker: Maker
+) -> None:
+    admin = await actor(client, sessionmaker, Role.ADMIN)
+    made = await campaign(client, admin)
+    body = HEADER + numbered(0, 3) + "=SUM(1+1)*cmd;Имя;;;\r\n"
+    report = await imported(client, app, admin, made["id"], body.encode("utf-8"))
+    errors = await client.get(
+        f"/api/v1/imports/{report['id']}/errors", params={"format": "csv"}, headers=admin.headers
+    )
+    rows = list(csv.DictReader(io.StringIO(errors.text)))
+    assert [(r["line"], r["raw"]) for r in rows] == [("5", "'=SUM(1+1)*cmd;Имя;;;")]

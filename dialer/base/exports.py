@@ -4,7 +4,8 @@ A cell that begins with `=`, `+`, `-` or `@` (or a tab or carriage return, which
 spreadsheets skip before reading a formula) is run as a formula when the file is opened:
 a contact named `=HYPERLINK(...)` would become a link in the supervisor's timesheet. As
 OWASP advises, such a cell is written with a leading `'`, which spreadsheets show as text;
-numbers are written as they are, a negative number being no formula.
+numbers are written as they are, a signed number (`-2`, an E.164 `+74951234567`) being no
+formula.
 """
 
 import csv
@@ -14,7 +15,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 
 
 def safe_cell(value: object) -> object:

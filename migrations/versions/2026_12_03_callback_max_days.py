@@ -1,7 +1,7 @@
 """a campaign bounds how far ahead a callback may be set
 
 Revision ID: harden_input_callback_max_days
-Revises: 0010_lease_operator_lookup
+Revises: floor_admin_audit_log
 Create Date: 2026-12-03 08:00:00
 
 A callback set for the year 9999 was accepted and kept its contact out of the queue for
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "harden_input_callback_max_days"
-down_revision: str | None = "0010_lease_operator_lookup"
+down_revision: str | None = "floor_admin_audit_log"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -21,6 +21,7 @@ from dialer.contacts.imports.files import CONTROL_CHARACTER, MAX_ROW, TOO_LONG, 
 from dialer.contacts.phones import normalise_with_zone, phone_hash
 
 MAX_ERRORS = 1000
+CONTROL_IN_LINE = "the line holds a control character (such as NUL)"
 TEXT_LENGTH = 200
 # Several numbers in one cell: "8 495 123-45-67, 8 495 765-43-21", "…; …", "… / …".
 CELL_SEPARATORS = re.compile(r"[,;/|\n]+")
@@ -73,7 +74,8 @@ class Prepared:
 
     rows: int = 0
     invalid: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
+    # Line, reason and the line as it was in the file (filled in by `prepare`).
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
     hashes: list[str] = field(default_factory=list)
     records: list[Any] = field(default_factory=list)
     copy: bytes = b""
@@ -82,7 +84,7 @@ class Prepared:
     def error(self, line: int, reason: str) -> None:
         self.invalid += 1
         if len(self.errors) < MAX_ERRORS:
-            self.errors.append((line, reason))
+            self.errors.append((line, reason, ""))
 
 
 @dataclass
@@ -143,21 +145,31 @@ def prepare(plan: Plan, first_line: int, text: str) -> Prepared:
     consumed = 0
     seen: set[str] = set()
     records: list[Any] = []
+    lines: list[str] | None = None
     while True:
         try:
             for row in reader:
-                line = first_line + consumed
-                lines, consumed = reader.line_num - consumed, reader.line_num
+                start, line, consumed = consumed, first_line + consumed, reader.line_num
                 if not any(row):
                     continue
                 prepared.rows += 1
-                if lines > 1 and sum(map(len, row)) > MAX_ROW:
+                if consumed - start > 1 and sum(map(len, row)) > MAX_ROW:
                     prepared.error(line, TOO_LONG)
                     continue
                 if control and any(CONTROL_CHARACTER.search(cell) for cell in row):
-                    prepared.error(line, "the line holds a control character (such as NUL)")
+                    # Not kept as it was either: no database stores a NUL in text.
+                    prepared.error(line, CONTROL_IN_LINE)
                     continue
-                for contact in contacts_of(plan, line, row, prepared):
+                before = len(prepared.errors)
+                found = contacts_of(plan, line, row, prepared)
+                if len(prepared.errors) > before:
+                    # Refused lines are few: the block is split into lines only when one is.
+                    lines = lines or io.StringIO(text).readlines()
+                    raw = "".join(lines[start:consumed]).rstrip("\r\n")
+                    prepared.errors[before:] = [
+                        (n, why, raw) for n, why, _ in prepared.errors[before:]
+                    ]
+                for contact in found:
                     if contact.hashed in seen:
                         prepared.repeats.append(contact.hashed)
                         continue
