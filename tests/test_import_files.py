@@ -80,7 +80,7 @@ def test_small_blocks_report_the_same_lines_as_one(tmp_path: Path) -> None:
         return found
 
     assert errors(1 << 20) == errors(17)
-    assert [line for line, _ in errors(17)] == [2, 12, 22, 32, 42, 52]
+    assert [line for line, *_ in errors(17)] == [2, 12, 22, 32, 42, 52]
 
 
 def test_worker_processes_report_a_refused_line_in_its_place(tmp_path: Path) -> None:
@@ -110,4 +110,4 @@ def test_worker_processes_report_a_refused_line_in_its_place(tmp_path: Path) -> 
     rows_seen, errors = report(workers=1)
     assert (rows_seen, errors) == report(workers=0)
     assert rows_seen == 40
-    assert [(line, reason == TOO_LONG) for line, reason in errors] == [(22, True), (32, False)]
+    assert [(line, reason == TOO_LONG) for line, reason, _ in errors] == [(22, True), (32, False)]
