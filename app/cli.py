@@ -19,6 +19,7 @@ from dialer.base import schema
 from dialer.base.clock import utcnow
 from dialer.base.db import create_engine, create_sessionmaker
 from dialer.base.errors import DomainError
+from dialer.base.keys import SecretKeyRefused, with_secret_key
 from dialer.base.models import Desk, Role
 from dialer.base.settings import Settings
 from dialer.base.users import NewUser, create_user
@@ -48,10 +49,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from app.main import create_app
     from app.observability import configure_logging
 
-    schema.upgrade(settings.database_url)
     configure_logging()
+    settings = with_secret_key(settings, args.host)
+    schema.upgrade(settings.database_url)
+    # The client's address is read by the app itself, trusting X-Forwarded-For only
+    # from CASCADE_TRUSTED_PROXIES (`app.addresses`): uvicorn's own reading is off.
     uvicorn.run(
-        create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
     )
     return 0
 
@@ -78,6 +87,7 @@ def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(_args: argparse.Namespace, settings: Settings) -> int:
+    settings = with_secret_key(settings, host=None)
     schema.upgrade(settings.database_url)
     logins = run_in_session(settings, lambda s: demo.seed(s, settings, utcnow()))
     if logins is None:
@@ -94,6 +104,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     if not path.is_file():
         print(f"cascade: no such file: {path}", file=sys.stderr)
         return 2
+    settings = with_secret_key(settings, host=None)
     job = ImportJob(
         settings.database_url,
         path,
@@ -237,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         code: int = args.run(args, settings)
     except DomainError as error:
         print(f"cascade: {error.detail}", file=sys.stderr)
+        return 2
+    except SecretKeyRefused as error:
+        print(f"cascade: {error}", file=sys.stderr)
         return 2
     return code
 

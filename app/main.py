@@ -31,6 +31,7 @@ from app.routers import (
 from dialer.base import schema
 from dialer.base.clock import utcnow
 from dialer.base.db import create_engine, create_sessionmaker, is_sqlite
+from dialer.base.keys import with_secret_key
 from dialer.base.settings import SchedulerMode, Settings
 from dialer.queue.catalog import Catalog
 from dialer.queue.lanes import ClaimLanes
@@ -50,7 +51,7 @@ def pool_options(settings: Settings) -> dict[str, int]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service, configured from the environment unless settings are given."""
-    settings = settings or Settings()
+    settings = with_secret_key(settings or Settings(), host=None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

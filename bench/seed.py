@@ -28,7 +28,7 @@ from dialer.contacts.campaigns import (
     DEFAULT_RETRY,
 )
 
-SECRET = "cascade-bench-secret"
+SECRET = "cascade-bench-Lq7Vt2Rx9Wm4Kp8Zs3Nc6Yb1"
 MOSCOW = "Europe/Moscow"
 OTHER_ZONES = [
     "Europe/Kaliningrad",

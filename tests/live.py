@@ -15,6 +15,8 @@ from typing import IO
 
 import httpx
 
+from tests.builders import TEST_SECRET
+
 STARTUP_TIMEOUT = 120.0
 # Printed once the socket is bound (for one worker, after start-up has completed too).
 BOUND_LINE = "Uvicorn running on"
@@ -112,7 +114,7 @@ def _start(database_url: str, workers: int, env: dict[str, str], port: int) -> L
         **os.environ,
         "CASCADE_DATABASE_URL": database_url,
         "CASCADE_SCHEDULER": "off",
-        "CASCADE_SECRET_KEY": "test-secret-key",
+        "CASCADE_SECRET_KEY": TEST_SECRET,
         **env,
     }
     command = [

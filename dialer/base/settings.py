@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     scheduler: SchedulerMode = SchedulerMode.EMBEDDED
     default_region: str = "RU"
     sip_domain: str | None = None
-    secret_key: str = "change-me-in-production"
+    # Empty: an embedded database on this machine makes its own (`dialer.base.keys`).
+    secret_key: str = ""
     language: str = "ru"
     token_ttl_hours: int = 12
     # PostgreSQL connections per app process (half as many again under bursts); unset,
