@@ -32,7 +32,8 @@ from dialer.base import schema
 from dialer.base.clock import utcnow
 from dialer.base.db import create_engine, create_sessionmaker, is_sqlite
 from dialer.base.keys import with_secret_key
-from dialer.base.settings import SchedulerMode, Settings
+from dialer.base.settings import SchedulerMode, Settings, proxy_networks
+from dialer.base.throttle import LoginThrottle
 from dialer.queue.catalog import Catalog
 from dialer.queue.lanes import ClaimLanes
 from dialer.sales.policy import bind_policy, policy_from
@@ -89,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.policy = policy_from(settings)
     app.add_middleware(RequestMiddleware)
     app.state.hook_limits = softphone.HookLimits()
+    app.state.login_throttle = LoginThrottle()
+    app.state.trusted_proxies = proxy_networks(settings.trusted_proxies)
     install_error_handlers(app)
     # Routes are matched in order: the floor's hot paths (next call, outcome, call
     # events) come first, so they are found without trying every other router.

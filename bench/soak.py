@@ -253,7 +253,6 @@ async def _seed(url: str, operators: int, contacts: int) -> dict[str, list[str]]
                         hourly_rate=Decimal("300"),
                         active=True,
                         token_version=0,
-                        failed_logins=0,
                         created_at=now,
                     )
                     session.add(user)

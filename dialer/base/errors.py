@@ -47,11 +47,6 @@ class Conflict(DomainError):
     code = "conflict"
 
 
-class LoginLocked(Unauthenticated):
-    code = "login_locked"
-    default_detail = "Too many failed logins: try again in 15 minutes."
-
-
 class LoginTaken(Conflict):
     code = "login_taken"
     default_detail = "That login is already taken."
