@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request, UploadFile
 from pydantic import BaseModel
 
 from app.background import import_tasks
-from app.deps import AppSettings, Now, Session, Staff
+from app.deps import STAFF_ROLES, AppSettings, Now, Session, Staff, checked_before_body
 from dialer.base.clock import utcnow
 from dialer.base.models import ContactImport, ImportStatus
 from dialer.contacts.imports.files import inspect_file
@@ -51,7 +51,6 @@ class ImportReport(BaseModel):
         return cls.model_validate(found, from_attributes=True)
 
 
-@router.post("/campaigns/{campaign_id}/imports", status_code=202)
 async def start_import(
     campaign_id: uuid.UUID,
     file: UploadFile,
@@ -86,6 +85,15 @@ async def start_import(
         raise
     import_tasks(request).start(job, path)
     return ImportStarted(import_id=import_id, status="running")
+
+
+router.add_api_route(
+    "/campaigns/{campaign_id}/imports",
+    start_import,
+    methods=["POST"],
+    status_code=202,
+    route_class_override=checked_before_body(*STAFF_ROLES),
+)
 
 
 @router.get("/imports/{import_id}")
