@@ -62,6 +62,7 @@ def settings(database_url: str) -> Settings:
         scheduler=SchedulerMode.OFF,
         secret_key=TEST_SECRET,
         sip_domain=None,
+        public_url="http://cascade.test",
     )
 
 

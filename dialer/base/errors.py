@@ -134,3 +134,11 @@ class TooManyRequests(DomainError):
 class ShiftClosed(Conflict):
     code = "shift_closed"
     default_detail = "The shift is closed: its roster and attendance no longer change."
+
+
+class PublicUrlUnset(Conflict):
+    code = "public_url_unset"
+    default_detail = (
+        "The service does not know the address softphones reach it at: set "
+        "CASCADE_PUBLIC_URL (e.g. https://cascade.example) and try again. Nothing was changed."
+    )
