@@ -88,3 +88,20 @@ async def test_the_script_and_styles_are_served(client: httpx.AsyncClient) -> No
     styles = await client.get("/static/cascade.css")
     assert script.status_code == styles.status_code == 200
     assert "/api/v1" in script.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/operator", "/supervisor", "/manager", "/static/cascade.js"]
+)
+async def test_the_pages_forbid_framing_sniffing_and_foreign_scripts(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    answer = await client.get(path)
+    assert answer.status_code == 200
+    policy = answer.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["referrer-policy"] == "no-referrer"

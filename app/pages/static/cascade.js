@@ -164,7 +164,13 @@
       return null;
     }
     $("who").textContent = me.user.name || me.user.login;
-    $("logout").addEventListener("click", () => {
+    $("logout").addEventListener("click", async () => {
+      // The token stops working at the service too, not only in this tab.
+      try {
+        await api("POST", "/auth/logout");
+      } catch {
+        // Already revoked or the network is down: this tab forgets it all the same.
+      }
       sessionStorage.removeItem(TOKEN);
       location.assign("/");
     });
