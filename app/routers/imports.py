@@ -1,8 +1,8 @@
 """Importing the raw contact base: a CSV upload answered at once, a report to poll."""
 
 import asyncio
+import os
 import shutil
-import tempfile
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +11,7 @@ from typing import IO, Any, Literal
 from fastapi import APIRouter, Request, UploadFile
 from pydantic import BaseModel
 
-from app.background import import_tasks
+from app.background import import_tasks, upload_file
 from app.deps import STAFF_ROLES, AppSettings, Now, Session, Staff, checked_before_body
 from dialer.base.clock import utcnow
 from dialer.base.models import ContactImport, ImportStatus
@@ -107,6 +107,11 @@ async def import_report(
 
 def _save(upload: IO[Any]) -> Path:
     # The upload is closed when the response is sent; the import outlives it.
-    with tempfile.NamedTemporaryFile(prefix="cascade-import-", suffix=".csv", delete=False) as f:
-        shutil.copyfileobj(upload, f, 1 << 20)
-    return Path(f.name)
+    descriptor, path = upload_file()
+    try:
+        with os.fdopen(descriptor, "wb") as f:
+            shutil.copyfileobj(upload, f, 1 << 20)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
