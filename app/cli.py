@@ -11,13 +11,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import demo
 from app.progress import ProgressBar, report_lines
 from dialer.base import schema
 from dialer.base.clock import utcnow
-from dialer.base.db import create_engine, create_sessionmaker
+from dialer.base.db import create_engine, create_sessionmaker, sqlite_path
 from dialer.base.errors import DomainError
 from dialer.base.keys import SecretKeyRefused, with_secret_key
 from dialer.base.models import Desk, Role
@@ -71,7 +72,23 @@ def cmd_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def unmigrated(settings: Settings) -> str | None:
+    """What to do first when the database is not at the code's schema, else None."""
+    url = settings.database_url
+    path = sqlite_path(url)
+    revision = None if path is not None and not path.exists() else schema.current_revision(url)
+    head = schema.head_revision()
+    if revision == head:
+        return None
+    where = make_url(url).render_as_string(hide_password=True)
+    state = "has no tables yet" if revision is None else f"is at revision {revision}, not {head}"
+    return f"the database {where} {state}: run `cascade db upgrade` first."
+
+
 def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
+    if (first := unmigrated(settings)) is not None:
+        print(f"cascade: {first}", file=sys.stderr)
+        return 2
     new = NewUser(
         login=args.login,
         password=args.password,
