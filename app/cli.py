@@ -20,10 +20,11 @@ from dialer.base import schema
 from dialer.base.clock import utcnow
 from dialer.base.db import create_engine, create_sessionmaker, sqlite_path
 from dialer.base.errors import DomainError
-from dialer.base.keys import SecretKeyRefused, with_secret_key
+from dialer.base.keys import OTHER_KEY, SecretKeyRefused, with_secret_key
 from dialer.base.models import Desk, Role
 from dialer.base.settings import Settings
 from dialer.base.users import NewUser, create_user
+from dialer.contacts.dnc import hashed_with
 from dialer.contacts.imports.files import inspect_file
 from dialer.contacts.imports.run import ImportJob
 
@@ -53,6 +54,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging()
     settings = with_secret_key(settings, args.host)
     schema.upgrade(settings.database_url)
+    if not run_in_session(settings, lambda s: hashed_with(s, settings.secret_key)):
+        raise SecretKeyRefused(OTHER_KEY)
     # The client's address is read by the app itself, trusting X-Forwarded-For only
     # from CASCADE_TRUSTED_PROXIES (`app.addresses`): uvicorn's own reading is off.
     uvicorn.run(
@@ -122,6 +125,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         print(f"cascade: no such file: {path}", file=sys.stderr)
         return 2
     settings = with_secret_key(settings, host=None)
+    if not run_in_session(settings, lambda s: hashed_with(s, settings.secret_key)):
+        raise SecretKeyRefused(OTHER_KEY)
     job = ImportJob(
         settings.database_url,
         path,

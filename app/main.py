@@ -31,9 +31,10 @@ from app.routers import (
 from dialer.base import schema
 from dialer.base.clock import utcnow
 from dialer.base.db import create_engine, create_sessionmaker, is_sqlite
-from dialer.base.keys import with_secret_key
+from dialer.base.keys import OTHER_KEY, SecretKeyRefused, with_secret_key
 from dialer.base.settings import SchedulerMode, Settings, proxy_networks
 from dialer.base.throttle import LoginThrottle
+from dialer.contacts.dnc import hashed_with
 from dialer.queue.catalog import Catalog
 from dialer.queue.lanes import ClaimLanes
 from dialer.sales.policy import bind_policy, policy_from
@@ -60,6 +61,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         bind_policy(app.state.sessionmaker, app.state.policy)
+        async with app.state.sessionmaker() as session:
+            if not await hashed_with(session, settings.secret_key):
+                await engine.dispose()
+                raise SecretKeyRefused(OTHER_KEY)
         softphone.redact_hook_tokens_in_access_log()
         app.state.catalog = Catalog()
         app.state.lanes = ClaimLanes(engine, settings.claim_lanes)

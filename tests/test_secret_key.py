@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.main import create_app
 from dialer.base.clock import utcnow
@@ -18,7 +19,7 @@ from dialer.base.keys import KNOWN_KEYS, SecretKeyRefused, key_file, secret_key_
 from dialer.base.models import Role, User
 from dialer.base.settings import SchedulerMode, Settings
 from dialer.base.users import issue_token
-from tests.builders import TEST_SECRET, actor
+from tests.builders import TEST_SECRET, actor, campaign, contact
 from tests.databases import postgres_server_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,3 +131,17 @@ def test_compose_file_has_no_default_key() -> None:
     services = yaml.safe_load(rendered.stdout)["services"]
     for name in ("app", "scheduler"):
         assert services[name]["environment"]["CASCADE_SECRET_KEY"] in ("", None)
+
+
+async def test_a_database_hashed_with_another_key_refuses_to_start(
+    settings: Settings, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    staff = await actor(client, sessionmaker, Role.SUPERVISOR)
+    await contact(sessionmaker, (await campaign(client, staff))["id"], "+74951234567")
+    other = create_app(settings.model_copy(update={"secret_key": "x" + TEST_SECRET[1:]}))
+    with pytest.raises(SecretKeyRefused, match="hashed with another CASCADE_SECRET_KEY"):
+        async with other.router.lifespan_context(other):
+            pass
+    same = create_app(settings)
+    async with same.router.lifespan_context(same):
+        assert same.state.settings.secret_key == TEST_SECRET

@@ -49,6 +49,15 @@ class SecretKeyRefused(Exception):
     """The service must not start with this key; the message says why and what to do."""
 
 
+OTHER_KEY = (
+    "Refusing to start: the numbers in this database were hashed with another "
+    "CASCADE_SECRET_KEY, so the do-not-call list and duplicates would no longer match. "
+    "Start with the key the database was made with. Before this version a service without "
+    "CASCADE_SECRET_KEY used 'change-me-in-production', which is still accepted while the "
+    "service listens on this machine alone and uses SQLite."
+)
+
+
 def key_weakness(key: str) -> str | None:
     """Why the key is unfit to sign tokens, or None when it is fit."""
     if not key:
