@@ -167,6 +167,7 @@ def _user_row(login: str, now: datetime) -> User:
     ("password", "why"),
     [
         ("short-one", "at least 10 characters"),
+        ("abc", "at least 10 characters"),
         (" " * 12, "too common or too easy to guess"),
         ("password123", "too common or too easy to guess"),
         ("qwertyuiop", "too common or too easy to guess"),

@@ -12,7 +12,8 @@ from app.deps import Admin, CurrentUser, ManagersPolicy, Now, Session
 from app.routers.shifts import ShiftOut
 from app.schemas import Model
 from dialer.base.models import Desk, Role, User
-from dialer.base.users import NewUser, create_user, deactivate_user
+from dialer.base.passwords import MAX_LENGTH
+from dialer.base.users import LOGIN_PATTERN, NewUser, create_user, deactivate_user
 from dialer.sales.managers import manager_left
 from dialer.shifts.attendance import floor_of
 
@@ -20,8 +21,9 @@ router = APIRouter(tags=["users"])
 
 
 class UserIn(Model):
-    login: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
-    password: str = Field(min_length=8, max_length=256)
+    login: str = Field(min_length=1, max_length=64, pattern=LOGIN_PATTERN)
+    # Its rules (length, not the login, not common) are the domain's: `check_password`.
+    password: str = Field(max_length=MAX_LENGTH)
     name: str = Field(default="", max_length=200)
     role: Role
     desk: Desk | None = None
