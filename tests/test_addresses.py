@@ -9,9 +9,11 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.main import create_app
+from dialer.base.clock import utcnow
 from dialer.base.models import Role
 from dialer.base.settings import Settings
 from tests.builders import PASSWORD, actor
+from tests.builders_shifts import Clock
 from tests.live import live_server
 
 BURST = 200  # the hook's per-address burst (`HookLimits`), refilled at 20 a second
@@ -98,6 +100,7 @@ async def test_the_login_throttle_tells_clients_behind_a_trusted_proxy_apart(
 ) -> None:
     operator = await actor(client, sessionmaker, Role.OPERATOR)
     async with _app(settings, trusted_proxies="127.0.0.1") as app:
+        app.state.clock = Clock(utcnow())  # the waits do not run out while the test runs
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://cascade.test") as proxy:
 

@@ -82,19 +82,23 @@ async def test_a_guesser_elsewhere_does_not_slow_the_person(
 ) -> None:
     operator = await actor(client, sessionmaker, Role.OPERATOR)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://cascade.test") as guesser:
-        for _ in range(10):
-            await _try(guesser, operator.login, "wrong-password-1")
-        assert (await _try(guesser, operator.login, PASSWORD)).status_code == 429
-    assert (await _try(client, operator.login, PASSWORD)).status_code == 200
+    with clock_at(app, utcnow()):
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://cascade.test"
+        ) as guesser:
+            for _ in range(10):
+                await _try(guesser, operator.login, "wrong-password-1")
+            assert (await _try(guesser, operator.login, PASSWORD)).status_code == 429
+        assert (await _try(client, operator.login, PASSWORD)).status_code == 200
 
 
 async def test_unknown_and_known_logins_are_answered_alike_as_they_slow_down(
-    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     operator = await actor(client, sessionmaker, Role.OPERATOR)
-    known = [await _try(client, operator.login, "wrong-password-1") for _ in range(6)]
-    unknown = [await _try(client, "nobody-at-all", "wrong-password-1") for _ in range(6)]
+    with clock_at(app, utcnow()):
+        known = [await _try(client, operator.login, "wrong-password-1") for _ in range(6)]
+        unknown = [await _try(client, "nobody-at-all", "wrong-password-1") for _ in range(6)]
     assert [a.status_code for a in known] == [a.status_code for a in unknown]
     assert [a.status_code for a in known][: FREE_FAILURES + 1] == [401] * (FREE_FAILURES + 1)
     assert known[-1].status_code == 429
