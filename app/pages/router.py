@@ -5,16 +5,18 @@ script fills it from the `/api/v1` JSON API with the bearer token, so every rule
 role check stays in the API and nothing is decided twice.
 """
 
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import jinja2
 from fastapi import APIRouter, Cookie, Depends, FastAPI, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app.deps import AppSettings
-from app.pages.i18n import LANGUAGES, catalogue, negotiate
+from app.pages.i18n import LANGUAGES, N_, language_name, negotiate, script_catalogue, translations
 
 HERE = Path(__file__).parent
 LANGUAGE_COOKIE = "cascade_lang"
@@ -26,7 +28,7 @@ HOME_BY_ROLE = {
     "manager": "/manager",
 }
 
-# The pages load their one script and stylesheet from here and talk to the API here:
+# The pages load their own scripts and stylesheet from here and talk to the API here:
 # nothing inline, nothing from elsewhere, never inside another site's frame. The words
 # and role homes ride in <script type="application/json"> blocks, data the policy allows.
 CONTENT_SECURITY_POLICY = (
@@ -41,7 +43,14 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 
-templates = Jinja2Templates(directory=HERE / "templates")
+# Marked here, translated per request: the page titles, in the shell and its <title>.
+TITLES = {
+    "login": N_("Log in"),
+    "operator": N_("Operator console"),
+    "supervisor": N_("Supervisor dashboard"),
+    "manager": N_("My questionnaires"),
+}
+
 router = APIRouter(include_in_schema=False)
 
 
@@ -61,16 +70,29 @@ def language_of(
 Language = Annotated[str, Depends(language_of)]
 
 
+@cache
+def templates_in(language: str) -> Jinja2Templates:
+    """The templates with the language's catalog installed: one environment per language."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    return Jinja2Templates(env=env)
+
+
 def _render(request: Request, page: str, language: str) -> HTMLResponse:
-    words = catalogue(language)
     context: dict[str, Any] = {
         "page": page,
         "lang": language,
         "languages": LANGUAGES,
-        "t": words,
-        "title": words[f"page.{page}"],
+        "language_names": {code: language_name(code) for code in LANGUAGES},
+        "script_words": script_catalogue(language),
+        "title": translations(language).gettext(TITLES[page]),
         "homes": HOME_BY_ROLE,
     }
+    templates = templates_in(language)
     response: HTMLResponse = templates.TemplateResponse(
         request, f"{page}.html", context, headers=PAGE_HEADERS
     )
@@ -105,7 +127,7 @@ async def manager_page(request: Request, language: Language) -> HTMLResponse:
 
 
 class _StaticFiles(StaticFiles):
-    """The pages' script and styles, never sniffed as another type."""
+    """The pages' scripts and styles, never sniffed as another type."""
 
     def file_response(self, *args: Any, **kwargs: Any) -> Response:
         response = super().file_response(*args, **kwargs)
