@@ -113,9 +113,14 @@ class RequestMiddleware:
         too_slow = False
         # Set when the app first reads: the time spent checking the caller is not the body's.
         deadline: float | None = None
+        # Once the body is in, a read waits for the client to go away (a stream's answer
+        # listens so), for as long as it takes: no timer then.
+        body_done = False
 
         async def limited_receive() -> Message:
-            nonlocal received, too_large, too_slow, deadline
+            nonlocal received, too_large, too_slow, deadline, body_done
+            if body_done:
+                return await receive()
             loop = asyncio.get_running_loop()
             if deadline is None:
                 deadline = loop.time() + seconds
@@ -126,6 +131,7 @@ class RequestMiddleware:
                 # As for the size: the framework would turn this into a 400 of its own.
                 too_slow = True
                 raise BodyTooSlow() from None
+            body_done = message["type"] != "http.request" or not message.get("more_body", False)
             received += len(message.get("body", b""))
             if received > limit:
                 # The framework turns errors raised while reading into a 400 of its own;

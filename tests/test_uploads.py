@@ -149,3 +149,42 @@ async def test_a_body_trickling_past_its_deadline_is_answered_408(
         c["name"] for c in (await client.get("/api/v1/campaigns", headers=staff.headers)).json()
     ]
     assert names == []
+
+
+async def test_a_streamed_answer_waits_for_the_client_as_long_as_it_stays(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A stream (the floor's live events) listens for the client leaving once the body is
+    # in: that wait is the client's to end, never a body's deadline. With every bound at
+    # zero, any wait still under one ends at the loop's next turn.
+    monkeypatch.setattr(observability, "STALL_SECONDS", 0.0)
+    monkeypatch.setattr(observability, "BODY_SECONDS", 0.0)
+    heard: list[str] = []
+
+    async def streaming(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "http.request"
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        heard.append((await receive())["type"])
+        await send({"type": "http.response.body", "body": b"bye"})
+
+    reads = 0
+
+    async def client_receive() -> dict[str, Any]:
+        nonlocal reads
+        reads += 1
+        if reads == 1:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        for _ in range(10):  # the client stays for several turns of the loop, then leaves
+            await asyncio.sleep(0)
+        return {"type": "http.disconnect"}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    upload = Upload("/api/v1/floor/stream", {}, [])
+    middleware = observability.RequestMiddleware(streaming)  # type: ignore[arg-type]
+    await middleware(upload.scope, client_receive, send)  # type: ignore[arg-type]
+    assert heard == ["http.disconnect"]
+    assert sent[0]["status"] == 200
