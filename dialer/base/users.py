@@ -3,7 +3,9 @@
 import asyncio
 import hashlib
 import hmac
+import os
 import re
+import threading
 import uuid
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Callable
@@ -32,8 +34,19 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("cascade-dummy-password")
 # Argon2 takes ~50 ms of a core and 64 MiB by design. Run on the event loop it stalled
 # every request of the process (16 bad logins at once made /healthz take up to 2.3 s);
-# two threads bound the cores and memory a burst of logins can take.
-_HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
+# two threads bound the memory a burst of logins can take, and they run at a lower
+# priority (its lanes, threads Argon2 starts, inherit it), so that a burst of logins
+# waits for the floor's requests rather than the floor for the logins.
+HASHING_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+
+
+_HASHING = ThreadPoolExecutor(
+    max_workers=2, thread_name_prefix="argon2", initializer=_lower_priority
+)
 _T = TypeVar("_T")
 
 
