@@ -8,7 +8,7 @@ from sqlalchemy import Uuid, bindparam, create_engine, text
 from dialer.base import schema
 from dialer.base.db import sync_url
 
-BEFORE_LOGIN_RULES = "0010_lease_operator_lookup"
+BEFORE_LOGIN_RULES = "floor_admin_audit_log"
 
 
 def test_models_and_migrations_agree(database_url: str) -> None:

@@ -31,11 +31,12 @@ def password_problem(password: str, login: str) -> str | None:
     return None
 
 
-def check_password(password: str, login: str) -> None:
-    """Refuse a password a person must not choose, saying why, as a 422 with `fields`."""
+def check_password(password: str, login: str, loc: list[str] | None = None) -> None:
+    """Refuse a password a person must not choose, saying why, as a 422 with `fields`
+    (at `loc`, by default `["password"]`)."""
     problem = password_problem(password, login)
     if problem is not None:
         raise InvalidInput(
             f"The password is refused: {problem}.",
-            fields=[{"loc": ["password"], "msg": problem}],
+            fields=[{"loc": loc or ["password"], "msg": problem}],
         )

@@ -1,7 +1,7 @@
 """logins unique whatever their case; the login lock's columns dropped
 
 Revision ID: harden_auth_login_rules
-Revises: 0010_lease_operator_lookup
+Revises: floor_admin_audit_log
 Create Date: 2026-12-03 08:00:00
 
 `ADMIN` could be created beside `admin`: a unique index on `lower(login)` now refuses
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "harden_auth_login_rules"
-down_revision: str | None = "0010_lease_operator_lookup"
+down_revision: str | None = "floor_admin_audit_log"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
