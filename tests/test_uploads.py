@@ -87,18 +87,25 @@ async def _imports(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
 
 
 @pytest.mark.parametrize("role", [None, Role.OPERATOR, Role.MANAGER])
+@pytest.mark.parametrize("upload_to", ["contacts", "do-not-call"])
 async def test_an_upload_is_refused_before_its_body_is_read(
     role: Role | None,
+    upload_to: str,
     app: FastAPI,
     client: httpx.AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     staff = await actor(client, sessionmaker, Role.SUPERVISOR)
     target = await campaign(client, staff)
+    path = (
+        f"/api/v1/campaigns/{target['id']}/imports"
+        if upload_to == "contacts"
+        else "/api/v1/dnc/imports"
+    )
     desk = {"desk": "acquisition"} if role is Role.MANAGER else {}
     caller = None if role is None else await actor(client, sessionmaker, role, **desk)  # type: ignore[arg-type]
     upload = Upload(
-        f"/api/v1/campaigns/{target['id']}/imports",
+        path,
         _upload_headers(caller.token if caller else None),
         [FIRST_PART + f"--{BOUNDARY}--\r\n".encode()],
         ends=True,
