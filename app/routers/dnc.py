@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from app.deps import Admin, AppSettings, Now, Session, Staff
+from app.deps import STAFF_ROLES, Admin, AppSettings, Now, Session, Staff, checked_before_body
 from app.listing import Page, Total
 from app.routers.imports import save_upload
 from app.schemas import Model, Text
@@ -75,7 +75,6 @@ async def add(
     return DncOut.of(entry)
 
 
-@router.post("/dnc/imports")
 async def import_numbers(
     file: UploadFile, session: Session, settings: AppSettings, now: Now, staff: Staff
 ) -> DncImportOut:
@@ -97,6 +96,14 @@ async def import_numbers(
         invalid=found.invalid,
         errors=[RefusedLine(line=e["line"], reason=e["reason"]) for e in found.errors],
     )
+
+
+router.add_api_route(
+    "/dnc/imports",
+    import_numbers,
+    methods=["POST"],
+    route_class_override=checked_before_body(*STAFF_ROLES),
+)
 
 
 @router.get("/dnc", response_model=None)

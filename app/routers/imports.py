@@ -1,8 +1,8 @@
 """Importing the raw contact base: a CSV upload answered at once, a report to poll."""
 
 import asyncio
+import os
 import shutil
-import tempfile
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -11,8 +11,8 @@ from typing import IO, Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response, UploadFile
 from pydantic import BaseModel
 
-from app.background import import_tasks
-from app.deps import AppSettings, Now, Session, Staff
+from app.background import import_tasks, upload_file
+from app.deps import STAFF_ROLES, AppSettings, Now, Session, Staff, checked_before_body
 from app.listing import Page, Total
 from dialer.base.audit import record
 from dialer.base.clock import utcnow
@@ -62,7 +62,6 @@ class ImportReport(ImportSummary):
         return cls.model_validate(found, from_attributes=True)
 
 
-@router.post("/campaigns/{campaign_id}/imports", status_code=202)
 async def start_import(
     campaign_id: uuid.UUID,
     file: UploadFile,
@@ -101,6 +100,15 @@ async def start_import(
     await session.commit()
     import_tasks(request).start(job, path)
     return ImportStarted(import_id=import_id, status="running")
+
+
+router.add_api_route(
+    "/campaigns/{campaign_id}/imports",
+    start_import,
+    methods=["POST"],
+    status_code=202,
+    route_class_override=checked_before_body(*STAFF_ROLES),
+)
 
 
 @router.get("/imports/{import_id}")
@@ -157,6 +165,11 @@ async def import_errors(
 
 def save_upload(upload: IO[Any]) -> Path:
     # The upload is closed when the response is sent; the import outlives it.
-    with tempfile.NamedTemporaryFile(prefix="cascade-import-", suffix=".csv", delete=False) as f:
-        shutil.copyfileobj(upload, f, 1 << 20)
-    return Path(f.name)
+    descriptor, path = upload_file()
+    try:
+        with os.fdopen(descriptor, "wb") as f:
+            shutil.copyfileobj(upload, f, 1 << 20)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path

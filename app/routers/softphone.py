@@ -11,11 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from app.addresses import client_address, public_base_url
 from app.deps import AppSettings, CurrentUser, Now, Operator, Session, Staff
 from app.ratelimit import TokenBuckets
 from app.schemas import Instant, Model, Text
 from dialer.base.audit import record
-from dialer.base.errors import Forbidden, InvalidInput, TooManyRequests
+from dialer.base.errors import Forbidden, InvalidInput, PublicUrlUnset, TooManyRequests
 from dialer.base.models import Role, SoftphoneEvent, User
 from dialer.calls.calls import CallEvent
 from dialer.calls.events import (
@@ -205,8 +206,12 @@ async def call_of_lease(lease_id: uuid.UUID, session: Session, user: CurrentUser
     return LeaseCallOut.of(await lease_call(session, lease_id, user))
 
 
-def _hook_url(request: Request, token: str) -> str:
-    return f"{str(request.base_url).rstrip('/')}{HOOK_PATH}/{token}/"
+def _hook_base(request: Request) -> str:
+    """Where hook URLs point; checked before a token is made, so a refusal changes nothing."""
+    base = public_base_url(request)
+    if base is None:
+        raise PublicUrlUnset()
+    return f"{base}{HOOK_PATH}"
 
 
 @router.post("/me/hook-token", status_code=201)
@@ -214,8 +219,9 @@ async def rotate_own_hook_token(
     request: Request, session: Session, settings: AppSettings, operator: Operator
 ) -> HookTokenOut:
     """A new hook token for the caller, replacing the old one; the secret is shown only now."""
+    base = _hook_base(request)
     token = await issue_hook_token(session, settings.secret_key, operator.id)
-    return HookTokenOut(hook_token=token, hook_url=_hook_url(request, token))
+    return HookTokenOut(hook_token=token, hook_url=f"{base}/{token}/")
 
 
 @router.get("/me/hook-token")
@@ -241,9 +247,10 @@ async def rotate_hook_token(
     staff: Staff,
 ) -> HookTokenOut:
     """A new hook token for an operator, replacing the old one; the secret is shown only now."""
+    base = _hook_base(request)
     token = await issue_hook_token(session, settings.secret_key, operator_id)
     await record(session, staff, "hook_token.issue", "user", operator_id, "issued", now)
-    return HookTokenOut(hook_token=token, hook_url=_hook_url(request, token))
+    return HookTokenOut(hook_token=token, hook_url=f"{base}/{token}/")
 
 
 @router.get("/operators/{operator_id}/hook-token")
@@ -273,8 +280,7 @@ async def hook_operator(
     limits: Annotated[HookLimits, Depends(hook_limits)],
 ) -> User:
     """The operator of the hook token in the path, after the rate limits."""
-    address = request.client.host if request.client else "unknown"
-    limits.check(address, hook_token)
+    limits.check(client_address(request), hook_token)
     return await operator_for_hook_token(session, settings.secret_key, hook_token)
 
 

@@ -39,6 +39,12 @@ WRITERS = 2
 INLINE_BELOW = 1 << 20
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 STOPPED = "The import was stopped before it finished; the contacts counted here were imported."
+# What a person reads; the error itself, with a worker's traceback and the server's
+# paths, goes to the log under the import's id.
+FAILED = (
+    "The import stopped on an unexpected error; the contacts counted here were imported, "
+    "the rest of the file was not. The service's log has the details."
+)
 
 Progress = Callable[[int, "Tally"], None]
 
@@ -196,7 +202,7 @@ class ImportJob:
         if not isinstance(error, ImportStopped):
             log.exception("import %s failed", self.import_id)
         self.status = ImportStatus.FAILED
-        reason = str(error) if isinstance(error, ImportStopped) else f"The import failed: {error!r}"
+        reason = str(error) if isinstance(error, ImportStopped) else FAILED
         self.conn.rollback()
         tally.errors.insert(0, {"line": None, "reason": reason})
         with self.conn.begin():
