@@ -8,12 +8,14 @@ from fastapi import FastAPI
 
 from app.background import running_imports
 from app.errors import install_error_handlers
+from app.live import ChangeMiddleware, Hub
 from app.observability import RequestMiddleware
 from app.pages.router import install_pages
 from app.routers import (
     accounts,
     attendance,
     auth,
+    breaks,
     campaigns,
     dialer,
     dnc,
@@ -22,6 +24,7 @@ from app.routers import (
     health,
     imports,
     leases,
+    live,
     questionnaires,
     reports,
     shifts,
@@ -61,6 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         softphone.redact_hook_tokens_in_access_log()
         app.state.catalog = Catalog()
         app.state.lanes = ClaimLanes(engine, settings.claim_lanes)
+        app.state.hub = Hub(
+            app.state.sessionmaker, settings.database_url, lambda: app.state.clock()
+        )
+        await app.state.hub.start()
         # One scheduler per app process, not per uvicorn worker: with several workers or
         # instances run them with CASCADE_SCHEDULER=off and one `python -m scheduler` beside.
         clock = None
@@ -78,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if clock is not None:
                 await clock.stop()
+            await app.state.hub.stop()
             await app.state.lanes.close()
             await engine.dispose()
 
@@ -86,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clock = utcnow
     app.state.schema_head = schema.head_revision()
     app.state.policy = policy_from(settings)
+    app.add_middleware(ChangeMiddleware)
     app.add_middleware(RequestMiddleware)
     app.state.hook_limits = softphone.HookLimits()
     install_error_handlers(app)
@@ -107,6 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         shifts.router,
         attendance.router,
         floor.router,
+        breaks.router,
+        live.router,
         reports.router,
     ):
         app.include_router(router, prefix=API)

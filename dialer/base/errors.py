@@ -139,3 +139,8 @@ class TooManyRequests(DomainError):
 class ShiftClosed(Conflict):
     code = "shift_closed"
     default_detail = "The shift is closed: its roster and attendance no longer change."
+
+
+class BreakCodeTaken(Conflict):
+    code = "break_code_taken"
+    default_detail = "That break code already exists."
