@@ -1,4 +1,4 @@
-"""A contact's last attempts, newest first, for the operator's card (`contact.history`).
+"""The last attempts of a batch of claimed contacts, for the operator's card (`contact.history`).
 
 A contact never called has none, and the claim's row says so (`attempts = 0`): a fresh
 base, next-call's usual case, costs no query. Otherwise one indexed read by contact,
@@ -7,50 +7,12 @@ on the claim lanes' own connection for a whole batch at once.
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, cast
+from datetime import UTC
+from typing import Any
 
 import asyncpg
-from sqlalchemy import Table, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.base.models import Attempt
-
-HISTORY_SIZE = 5
-attempt = cast(Table, Attempt.__table__)
-
-
-@dataclass(frozen=True)
-class Past:
-    """One earlier attempt as the operator sees it."""
-
-    at: datetime
-    disposition: str
-    objection: str | None
-    notes: str | None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "at": self.at.isoformat(),
-            "disposition": self.disposition,
-            "objection": self.objection,
-            "notes": self.notes,
-        }
-
-
-async def history(session: AsyncSession, contact_id: uuid.UUID, attempts: int) -> tuple[Past, ...]:
-    """The contact's last attempts, newest first (none read when it has had none)."""
-    if attempts == 0:
-        return ()
-    rows = await session.execute(
-        select(attempt.c.created_at, attempt.c.disposition, attempt.c.objection, attempt.c.notes)
-        .where(attempt.c.contact_id == contact_id)
-        .order_by(attempt.c.created_at.desc())
-        .limit(HISTORY_SIZE)
-    )
-    return tuple(Past(at, str(d), o, n) for at, d, o, n in rows)
-
+from dialer.contacts.history import HISTORY_SIZE, Past
 
 # One statement for a batch of claimed contacts: each one's last attempts by its index.
 BATCH_HISTORY = f"""

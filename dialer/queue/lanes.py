@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dialer.base.db import driver_connection
 from dialer.base.users import TokenClaims
+from dialer.contacts.history import Past
 from dialer.queue.claims import BATCH_MOST, Claimed, Slot, claim_batch
-from dialer.queue.history import Past, histories
+from dialer.queue.history import histories
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialer.base.errors import Forbidden, LeaseClosed, LeaseExpired
 from dialer.base.models import CallbackScope, ContactState, LeaseEnd
 from dialer.base.users import TokenClaims
+from dialer.contacts.history import Past, history
 from dialer.queue.catalog import CampaignView, Catalog
 from dialer.queue.claims import (
     CONTACT_COLUMNS,
@@ -31,7 +32,6 @@ from dialer.queue.claims import (
     heads,
     lease,
 )
-from dialer.queue.history import Past, history
 from dialer.queue.lanes import ClaimLanes
 from dialer.queue.records import HeldLease, lock_lease
 from dialer.queue.why import why_empty
