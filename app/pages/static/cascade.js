@@ -10,6 +10,8 @@
   const API = "/api/v1";
   const TOKEN = "cascade.token";
   const MY_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const POLL_MS = 3000;
+  const RECONNECT_MS = 5000;
   const $ = (id) => document.getElementById(id);
 
   // ---- words, elements, time
@@ -120,10 +122,7 @@
     } catch {
       throw new Refusal(0, { error: "network" });
     }
-    if (response.status === 401 && PAGE !== "login") {
-      sessionStorage.removeItem(TOKEN);
-      location.assign("/");
-    }
+    if (response.status === 401 && PAGE !== "login") expired();
     const type = response.headers.get("content-type") || "";
     const data = type.includes("json") ? await response.json() : await response.blob();
     if (!response.ok) throw new Refusal(response.status, data);
@@ -137,20 +136,162 @@
     if (body.error === "dialer_paused" && T[`error.dialer_paused.${body.reason}`]) {
       return t(`error.dialer_paused.${body.reason}`);
     }
-    let text = T[`error.${body.error}`] ?? body.detail ?? t("error.error");
-    if (Array.isArray(body.fields) && body.fields.length) {
-      const where = body.fields.map((f) => `${(f.loc || []).slice(1).join(".")}: ${f.msg}`);
-      text += ` (${where.join("; ")})`;
-    }
-    return text;
+    return T[`error.${body.error}`] ?? t("error.error");
   }
 
+  // Good news fades; a problem stays, red, until dismissed or fixed.
   let messageTimer;
   function say(text) {
+    solved();
     const box = $("message");
     box.textContent = text;
     clearTimeout(messageTimer);
     messageTimer = setTimeout(() => { box.textContent = ""; }, 8000);
+  }
+
+  function problem(text) {
+    clearTimeout(messageTimer);
+    $("message").textContent = "";
+    $("problem-text").textContent = text;
+    $("problem").hidden = false;
+  }
+
+  function solved() {
+    const box = $("problem");
+    if (box) box.hidden = true;
+  }
+
+  // A refusal said where it belongs: beside each field it names, else at the top.
+  function refused(refusal, form = null) {
+    const fields = refusal.body?.fields || [];
+    let placed = false;
+    for (const f of fields) {
+      const name = (f.loc || []).at(-1);
+      const input = form?.querySelector(`[name="${CSS.escape(String(name))}"]`);
+      if (input) {
+        fieldError(input, t("common.required"));
+        placed = true;
+      }
+    }
+    if (!placed) problem(explain(refusal));
+  }
+
+  // A field's own error, red, right after it; gone once the field changes.
+  function fieldError(input, text) {
+    clearFieldError(input);
+    const id = `${input.id || input.name}-error`;
+    const anchor = input.type === "radio" ? input.closest("fieldset").querySelector("legend")
+      : input;
+    anchor.after(el("span", { id, class: "field-error", role: "alert" }, text));
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", id);
+    for (const kind of ["input", "change"]) {
+      input.addEventListener(kind, () => clearFieldError(input), { once: true });
+    }
+  }
+
+  function clearFieldError(input) {
+    document.getElementById(`${input.id || input.name}-error`)?.remove();
+    input.removeAttribute("aria-invalid");
+    input.removeAttribute("aria-describedby");
+  }
+
+  // The form's invalid fields, each said beside itself in the page's language.
+  function checkForm(form, words = {}) {
+    let first = null;
+    const said = new Set();
+    for (const input of form.querySelectorAll("input, select, textarea")) {
+      if (input.disabled || input.checkValidity() || said.has(input.name)) continue;
+      said.add(input.name);
+      fieldError(input, words[input.name] ?? t("common.required"));
+      first ??= input;
+    }
+    first?.focus();
+    return first === null;
+  }
+
+  // A live stream over fetch, since EventSource cannot send the bearer token. Returns when
+  // the stream ends, whatever the cause.
+  async function stream(path, onEvent) {
+    const headers = { Accept: "text/event-stream",
+      Authorization: `Bearer ${sessionStorage.getItem(TOKEN)}` };
+    const response = await fetch(API + path, { headers });
+    if (response.status === 401) expired();
+    if (!response.ok || !response.body) return;
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value.replace(/\r\n?/g, "\n");
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let name = "message";
+        const data = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event:")) name = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        }
+        if (data.length) onEvent(name, JSON.parse(data.join("\n")));
+      }
+    }
+  }
+
+  // Follow a stream; while it is down, poll instead, and try the stream again soon.
+  function follow(path, onEvent, poll) {
+    let polling = null;
+    const fallBack = () => {
+      document.body.dataset.live = "polling";
+      if (polling === null) {
+        poll();
+        polling = setInterval(poll, POLL_MS);
+      }
+    };
+    const connect = async () => {
+      try {
+        await stream(path, (name, data) => {
+          document.body.dataset.live = "stream";
+          clearInterval(polling);
+          polling = null;
+          onEvent(name, data);
+        });
+      } catch {
+        // Dropped: the page polls until the stream is back.
+      }
+      fallBack();
+      setTimeout(connect, RECONNECT_MS);
+    };
+    connect();
+  }
+
+  function expired() {
+    // The outcome's draft stays in localStorage: it is there again after logging in.
+    sessionStorage.removeItem(TOKEN);
+    location.assign("/");
+  }
+
+  // Why dialing stops: what is paused, for which reason, by whom, since when.
+  function reasonWords(reasons) {
+    return (reasons || []).map((r) => {
+      let words = `${t(`pause.${r.scope}`)}: ${T[`reason.${r.code}`] ?? r.code}`;
+      if (r.break_code) words += ` (${breakLabels.get(r.break_code) ?? r.break_code})`;
+      // A supervisor's reason is a person's words; the saturation check's is a log line.
+      if (r.reason && r.code !== "managers_saturated") words += ` «${r.reason}»`;
+      if (r.by?.name && r.code !== "self") words += `, ${r.by.name}`;
+      return `${words}, ${clockIn(MY_ZONE, new Date(r.since))}`;
+    }).join("; ");
+  }
+
+  const breakLabels = new Map();
+
+  function minutesSince(iso) {
+    return iso ? Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 60000)) : 0;
+  }
+
+  function homeOf(me) {
+    return HOMES[`desk.${me.user?.desk}`] ?? HOMES[me.role] ?? "/";
   }
 
   async function whoAmI(roles) {
@@ -159,8 +300,9 @@
       return null;
     }
     const me = await api("GET", "/me");
-    if (!roles.includes(me.role)) {
-      location.assign(HOMES[me.role] || "/");
+    if (!roles.includes(me.role) || (PAGE === "manager" && homeOf(me) !== "/manager"
+      && me.role === "manager")) {
+      location.assign(homeOf(me));
       return null;
     }
     $("who").textContent = me.user.name || me.user.login;
@@ -186,7 +328,7 @@
         const token = await api("POST", "/auth/token", { form: new FormData(form) });
         sessionStorage.setItem(TOKEN, token.access_token);
         const me = await api("GET", "/me");
-        location.assign(HOMES[me.role] || "/");
+        location.assign(homeOf(me));
       } catch (refusal) {
         error.textContent = explain(refusal);
         error.hidden = false;
@@ -199,9 +341,12 @@
   // ---- operator console
 
   function operatorPage() {
-    const state = { lease: null, heartbeat: null, retry: null, keys: new Map(), me: null };
+    const state = { lease: null, heartbeat: null, retry: null, keys: new Map(), me: null,
+      live: null, codes: [] };
     const call = $("call");
     const outcome = $("outcome");
+    const BASE_TITLE = document.title;
+    const draftKey = (lease) => `cascade.draft.${lease.lease_id}`;
 
     function tick() {
       const now = new Date();
@@ -222,6 +367,109 @@
       $("attendance").textContent = text;
       $("clock-in").hidden = clockedIn;
       $("clock-out").hidden = !clockedIn;
+      if (me.live) showLive(me.live);
+    }
+
+    // The operator's state as the floor sees it, with the supervisor's words when paused.
+    function showLive(live) {
+      state.live = live;
+      $("live-state").textContent = t(`state.${live.state}`);
+      $("live-state").dataset.state = live.state;
+      $("live-since").textContent = live.since
+        ? t("live.since", { time: clockIn(MY_ZONE, new Date(live.since)) }) : "";
+      $("live-why").textContent = reasonWords(live.reasons);
+      const onBreak = live.state === "break";
+      $("end-break").hidden = !onBreak;
+      $("break").hidden = onBreak || !live.clocked_in || Boolean(state.lease)
+        || state.codes.length === 0;
+      $("my-calls").textContent = live.calls;
+      $("my-talk").textContent = Math.round(live.talk_seconds / 60);
+      $("my-warm").textContent = live.warm_questionnaires;
+      $("my-conversion").textContent = live.conversion === null ? "–"
+        : `${Math.round(live.conversion * 1000) / 10}%`;
+      // The refusal lifted: ask at once rather than at the next retry.
+      if (state.retry && !state.lease && live.state === "idle") next();
+    }
+
+    async function loadBreakCodes() {
+      const codes = await api("GET", "/break-codes");
+      for (const c of codes) breakLabels.set(c.code, c.label);
+      state.codes = codes.filter((c) => c.active);
+      $("break-code").replaceChildren(...state.codes.map((c) => el("option", { value: c.code },
+        c.label)));
+      if (state.live) showLive(state.live);
+    }
+
+    async function takeBreak(event) {
+      event.preventDefault();
+      try {
+        showLive(await api("POST", "/me/pause", { json: { code: $("break-code").value } }));
+        solved();
+      } catch (refusal) {
+        refused(refusal, $("break"));
+      }
+    }
+
+    async function endBreak() {
+      try {
+        showLive(await api("POST", "/me/resume"));
+        solved();
+      } catch (refusal) {
+        problem(explain(refusal));
+      }
+    }
+
+    async function loadCallbacks() {
+      const callbacks = await api("GET", "/me/callbacks");
+      $("callbacks-none").hidden = callbacks.length > 0;
+      $("callbacks").replaceChildren(...callbacks.map((c) => el("li", { class: c.due ? "due" : false },
+        el("time", { datetime: c.at }, `${clockIn(MY_ZONE, new Date(c.at), true)} (${MY_ZONE})`),
+        " ", c.name || "", " ", c.company ? `· ${c.company}` : "", " · ", c.phone || "",
+        c.due ? el("strong", {}, ` — ${t("operator.due")}`) : "")));
+    }
+
+    // The outcome being written survives a reload and a new login: kept per lease.
+    function saveDraft() {
+      if (!state.lease) return;
+      const draft = {};
+      for (const input of outcome.querySelectorAll("[name]")) {
+        if (input.type === "radio") {
+          if (input.checked) draft[input.name] = input.value;
+        } else if (input.type === "checkbox") draft[input.name] = input.checked;
+        else draft[input.name] = input.value;
+      }
+      localStorage.setItem(draftKey(state.lease), JSON.stringify(draft));
+    }
+
+    function restoreDraft(lease) {
+      const saved = localStorage.getItem(draftKey(lease));
+      if (!saved) return;
+      const draft = JSON.parse(saved);
+      for (const input of outcome.querySelectorAll("[name]")) {
+        if (!(input.name in draft)) continue;
+        if (input.type === "radio") input.checked = input.value === draft[input.name];
+        else if (input.type === "checkbox") input.checked = Boolean(draft[input.name]);
+        else input.value = draft[input.name];
+      }
+      chooseDisposition(draft.disposition ?? null);
+    }
+
+    // A number arrived: say so in the tab's title and with a short tone.
+    function cue(lease) {
+      document.title = `☎ ${lease.contact.phone} · ${BASE_TITLE}`;
+      try {
+        const audio = new AudioContext();
+        const tone = audio.createOscillator();
+        const gain = audio.createGain();
+        tone.frequency.value = 880;
+        gain.gain.value = 0.08;
+        tone.connect(gain).connect(audio.destination);
+        tone.start();
+        tone.stop(audio.currentTime + 0.25);
+        tone.onended = () => audio.close();
+      } catch {
+        // No sound where the browser allows none; the title still says it.
+      }
     }
 
     async function refreshMe() {
@@ -309,8 +557,16 @@
       $("script").textContent = campaign.script || "";
       $("objections").replaceChildren(...(campaign.objections || []).flatMap((o) => [
         el("dt", {}, T[`objection.${o.code}`] ?? o.code), el("dd", {}, o.answer)]));
-      $("objection").replaceChildren(...(campaign.objections || []).map(
-        (o) => el("option", { value: o.code }, T[`objection.${o.code}`] ?? o.code)));
+      // No objection is chosen for the operator: not-interested needs the one heard.
+      $("objection").replaceChildren(el("option", { value: "" }, t("operator.choose_objection")),
+        ...(campaign.objections || []).map(
+          (o) => el("option", { value: o.code }, T[`objection.${o.code}`] ?? o.code)));
+      const history = contact.history || [];
+      $("c-history").replaceChildren(...(history.length ? history.map((h) => el("li", {},
+        el("time", { datetime: h.at }, `${clockIn(MY_ZONE, new Date(h.at), true)}`), " ",
+        t(`disposition.${h.disposition}`),
+        h.objection ? ` · ${T[`objection.${h.objection}`] ?? h.objection}` : "",
+        h.notes ? ` — ${h.notes}` : "")) : [el("li", { class: "hint" }, t("operator.no_history"))]));
       $("callback-zone").textContent = `(${contact.timezone})`;
       buildQuestionnaire(campaign.questionnaire_fields || []);
       outcome.reset();
@@ -318,10 +574,13 @@
       $("callback-at").min = instantToWall(new Date(), contact.timezone);
       $("callback-at").value = instantToWall(new Date(Date.now() + 3600 * 1000), contact.timezone);
       chooseDisposition(null);
+      restoreDraft(lease);
       $("idle").hidden = true;
+      $("break").hidden = true;
       call.hidden = false;
       tick();
       keepAlive();
+      cue(lease);
       tel.focus();
     }
 
@@ -380,7 +639,11 @@
 
     function endLease(refusal) {
       clearTimeout(state.heartbeat);
+      if (state.lease) localStorage.removeItem(draftKey(state.lease));
+      for (const note of outcome.querySelectorAll(".field-error")) note.remove();
+      document.title = BASE_TITLE;
       state.lease = null;
+      if (state.live) showLive(state.live);
       call.hidden = true;
       $("idle").hidden = false;
       if (refusal) showRefusal(refusal);
@@ -413,8 +676,10 @@
     async function record(event) {
       event.preventDefault();
       const lease = state.lease;
-      if (!lease || !outcome.reportValidity()) return;
+      if (!lease) return;
+      if (!checkForm(outcome, { objection: t("operator.objection_needed") })) return;
       const body = outcomeBody();
+      if (body.disposition === "do_not_call" && !confirm(t("operator.confirm_dnc"))) return;
       // One key per lease and body: a retry of the same outcome is the same request.
       const signature = JSON.stringify(body);
       if (!state.keys.has(signature)) state.keys.set(signature, newKey());
@@ -423,11 +688,13 @@
       try {
         const answer = await api("POST", `/leases/${lease.lease_id}/outcome`,
           { json: body, key: state.keys.get(signature) });
-        say(answer.questionnaire_id ? t("operator.saved_warm") : t("operator.saved"));
         endLease(null);
+        hideRefusal();
+        say(answer.questionnaire_id ? t("operator.saved_warm") : t("operator.saved"));
+        loadCallbacks().catch(() => {});
       } catch (refusal) {
         if (refusal.code === "lease_expired" || refusal.code === "lease_closed") endLease(refusal);
-        else showRefusal(refusal);
+        else refused(refusal, outcome);
       } finally {
         button.disabled = false;
       }
@@ -445,6 +712,10 @@
     }
 
     async function attend(path) {
+      if (path.endsWith("clock-out") && state.lease) {
+        if (!confirm(t("operator.confirm_clock_out"))) return;
+        await release();
+      }
       try {
         await api("POST", path);
         hideRefusal();
@@ -484,6 +755,10 @@
       if (event.target.name === "disposition") chooseDisposition(event.target.value);
     });
     outcome.addEventListener("submit", record);
+    outcome.addEventListener("input", saveDraft);
+    outcome.addEventListener("change", saveDraft);
+    $("break").addEventListener("submit", takeBreak);
+    $("end-break").addEventListener("click", endBreak);
     $("release").addEventListener("click", release);
     $("next").addEventListener("click", next);
     $("clock-in").addEventListener("click", () => attend("/shifts/current/clock-in"));
@@ -496,6 +771,15 @@
       if (!me) return;
       state.me = me;
       showAttendance(me);
+      loadBreakCodes().catch(() => {});
+      loadCallbacks().catch(() => {});
+      setInterval(() => loadCallbacks().catch(() => {}), 60000);
+      // The console follows the floor without a key press: a pause, its reason, a resume.
+      follow("/me/stream", (name, data) => {
+        if (name !== "me") return;
+        state.me = data;
+        showAttendance(data);
+      }, () => refreshMe().catch(() => {}));
       // A lease held from before a reload comes back from next-call unchanged.
       if (me.lease_id) await next();
       else $("next").focus();
@@ -504,33 +788,66 @@
 
   // ---- supervisor dashboard
 
-  const POLL_MS = 3000;
-
   function supervisorPage() {
     let status = null;
-
-    // Why dialing stops: what is paused, for which reason, by whom, since when.
-    function reasonWords(reasons) {
-      return (reasons || []).map((r) => {
-        let words = `${t(`pause.${r.scope}`)}: ${T[`reason.${r.code}`] ?? r.code}`;
-        // A supervisor's reason is a person's words; the saturation check's is a log line.
-        if (r.reason && r.code !== "managers_saturated") words += ` «${r.reason}»`;
-        if (r.by?.name) words += `, ${r.by.name}`;
-        return `${words}, ${clockIn(MY_ZONE, new Date(r.since))}`;
-      }).join("; ");
-    }
 
     function showStatus(s) {
       status = s;
       $("dialer-state").textContent = t(`state.${s.state}`);
       $("dialer-state").dataset.state = s.state;
       $("dialer-reasons").textContent = reasonWords(s.reasons);
-      $("dialer-resume").hidden = s.state !== "paused";
+      // Only a supervisor's pause of the dialer is resumed here: a shift's is resumed with
+      // its shift, and the managers' saturation lifts by itself.
+      const held = (s.reasons || []).some((r) => r.scope === "dialer" && r.code === "supervisor");
+      $("dialer-resume").hidden = !held;
+      $("dialer-pause").hidden = held;
+      const waiting = Object.values(s.queue?.waiting || {}).reduce((a, b) => a + b, 0);
       for (const key of ["ready", "leased", "callbacks_due"]) {
         $(`queue-${key}`).textContent = s.queue?.[key] ?? "–";
       }
+      $("queue-waiting").textContent = waiting;
+      $("campaigns").replaceChildren(...(s.campaigns || []).map((c) => el("tr", {},
+        el("th", { scope: "row" }, c.name), el("td", {}, c.callable_now),
+        el("td", {}, c.waiting.outside_calling_window), el("td", {}, c.waiting.retry_not_due),
+        el("td", {}, c.waiting.callback_not_due))));
       showManagers(s.managers || {});
       showShift(s.shift);
+      alerts();
+    }
+
+    // What a supervisor should look at now; each rule says its threshold in DEVELOPERS.md.
+    const IDLE_ALERT_MIN = 5;
+    const BREAK_ALERT_MIN = 20;
+    const EMPTY_WITHIN_MIN = 15;
+    let operatorsNow = [];
+
+    function alerts() {
+      const found = [];
+      // The floor's pace: calls a minute, as many as operators working a number or ready.
+      const working = operatorsNow.filter((o) => !["off", "offline", "break", "paused"]
+        .includes(o.state)).length;
+      for (const c of status?.campaigns || []) {
+        if (working > 0 && c.callable_now < working * EMPTY_WITHIN_MIN) {
+          found.push(t("alert.queue_empties", { name: c.name,
+            minutes: Math.max(1, Math.floor(c.callable_now / working)) }));
+        }
+      }
+      const m = status?.managers || {};
+      const high = Math.ceil(((m.capacity || 0) * (m.high_mark_percent ?? 100)) / 100);
+      if (!m.saturated && high > 0 && m.open >= high * 0.8) {
+        found.push(t("alert.saturation", { open: m.open, capacity: m.capacity }));
+      }
+      for (const o of operatorsNow) {
+        const minutes = minutesSince(o.since);
+        if (o.state === "idle" && minutes >= IDLE_ALERT_MIN) {
+          found.push(t("alert.idle", { name: o.name || o.login, minutes }));
+        }
+        if (o.state === "break" && minutes >= BREAK_ALERT_MIN) {
+          found.push(t("alert.break", { name: o.name || o.login, minutes }));
+        }
+      }
+      $("alerts").replaceChildren(...found.map((text) => el("li", {}, text)));
+      $("alerts-box").hidden = found.length === 0;
     }
 
     function showShift(shift) {
@@ -569,6 +886,7 @@
     }
 
     function showOperators(operators) {
+      operatorsNow = operators;
       const rows = operators.map((o) => {
         const id = o.id;
         const paused = o.paused;
@@ -579,13 +897,19 @@
             el("input", { id: `reason-${id}`, name: "reason", required: true, maxlength: 500,
               placeholder: t("common.reason") }),
             el("button", { type: "submit" }, t("supervisor.pause")));
-        const lease = o.lease;
+        const why = reasonWords(o.reasons);
+        const aht = o.calls ? Math.round(o.talk_seconds / o.calls) : "–";
+        const conversion = o.conversion === null ? "–" : `${Math.round(o.conversion * 1000) / 10}%`;
         return el("tr", { "data-operator": id },
           el("th", { scope: "row" }, o.name || o.login),
-          el("td", { "data-state": o.state }, t(`state.${o.state}`)),
-          el("td", {}, lease ? t("supervisor.since", { time: clockIn(MY_ZONE, new Date(lease.since)) }) : ""),
+          el("td", { "data-state": o.state }, t(`state.${o.state}`),
+            why ? el("small", { class: "why" }, el("br"), why) : ""),
+          el("td", {}, o.since ? t("live.for", { minutes: minutesSince(o.since) }) : "–"),
           el("td", {}, o.calls),
+          el("td", {}, Math.round(o.talk_seconds / 60)),
+          el("td", {}, aht),
           el("td", {}, o.warm_questionnaires),
+          el("td", {}, conversion),
           el("td", {}, action));
       });
       const tbody = $("operators");
@@ -607,13 +931,28 @@
         (report.objections || []).map((o) => ({
           label: T[`objection.${o.code}`] ?? o.code, values: [o.count] })),
         [{ name: t("supervisor.heard"), cls: "calls" }]));
+      const stages = ["contacts", "attempts", "reached", "warm", "first_order", "working",
+        "regular", "key_account"];
+      const line = (g, name) => el("tr", {}, el("th", { scope: "row" }, name),
+        ...stages.map((k) => el("td", {}, g.stages?.[k] ?? g[k] ?? 0)),
+        el("td", {}, g.conversion === null || g.conversion === undefined ? "–"
+          : `${Math.round(g.conversion * 1000) / 10}%`));
+      $("funnel").replaceChildren(
+        ...(report.by_operator || []).map((g) => line(g, g.name || g.operator_id || "–")),
+        ...(report.by_campaign || []).map((g) => line(g, g.name || g.campaign_id || "–")));
+    }
+
+    function showOverdue(late) {
+      $("managers-overdue").textContent = t("supervisor.overdue", { n: late.length });
+      $("managers-overdue").className = late.length ? "overdue" : "hint";
     }
 
     // Each part shows what it got; one refusal does not blank the others.
-    async function refresh() {
+    async function refresh(live = true) {
       const period = new URLSearchParams({ from: today(), to: today(), tz: MY_ZONE });
-      const parts = [["/dialer/status", showStatus], ["/operators/live", showOperators],
-        [`/reports/funnel?${period}`, showFunnel]];
+      const parts = [[`/reports/funnel?${period}`, showFunnel],
+        ["/questionnaires?overdue=true", showOverdue]];
+      if (live) parts.unshift(["/operators/live", showOperators], ["/dialer/status", showStatus]);
       const answers = await Promise.allSettled(parts.map(([path]) => api("GET", path)));
       answers.forEach((answer, i) => {
         if (answer.status === "fulfilled") parts[i][1](answer.value);
@@ -623,24 +962,35 @@
       $("updated").textContent = clockIn(MY_ZONE, new Date());
     }
 
-    async function poll() {
+    // The funnel and the overdue count change slowly: asked every half minute.
+    async function slowly() {
       try {
-        await refresh();
+        await refresh(false);
       } catch (refusal) {
-        say(explain(refusal));
+        problem(explain(refusal));
       } finally {
-        setTimeout(poll, POLL_MS);
+        setTimeout(slowly, 30000);
       }
+    }
+
+    function start() {
+      follow("/floor/stream", (name, data) => {
+        if (name !== "floor") return;
+        showOperators(data.operators);
+        showStatus(data.status);
+        $("updated").textContent = clockIn(MY_ZONE, new Date());
+      }, () => refresh().catch((refusal) => problem(explain(refusal))));
+      slowly();
     }
 
     async function act(path, json) {
       try {
         await api("POST", path, { json });
       } catch (refusal) {
-        say(explain(refusal));
+        problem(explain(refusal));
         return false;
       }
-      await refresh().catch((refusal) => say(explain(refusal)));
+      await refresh().catch((refusal) => problem(explain(refusal)));
       return true;
     }
 
@@ -674,8 +1024,8 @@
     });
     $("timesheet").addEventListener("submit", downloadTimesheet);
     $("ts-from").value = $("ts-to").value = today();
-    whoAmI(["supervisor", "admin"]).then((me) => { if (me) poll(); })
-      .catch((refusal) => say(explain(refusal)));
+    whoAmI(["supervisor", "admin"]).then((me) => { if (me) start(); })
+      .catch((refusal) => problem(explain(refusal)));
   }
 
   // Bars in inline SVG: rows of {label, values}, one value per series.
@@ -722,7 +1072,7 @@
       link.remove();
       setTimeout(() => URL.revokeObjectURL(link.href), 1000);
     } catch (refusal) {
-      say(explain(refusal));
+      problem(explain(refusal));
     }
   }
 
@@ -755,11 +1105,24 @@
     }
 
     function row(q) {
-      const answers = Object.entries(q.answers || {}).flatMap(
-        ([name, value]) => [el("dt", {}, name), el("dd", {}, String(value))]);
+      const answers = Object.entries(q.answers || {}).flatMap(([name, value]) => [
+        el("dt", {}, q.labels?.[name] ?? name),
+        el("dd", {}, typeof value === "boolean" ? (value ? "✓" : "—") : String(value))]);
+      if (q.notes) answers.push(el("dt", {}, t("manager.notes")), el("dd", {}, q.notes));
+      const history = (q.history || []).map((h) => el("li", {},
+        `${clockIn(MY_ZONE, new Date(h.at), true)} ${t(`disposition.${h.disposition}`)}`,
+        h.notes ? ` — ${h.notes}` : ""));
+      if (history.length) {
+        answers.push(el("dt", {}, t("manager.history")), el("dd", {}, el("ol", { class: "history" },
+          history)));
+      }
       const late = Boolean(q.overdue);
       const status = el("td", { "data-status": q.status }, t(`status.${q.status}`));
       if (late) status.append(" ", el("strong", { class: "overdue" }, t("manager.overdue")));
+      if (q.amount !== null && q.amount !== undefined) {
+        status.append(el("br"), t("manager.amount_was", { amount: money(q.amount) }));
+      }
+      if (q.reason) status.append(el("br"), t("manager.lost_because", { reason: q.reason }));
       const created = new Date(q.created_at);
       return el("tr", { "data-id": q.id, class: late ? "late" : false },
         el("td", {}, el("time", { datetime: q.created_at },
@@ -782,7 +1145,7 @@
     $("questionnaires").addEventListener("submit", async (event) => {
       event.preventDefault();
       const form = event.target;
-      if (!form.reportValidity()) return;
+      if (!checkForm(form)) return;
       const json = { status: form.elements.status.value };
       if (json.status === "first_order") json.amount = form.elements.amount.value;
       if (json.status === "lost") json.reason = form.elements.reason.value;
@@ -792,20 +1155,91 @@
         document.activeElement.blur();
         await load();
       } catch (refusal) {
-        say(explain(refusal));
+        refused(refusal, form);
       }
     });
 
-    const loop = () => load().catch((refusal) => say(explain(refusal)))
+    const loop = () => load().catch((refusal) => problem(explain(refusal)))
       .finally(() => setTimeout(loop, 15000));
     whoAmI(["manager", "supervisor", "admin"]).then((me) => { if (me) loop(); })
-      .catch((refusal) => say(explain(refusal)));
+      .catch((refusal) => problem(explain(refusal)));
+  }
+
+  function money(amount) {
+    return new Intl.NumberFormat(LANG, { maximumFractionDigits: 2 }).format(Number(amount));
+  }
+
+  // ---- accounts: the MRK's and KAM's clients
+
+  const STAGES = ["working", "regular", "key_account"];
+
+  function accountsPage() {
+    const template = $("order-form");
+
+    function account(a) {
+      const form = template.content.firstElementChild.cloneNode(true);
+      form.dataset.id = a.id;
+      form.elements.amount.id = `amount-${a.id}`;
+      const share = Number(a.plan_volume) ? Math.min(100, (100 * Number(a.turnover)) / Number(a.plan_volume)) : 0;
+      const steps = (a.handoffs || []).map((h) => el("li", {},
+        `${clockIn(MY_ZONE, new Date(h.at), true)} `,
+        `${h.from_stage ? t(`accounts.stage.${h.from_stage}`) : "—"} → ${t(`accounts.stage.${h.to_stage}`)}`,
+        h.reason ? ` — ${h.reason}` : ""));
+      return el("tr", { "data-id": a.id },
+        el("th", { scope: "row" }, a.company || t("common.none")),
+        el("td", {}, `${money(a.turnover)} / ${money(a.plan_volume)}`,
+          el("div", { class: "meter", role: "img",
+            "aria-label": `${Math.round(share)}%` }, el("span", { style: `width: ${share}%` }))),
+        el("td", {}, a.orders),
+        el("td", {}, el("ol", { class: "history" }, steps)),
+        el("td", {}, form));
+    }
+
+    async function load() {
+      const list = await api("GET", "/accounts");
+      const full = await Promise.all(list.map((a) => api("GET", `/accounts/${a.id}`)));
+      const box = $("stages");
+      if (box.contains(document.activeElement)) return;
+      box.replaceChildren(...STAGES.map((stage) => {
+        const mine = full.filter((a) => a.stage === stage);
+        if (!mine.length) return "";
+        return el("section", { class: "card", "aria-labelledby": `stage-${stage}` },
+          el("h2", { id: `stage-${stage}` }, `${t(`accounts.stage.${stage}`)} · ${mine.length}`),
+          el("div", { class: "scroll" }, el("table", {},
+            el("thead", {}, el("tr", {}, ...["accounts.company", "accounts.turnover",
+              "accounts.orders", "accounts.handoffs", "accounts.add_order"].map(
+              (k) => el("th", { scope: "col" }, t(k))))),
+            el("tbody", {}, mine.map(account)))));
+      }));
+      $("empty").hidden = full.length > 0;
+    }
+
+    $("stages").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = event.target;
+      if (!checkForm(form)) return;
+      try {
+        await api("POST", `/accounts/${form.dataset.id}/orders`,
+          { json: { amount: form.elements.amount.value }, key: newKey() });
+        say(t("accounts.order_added"));
+        document.activeElement.blur();
+        await load();
+      } catch (refusal) {
+        refused(refusal, form);
+      }
+    });
+
+    const loop = () => load().catch((refusal) => problem(explain(refusal)))
+      .finally(() => setTimeout(loop, 30000));
+    whoAmI(["manager", "supervisor", "admin"]).then((me) => { if (me) loop(); })
+      .catch((refusal) => problem(explain(refusal)));
   }
 
   // The time conversions, for the tests to check against known zones.
   window.Cascade = { wallToInstant, instantToWall };
 
   const pages = { login: loginPage, operator: operatorPage, supervisor: supervisorPage,
-    manager: managerPage };
+    manager: managerPage, accounts: accountsPage };
+  $("problem-close")?.addEventListener("click", solved);
   pages[PAGE]?.();
 })();
