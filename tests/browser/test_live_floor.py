@@ -247,7 +247,7 @@ def test_9_managers_read_labels_notes_and_mrk_works_accounts(
             desk.get_by_label("Сумма заказа").fill("15000")
         desk.get_by_role("button", name="Сохранить").click()
         expect(desk.get_by_role("status")).to_have_text("Статус изменён.")
-    expect(row).to_contain_text("Сумма: 15")
+    expect(row.locator(".answers")).to_contain_text("Сумма заказа15")
     shoot(desk, floor, "manager-first-order")
     desk_context.close()
 

@@ -306,10 +306,6 @@
       return null;
     }
     $("who").textContent = me.user.name || me.user.login;
-    $("logout").addEventListener("click", () => {
-      sessionStorage.removeItem(TOKEN);
-      location.assign("/");
-    });
     return me;
   }
 
@@ -902,9 +898,9 @@
         const conversion = o.conversion === null ? "–" : `${Math.round(o.conversion * 1000) / 10}%`;
         return el("tr", { "data-operator": id },
           el("th", { scope: "row" }, o.name || o.login),
-          el("td", { "data-state": o.state }, t(`state.${o.state}`),
+          el("td", { "data-state": o.state }, t(`state.${o.state}`)),
+          el("td", {}, o.since ? t("live.for", { minutes: minutesSince(o.since) }) : "–",
             why ? el("small", { class: "why" }, el("br"), why) : ""),
-          el("td", {}, o.since ? t("live.for", { minutes: minutesSince(o.since) }) : "–"),
           el("td", {}, o.calls),
           el("td", {}, Math.round(o.talk_seconds / 60)),
           el("td", {}, aht),
@@ -1120,9 +1116,9 @@
       const status = el("td", { "data-status": q.status }, t(`status.${q.status}`));
       if (late) status.append(" ", el("strong", { class: "overdue" }, t("manager.overdue")));
       if (q.amount !== null && q.amount !== undefined) {
-        status.append(el("br"), t("manager.amount_was", { amount: money(q.amount) }));
+        answers.push(el("dt", {}, t("manager.amount")), el("dd", {}, money(q.amount)));
       }
-      if (q.reason) status.append(el("br"), t("manager.lost_because", { reason: q.reason }));
+      if (q.reason) answers.push(el("dt", {}, t("common.reason")), el("dd", {}, q.reason));
       const created = new Date(q.created_at);
       return el("tr", { "data-id": q.id, class: late ? "late" : false },
         el("td", {}, el("time", { datetime: q.created_at },
@@ -1241,5 +1237,10 @@
   const pages = { login: loginPage, operator: operatorPage, supervisor: supervisorPage,
     manager: managerPage, accounts: accountsPage };
   $("problem-close")?.addEventListener("click", solved);
+  // Ready at once, before the page has asked who it is.
+  $("logout")?.addEventListener("click", () => {
+    sessionStorage.removeItem(TOKEN);
+    location.assign("/");
+  });
   pages[PAGE]?.();
 })();
