@@ -1,6 +1,6 @@
 """Screenshots of every page at 1366×768 and 390 px wide, in Russian and English.
 
-    .venv/bin/python scripts/screenshots.py   # against a fresh SQLite floor; PNGs in artifacts/
+.venv/bin/python scripts/screenshots.py   # against a fresh SQLite floor; PNGs in artifacts/
 """
 
 import asyncio
