@@ -5,6 +5,7 @@
 
 import asyncio
 import re
+import uuid
 import tempfile
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from dialer.base.models import Desk, Role
 from dialer.base.schema import upgrade
 from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Floor
 from tests.browser.test_operator import seed_floor
-from tests.builders import PASSWORD, Actor, actor
+from tests.builders import PASSWORD, Actor, actor, contact
 from tests.live import live_server
 
 SIZES = {"1366": {"width": 1366, "height": 768}, "390": {"width": 390, "height": 844}}
@@ -36,7 +37,7 @@ def main() -> None:
     upgrade(url)
     with live_server(url) as server:
         floor = Floor(server.url, url)
-        scene = seed_floor(floor, contacts=3)
+        scene = seed_floor(floor, contacts=8)
 
         async def more(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> Actor:
             admin = await actor(client, maker, Role.ADMIN)
@@ -45,7 +46,37 @@ def main() -> None:
                 json={"code": "lunch", "label": "Обед / Lunch", "paid": False},
                 headers=admin.headers,
             )
-            return await actor(client, maker, Role.MANAGER, desk=Desk.DEVELOPMENT, capacity=5)
+            developer = await actor(client, maker, Role.MANAGER, desk=Desk.DEVELOPMENT, capacity=5)
+            # Two warm questionnaires, one of them already a client: the managers' pages say so.
+            for _ in range(2):
+                lease = await client.post("/api/v1/dialer/next", headers=scene.operator.headers)
+                answers = {"contact_person": "Иван Петрович", "need": "бумага A4", "volume": 40}
+                body = {"disposition": "warm", "questionnaire": answers, "notes": "после обеда"}
+                await client.post(
+                    f"/api/v1/leases/{lease.json()['lease_id']}/outcome",
+                    json=body,
+                    headers=scene.operator.headers,
+                )
+            listed = await client.get("/api/v1/questionnaires", headers=scene.manager.headers)
+            first = listed.json()[0]["id"]
+            for status in ({"status": "in_progress"}, {"status": "first_order", "amount": "15000"}):
+                await client.post(
+                    f"/api/v1/questionnaires/{first}/status",
+                    json=status,
+                    headers=scene.manager.headers,
+                )
+            # The first order closed every number of its company: others to call meanwhile.
+            campaigns = await client.get("/api/v1/campaigns", headers=scene.supervisor.headers)
+            for n in range(4):
+                number = f"+7495{uuid.uuid4().int % 10**7:07d}"
+                await contact(
+                    maker,
+                    campaigns.json()[0]["id"],
+                    number,
+                    timezone=scene.zone,
+                    company="ООО Лютик",
+                )
+            return developer
 
         developer = floor.run(more)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -64,8 +95,12 @@ def main() -> None:
                     page.screenshot(path=SCREENSHOTS / f"page-operator-{language}-{size}.png",
                                     full_page=True)  # fmt: skip
                     page.locator("#release").click()
-                    for who, name in ((scene.supervisor, "supervisor"),
-                                      (scene.manager, "manager"), (developer, "accounts")):  # fmt: skip
+                    people = (
+                        (scene.supervisor, "supervisor"),
+                        (scene.manager, "manager"),
+                        (developer, "accounts"),
+                    )
+                    for who, name in people:
                         page.locator("#logout").click()
                         log_in(page, server.url, who, language)
                         page.wait_for_timeout(1500)
