@@ -14,9 +14,11 @@ from app.pages.router import install_pages
 from app.routers import (
     accounts,
     attendance,
+    audit,
     auth,
     breaks,
     campaigns,
+    contacts,
     dialer,
     dnc,
     floor,
@@ -119,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         breaks.router,
         live.router,
         reports.router,
+        contacts.router,
+        audit.router,
     ):
         app.include_router(router, prefix=API)
     app.include_router(health.router)

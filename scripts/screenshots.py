@@ -5,8 +5,8 @@
 
 import asyncio
 import re
-import uuid
 import tempfile
+import uuid
 from pathlib import Path
 
 import httpx
@@ -67,7 +67,7 @@ def main() -> None:
                 )
             # The first order closed every number of its company: others to call meanwhile.
             campaigns = await client.get("/api/v1/campaigns", headers=scene.supervisor.headers)
-            for n in range(4):
+            for _ in range(4):
                 number = f"+7495{uuid.uuid4().int % 10**7:07d}"
                 await contact(
                     maker,

@@ -5,18 +5,18 @@ script fills it from the `/api/v1` JSON API with the bearer token, so every rule
 role check stays in the API and nothing is decided twice.
 """
 
-import inspect
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import jinja2
 from fastapi import APIRouter, Cookie, Depends, FastAPI, Header, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.deps import AppSettings
-from app.pages.i18n import LANGUAGES, catalogue, negotiate
+from app.pages.i18n import LANGUAGES, N_, language_name, negotiate, script_catalogue, translations
 
 HERE = Path(__file__).parent
 LANGUAGE_COOKIE = "cascade_lang"
@@ -27,10 +27,38 @@ HOME_BY_ROLE = {
     "admin": "/supervisor",
     "manager": "/manager",
 }
-# Managers of the development and key-account desks work accounts, not questionnaires.
-HOME_BY_DESK = {"development": "/accounts", "regular": "/accounts", "key_account": "/accounts"}
 
-templates = Jinja2Templates(directory=HERE / "templates")
+# Marked here, translated per request: the page titles, in the shell and its <title>.
+TITLES = {
+    "login": N_("Log in"),
+    "operator": N_("Operator console"),
+    "supervisor": N_("Supervisor dashboard"),
+    "manager": N_("My questionnaires"),
+    "campaigns": N_("Campaigns"),
+    "users": N_("Users"),
+    "shifts": N_("Shifts"),
+    "dnc": N_("Do-not-call"),
+    "contacts": N_("Contacts"),
+    "audit": N_("Audit log"),
+}
+ROLES = (
+    ("operator", N_("operator")),
+    ("manager", N_("manager")),
+    ("supervisor", N_("supervisor")),
+    ("admin", N_("admin")),
+)
+WEEKDAYS = (
+    (1, N_("Mon")),
+    (2, N_("Tue")),
+    (3, N_("Wed")),
+    (4, N_("Thu")),
+    (5, N_("Fri")),
+    (6, N_("Sat")),
+    (7, N_("Sun")),
+)
+# The supervisor's navigation: the dashboard, then a page for each job of the floor.
+STAFF_PAGES = ("supervisor", "campaigns", "shifts", "contacts", "dnc", "users", "audit")
+
 router = APIRouter(include_in_schema=False)
 
 
@@ -50,19 +78,38 @@ def language_of(
 Language = Annotated[str, Depends(language_of)]
 
 
-def _render(request: Request, page: str, language: str, status: int = 200) -> HTMLResponse:
-    words = catalogue(language)
+@cache
+def templates_in(language: str) -> Jinja2Templates:
+    """The templates with the language's catalog installed: one environment per language."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    return Jinja2Templates(env=env)
+
+
+def _render(request: Request, page: str, language: str) -> HTMLResponse:
     context: dict[str, Any] = {
         "page": page,
         "lang": language,
         "languages": LANGUAGES,
-        "t": words,
-        "title": words[f"page.{page}"],
-        "homes": HOME_BY_ROLE | {f"desk.{d}": home for d, home in HOME_BY_DESK.items()},
+        "language_names": {code: language_name(code) for code in LANGUAGES},
+        "script_words": script_catalogue(language),
+        "title": translations(language).gettext(TITLES[page]),
+        "homes": HOME_BY_ROLE,
+        "nav": [
+            (f"/{name}", translations(language).gettext(TITLES[name]), name == page)
+            for name in STAFF_PAGES
+        ]
+        if page in STAFF_PAGES
+        else [],
+        "roles": [(role, translations(language).gettext(words)) for role, words in ROLES],
+        "weekdays": [(n, translations(language).gettext(words)) for n, words in WEEKDAYS],
     }
-    response: HTMLResponse = templates.TemplateResponse(
-        request, f"{page}.html", context, status_code=status
-    )
+    templates = templates_in(language)
+    response: HTMLResponse = templates.TemplateResponse(request, f"{page}.html", context)
     if request.query_params.get("lang") == language:
         # A language picked by hand sticks for the following pages.
         response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax")
@@ -93,32 +140,19 @@ async def manager_page(request: Request, language: Language) -> HTMLResponse:
     return _render(request, "manager", language)
 
 
-@router.get("/accounts", response_class=HTMLResponse)
-async def accounts_page(request: Request, language: Language) -> HTMLResponse:
-    """The MRK's and KAM's accounts."""
-    return _render(request, "accounts", language)
+def _staff_page(name: str) -> None:
+    async def staff_page(request: Request, language: Language) -> HTMLResponse:
+        return _render(request, name, language)
+
+    staff_page.__doc__ = f"The floor's {name} page."
+    router.add_api_route(f"/{name}", staff_page, methods=["GET"], response_class=HTMLResponse)
+
+
+for _name in STAFF_PAGES[1:]:
+    _staff_page(_name)
 
 
 def install_pages(app: FastAPI) -> None:
-    """Mount the pages and their static files; a wrong address in a browser gets a page."""
+    """Mount the pages and their static files on the application."""
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    answer_json = app.exception_handlers[StarletteHTTPException]
-
-    async def missing(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
-        path = request.url.path
-        wants_page = "text/html" in request.headers.get("accept", "")
-        if exc.status_code != 404 or not wants_page or path.startswith(("/api/", "/hooks/")):
-            answered = answer_json(request, exc)
-            return await answered if inspect.isawaitable(answered) else answered
-        settings = request.app.state.settings
-        chosen = request.cookies.get(LANGUAGE_COOKIE)
-        language = (
-            chosen
-            if chosen in LANGUAGES
-            else negotiate(request.headers.get("accept-language"), settings.language)
-        )
-        return _render(request, "missing", language, status=404)
-
-    app.add_exception_handler(StarletteHTTPException, missing)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from app.deps import Now, Operator, Session, Sightings, Staff
 from app.routers.shifts import ReasonIn, ShiftFields, ShiftOut
 from app.schemas import Model
+from dialer.base.audit import record
 from dialer.base.models import PauseReason
 from dialer.queue.why import Standing
 from dialer.reports.floor import DialerStatus, Reason, dialer_status
@@ -180,6 +181,7 @@ async def status(session: Session, now: Now, _staff: Staff) -> StatusOut:
 async def pause(body: ReasonIn, session: Session, now: Now, staff: Staff) -> StatusOut:
     """Pause all dialing, with a reason; it holds across shifts until resumed."""
     await pause_dialer(session, body.reason, staff.id, now)
+    await record(session, staff, "dialer.pause", "dialer", None, body.reason, now)
     return StatusOut.of(await dialer_status(session, now))
 
 
@@ -187,6 +189,7 @@ async def pause(body: ReasonIn, session: Session, now: Now, staff: Staff) -> Sta
 async def resume(session: Session, now: Now, staff: Staff) -> StatusOut:
     """End a supervisor's pause of the dialer (a saturation pause lifts by itself)."""
     await resume_dialer(session, staff.id, now)
+    await record(session, staff, "dialer.resume", "dialer", None, "resumed", now)
     return StatusOut.of(await dialer_status(session, now))
 
 
@@ -210,6 +213,7 @@ async def pause_one(
     """Pause one operator, with a reason; it holds until resumed."""
     await get_operator(session, operator_id)
     await pause_operator(session, operator_id, PauseReason.SUPERVISOR, body.reason, staff.id, now)
+    await record(session, staff, "operator.pause", "user", operator_id, body.reason, now)
     return await _one(session, operator_id, now, seen)
 
 
@@ -221,6 +225,7 @@ async def resume_one(
     await get_operator(session, operator_id)
     codes = (PauseReason.SUPERVISOR, PauseReason.SELF)
     await resume_operator(session, operator_id, codes, staff.id, now)
+    await record(session, staff, "operator.resume", "user", operator_id, "resumed", now)
     return await _one(session, operator_id, now, seen)
 
 
@@ -236,6 +241,8 @@ async def own_break(
     until it resumes. Without a code it is unpaid unless the service says otherwise."""
     code, reason = (body.code, body.reason) if body else (None, None)
     await take_break(session, operator.id, code, reason, now)
+    summary = code or reason or "break"
+    await record(session, operator, "operator.break", "user", operator.id, summary, now)
     return await _one(session, operator.id, now, seen)
 
 
@@ -243,4 +250,5 @@ async def own_break(
 async def end_break(session: Session, now: Now, seen: Sightings, operator: Operator) -> OperatorOut:
     """End the operator's own break; a supervisor's pause stays."""
     await resume_operator(session, operator.id, (PauseReason.SELF,), operator.id, now)
+    await record(session, operator, "operator.back", "user", operator.id, "back from break", now)
     return await _one(session, operator.id, now, seen)

@@ -31,8 +31,10 @@ ANSWER = "Понимаю. А что вы используете сейчас?"
 
 
 def calling_zone(now: datetime) -> str:
-    """A zone where it is now between 10:00 and 17:00: a contact due in two hours is still
-    inside the 09:00–20:00 window then."""
+    """A zone where it is now between 10:00 and 17:00.
+
+    Before 17:00, so that the contact due two hours later is still inside the window.
+    """
     return next(z for z in ZONES if 10 <= now.astimezone(ZoneInfo(z)).hour < 17)
 
 
