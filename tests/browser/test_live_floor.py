@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import httpx
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dialer.base.models import Role
 from tests.browser.conftest import new_context
 from tests.browser.harness import Floor, log_in, shoot
 from tests.browser.test_operator import ZONES, seed_floor
-from tests.builders import Actor, contact
+from tests.builders import Actor, actor, contact
 
 
 def api(floor: Floor, method: str, path: str, who: Actor, **body: object) -> httpx.Response:
@@ -117,3 +118,73 @@ def test_6_the_dashboards_buttons_match_the_state(page: Page, floor: Floor) -> N
     expect(resume_dialing).to_be_visible()
     expect(pause_dialing).to_be_hidden()
     shoot(page, floor, "supervisor-dialer-paused")
+
+
+def test_4_a_half_filled_outcome_survives_an_expired_session(page: Page, floor: Floor) -> None:
+    scene = seed_floor(floor)
+    log_in(page, floor, scene.operator, "/operator")
+    take_a_number(page)
+    page.get_by_role("radio", name="Тёплая анкета").check()
+    page.get_by_label("Contact person").fill("Иван Петрович")
+    page.get_by_label("Заметки").fill("перезвонить бухгалтеру")
+    # The session expires: the token the page holds is no longer accepted (401).
+    page.evaluate("() => sessionStorage.setItem('cascade.token', 'expired.token')")
+    page.reload()
+    page.wait_for_url(re.compile(r"/$"))
+    log_in(page, floor, scene.operator, "/operator")
+    expect(page.locator("#call")).to_be_visible()
+    expect(page.get_by_role("radio", name="Тёплая анкета")).to_be_checked()
+    expect(page.get_by_label("Contact person")).to_have_value("Иван Петрович")
+    expect(page.get_by_label("Заметки")).to_have_value("перезвонить бухгалтеру")
+
+
+def test_8_breaks_confirmations_a_cue_and_counts_that_stay(
+    browser: Browser, page: Page, floor: Floor
+) -> None:
+    scene = seed_floor(floor, contacts=2)
+
+    async def codes(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> None:
+        admin = await actor(client, maker, Role.ADMIN)
+        added = await client.post(
+            "/api/v1/break-codes",
+            json={"code": "lunch", "label": "Обед", "paid": False},
+            headers=admin.headers,
+        )
+        assert added.status_code == 201
+
+    floor.run(codes)
+    log_in(page, floor, scene.operator, "/operator")
+    page.get_by_label("Перерыв").select_option("lunch")
+    page.get_by_role("button", name="Уйти на перерыв").click()
+    expect(page.locator("#live-state")).to_have_text("перерыв")
+    expect(page.locator("#live-why")).to_contain_text("Обед")
+    page.get_by_role("button", name="Вернуться с перерыва").click()
+    expect(page.locator("#live-state")).to_have_text("ждёт номер")
+
+    take_a_number(page)
+    expect(page).to_have_title(re.compile(r"^☎ \+7495"))
+    asked: list[str] = []
+
+    def refuse(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", refuse)
+    page.get_by_role("radio", name="Не звонить").check()
+    page.get_by_role("button", name="Записать итог").click()
+    page.get_by_role("button", name="Уйти со смены").click()
+    expect(page.locator("#call")).to_be_visible()
+    assert [m.split(":")[0].split(".")[0] for m in asked] == [
+        "Номер попадёт в список «не звонить» во всех кампаниях",
+        "Вы на звонке",
+    ]
+    page.remove_listener("dialog", refuse)
+    page.get_by_role("radio", name="Занято").check()
+    page.get_by_role("button", name="Записать итог").click()
+    expect(page.locator("#call")).to_be_hidden()
+    expect(page).not_to_have_title(re.compile("☎"))
+    expect(page.locator("#my-calls")).to_have_text("1")
+    page.get_by_role("button", name="Уйти со смены").click()
+    expect(page.locator("#live-state")).to_have_text("не на смене")
+    expect(page.locator("#my-calls")).to_have_text("1")
+    shoot(page, floor, "operator-after-clock-out")

@@ -140,6 +140,18 @@ export function follow(path, onEvent, poll) {
   connect();
 }
 
+// An attempt's disposition, as the API names it.
+export const DISPOSITIONS = {
+  no_answer: _("No answer"),
+  busy: _("Busy"),
+  voicemail: _("Voicemail"),
+  wrong_number: _("Wrong number"),
+  not_interested: _("Not interested"),
+  callback: _("Callback"),
+  warm: _("Warm questionnaire"),
+  do_not_call: _("Do not call"),
+};
+
 // The objections a campaign knows; a campaign's own codes show as they are.
 export const OBJECTIONS = {
   dont_know: _("I don't know"),
