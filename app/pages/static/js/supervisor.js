@@ -94,13 +94,21 @@ function showOperators(operators) {
         el("input", { id: `reason-${id}`, name: "reason", required: true, maxlength: 500,
           placeholder: _("Reason") }),
         el("button", { type: "submit" }, _("Pause")));
-    const lease = o.lease;
+    // Time in state, and what keeps it from dialing: a supervisor's words, a break's kind.
+    const minutes = o.since ? Math.max(0, Math.floor((Date.now() - new Date(o.since)) / 60000)) : null;
+    const why = reasonWords(o.reasons);
+    const aht = o.calls ? Math.round(o.talk_seconds / o.calls) : "–";
+    const conversion = o.conversion === null ? "–" : `${Math.round(o.conversion * 1000) / 10}%`;
     return el("tr", { "data-operator": id },
       el("th", { scope: "row" }, o.name || o.login),
       el("td", { "data-state": o.state }, STATES[o.state] ?? o.state),
-      el("td", {}, lease ? _("since {time}", { time: clockIn(MY_ZONE, new Date(lease.since)) }) : ""),
+      el("td", {}, minutes === null ? "–" : _("{minutes} min", { minutes }),
+        why ? el("small", { class: "why" }, el("br"), why) : ""),
       el("td", {}, o.calls),
+      el("td", {}, Math.round(o.talk_seconds / 60)),
+      el("td", {}, aht),
       el("td", {}, o.warm_questionnaires),
+      el("td", {}, conversion),
       el("td", {}, action));
   });
   const tbody = $("operators");
