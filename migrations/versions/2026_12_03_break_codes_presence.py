@@ -1,7 +1,7 @@
 """break codes, the code of an operator's break, and operator presence
 
 Revision ID: live_break_codes
-Revises: floor_admin_audit_log
+Revises: harden_input_callback_max_days
 Create Date: 2026-12-03 08:00:00
 
 An operator's own break now names its kind (`break_code`), each paid or not on the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "live_break_codes"
-down_revision: str | None = "floor_admin_audit_log"
+down_revision: str | None = "harden_input_callback_max_days"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
