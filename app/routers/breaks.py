@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from app.deps import Admin, CurrentUser, Now, Operator, Session
 from app.schemas import Model
+from dialer.base.audit import record
 from dialer.base.models import BreakCode
 from dialer.queue.callbacks import Callback, own_callbacks
 from dialer.shifts.breaks import BreakCodeChange, add_break_code, break_codes, change_break_code
@@ -47,19 +48,25 @@ async def list_break_codes(session: Session, _user: CurrentUser) -> list[BreakCo
 
 @router.post("/break-codes", status_code=201)
 async def new_break_code(
-    body: BreakCodeIn, session: Session, now: Now, _admin: Admin
+    body: BreakCodeIn, session: Session, now: Now, admin: Admin
 ) -> BreakCodeOut:
     """Add a kind of break; 409 `break_code_taken` when the code exists."""
-    return BreakCodeOut.of(await add_break_code(session, body.code, body.label, body.paid, now))
+    added = await add_break_code(session, body.code, body.label, body.paid, now)
+    summary = f"{added.label} ({'paid' if added.paid else 'unpaid'})"
+    await record(session, admin, "break_code.add", "break_code", added.code, summary, now)
+    return BreakCodeOut.of(added)
 
 
 @router.patch("/break-codes/{code}")
 async def edit_break_code(
-    code: str, body: BreakCodePatch, session: Session, _admin: Admin
+    code: str, body: BreakCodePatch, session: Session, now: Now, admin: Admin
 ) -> BreakCodeOut:
     """Relabel a break code, say whether it is paid, or retire it."""
     change = BreakCodeChange(**body.model_dump())
-    return BreakCodeOut.of(await change_break_code(session, code, change))
+    changed = await change_break_code(session, code, change)
+    said = ", ".join(f"{k}={v}" for k, v in body.model_dump(exclude_none=True).items())
+    await record(session, admin, "break_code.change", "break_code", changed.code, said, now)
+    return BreakCodeOut.of(changed)
 
 
 class CallbackOut(BaseModel):
