@@ -1,5 +1,6 @@
 """Request dependencies: the session (committed at the edge), the clock, the caller."""
 
+import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
@@ -66,6 +67,7 @@ ManagersPolicy = Annotated[Policy, Depends(get_policy)]
 
 
 async def bearer_token(
+    request: Request,
     settings: AppSettings,
     now: Now,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_credentials)],
@@ -73,10 +75,29 @@ async def bearer_token(
     """The claims of the request's bearer token, checked for signature and expiry only."""
     if credentials is None:
         raise Unauthenticated()
-    return read_token(settings.secret_key, credentials.credentials, now)
+    claims = read_token(settings.secret_key, credentials.credentials, now)
+    mark_seen(request, claims)
+    return claims
+
+
+def mark_seen(request: Request, claims: TokenClaims) -> None:
+    """A request is a sign of life of its caller (the floor's `offline` counts on it)."""
+    hub = getattr(request.app.state, "hub", None)
+    if hub is not None:
+        hub.seen(claims.user_id)
 
 
 Token = Annotated[TokenClaims, Depends(bearer_token)]
+
+
+def get_sightings(request: Request, _caller: Token) -> dict[uuid.UUID, datetime]:
+    """This process's sightings of operators not yet written (see `app.live.Hub`), the
+    caller's own request included."""
+    hub = getattr(request.app.state, "hub", None)
+    return {} if hub is None else hub.sightings()
+
+
+Sightings = Annotated[dict[uuid.UUID, datetime], Depends(get_sightings)]
 
 
 async def current_user(session: Session, token: Token) -> User:

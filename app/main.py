@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from app.background import running_imports
 from app.errors import install_error_handlers
+from app.live import ChangeMiddleware, Hub
 from app.observability import RequestMiddleware
 from app.pages.router import install_pages
 from app.routers import (
@@ -15,6 +16,7 @@ from app.routers import (
     attendance,
     audit,
     auth,
+    breaks,
     campaigns,
     contacts,
     dialer,
@@ -24,6 +26,7 @@ from app.routers import (
     health,
     imports,
     leases,
+    live,
     questionnaires,
     reports,
     shifts,
@@ -70,6 +73,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         softphone.redact_hook_tokens_in_access_log()
         app.state.catalog = Catalog()
         app.state.lanes = ClaimLanes(engine, settings.claim_lanes)
+        app.state.hub = Hub(
+            app.state.sessionmaker, settings.database_url, lambda: app.state.clock()
+        )
+        await app.state.hub.start()
         # One scheduler per app process, not per uvicorn worker: with several workers or
         # instances run them with CASCADE_SCHEDULER=off and one `python -m scheduler` beside.
         clock = None
@@ -87,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if clock is not None:
                 await clock.stop()
+            await app.state.hub.stop()
             await app.state.lanes.close()
             await engine.dispose()
 
@@ -95,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clock = utcnow
     app.state.schema_head = schema.head_revision()
     app.state.policy = policy_from(settings)
+    app.add_middleware(ChangeMiddleware)
     app.add_middleware(RequestMiddleware)
     app.state.hook_limits = softphone.HookLimits()
     app.state.login_throttle = LoginThrottle()
@@ -118,6 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         shifts.router,
         attendance.router,
         floor.router,
+        breaks.router,
+        live.router,
         reports.router,
         contacts.router,
         audit.router,

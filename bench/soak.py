@@ -1,8 +1,10 @@
 """A floor in a box: simulated operators, managers and supervisors against one service.
 
 Every simulated operator, once a minute, pulls a call, sends three softphone events, heartbeats
-the lease and records an outcome (a share of them warm); managers work their questionnaires;
-supervisors poll the dialer's status. The floor grows step by step (2 minutes each); the largest
+the lease and records an outcome (a share of them warm), and keeps its console's live stream
+(`/me/stream`) open throughout; managers work their questionnaires; supervisors keep the floor's
+stream (`/floor/stream`) open. Each stream is an open connection for the whole step, counted
+with the events it brought. The floor grows step by step (2 minutes each); the largest
 floor whose p99 stayed within 50 ms with no errors is then held for 10 minutes, and printed if it
 held. Runs on PostgreSQL; the load is open loop (calls start on a schedule, not when the
 previous answer came back).
@@ -12,6 +14,7 @@ import argparse
 import asyncio
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
@@ -52,6 +55,8 @@ P99_BUDGET_MS = 50.0
 WARM_SHARE = 0.1
 MANAGERS = 50
 POLL_SECONDS = 5.0
+# A stream sends a comment at least every 15 s: this long without a byte is a failure.
+STREAM_SILENCE = 30.0
 ALL_DAY = (clock_time(0, 0), clock_time(23, 59, 59))
 
 
@@ -61,6 +66,9 @@ class Stats:
     by_request: dict[str, list[float]] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     calls: int = 0
+    streams_open: int = 0
+    streams_most: int = 0
+    stream_events: int = 0
 
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
@@ -158,11 +166,32 @@ class Floor:
                 await self.request("POST", path, token, closed, keyed=True)
             await asyncio.sleep(POLL_SECONDS)
 
-    async def supervisor(self, token: str, until: float) -> None:
-        await asyncio.sleep(random.uniform(0, POLL_SECONDS))
-        while time.monotonic() < until:
-            await self.request("GET", "/api/v1/dialer/status", token)
-            await asyncio.sleep(POLL_SECONDS)
+    async def stream(self, path: str, token: str, until: float) -> None:
+        """Hold a live stream open until the step ends, as a console or dashboard does."""
+        headers = {"Authorization": f"Bearer {token}"}
+        stats = self.stats
+        try:
+            timeout = aiohttp.ClientTimeout(total=None, sock_read=STREAM_SILENCE)
+            async with self.session.get(self.base + path, headers=headers, timeout=timeout) as sse:
+                if sse.status != 200:
+                    stats.error(f"GET {path} {sse.status}")
+                    return
+                stats.streams_open += 1
+                stats.streams_most = max(stats.streams_most, stats.streams_open)
+                try:
+                    await asyncio.wait_for(self._events(sse), max(0.0, until - time.monotonic()))
+                except TimeoutError:
+                    pass  # the step is over: the stream was open all along
+                finally:
+                    stats.streams_open -= 1
+        except (TimeoutError, aiohttp.ClientError) as error:
+            stats.error(f"GET {path} {type(error).__name__}")
+
+    async def _events(self, sse: aiohttp.ClientResponse) -> None:
+        async for line in sse.content:
+            if line.startswith(b"event:"):
+                self.stats.stream_events += 1
+        self.stats.error("a stream ended early")
 
 
 def _template(path: str) -> str:
@@ -187,13 +216,20 @@ async def run_step(
     """One floor size for a while: each operator calls once a minute, at its own offset."""
     stats = Stats()
     until = time.monotonic() + seconds
-    connector = aiohttp.TCPConnector(limit=2000)
+    # Every stream holds a connection of its own for the whole step, beside the requests.
+    streams = operators + len(tokens["supervisor"])
+    connector = aiohttp.TCPConnector(limit=2000 + streams)
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         floor = Floor(base, session, stats)
         background = [asyncio.create_task(floor.manager(t, until)) for t in tokens["manager"]]
         background += [
-            asyncio.create_task(floor.supervisor(t, until)) for t in tokens["supervisor"]
+            asyncio.create_task(floor.stream("/api/v1/floor/stream", t, until))
+            for t in tokens["supervisor"]
+        ]
+        background += [
+            asyncio.create_task(floor.stream("/api/v1/me/stream", t, until))
+            for t in tokens["operator"][:operators]
         ]
         calls: list[asyncio.Task[None]] = []
         start = time.monotonic()
@@ -364,6 +400,9 @@ def serve(database: str, workers: int) -> list[subprocess.Popen[bytes]]:
 
 
 def main() -> None:
+    # A stream per operator is a socket each side of the loopback: lift the soft limit.
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--floors", default="250,500,1000,1500,2000,3000,5000,7500,10000")
     parser.add_argument("--minutes", type=float, default=2.0, help="per floor size while stepping")
@@ -401,11 +440,16 @@ def step(base: str, tokens: dict[str, list[str]], operators: int, minutes: float
     """One floor size for a while; whether it held the budget with no errors."""
     stats = asyncio.run(run_step(base, tokens, operators, minutes * 60))
     p50, p99 = stats.p(0.50), stats.p(0.99)
-    ok = p99 <= P99_BUDGET_MS and not stats.errors
+    streams = operators + len(tokens["supervisor"])
+    ok = p99 <= P99_BUDGET_MS and not stats.errors and stats.streams_most == streams
     print(
         f"{operators:>6} operators, {minutes:g} min: {stats.calls:>6} calls, "
         f"{len(stats.latencies_ms):>7} requests, p50 {p50:6.1f} ms, "
         f"p99 {p99:6.1f} ms, errors {stats.errors or 0} {'held' if ok else 'FAILED'}",
+        flush=True,
+    )
+    print(
+        f"        streams: {stats.streams_most} open at most, {stats.stream_events} events",
         flush=True,
     )
     print(f"        slowest: {stats.slowest()}", flush=True)

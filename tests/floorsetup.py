@@ -99,3 +99,24 @@ def build_floor(database_url: str, *, operators: int, contacts: int) -> Floor:
             await engine.dispose()
 
     return asyncio.run(run())
+
+
+def add_staff(database_url: str, role: Role = Role.SUPERVISOR) -> tuple[uuid.UUID, str]:
+    """A supervisor (or admin) written straight into the database, and a token of its."""
+
+    async def run() -> tuple[uuid.UUID, str]:
+        engine = create_engine(database_url)
+        try:
+            now = utcnow()
+            user_id = uuid.uuid4()
+            row = _operator_row(user_id, f"sup-{user_id.hex[:6]}", hash_password(PASSWORD), now)
+            async with create_sessionmaker(engine).begin() as session:
+                await session.execute(insert(User), [{**row, "role": role}])
+            token = issue_token(
+                TEST_SECRET, User(id=user_id, token_version=0), now + timedelta(hours=2)
+            )
+            return user_id, token
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())

@@ -116,6 +116,7 @@ async def test_a_supervisors_dialer_pause_shows_in_status_and_the_gate_across_sh
                 "scope": "dialer",
                 "code": "supervisor",
                 "reason": "enough new clients for now",
+                "break_code": None,
                 "by": {"id": str(supervisor.id), "name": supervisor.login},
                 "since": "2026-11-30T10:00:00Z",
             }
@@ -194,7 +195,12 @@ async def test_the_status_counts_the_queue(
     assert me["lease_id"] == str(lease.id)
     assert status.status_code == 200
     body = status.json()
-    assert body["queue"] == {"ready": 4, "leased": 1, "callbacks_due": 0}
+    assert body["queue"] == {
+        "ready": 4,
+        "leased": 1,
+        "callbacks_due": 0,
+        "waiting": {"outside_calling_window": 0, "retry_not_due": 1, "callback_not_due": 0},
+    }
     assert (body["state"], body["shift"]) == ("running", None)
     assert {"open", "capacity"} <= set(body["managers"])
 
@@ -221,17 +227,18 @@ async def test_the_live_floor_shows_each_operator(
         await call(sessionmaker, working.id, morning, created["id"], Disposition.WARM, msk(10, 20))
         own_break = await client.post("/api/v1/me/pause", json={}, headers=resting.headers)
         assert own_break.status_code == 200
-        assert own_break.json()["state"] == "paused"
+        assert own_break.json()["state"] == "break"
         clock.now = msk(10, 30)
-        live = await client.get("/api/v1/operators/live", headers=supervisor.headers)
         me = (await client.get("/api/v1/me", headers=working.headers)).json()
+        live = await client.get("/api/v1/operators/live", headers=supervisor.headers)
     by_login = {o["login"]: o for o in live.json()}
     assert by_login[working.login]["state"] == "idle"
     assert (by_login[working.login]["calls"], by_login[working.login]["warm_questionnaires"]) == (
         2,
         1,
     )
-    assert by_login[resting.login]["state"] == "paused"
+    # The resting operator made no request since its break 25 minutes ago: offline.
+    assert by_login[resting.login]["state"] == "offline"
     assert by_login[absent.login]["state"] == "off"
     assert me["clocked_in"] is True
 

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.base.models import Lease, User
+from dialer.base.models import Contact, Lease, User
 from dialer.base.users import issue_token
 from tests.builders import TEST_SECRET
 from tests.floor import Floor, make_floor
@@ -119,3 +119,33 @@ async def test_a_key_after_the_usual_case_gets_the_held_lease_and_keeps_it(
     repeated = await floor.next(operator, key="click-1")
     assert repeated.json() == first
     assert len(await leases_of(floor, operator.id)) == 1
+
+
+async def test_a_lease_carries_the_contacts_last_attempts_newest_first(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """`contact.history` is in the usual case's answer and the held lease's, byte for byte."""
+    floor = await make_floor(app, client, sessionmaker, operators=2)
+    anna, boris = floor.operators
+    contact_id = await floor.add()
+    notes = ["rang out", "the secretary hung up", "asked to call after lunch"]
+    for round_no, note in enumerate(notes):
+        caller = (anna, boris)[round_no % 2]
+        first = await floor.next(caller)
+        again = await floor.next(caller)
+        assert first.content == again.content
+        lease = first.json()
+        assert [p["notes"] for p in lease["contact"]["history"]] == notes[:round_no][::-1]
+        answered = await floor.outcome(caller, lease["lease_id"], disposition="busy", notes=note)
+        assert answered.status_code == 200, answered.text
+        floor.clock.advance(minutes=1)
+        async with sessionmaker.begin() as session:
+            await session.execute(
+                update(Contact)
+                .where(Contact.id == contact_id)
+                .values(next_call_at=floor.clock.now - timedelta(seconds=1))
+            )
+    last = (await floor.next(anna)).json()["contact"]["history"]
+    assert [p["notes"] for p in last] == notes[::-1]
+    assert {p["disposition"] for p in last} == {"busy"}
+    assert [p["at"] for p in last] == sorted((p["at"] for p in last), reverse=True)

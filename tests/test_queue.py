@@ -482,10 +482,21 @@ async def test_the_status_counts_due_contacts_callbacks_and_leases(
     await floor.add(callback_at=now + timedelta(hours=1))
     await floor.lease(floor.operators[0])  # the due callback goes first
     status = await client.get("/api/v1/dialer/status", headers=floor.supervisor.headers)
-    assert status.json()["queue"] == {"ready": 2, "leased": 1, "callbacks_due": 0}
+    waiting = {"outside_calling_window": 0, "retry_not_due": 1, "callback_not_due": 1}
+    assert status.json()["queue"] == {
+        "ready": 2,
+        "leased": 1,
+        "callbacks_due": 0,
+        "waiting": waiting,
+    }
     await floor.add(callback_at=now - timedelta(minutes=1))
     status = await client.get("/api/v1/dialer/status", headers=floor.supervisor.headers)
-    assert status.json()["queue"] == {"ready": 3, "leased": 1, "callbacks_due": 1}
+    assert status.json()["queue"] == {
+        "ready": 3,
+        "leased": 1,
+        "callbacks_due": 1,
+        "waiting": waiting,
+    }
     # The live shift comes with its roster's size, not the ids of a whole floor.
     shift = status.json()["shift"]
     assert (shift["id"], shift["rostered"], "roster" in shift) == (str(floor.shift_id), 1, False)

@@ -52,11 +52,15 @@ class AccountOut(BaseModel):
     created_at: datetime
     # The sum of orders over the plan period, the figure the cascade is decided on.
     turnover: Decimal
+    # The turnover at which a working client passes to the regular desk.
+    plan_volume: Decimal
     orders: int
     handoffs: list[HandoffOut] | None = None
 
     @classmethod
-    def of(cls, seen: AccountView, steps: list[AccountHandoff] | None = None) -> "AccountOut":
+    def of(
+        cls, seen: AccountView, plan: Decimal, steps: list[AccountHandoff] | None = None
+    ) -> "AccountOut":
         a = seen.account
         return cls(
             id=a.id,
@@ -67,6 +71,7 @@ class AccountOut(BaseModel):
             questionnaire_id=a.questionnaire_id,
             created_at=a.created_at,
             turnover=seen.turnover,
+            plan_volume=plan,
             orders=seen.orders,
             handoffs=[HandoffOut.of(h) for h in steps] if steps is not None else None,
         )
@@ -91,7 +96,8 @@ async def _out(
     session: Session, account: Account, now: datetime, policy: Policy, *, steps: bool = False
 ) -> AccountOut:
     seen = await account_view(session, account, now, policy)
-    return AccountOut.of(seen, await handoffs(session, account.id) if steps else None)
+    steps_made = await handoffs(session, account.id) if steps else None
+    return AccountOut.of(seen, policy.plan_volume, steps_made)
 
 
 @router.get("/accounts")
@@ -103,7 +109,8 @@ async def accounts(
     stage: AccountStage | None = None,
 ) -> list[AccountOut]:
     """The caller's accounts, oldest first (a supervisor sees all), with turnover."""
-    return [AccountOut.of(v) for v in await list_accounts(session, user, stage, now, policy)]
+    found = await list_accounts(session, user, stage, now, policy)
+    return [AccountOut.of(v, policy.plan_volume) for v in found]
 
 
 @router.get("/accounts/{account_id}")

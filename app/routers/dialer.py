@@ -59,6 +59,7 @@ def lease_json(lease: LeaseView, sip_domain: str | None, now: Any) -> dict[str, 
             "timezone": contact.timezone,
             "local_time": local_time(contact.timezone, now).isoformat(),
             "fields": contact.fields,
+            "history": [past.as_json() for past in lease.history],
         },
         "campaign": {
             "id": str(campaign.id),

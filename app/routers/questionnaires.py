@@ -49,6 +49,9 @@ class QuestionnaireOut(BaseModel):
     updated_at: datetime
     overdue: bool
     account_id: uuid.UUID | None = None
+    labels: dict[str, str] = Field(description="The campaign's label of each answer's field.")
+    notes: str | None = Field(description="The operator's notes on the warm call.")
+    history: list[dict[str, Any]] = Field(description="The contact's last attempts, newest first.")
 
     @classmethod
     def of(cls, seen: QuestionnaireView, account_id: uuid.UUID | None = None) -> "QuestionnaireOut":
@@ -70,6 +73,9 @@ class QuestionnaireOut(BaseModel):
             updated_at=q.updated_at,
             overdue=seen.overdue,
             account_id=account_id,
+            labels=seen.labels,
+            notes=seen.notes,
+            history=[past.as_json() for past in seen.history],
         )
 
 

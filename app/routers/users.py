@@ -8,8 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from app.deps import Admin, CurrentUser, ManagersPolicy, Now, Session, Staff
+from app.deps import Admin, CurrentUser, ManagersPolicy, Now, Session, Sightings, Staff
 from app.listing import Page, Total
+from app.routers.floor import OperatorOut
 from app.routers.shifts import ShiftOut
 from app.schemas import Model
 from dialer.base.audit import record
@@ -28,8 +29,8 @@ from dialer.base.users import (
     set_password,
 )
 from dialer.queue.leases import end_operator_lease
+from dialer.reports.snapshot import Snapshot, snapshot
 from dialer.sales.managers import capacity_changed, manager_left
-from dialer.shifts.attendance import floor_of
 
 router = APIRouter(tags=["users"])
 
@@ -182,19 +183,29 @@ def _described(user: User) -> str:
     return f"{user.login} ({user.role.value}, {user.name})"
 
 
-@router.get("/me")
-async def me(user: CurrentUser, session: Session, now: Now) -> dict[str, Any]:
-    """The caller, its role and, for an operator, where it stands on the floor."""
+def me_answer(user: User, snap: Snapshot) -> dict[str, Any]:
+    """`GET /me` from a snapshot of the floor: the request's own, or a stream's shared one."""
     answer: dict[str, Any] = {
         "user": UserOut.of(user).model_dump(mode="json"),
         "role": user.role.value,
     }
     if user.role is Role.OPERATOR:
-        floor = await floor_of(session, user.id, now)
-        shift = ShiftOut.of(floor.shift).model_dump(mode="json") if floor.shift else None
+        shift = snap.shift_of(user.id)
+        live = snap.operators.get(user.id)
         answer |= {
-            "shift": shift,
-            "clocked_in": floor.clocked_in,
-            "lease_id": str(floor.lease_id) if floor.lease_id else None,
+            "shift": ShiftOut.of(shift).model_dump(mode="json") if shift else None,
+            "clocked_in": live.clocked_in if live else False,
+            "lease_id": str(live.lease.id) if live and live.lease else None,
+            "live": OperatorOut.of(live).model_dump(mode="json") if live else None,
         }
     return answer
+
+
+@router.get("/me")
+async def me(user: CurrentUser, session: Session, now: Now, seen: Sightings) -> dict[str, Any]:
+    """The caller, its role and, for an operator, where it stands on the floor: its shift,
+    clocked in or not, its lease, and `live` as `/operators/live` says it (state, since,
+    what keeps it paused and why, this shift's numbers)."""
+    if user.role is not Role.OPERATOR:
+        return me_answer(user, Snapshot(now, {}, [], None))
+    return me_answer(user, await snapshot(session, now, [user.id], seen))

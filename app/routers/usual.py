@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-from app.deps import bearer_credentials
+from app.deps import bearer_credentials, mark_seen
 from dialer.base.errors import Unauthenticated
 from dialer.base.settings import Settings
 from dialer.base.users import TokenClaims, read_token
@@ -48,6 +48,8 @@ async def usual_token(request: Request, now: datetime) -> TokenClaims | None:
         return None
     settings: Settings = state.settings
     try:
-        return read_token(settings.secret_key, credentials.credentials, now)
+        claims = read_token(settings.secret_key, credentials.credentials, now)
     except Unauthenticated:
         return None
+    mark_seen(request, claims)
+    return claims

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,3 +12,11 @@ def insert(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite.Inse
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def seconds_between(session: AsyncSession, start: Any, end: Any) -> Any:
+    """SQL for the seconds from one instant column to another, in the session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", end - start)
+    # SQLite keeps instants as UTC text (`UTCDateTime`), which julianday reads.
+    return (func.julianday(end) - func.julianday(start)) * 86400.0

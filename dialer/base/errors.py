@@ -142,3 +142,8 @@ class PublicUrlUnset(Conflict):
         "The service does not know the address softphones reach it at: set "
         "CASCADE_PUBLIC_URL (e.g. https://cascade.example) and try again. Nothing was changed."
     )
+
+
+class BreakCodeTaken(Conflict):
+    code = "break_code_taken"
+    default_detail = "That break code already exists."

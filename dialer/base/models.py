@@ -340,6 +340,8 @@ class Pause(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     started_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
     started_at: Mapped[datetime]
+    # An operator's own break names its kind (lunch, training…), paid or not per code.
+    break_code: Mapped[str | None] = mapped_column(ForeignKey("break_code.code"))
     ended_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
     ended_at: Mapped[datetime | None]
 
@@ -536,6 +538,31 @@ class SchedulerBeat(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     beat_at: Mapped[datetime]
+
+
+class BreakCode(Base):
+    """A kind of operator break (lunch, training, technical…), paid or not on the timesheet."""
+
+    __tablename__ = "break_code"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    label: Mapped[str] = mapped_column(String(100))
+    paid: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class OperatorPresence(Base):
+    """When an operator last showed a sign of life: a request, or an open stream.
+
+    Written by each app process at most every few seconds for the operators it saw,
+    so that the floor can tell an operator who closed the tab (`offline`).
+    """
+
+    __tablename__ = "operator_presence"
+
+    operator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    seen_at: Mapped[datetime]
 
 
 class AuditEntry(Base):

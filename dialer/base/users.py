@@ -272,6 +272,8 @@ class TokenClaims:
 
     user_id: uuid.UUID
     token_version: int
+    # When it expires, in seconds since the epoch (what the token itself says).
+    expires: int = 0
 
 
 def read_token(secret: str, token: str, now: datetime) -> TokenClaims:
@@ -287,7 +289,7 @@ def read_token(secret: str, token: str, now: datetime) -> TokenClaims:
         raise Unauthenticated()
     if parsed_expiry < now.timestamp():
         raise Unauthenticated("The token has expired: log in again.")
-    return TokenClaims(parsed_id, parsed_version)
+    return TokenClaims(parsed_id, parsed_version, parsed_expiry)
 
 
 _users = cast(Table, User.__table__)

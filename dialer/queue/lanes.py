@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dialer.base.db import driver_connection
 from dialer.base.users import TokenClaims
+from dialer.contacts.history import Past
 from dialer.queue.claims import BATCH_MOST, Claimed, Slot, claim_batch
+from dialer.queue.history import histories
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ class Served:
 
     claimed: Claimed
     slots: Sequence[Slot]
+    history: tuple[Past, ...] = ()
 
 
 @dataclass
@@ -88,19 +91,26 @@ class ClaimLanes:
         # it, while the lanes were busy, and the statement runs now.
         latest = batch[-1]
         claimed: dict[uuid.UUID, Claimed] = {}
+        past: dict[uuid.UUID, tuple[Past, ...]] = {}
         try:
             async with driver_connection(self._engine) as driver:
                 claimed = await claim_batch(
                     driver, latest.slots, [a.token for a in batch], latest.now
                 )
+                past = await histories(driver, [c.contact for c in claimed.values()])
         except Exception:
             # Whatever the statement did or did not do, each caller's single path
             # finds out: a lease committed here is then found and returned.
             log.exception("a batch claim failed; its asks take the single path")
+            claimed = {}
         finally:
             self._busy -= 1
             for ask in batch:
                 if not ask.answer.done():
                     mine = claimed.get(ask.token.user_id)
-                    ask.answer.set_result(None if mine is None else Served(mine, latest.slots))
+                    ask.answer.set_result(
+                        None
+                        if mine is None
+                        else Served(mine, latest.slots, past.get(mine.contact["id"], ()))
+                    )
             self._dispatch()

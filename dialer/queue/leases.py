@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialer.base.errors import Forbidden, LeaseClosed, LeaseExpired
 from dialer.base.models import CallbackScope, ContactState, LeaseEnd
 from dialer.base.users import TokenClaims
+from dialer.contacts.history import Past, history
 from dialer.queue.catalog import CampaignView, Catalog
 from dialer.queue.claims import (
     CONTACT_COLUMNS,
@@ -51,6 +52,7 @@ class ContactCard:
     company: str | None
     timezone: str
     fields: dict[str, Any]
+    attempts: int
     callback_at: datetime | None
     callback_scope: CallbackScope | None
     callback_operator_id: uuid.UUID | None
@@ -66,6 +68,7 @@ class ContactCard:
             company=row["company"],
             timezone=row["timezone"],
             fields=row["fields"] or {},
+            attempts=row["attempts"],
             callback_at=row["callback_at"],
             callback_scope=CallbackScope(scope) if scope is not None else None,
             callback_operator_id=row["callback_operator_id"],
@@ -81,6 +84,7 @@ class LeaseView:
     attempt_no: int
     contact: ContactCard
     campaign: CampaignView
+    history: tuple[Past, ...] = ()
 
 
 async def active_lease(
@@ -103,7 +107,8 @@ async def active_lease(
         return None
     view = await catalog.campaign(session, row.campaign_id)
     card = ContactCard.of(row._mapping)
-    return LeaseView(row.lease_id, row.expires_at, row.attempt_no, card, view)
+    past = await history(session, card.id, card.attempts)
+    return LeaseView(row.lease_id, row.expires_at, row.attempt_no, card, view, past)
 
 
 async def permitted_slots(
@@ -132,7 +137,10 @@ async def permitted_lease(
     `next_lease` then find the held lease or say why there is none.
     """
     served = await lanes.claim(token, slots, now)
-    return None if served is None else _view(served.slots, served.claimed)
+    if served is None:
+        return None
+    leased = _view(served.slots, served.claimed)
+    return None if leased is None else dataclasses.replace(leased, history=served.history)
 
 
 async def next_lease(
@@ -153,7 +161,7 @@ async def next_lease(
     # case (no lease held) costs one statement; only a refusal looks further.
     leased = await _claim(session, slots, operator_id, shift_id, now, past_locks=False)
     if leased is not None:
-        return leased
+        return await _with_history(session, leased)
     held = await active_lease(session, catalog, operator_id)
     if held is not None and held.expires_at > now:
         return held
@@ -168,7 +176,12 @@ async def next_lease(
         leased = await _claim(session, slots, operator_id, shift_id, now)
     if leased is None:
         raise await why_empty(session, await catalog.active(session, now), operator_id, now)
-    return leased
+    return await _with_history(session, leased)
+
+
+async def _with_history(session: AsyncSession, leased: LeaseView) -> LeaseView:
+    past = await history(session, leased.contact.id, leased.contact.attempts)
+    return dataclasses.replace(leased, history=past)
 
 
 async def _slots(

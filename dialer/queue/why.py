@@ -10,6 +10,7 @@ import math
 import uuid
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -190,3 +191,58 @@ async def _closed_counts(session: AsyncSession, campaign_ids: list[uuid.UUID]) -
     )
     row = (await session.execute(select(exhausted, do_not_call))).one()
     return Counter({"exhausted": row[0], "do_not_call": row[1]})
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A campaign's ready contacts now: callable, or waiting and why."""
+
+    callable_now: int = 0
+    outside_calling_window: int = 0
+    retry_not_due: int = 0
+    callback_not_due: int = 0
+
+    def __add__(self, other: "Standing") -> "Standing":
+        return Standing(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+
+async def standing(
+    session: AsyncSession, campaigns: list[CampaignView], now: datetime
+) -> dict[uuid.UUID, Standing]:
+    """Per active campaign: contacts callable now (their zone's window open, their call
+    or callback due) and those waiting, by reason — what the floor may call, not a
+    count of ready rows."""
+    by_id = {c.id: c for c in campaigns}
+    found = {c.id: Standing() for c in campaigns}
+    if not campaigns:
+        return found
+    for row in await _ready_groups(session, list(by_id), now):
+        found[row.campaign_id] += _standing(by_id[row.campaign_id], row, now, "retry_not_due")
+    later = contact.c.callback_at > now
+    rows = await session.execute(
+        select(
+            contact.c.campaign_id,
+            contact.c.timezone,
+            func.count().label("total"),
+            func.sum(case((later, 1), else_=0)).label("later"),
+        )
+        .where(
+            contact.c.state == READY,
+            contact.c.callback_at.is_not(None),
+            contact.c.campaign_id.in_(list(by_id)),
+        )
+        .group_by(contact.c.campaign_id, contact.c.timezone)
+    )
+    for row in rows:
+        found[row.campaign_id] += _standing(by_id[row.campaign_id], row, now, "callback_not_due")
+    return found
+
+
+def _standing(
+    view: CampaignView, row: Row[*tuple[Any, ...]], now: datetime, later: str
+) -> Standing:
+    """One zone's group: the due ones callable if its window is open, the others waiting."""
+    due = row.total - row.later
+    if is_open(row.timezone, view.window_start, view.window_end, now):
+        return Standing(callable_now=due, **{later: row.later})
+    return Standing(outside_calling_window=due, **{later: row.later})

@@ -3,7 +3,8 @@
 Time counts only within the shift's bounds. A pause the operator did not choose — the
 dialer's (a supervisor's or the managers' saturation), the shift's, a supervisor's pause of
 the operator — is paid time: the operator was there and ready. The operator's own break is
-unpaid unless the service is configured otherwise (`CASCADE_SELF_PAUSE_PAID`).
+paid as its break code says; a break without a code is unpaid unless the service is
+configured otherwise (`CASCADE_SELF_PAUSE_PAID`).
 """
 
 import uuid
@@ -19,6 +20,7 @@ from dialer.base.intervals import Interval, clip, intersect, length, subtract
 from dialer.base.models import (
     Attempt,
     Attendance,
+    BreakCode,
     Disposition,
     Pause,
     PauseReason,
@@ -108,7 +110,7 @@ async def timesheet(
         | {op for _, op in calls}
     )
     users = {u.id: u for u in await session.scalars(select(User).where(User.id.in_(people)))}
-    pauses = await _pauses(session, shifts, list(people), now)
+    pauses = await _pauses(session, shifts, list(people), now, own_paid)
     rows = []
     for view in shifts:
         shift = view.shift
@@ -119,7 +121,7 @@ async def timesheet(
             imposed = pauses.imposed(shift.id, operator_id)
             own = pauses.own.get(operator_id, [])
             minutes = count_time(
-                attended.get((shift.id, operator_id), []), bounds, imposed, own, own_paid
+                attended.get((shift.id, operator_id), []), bounds, imposed, own, False
             )
             call = calls.get((shift.id, operator_id), Calls())
             rows.append(TimesheetRow(users[operator_id], view, minutes, call))
@@ -169,37 +171,53 @@ class _Pauses:
     shift: dict[uuid.UUID, list[Interval]]
     supervised: dict[uuid.UUID, list[Interval]]
     own: dict[uuid.UUID, list[Interval]]
+    own_paid: dict[uuid.UUID, list[Interval]]
 
     def imposed(self, shift_id: uuid.UUID, operator_id: uuid.UUID) -> list[Interval]:
-        """The pauses an operator did not choose."""
-        return self.dialer + self.shift.get(shift_id, []) + self.supervised.get(operator_id, [])
+        """The pauses that are paid: those an operator did not choose, and its paid breaks."""
+        return (
+            self.dialer
+            + self.shift.get(shift_id, [])
+            + self.supervised.get(operator_id, [])
+            + self.own_paid.get(operator_id, [])
+        )
 
 
 async def _pauses(
-    session: AsyncSession, shifts: list[ShiftView], operator_ids: list[uuid.UUID], now: datetime
+    session: AsyncSession,
+    shifts: list[ShiftView],
+    operator_ids: list[uuid.UUID],
+    now: datetime,
+    own_paid: bool,
 ) -> _Pauses:
-    found = _Pauses([], defaultdict(list), defaultdict(list), defaultdict(list))
+    found = _Pauses([], defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list))
     if not shifts:
         return found
     start = min(s.shift.starts_at for s in shifts)
     end = max(s.shift.ends_at for s in shifts)
-    query = select(Pause).where(
-        Pause.started_at < end,
-        or_(Pause.ended_at.is_(None), Pause.ended_at > start),
-        or_(
-            (Pause.scope == PauseScope.DIALER) & (Pause.target_id == DIALER_TARGET),
-            (Pause.scope == PauseScope.SHIFT) & Pause.target_id.in_([s.shift.id for s in shifts]),
-            (Pause.scope == PauseScope.OPERATOR) & Pause.target_id.in_(operator_ids),
-        ),
+    query = (
+        select(Pause, BreakCode.paid)
+        .outerjoin(BreakCode, BreakCode.code == Pause.break_code)
+        .where(
+            Pause.started_at < end,
+            or_(Pause.ended_at.is_(None), Pause.ended_at > start),
+            or_(
+                (Pause.scope == PauseScope.DIALER) & (Pause.target_id == DIALER_TARGET),
+                (Pause.scope == PauseScope.SHIFT)
+                & Pause.target_id.in_([s.shift.id for s in shifts]),
+                (Pause.scope == PauseScope.OPERATOR) & Pause.target_id.in_(operator_ids),
+            ),
+        )
     )
-    for pause in await session.scalars(query):
+    for pause, code_paid in await session.execute(query):
         interval = (pause.started_at, pause.ended_at or now)
         if pause.scope is PauseScope.DIALER:
             found.dialer.append(interval)
         elif pause.scope is PauseScope.SHIFT:
             found.shift[pause.target_id].append(interval)
         elif pause.reason_code is PauseReason.SELF:
-            found.own[pause.target_id].append(interval)
+            paid = own_paid if code_paid is None else code_paid
+            (found.own_paid if paid else found.own)[pause.target_id].append(interval)
         else:
             found.supervised[pause.target_id].append(interval)
     return found

@@ -7,7 +7,7 @@ saturation again, under the managers' lock.
 
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,12 +20,14 @@ from dialer.base.locks import lock_managers
 from dialer.base.models import (
     Account,
     Attempt,
+    Campaign,
     Contact,
     Questionnaire,
     QuestionnaireStatus,
     Role,
     User,
 )
+from dialer.contacts.history import Past, histories
 from dialer.sales.accounts import open_account
 from dialer.sales.policy import Policy, policy_of
 from dialer.sales.routing import rebalance
@@ -170,6 +172,11 @@ class QuestionnaireView:
     contact_name: str | None
     contact_phone: str | None
     overdue: bool
+    # The campaign's label of each answer's field, the operator's notes on the warm call,
+    # and the contact's last attempts: what a manager reads before calling back.
+    labels: dict[str, str] = field(default_factory=dict)
+    notes: str | None = None
+    history: tuple[Past, ...] = ()
 
 
 async def list_questionnaires(
@@ -197,10 +204,37 @@ async def list_questionnaires(
             Questionnaire.status.in_(OPEN_STATUSES),
             Questionnaire.updated_at <= now - policy.overdue_after,
         )
-    rows = await session.execute(query)
-    return [
-        QuestionnaireView(q, name, phone, is_overdue(q, now, policy)) for q, name, phone in rows
-    ]
+    rows = (await session.execute(query)).all()
+    return await _with_context(
+        session,
+        [QuestionnaireView(q, name, phone, is_overdue(q, now, policy)) for q, name, phone in rows],
+    )
+
+
+async def _with_context(
+    session: AsyncSession, views: list[QuestionnaireView]
+) -> list[QuestionnaireView]:
+    """The views with their fields' labels, the operator's notes and the contact's history."""
+    if not views:
+        return views
+    campaigns = {q.questionnaire.campaign_id for q in views}
+    form = select(Campaign.id, Campaign.questionnaire_fields).where(Campaign.id.in_(campaigns))
+    # .all(): a Result has keys(), so dict() would take it for a mapping.
+    fields: dict[uuid.UUID, list[Any]] = dict((await session.execute(form)).all())
+    attempts = [q.questionnaire.attempt_id for q in views]
+    notes = dict(
+        (
+            await session.execute(select(Attempt.id, Attempt.notes).where(Attempt.id.in_(attempts)))
+        ).all()
+    )
+    pasts = await histories(session, [q.questionnaire.contact_id for q in views])
+    found = []
+    for seen in views:
+        q = seen.questionnaire
+        labels = {f["name"]: f.get("label") or f["name"] for f in fields.get(q.campaign_id) or []}
+        past = pasts.get(q.contact_id, ())
+        found.append(replace(seen, labels=labels, notes=notes.get(q.attempt_id), history=past))
+    return found
 
 
 async def view(
@@ -208,9 +242,10 @@ async def view(
 ) -> QuestionnaireView:
     """One questionnaire as a manager sees it."""
     contact = await session.get(Contact, questionnaire.contact_id)
-    return QuestionnaireView(
+    seen = QuestionnaireView(
         questionnaire,
         contact.name if contact is not None else None,
         contact.phone if contact is not None else None,
         is_overdue(questionnaire, now, policy),
     )
+    return (await _with_context(session, [seen]))[0]

@@ -1,7 +1,6 @@
 """Rosters and attendance: who is planned for a shift, and when each clocked in and out."""
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -17,18 +16,9 @@ from dialer.base.errors import (
     ShiftClosed,
 )
 from dialer.base.intervals import clip, length
-from dialer.base.models import Attendance, Lease, Role, RosterEntry, Shift, ShiftState, User
+from dialer.base.models import Attendance, Role, RosterEntry, Shift, ShiftState, User
 from dialer.shifts.calendar import LIVE
-from dialer.shifts.dated import ShiftView, get_shift, live_shifts, view
-
-
-@dataclass(frozen=True)
-class Floor:
-    """Where an operator stands now: its live shift, clocked in or not, its active lease."""
-
-    shift: ShiftView | None
-    clocked_in: bool
-    lease_id: uuid.UUID | None
+from dialer.shifts.dated import get_shift, live_shifts
 
 
 async def require_operators(session: AsyncSession, operator_ids: list[uuid.UUID]) -> None:
@@ -198,37 +188,6 @@ def minutes_counted(record: Attendance, shift: Shift, now: datetime) -> float:
     until = record.clock_out_at or now
     counted = length(clip([(record.clock_in_at, until)], shift.starts_at, shift.ends_at))
     return round(counted.total_seconds() / 60, 2)
-
-
-async def floor_of(session: AsyncSession, operator_id: uuid.UUID, now: datetime) -> Floor:
-    """The operator's live shift (one it is clocked in to, else rostered on) and lease."""
-    lease_id = await session.scalar(
-        select(Lease.id).where(Lease.operator_id == operator_id, Lease.ended_at.is_(None))
-    )
-    live = await live_shifts(session, now)
-    attended = await session.scalar(
-        select(Attendance.shift_id).where(
-            Attendance.operator_id == operator_id,
-            Attendance.clock_out_at.is_(None),
-            Attendance.shift_id.in_([s.id for s in live]),
-        )
-    )
-    rostered = set(
-        await session.scalars(
-            select(RosterEntry.shift_id).where(
-                RosterEntry.operator_id == operator_id,
-                RosterEntry.shift_id.in_([s.id for s in live]),
-            )
-        )
-    )
-    shift = next((s for s in live if s.id == attended), None) or next(
-        (s for s in live if s.id in rostered), None
-    )
-    return Floor(
-        shift=await view(session, shift, only=operator_id) if shift else None,
-        clocked_in=attended is not None,
-        lease_id=lease_id,
-    )
 
 
 async def shift_attendance(session: AsyncSession, shift_id: uuid.UUID) -> list[Attendance]:

@@ -1,7 +1,7 @@
 // Contacts: search by number in any spelling, name or company; a card with every attempt;
 // the review queue, each contact released back to the queue or closed.
 
-import { $, _, api, el, explain, pgettext, say, whoAmI } from "./shared.js";
+import { $, DISPOSITIONS, _, api, el, explain, pgettext, say, whoAmI } from "./shared.js";
 import { button, fillTable, page, showRefusal, when, ready } from "./forms.js";
 
 const LIMIT = 50;
@@ -12,16 +12,6 @@ const CONTACT_STATES = {
   closed: _("closed"),
   do_not_call: _("do not call"),
   erased: _("erased"),
-};
-const DISPOSITIONS = {
-  no_answer: _("No answer"),
-  busy: _("Busy"),
-  voicemail: _("Voicemail"),
-  wrong_number: _("Wrong number"),
-  not_interested: _("Not interested"),
-  callback: _("Callback"),
-  warm: _("Warm questionnaire"),
-  do_not_call: _("Do not call"),
 };
 
 let offset = 0;

@@ -1,7 +1,7 @@
 // The operator's console: attendance, the next call, its outcome, all from the keyboard.
 
 import {
-  $, OBJECTIONS, STATES, _, api, el, explain, newKey, say, whoAmI,
+  $, DISPOSITIONS, OBJECTIONS, STATES, _, api, el, explain, follow, newKey, say, whoAmI,
 } from "./shared.js";
 import { MY_ZONE, clockIn, instantToWall, wallToInstant } from "./time.js";
 
@@ -14,9 +14,12 @@ const WHY = {
   do_not_call: _("on the do-not-call list"),
 };
 
-const state = { lease: null, heartbeat: null, retry: null, keys: new Map(), me: null };
+const state = { lease: null, heartbeat: null, retry: null, keys: new Map(), me: null,
+  live: null, codes: [] };
 const call = $("call");
 const outcome = $("outcome");
+const BASE_TITLE = document.title;
+const draftKey = (lease) => `cascade.draft.${lease.lease_id}`;
 
 function tick() {
   const now = new Date();
@@ -37,6 +40,125 @@ function showAttendance(me) {
   $("attendance").textContent = text;
   $("clock-in").hidden = clockedIn;
   $("clock-out").hidden = !clockedIn;
+  if (me.live) showLive(me.live);
+}
+
+async function loadBreakCodes() {
+  const codes = await api("GET", "/break-codes");
+  state.codes = codes.filter((c) => c.active);
+  $("break-code").replaceChildren(...state.codes.map((c) => el("option", { value: c.code },
+    c.label)));
+  if (state.live) showLive(state.live);
+}
+
+async function takeBreak(event) {
+  event.preventDefault();
+  try {
+    showLive(await api("POST", "/me/pause", { json: { code: $("break-code").value } }));
+  } catch (refusal) {
+    showRefusal(refusal);
+  }
+}
+
+async function endBreak() {
+  try {
+    showLive(await api("POST", "/me/resume"));
+  } catch (refusal) {
+    showRefusal(refusal);
+  }
+}
+
+async function loadCallbacks() {
+  const callbacks = await api("GET", "/me/callbacks");
+  $("callbacks-none").hidden = callbacks.length > 0;
+  $("callbacks").replaceChildren(...callbacks.map((c) => el("li", { class: c.due ? "due" : false },
+    el("time", { datetime: c.at }, `${clockIn(MY_ZONE, new Date(c.at), true)} (${MY_ZONE})`),
+    ` ${c.name || ""} ${c.company ? `· ${c.company}` : ""} · ${c.phone || ""}`,
+    c.due ? el("strong", {}, ` — ${_("due")}`) : "")));
+}
+
+// The outcome being written survives a reload and a new login: kept per lease.
+function saveDraft() {
+  if (!state.lease) return;
+  const draft = {};
+  for (const input of outcome.querySelectorAll("[name]")) {
+    if (input.type === "radio") {
+      if (input.checked) draft[input.name] = input.value;
+    } else if (input.type === "checkbox") draft[input.name] = input.checked;
+    else draft[input.name] = input.value;
+  }
+  localStorage.setItem(draftKey(state.lease), JSON.stringify(draft));
+}
+
+function restoreDraft(lease) {
+  const saved = localStorage.getItem(draftKey(lease));
+  if (!saved) return;
+  const draft = JSON.parse(saved);
+  for (const input of outcome.querySelectorAll("[name]")) {
+    if (!(input.name in draft)) continue;
+    if (input.type === "radio") input.checked = input.value === draft[input.name];
+    else if (input.type === "checkbox") input.checked = Boolean(draft[input.name]);
+    else input.value = draft[input.name];
+  }
+  chooseDisposition(draft.disposition ?? null);
+}
+
+// A number arrived: say so in the tab's title and with a short tone.
+function cue(lease) {
+  document.title = `☎ ${lease.contact.phone} · ${BASE_TITLE}`;
+  try {
+    const audio = new AudioContext();
+    const tone = audio.createOscillator();
+    const gain = audio.createGain();
+    tone.frequency.value = 880;
+    gain.gain.value = 0.08;
+    tone.connect(gain).connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.25);
+    tone.onended = () => audio.close();
+  } catch {
+    // No sound where the browser allows none; the title still says it.
+  }
+}
+
+// Said beside the select, in the page's language, until an objection is chosen.
+function objectionMissing(select) {
+  document.getElementById("objection-error")?.remove();
+  select.after(el("span", { id: "objection-error", class: "field-error", role: "alert" },
+    _("Choose the objection you heard.")));
+  select.setAttribute("aria-invalid", "true");
+  select.setAttribute("aria-describedby", "objection-error");
+  select.addEventListener("change", () => {
+    document.getElementById("objection-error")?.remove();
+    select.removeAttribute("aria-invalid");
+  }, { once: true });
+  select.focus();
+}
+
+// The operator's state as the floor sees it, with the supervisor's words when paused.
+function showLive(live) {
+  $("live-state").textContent = STATES[live.state] ?? live.state;
+  $("live-state").dataset.state = live.state;
+  $("live-since").textContent = live.since
+    ? _("since {time}", { time: clockIn(MY_ZONE, new Date(live.since)) }) : "";
+  const label = (code) => state.codes.find((c) => c.code === code)?.label ?? code;
+  $("live-why").textContent = (live.reasons || []).map((r) => {
+    if (r.break_code) return label(r.break_code);
+    if (!r.reason || r.code === "managers_saturated") return "";
+    return `«${r.reason}»${r.by?.name ? `, ${r.by.name}` : ""}`;
+  }).filter(Boolean).join("; ");
+  state.live = live;
+  const onBreak = live.state === "break";
+  $("end-break").hidden = !onBreak;
+  $("break").hidden = onBreak || !live.clocked_in || Boolean(state.lease)
+    || state.codes.length === 0;
+  $("my-calls").textContent = live.calls;
+  $("my-talk").textContent = Math.round(live.talk_seconds / 60);
+  $("my-warm").textContent = live.warm_questionnaires;
+  $("my-conversion").textContent = live.conversion === null ? "–"
+    : `${Math.round(live.conversion * 1000) / 10}%`;
+  // The refusal lifted: ask at once rather than at the next retry.
+  if (state.retry && !state.lease && live.state === "idle") next();
 }
 
 async function refreshMe() {
@@ -124,8 +246,16 @@ function showLease(lease) {
   $("script").textContent = campaign.script || "";
   $("objections").replaceChildren(...(campaign.objections || []).flatMap((o) => [
     el("dt", {}, OBJECTIONS[o.code] ?? o.code), el("dd", {}, o.answer)]));
-  $("objection").replaceChildren(...(campaign.objections || []).map(
-    (o) => el("option", { value: o.code }, OBJECTIONS[o.code] ?? o.code)));
+  // No objection is chosen for the operator: not-interested needs the one heard.
+  $("objection").replaceChildren(el("option", { value: "" }, _("— choose the objection —")),
+    ...(campaign.objections || []).map(
+      (o) => el("option", { value: o.code }, OBJECTIONS[o.code] ?? o.code)));
+  const history = contact.history || [];
+  $("c-history").replaceChildren(...(history.length ? history.map((h) => el("li", {},
+    el("time", { datetime: h.at }, clockIn(MY_ZONE, new Date(h.at), true)), " ",
+    DISPOSITIONS[h.disposition] ?? h.disposition,
+    h.objection ? ` · ${OBJECTIONS[h.objection] ?? h.objection}` : "",
+    h.notes ? ` — ${h.notes}` : "")) : [el("li", { class: "hint" }, _("Never called before."))]));
   $("callback-zone").textContent = `(${contact.timezone})`;
   buildQuestionnaire(campaign.questionnaire_fields || []);
   outcome.reset();
@@ -133,10 +263,13 @@ function showLease(lease) {
   $("callback-at").min = instantToWall(new Date(), contact.timezone);
   $("callback-at").value = instantToWall(new Date(Date.now() + 3600 * 1000), contact.timezone);
   chooseDisposition(null);
+  restoreDraft(lease);
   $("idle").hidden = true;
+  $("break").hidden = true;
   call.hidden = false;
   tick();
   keepAlive();
+  cue(lease);
   tel.focus();
 }
 
@@ -195,7 +328,10 @@ function keepAlive() {
 
 function endLease(refusal) {
   clearTimeout(state.heartbeat);
+  if (state.lease) localStorage.removeItem(draftKey(state.lease));
+  document.title = BASE_TITLE;
   state.lease = null;
+  if (state.live) showLive(state.live);
   call.hidden = true;
   $("idle").hidden = false;
   if (refusal) showRefusal(refusal);
@@ -228,8 +364,16 @@ function outcomeBody() {
 async function record(event) {
   event.preventDefault();
   const lease = state.lease;
-  if (!lease || !outcome.reportValidity()) return;
+  if (!lease) return;
+  const objection = $("objection");
+  if (!objection.disabled && !objection.closest("fieldset").disabled && !objection.value) {
+    objectionMissing(objection);
+    return;
+  }
+  if (!outcome.reportValidity()) return;
   const body = outcomeBody();
+  if (body.disposition === "do_not_call"
+    && !confirm(_("The number goes on the do-not-call list in every campaign. Go on?"))) return;
   // One key per lease and body: a retry of the same outcome is the same request.
   const signature = JSON.stringify(body);
   if (!state.keys.has(signature)) state.keys.set(signature, newKey());
@@ -238,8 +382,10 @@ async function record(event) {
   try {
     const answer = await api("POST", `/leases/${lease.lease_id}/outcome`,
       { json: body, key: state.keys.get(signature) });
-    say(answer.questionnaire_id ? _("The questionnaire went to a manager.") : _("Outcome recorded."));
     endLease(null);
+    hideRefusal();
+    say(answer.questionnaire_id ? _("The questionnaire went to a manager.") : _("Outcome recorded."));
+    loadCallbacks().catch(() => {});
   } catch (refusal) {
     if (refusal.code === "lease_expired" || refusal.code === "lease_closed") endLease(refusal);
     else showRefusal(refusal);
@@ -260,6 +406,12 @@ async function release() {
 }
 
 async function attend(path) {
+  if (path.endsWith("clock-out") && state.lease) {
+    if (!confirm(_("You are on a call: the number goes back to the queue. Clock out anyway?"))) {
+      return;
+    }
+    await release();
+  }
   try {
     await api("POST", path);
     hideRefusal();
@@ -299,6 +451,10 @@ outcome.addEventListener("change", (event) => {
   if (event.target.name === "disposition") chooseDisposition(event.target.value);
 });
 outcome.addEventListener("submit", record);
+outcome.addEventListener("input", saveDraft);
+outcome.addEventListener("change", saveDraft);
+$("break").addEventListener("submit", takeBreak);
+$("end-break").addEventListener("click", endBreak);
 $("release").addEventListener("click", release);
 $("next").addEventListener("click", next);
 $("clock-in").addEventListener("click", () => attend("/shifts/current/clock-in"));
@@ -311,6 +467,15 @@ whoAmI(["operator"]).then(async (me) => {
   if (!me) return;
   state.me = me;
   showAttendance(me);
+  loadBreakCodes().catch(() => {});
+  loadCallbacks().catch(() => {});
+  setInterval(() => loadCallbacks().catch(() => {}), 60000);
+  // The console follows the floor without a key press: a pause, its reason, a resume.
+  follow("/me/stream", (name, data) => {
+    if (name !== "me") return;
+    state.me = data;
+    showAttendance(data);
+  }, () => refreshMe().catch(() => {}));
   // A lease held from before a reload comes back from next-call unchanged.
   if (me.lease_id) await next();
   else $("next").focus();

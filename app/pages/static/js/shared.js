@@ -53,6 +53,7 @@ const REFUSALS = {
   shift_closed: _("The shift is closed: its roster and attendance no longer change."),
   too_many_requests: _("Too many requests: wait a moment and try again."),
   public_url_unset: _("The service's address is not set: ask an admin to set CASCADE_PUBLIC_URL."),
+  break_code_taken: _("That break code already exists."),
   no_manager_room: _("No other acquisition manager has room for it now."),
   erased_number: _("This number was erased at its owner's request and stays suppressed."),
 };
@@ -74,6 +75,82 @@ export const STATES = {
   off: _("off shift"),
   idle: _("waiting for a number"),
   on_lease: pgettext("operator state", "on a call"),
+  ringing: pgettext("operator state", "dialing"),
+  talking: pgettext("operator state", "talking"),
+  wrap_up: pgettext("operator state", "wrapping up"),
+  break: pgettext("operator state", "on a break"),
+  offline: pgettext("operator state", "offline"),
+};
+
+const POLL_MS = 3000;
+const RECONNECT_MS = 5000;
+
+// A live stream over fetch, since EventSource cannot send the bearer token. Returns when
+// the stream ends, whatever the cause.
+async function stream(path, onEvent) {
+  const headers = { Accept: "text/event-stream",
+    Authorization: `Bearer ${sessionStorage.getItem(TOKEN)}` };
+  const response = await fetch(API + path, { headers });
+  if (!response.ok || !response.body) return;
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value.replace(/\r\n?/g, "\n");
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let name = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) name = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+      }
+      if (data.length) onEvent(name, JSON.parse(data.join("\n")));
+    }
+  }
+}
+
+// Follow a stream; while it is down, poll instead, and try the stream again soon.
+// `body[data-live]` says which, for the tests.
+export function follow(path, onEvent, poll) {
+  let polling = null;
+  const fallBack = () => {
+    document.body.dataset.live = "polling";
+    if (polling === null) {
+      poll();
+      polling = setInterval(poll, POLL_MS);
+    }
+  };
+  const connect = async () => {
+    try {
+      await stream(path, (name, data) => {
+        document.body.dataset.live = "stream";
+        clearInterval(polling);
+        polling = null;
+        onEvent(name, data);
+      });
+    } catch {
+      // Dropped: the page polls until the stream is back.
+    }
+    fallBack();
+    setTimeout(connect, RECONNECT_MS);
+  };
+  connect();
+}
+
+// An attempt's disposition, as the API names it.
+export const DISPOSITIONS = {
+  no_answer: _("No answer"),
+  busy: _("Busy"),
+  voicemail: _("Voicemail"),
+  wrong_number: _("Wrong number"),
+  not_interested: _("Not interested"),
+  callback: _("Callback"),
+  warm: _("Warm questionnaire"),
+  do_not_call: _("Do not call"),
 };
 
 // The objections a campaign knows; a campaign's own codes show as they are.

@@ -1,6 +1,8 @@
 // The supervisor's dashboard: the dialer, the shift, the queue, the floor, polled.
 
-import { $, OBJECTIONS, STATES, _, api, el, explain, say, svg, whoAmI } from "./shared.js";
+import {
+  $, OBJECTIONS, STATES, _, api, el, explain, follow, say, svg, whoAmI,
+} from "./shared.js";
 import { MY_ZONE, clockIn, today } from "./time.js";
 
 // What a pause holds still, and why.
@@ -11,7 +13,8 @@ const REASONS = {
   self: _("break"),
 };
 
-const POLL_MS = 3000;
+// The stream brings the status and the operators; the funnel is asked for this often.
+const POLL_MS = 30000;
 
 let status = null;
 
@@ -31,10 +34,16 @@ function showStatus(s) {
   $("dialer-state").textContent = STATES[s.state] ?? s.state;
   $("dialer-state").dataset.state = s.state;
   $("dialer-reasons").textContent = reasonWords(s.reasons);
-  $("dialer-resume").hidden = s.state !== "paused";
+  // Only a supervisor's pause of the dialer is resumed here: a shift's is resumed with its
+  // shift, and the managers' saturation lifts by itself.
+  const held = (s.reasons || []).some((r) => r.scope === "dialer" && r.code === "supervisor");
+  $("dialer-resume").hidden = !held;
+  $("dialer-pause").hidden = held;
   for (const key of ["ready", "leased", "callbacks_due"]) {
     $(`queue-${key}`).textContent = s.queue?.[key] ?? "–";
   }
+  const waiting = Object.values(s.queue?.waiting || {}).reduce((a, b) => a + b, 0);
+  $("queue-waiting").textContent = waiting;
   showManagers(s.managers || {});
   showShift(s.shift);
 }
@@ -85,13 +94,21 @@ function showOperators(operators) {
         el("input", { id: `reason-${id}`, name: "reason", required: true, maxlength: 500,
           placeholder: _("Reason") }),
         el("button", { type: "submit" }, _("Pause")));
-    const lease = o.lease;
+    // Time in state, and what keeps it from dialing: a supervisor's words, a break's kind.
+    const minutes = o.since ? Math.max(0, Math.floor((Date.now() - new Date(o.since)) / 60000)) : null;
+    const why = reasonWords(o.reasons);
+    const aht = o.calls ? Math.round(o.talk_seconds / o.calls) : "–";
+    const conversion = o.conversion === null ? "–" : `${Math.round(o.conversion * 1000) / 10}%`;
     return el("tr", { "data-operator": id },
       el("th", { scope: "row" }, o.name || o.login),
       el("td", { "data-state": o.state }, STATES[o.state] ?? o.state),
-      el("td", {}, lease ? _("since {time}", { time: clockIn(MY_ZONE, new Date(lease.since)) }) : ""),
+      el("td", {}, minutes === null ? "–" : _("{minutes} min", { minutes }),
+        why ? el("small", { class: "why" }, el("br"), why) : ""),
       el("td", {}, o.calls),
+      el("td", {}, Math.round(o.talk_seconds / 60)),
+      el("td", {}, aht),
       el("td", {}, o.warm_questionnaires),
+      el("td", {}, conversion),
       el("td", {}, action));
   });
   const tbody = $("operators");
@@ -180,7 +197,17 @@ $("operators").addEventListener("click", (event) => {
 });
 $("timesheet").addEventListener("submit", downloadTimesheet);
 $("ts-from").value = $("ts-to").value = today();
-whoAmI(["supervisor", "admin"]).then((me) => { if (me) poll(); })
+// The status and the operators come by the floor's stream; the funnel every half minute.
+function start() {
+  follow("/floor/stream", (name, data) => {
+    if (name !== "floor") return;
+    showOperators(data.operators);
+    showStatus(data.status);
+  }, () => refresh().catch((refusal) => say(explain(refusal))));
+  poll();
+}
+
+whoAmI(["supervisor", "admin"]).then((me) => { if (me) start(); })
   .catch((refusal) => say(explain(refusal)));
 
 // Bars in inline SVG: rows of {label, values}, one value per series.

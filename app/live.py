@@ -1,0 +1,247 @@
+"""The floor, live: one snapshot per process, refreshed when something changed, for every stream.
+
+A change is any successful unsafe request (and any softphone hook call). The process that
+served it marks its own snapshot stale at once and, on PostgreSQL, tells the others with
+`NOTIFY cascade_floor`, sent at most every `NOTIFY_EVERY` by one listener connection per
+process that also `LISTEN`s; on SQLite there is one process and the mark is enough. The
+snapshot is rebuilt at most once a second while something changed, and every
+`RECHECK_EVERY` regardless (the clock moves states too: offline, a shift opening), and
+only while a stream is open. Streams compare what they would send with what they sent.
+
+The hub also keeps operators' signs of life: every request's caller and every open
+operator stream, written to `operator_presence` every `PRESENCE_EVERY`.
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dialer.base.presence import record_seen
+from dialer.reports.snapshot import Snapshot, snapshot
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "cascade_floor"
+REFRESH_AT_MOST = 1.0
+RECHECK_EVERY = 5.0
+NOTIFY_EVERY = 0.1
+PRESENCE_EVERY = timedelta(seconds=5)
+RECONNECT_AFTER = 1.0
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class Hub:
+    """The process's live floor: the shared snapshot, change marks, the listener."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        database_url: str,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._url = database_url
+        self._clock = clock
+        self._me = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._stale = asyncio.Event()
+        self._fresh = asyncio.Condition()
+        self._snapshot: Snapshot | None = None
+        self._built = 0.0
+        self._streams = 0
+        self._operators: Counter[uuid.UUID] = Counter()
+        self._seen: dict[uuid.UUID, datetime] = {}
+        self._unwritten: set[uuid.UUID] = set()
+        self._written = datetime.min.replace(tzinfo=UTC)
+        self._notify_due = False
+        self._listener: asyncpg.Connection | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def postgres(self) -> bool:
+        return make_url(self._url).get_backend_name() == "postgresql"
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._refresher())]
+        if self.postgres:
+            self._tasks.append(asyncio.create_task(self._listen()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close()
+
+    # Marks and signs of life --------------------------------------------------------
+
+    def changed(self) -> None:
+        """Something on the floor changed here: rebuild, and tell the other processes."""
+        self._stale.set()
+        if self.postgres and not self._notify_due:
+            self._notify_due = True
+            asyncio.get_running_loop().call_later(NOTIFY_EVERY, self._send_notify)
+
+    def seen(self, user_id: uuid.UUID) -> None:
+        """The user made a request now (kept for operators only when written)."""
+        self._seen[user_id] = self._clock()
+        self._unwritten.add(user_id)
+
+    def sightings(self) -> dict[uuid.UUID, datetime]:
+        """This process's latest sightings, operators with an open stream as of now."""
+        now = self._clock()
+        return self._seen | dict.fromkeys(self._operators, now)
+
+    # Streams --------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def stream(self, operator_id: uuid.UUID | None = None) -> Any:
+        """Count a stream open while in the block (an operator's keeps it seen)."""
+        self._streams += 1
+        if operator_id is not None:
+            self._operators[operator_id] += 1
+        self._stale.set()
+        try:
+            yield
+        finally:
+            self._streams -= 1
+            if operator_id is not None:
+                self._operators[operator_id] -= 1
+                if self._operators[operator_id] <= 0:
+                    del self._operators[operator_id]
+                self.seen(operator_id)
+
+    async def next_snapshot(self, after: Snapshot | None) -> Snapshot:
+        """The shared snapshot, once there is one newer than `after`."""
+        async with self._fresh:
+            await self._fresh.wait_for(
+                lambda: self._snapshot is not None and self._snapshot is not after
+            )
+            assert self._snapshot is not None
+            return self._snapshot
+
+    # Work -----------------------------------------------------------------------------
+
+    async def _refresher(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stale.wait(), RECHECK_EVERY)
+            wait = self._built + REFRESH_AT_MOST - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._stale.clear()
+            try:
+                await self._write_presence()
+                if self._streams:
+                    await self._rebuild()
+            except Exception:
+                log.exception("the live floor could not be refreshed; trying again")
+                self._built = time.monotonic()
+
+    async def _rebuild(self) -> None:
+        self._built = time.monotonic()
+        async with self._sessionmaker() as session:
+            fresh = await snapshot(session, self._clock(), seen=self.sightings())
+        async with self._fresh:
+            self._snapshot = fresh
+            self._fresh.notify_all()
+
+    async def _write_presence(self) -> None:
+        now = self._clock()
+        if now - self._written < PRESENCE_EVERY:
+            return
+        sightings = self.sightings()
+        seen = {u: sightings[u] for u in self._unwritten | set(self._operators)}
+        self._unwritten = set()
+        self._written = now
+        cutoff = now - timedelta(minutes=5)
+        self._seen = {u: at for u, at in self._seen.items() if at > cutoff}
+        if seen:
+            async with self._sessionmaker.begin() as session:
+                await record_seen(session, seen)
+
+    # LISTEN / NOTIFY ----------------------------------------------------------------------
+
+    def _dsn(self) -> str:
+        url = make_url(self._url).set(drivername="postgresql")
+        return url.render_as_string(hide_password=False)
+
+    async def _listen(self) -> None:
+        """Hold one listening connection; on its loss, connect again and rebuild."""
+        while True:
+            try:
+                closed = asyncio.Event()
+                connection = await asyncpg.connect(self._dsn())
+                connection.add_termination_listener(_on_close(closed))
+                await connection.add_listener(CHANNEL, self._heard)
+                self._listener = connection
+                self._stale.set()
+                await closed.wait()
+            except (OSError, asyncpg.PostgresError):
+                log.warning("the live floor's listener lost its connection; reconnecting")
+            finally:
+                self._listener = None
+            await asyncio.sleep(RECONNECT_AFTER)
+
+    def _heard(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        if payload != self._me:
+            self._stale.set()
+
+    def _send_notify(self) -> None:
+        self._notify_due = False
+        listener = self._listener
+        if listener is not None:
+            task = asyncio.create_task(self._notify(listener))
+            self._tasks = [t for t in self._tasks if not t.done()] + [task]
+
+    async def _notify(self, listener: asyncpg.Connection) -> None:
+        try:
+            await listener.execute("SELECT pg_notify($1, $2)", CHANNEL, self._me)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            log.warning("could not tell the other processes of a change")
+
+
+def _on_close(closed: asyncio.Event) -> Callable[[Any], None]:
+    return lambda _connection: closed.set()
+
+
+class ChangeMiddleware:
+    """Marks the floor changed after each successful unsafe request and softphone hook."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _may_change(scope):
+            await self.app(scope, receive, send)
+            return
+
+        async def sent(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                hub: Hub | None = getattr(scope["app"].state, "hub", None)
+                if hub is not None:
+                    hub.changed()
+            await send(message)
+
+        await self.app(scope, receive, sent)
+
+
+def _may_change(scope: Scope) -> bool:
+    path: str = scope["path"]
+    return path.startswith("/hooks/") or (
+        scope["method"] in UNSAFE and path.startswith("/api/v1/") and path != "/api/v1/auth/token"
+    )

@@ -1,0 +1,77 @@
+"""The floor's live streams: `GET /me/stream` (an operator) and `GET /floor/stream` (staff).
+
+Server-Sent Events through sse-starlette: an event whenever the answer of `GET /me`
+(`event: me`), or of `GET /dialer/status` with `GET /operators/live` (`event: floor`),
+differs from the last one sent, and a comment every `PING_SECONDS` to keep proxies from
+closing a quiet stream. Every stream of a process reads the hub's one shared snapshot.
+"""
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from app.deps import Operator, Staff, Token
+from app.live import Hub
+from app.routers.floor import OperatorOut, StatusOut
+from app.routers.users import me_answer
+from dialer.base.models import User
+from dialer.base.users import TokenClaims
+from dialer.reports.snapshot import Snapshot
+
+router = APIRouter(tags=["floor"])
+
+PING_SECONDS = 15
+STREAM: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events."}
+}
+
+
+def floor_answer(snap: Snapshot) -> dict[str, Any]:
+    """`GET /dialer/status` and `GET /operators/live` together, as the floor stream sends."""
+    assert snap.status is not None
+    return {
+        "status": StatusOut.of(snap.status).model_dump(mode="json"),
+        "operators": [OperatorOut.of(o).model_dump(mode="json") for o in snap.operators.values()],
+    }
+
+
+async def _events(
+    request: Request, hub: Hub, token: TokenClaims, name: str, user: User | None
+) -> AsyncIterator[ServerSentEvent]:
+    sent: str | None = None
+    snap: Snapshot | None = None
+    async with hub.stream(user.id if user else None):
+        while not await request.is_disconnected():
+            snap = await hub.next_snapshot(snap)
+            if _ended(snap, token, user):
+                return
+            body = json.dumps(me_answer(user, snap) if user else floor_answer(snap))
+            if body != sent:
+                sent = body
+                yield ServerSentEvent(data=body, event=name)
+
+
+def _ended(snap: Snapshot, token: TokenClaims, user: User | None) -> bool:
+    """A stream ends with its token, or when its operator is no longer an active one."""
+    expired = token.expires <= snap.at.timestamp()
+    return expired or (user is not None and user.id not in snap.operators)
+
+
+def _response(events: AsyncIterator[ServerSentEvent]) -> EventSourceResponse:
+    return EventSourceResponse(events, ping=PING_SECONDS, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/me/stream", response_class=EventSourceResponse, responses=STREAM)
+async def me_stream(request: Request, operator: Operator, token: Token) -> EventSourceResponse:
+    """The operator's `GET /me`, again each time it changes (`event: me`)."""
+    return _response(_events(request, request.app.state.hub, token, "me", operator))
+
+
+@router.get("/floor/stream", response_class=EventSourceResponse, responses=STREAM)
+async def floor_stream(request: Request, _staff: Staff, token: Token) -> EventSourceResponse:
+    """`GET /dialer/status` and `GET /operators/live`, again each time they change
+    (`event: floor`, data `{"status": …, "operators": […]}`)."""
+    return _response(_events(request, request.app.state.hub, token, "floor", None))

@@ -1,0 +1,312 @@
+"""Each operator now: its state and since when, what keeps it paused, and this shift's numbers.
+
+States, first that applies:
+
+- `off`: not clocked in to a live shift (since its last clock-out);
+- `offline`: clocked in, but no request and no open stream for `OFFLINE_AFTER`;
+- `on_lease`, `ringing`, `talking`, `wrap_up`: holding a lease, by the softphone's last event
+  for it (none yet, dialing or ringing, answered, hung up with no outcome yet);
+- `break`: its own break, with the break's code;
+- `paused`: a supervisor's pause of the operator, its shift's or the dialer's;
+- `idle`: ready for a number (since clock-in, its last outcome or the last pause's end).
+
+"This shift" is the shift of its latest clock-in in the last `SHIFT_LOOKBACK`, so the
+numbers stay on the board after it clocks out.
+"""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.base.dialects import seconds_between
+from dialer.base.models import (
+    Attempt,
+    Attendance,
+    Disposition,
+    Lease,
+    OperatorPresence,
+    Pause,
+    PauseReason,
+    PauseScope,
+    Role,
+    Shift,
+    ShiftState,
+    SoftphoneEvent,
+    User,
+)
+from dialer.reports.floor import Reason
+from dialer.shifts.dated import live_shifts
+from dialer.shifts.gate import DIALER_TARGET
+
+OFFLINE_AFTER = timedelta(seconds=30)
+SHIFT_LOOKBACK = timedelta(hours=16)
+STATES = (
+    "off",
+    "idle",
+    "on_lease",
+    "ringing",
+    "talking",
+    "wrap_up",
+    "break",
+    "paused",
+    "offline",
+)
+CALL_STATES = {
+    "dialing": "ringing",
+    "ringing": "ringing",
+    "answered": "talking",
+    "hangup": "wrap_up",
+}
+
+
+@dataclass(frozen=True)
+class ShiftCounts:
+    calls: int = 0
+    talk_seconds: int = 0
+    warm: int = 0
+    last_at: datetime | None = None
+
+    @property
+    def conversion(self) -> float | None:
+        """Warm questionnaires per call, as the funnel counts it; None before any call."""
+        return round(self.warm / self.calls, 4) if self.calls else None
+
+
+@dataclass(frozen=True)
+class OperatorLive:
+    """One operator now."""
+
+    id: uuid.UUID
+    login: str
+    name: str
+    state: str
+    since: datetime | None
+    shift_id: uuid.UUID | None
+    clocked_in: bool
+    lease: Lease | None
+    holds: list[Reason]
+    counts: ShiftCounts
+
+    @property
+    def paused(self) -> bool:
+        """The operator itself is paused (by a supervisor or its own break)."""
+        return any(h.scope is PauseScope.OPERATOR for h in self.holds)
+
+    @property
+    def break_code(self) -> str | None:
+        return next((h.break_code for h in self.holds if h.code == PauseReason.SELF), None)
+
+
+@dataclass
+class _Floor:
+    live: dict[uuid.UUID, Shift]
+    latest: dict[uuid.UUID, Attendance] = field(default_factory=dict)
+    leases: dict[uuid.UUID, Lease] = field(default_factory=dict)
+    calls: dict[uuid.UUID, tuple[str, datetime]] = field(default_factory=dict)
+    holds: dict[uuid.UUID, list[Reason]] = field(default_factory=dict)
+    resumed: dict[uuid.UUID, datetime] = field(default_factory=dict)
+    seen: dict[uuid.UUID, datetime] = field(default_factory=dict)
+    counts: dict[uuid.UUID, ShiftCounts] = field(default_factory=dict)
+
+
+async def live_operators(
+    session: AsyncSession,
+    now: datetime,
+    operator_ids: list[uuid.UUID] | None = None,
+    seen: Mapping[uuid.UUID, datetime] | None = None,
+) -> list[OperatorLive]:
+    """Every active operator (or these), in name order, as it stands now.
+
+    `seen` adds sightings the database may not have yet (this process's, not yet written).
+    """
+    query = select(User).where(User.role == Role.OPERATOR, User.active.is_(True))
+    if operator_ids is not None:
+        query = query.where(User.id.in_(operator_ids))
+    operators = list(await session.scalars(query.order_by(User.name, User.login)))
+    # The whole floor reads whole (small, indexed) sets rather than thousands of ids.
+    ids = None if operator_ids is None else [o.id for o in operators]
+    floor = _Floor(live={s.id: s for s in await live_shifts(session, now)})
+    floor.latest = await _latest_attendance(session, ids, now)
+    floor.leases = {
+        lease.operator_id: lease
+        for lease in await session.scalars(
+            select(Lease).where(*_among(Lease.operator_id, ids), Lease.ended_at.is_(None))
+        )
+    }
+    floor.calls = await _call_states(session, [lease.id for lease in floor.leases.values()])
+    await _pauses(session, floor, ids, now)
+    known = select(OperatorPresence.operator_id, OperatorPresence.seen_at).where(
+        *_among(OperatorPresence.operator_id, ids)
+    )
+    floor.seen = {row[0]: row[1] for row in await session.execute(known)}
+    for operator_id, at in (seen or {}).items():
+        floor.seen[operator_id] = max(at, floor.seen.get(operator_id, at))
+    floor.counts = await _counts(session, floor.latest)
+    return [_one(o, floor, now) for o in operators]
+
+
+def _among(column: Any, ids: list[uuid.UUID] | None) -> list[Any]:
+    return [] if ids is None else [column.in_(ids)]
+
+
+def _one(operator: User, floor: _Floor, now: datetime) -> OperatorLive:
+    record = floor.latest.get(operator.id)
+    clocked_in = (
+        record is not None and record.clock_out_at is None and record.shift_id in floor.live
+    )
+    holds = floor.holds.get(operator.id, []) + (
+        floor.holds.get(record.shift_id, []) if record and clocked_in else []
+    )
+    holds += floor.holds.get(DIALER_TARGET, [])
+    lease = floor.leases.get(operator.id)
+    state, since = _state(operator.id, record if clocked_in else None, lease, holds, floor, now)
+    if state == "off" and record is not None:
+        since = record.clock_out_at
+    return OperatorLive(
+        id=operator.id,
+        login=operator.login,
+        name=operator.name,
+        state=state,
+        since=since,
+        shift_id=record.shift_id if record else None,
+        clocked_in=clocked_in,
+        lease=lease,
+        holds=holds
+        if clocked_in or lease
+        else [h for h in holds if h.scope is PauseScope.OPERATOR],
+        counts=floor.counts.get(operator.id, ShiftCounts()),
+    )
+
+
+def _state(
+    operator_id: uuid.UUID,
+    record: Attendance | None,
+    lease: Lease | None,
+    holds: Sequence[Reason],
+    floor: _Floor,
+    now: datetime,
+) -> tuple[str, datetime | None]:
+    if record is None and lease is None:
+        return "off", None
+    # Clocking in (or the claim) is a sign of life too, however long ago the last one was.
+    start = record.clock_in_at if record else lease.created_at if lease else now
+    seen = max(floor.seen.get(operator_id, start), start)
+    if seen + OFFLINE_AFTER <= now:
+        return "offline", seen + OFFLINE_AFTER
+    if lease is not None:
+        event = floor.calls.get(lease.id)
+        return (CALL_STATES[event[0]], event[1]) if event else ("on_lease", lease.created_at)
+    assert record is not None
+    own = [h for h in holds if h.code == PauseReason.SELF]
+    if own:
+        return "break", own[0].since
+    if holds:
+        return "paused", max(record.clock_in_at, min(h.since for h in holds))
+    counts = floor.counts.get(operator_id, ShiftCounts())
+    marks = [record.clock_in_at, counts.last_at, floor.resumed.get(operator_id)]
+    if record.shift_id is not None:
+        marks += [floor.resumed.get(record.shift_id), floor.resumed.get(DIALER_TARGET)]
+    return "idle", max(m for m in marks if m is not None)
+
+
+async def _latest_attendance(
+    session: AsyncSession, ids: list[uuid.UUID] | None, now: datetime
+) -> dict[uuid.UUID, Attendance]:
+    """Each operator's latest clock-in of the last hours: "this shift"."""
+    latest: dict[uuid.UUID, Attendance] = {}
+    for record in await session.scalars(
+        select(Attendance)
+        .where(*_among(Attendance.operator_id, ids), Attendance.clock_in_at > now - SHIFT_LOOKBACK)
+        .order_by(Attendance.clock_in_at)
+    ):
+        latest[record.operator_id] = record
+    return latest
+
+
+async def _call_states(
+    session: AsyncSession, lease_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, datetime]]:
+    """The softphone's last event for each of these leases, and when it happened."""
+    found: dict[uuid.UUID, tuple[str, datetime]] = {}
+    if not lease_ids:
+        return found
+    rows = await session.execute(
+        select(SoftphoneEvent.lease_id, SoftphoneEvent.event, SoftphoneEvent.at)
+        .where(SoftphoneEvent.lease_id.in_(lease_ids))
+        .order_by(SoftphoneEvent.at, SoftphoneEvent.received_at)
+    )
+    for lease_id, event, at in rows:
+        if lease_id is not None and event in CALL_STATES:
+            found[lease_id] = (event, at)
+    return found
+
+
+async def _pauses(
+    session: AsyncSession, floor: _Floor, ids: list[uuid.UUID] | None, now: datetime
+) -> None:
+    """Active pauses by target (operator, shift or the dialer), and when each target last
+    came out of one (since the earliest clock-in on the board)."""
+    starts = [r.clock_in_at for r in floor.latest.values()]
+    targets = None if ids is None else [*ids, *floor.live, DIALER_TARGET]
+    query = (
+        select(Pause, User.name)
+        .outerjoin(User, User.id == Pause.started_by)
+        .where(
+            *_among(Pause.target_id, targets),
+            or_(Pause.ended_at.is_(None), Pause.ended_at > min(starts, default=now)),
+        )
+        .order_by(Pause.started_at)
+    )
+    for pause, name in await session.execute(query):
+        if pause.ended_at is not None:
+            before = floor.resumed.get(pause.target_id)
+            floor.resumed[pause.target_id] = max(pause.ended_at, before or pause.ended_at)
+            continue
+        if pause.scope is PauseScope.SHIFT and (
+            pause.target_id not in floor.live
+            or floor.live[pause.target_id].state is not ShiftState.PAUSED
+        ):
+            continue
+        floor.holds.setdefault(pause.target_id, []).append(
+            Reason(
+                pause.scope,
+                pause.reason_code.value,
+                pause.reason,
+                pause.started_by,
+                name,
+                pause.started_at,
+                pause.break_code,
+            )
+        )
+
+
+async def _counts(
+    session: AsyncSession, latest: dict[uuid.UUID, Attendance]
+) -> dict[uuid.UUID, ShiftCounts]:
+    """Calls, talk seconds, warm questionnaires and the last call of each operator's shift."""
+    shift_of = {o: r.shift_id for o, r in latest.items()}
+    if not shift_of:
+        return {}
+    talk = seconds_between(session, Attempt.answered_at, Attempt.hangup_at)
+    rows = await session.execute(
+        select(
+            Attempt.operator_id,
+            Attempt.shift_id,
+            func.count(),
+            func.coalesce(func.sum(talk).filter(Attempt.hangup_at > Attempt.answered_at), 0),
+            func.count().filter(Attempt.disposition == Disposition.WARM),
+            func.max(Attempt.created_at),
+        )
+        .where(Attempt.shift_id.in_(set(shift_of.values())))
+        .group_by(Attempt.operator_id, Attempt.shift_id)
+    )
+    return {
+        operator: ShiftCounts(calls, round(float(seconds)), warm, last)
+        for operator, shift, calls, seconds, warm, last in rows
+        if shift_of.get(operator) == shift
+    }

@@ -1,0 +1,52 @@
+"""The floor at one instant: what `GET /me`, `/dialer/status` and `/operators/live` answer.
+
+The live streams share one snapshot per process (refreshed at most once a second), and
+each operator's `/me` is cut from it, so a stream costs no query of its own; the
+requests build a snapshot of one operator the same way, so both say the same.
+"""
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.reports.floor import DialerStatus, dialer_status
+from dialer.reports.live import OperatorLive, live_operators
+from dialer.shifts.dated import ShiftView, live_shifts, views
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    at: datetime
+    operators: dict[uuid.UUID, OperatorLive]
+    shifts: list[ShiftView]
+    status: DialerStatus | None
+
+    def shift_of(self, operator_id: uuid.UUID) -> ShiftView | None:
+        """The operator's live shift as it sees it: the one it is clocked in to, else one
+        it is rostered on, with itself alone on the roster."""
+        live = self.operators.get(operator_id)
+        attended = live.shift_id if live is not None and live.clocked_in else None
+        found = next((v for v in self.shifts if v.shift.id == attended), None) or next(
+            (v for v in self.shifts if operator_id in v.roster), None
+        )
+        if found is None:
+            return None
+        mine = [operator_id] if operator_id in found.roster else []
+        return ShiftView(found.shift, found.timezone, mine)
+
+
+async def snapshot(
+    session: AsyncSession,
+    now: datetime,
+    operator_ids: list[uuid.UUID] | None = None,
+    seen: Mapping[uuid.UUID, datetime] | None = None,
+) -> Snapshot:
+    """The whole floor, with the dialer's status; or just these operators, without it."""
+    operators = await live_operators(session, now, operator_ids, seen)
+    only = operator_ids[0] if operator_ids is not None and len(operator_ids) == 1 else None
+    shifts = await views(session, await live_shifts(session, now), only)
+    status = await dialer_status(session, now) if operator_ids is None else None
+    return Snapshot(now, {o.id: o for o in operators}, shifts, status)

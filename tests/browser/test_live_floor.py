@@ -1,0 +1,190 @@
+"""The floor that tells the truth, live: the problems found trying it as a real floor."""
+
+import re
+import uuid
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+from playwright.sync_api import Browser, Dialog, Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialer.base.models import Role
+from tests.browser.conftest import new_context
+from tests.browser.harness import Floor, log_in, shoot
+from tests.browser.test_operator import ZONES, seed_floor
+from tests.builders import Actor, actor, contact
+
+
+def api(floor: Floor, method: str, path: str, who: Actor, **body: object) -> httpx.Response:
+    return httpx.request(
+        method, f"{floor.url}/api/v1{path}", json=body or None, headers=who.headers, timeout=30
+    )
+
+
+def take_a_number(page: Page) -> None:
+    page.get_by_role("button", name="Следующий звонок").click()
+    expect(page.locator("#call")).to_be_visible()
+
+
+def test_1_the_dashboard_tells_callable_from_waiting(page: Page, floor: Floor) -> None:
+    """ "ready 8" while operators starved: contacts outside their calling window are waiting."""
+    scene = seed_floor(floor, contacts=2)
+    now = datetime.now(UTC)
+    closed = next(z for z in ZONES if not 9 <= now.astimezone(ZoneInfo(z)).hour < 20)
+
+    async def outside(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> None:
+        made = (await client.get("/api/v1/campaigns", headers=scene.supervisor.headers)).json()
+        for _ in range(3):
+            number = f"+7495{uuid.uuid4().int % 10**7:07d}"
+            await contact(maker, made[0]["id"], number, timezone=closed)
+
+    floor.run(outside)
+    log_in(page, floor, scene.supervisor, "/supervisor")
+    expect(page.locator("#queue-ready")).to_have_text("2")
+    expect(page.locator("#queue-waiting")).to_have_text("3")
+    shoot(page, floor, "supervisor-callable")
+
+
+def test_2_a_supervisors_pause_reaches_the_console_without_a_key(
+    browser: Browser, page: Page, floor: Floor
+) -> None:
+    scene = seed_floor(floor)
+    log_in(page, floor, scene.operator, "/operator")
+    expect(page.locator("#live-state")).to_have_text("ждёт номер")
+    paused = api(floor, "POST", f"/operators/{scene.operator.id}/pause", scene.supervisor,
+                 reason="coaching at desk 4")  # fmt: skip
+    assert paused.status_code == 200
+    expect(page.locator("#live-state")).to_have_text("на паузе")
+    expect(page.locator("#live-why")).to_contain_text("«coaching at desk 4»")
+    expect(page.locator("body")).to_have_attribute("data-live", "stream")
+    shoot(page, floor, "operator-paused")
+    api(floor, "POST", f"/operators/{scene.operator.id}/resume", scene.supervisor)
+    expect(page.locator("#live-state")).to_have_text("ждёт номер")
+
+
+def test_3_a_closed_tab_goes_offline_on_the_dashboard(
+    browser: Browser, page: Page, floor: Floor
+) -> None:
+    scene = seed_floor(floor)
+    console = new_context(browser)
+    tab = console.new_page()
+    log_in(tab, floor, scene.operator, "/operator")
+    expect(tab.locator("#live-state")).to_have_text("ждёт номер")
+    log_in(page, floor, scene.supervisor, "/supervisor")
+    state = page.locator(f'#operators tr[data-operator="{scene.operator.id}"] [data-state]')
+    expect(state).to_have_text(re.compile("ждёт номер"))
+    console.close()
+    # Thirty seconds without a request or a stream: the page waits on what it shows.
+    expect(state).to_have_text(re.compile("нет связи"), timeout=60_000)
+
+
+def test_5_not_interested_needs_the_objection_heard(page: Page, floor: Floor) -> None:
+    scene = seed_floor(floor)
+    log_in(page, floor, scene.operator, "/operator")
+    take_a_number(page)
+    page.get_by_role("radio", name="Не интересно").check()
+    with page.expect_request("**/outcome") as sent:
+        page.get_by_role("button", name="Записать итог").click()
+        error = page.locator("#objection-error")
+        expect(error).to_have_text("Выберите возражение, которое услышали.")
+        expect(page.locator("#call")).to_be_visible()
+        page.get_by_label("Возражение").select_option("need_nothing")
+        expect(error).to_have_count(0)
+        page.get_by_role("button", name="Записать итог").click()
+    assert sent.value.post_data_json == {
+        "disposition": "not_interested",
+        "objection": "need_nothing",
+    }
+    expect(page.locator("#call")).to_be_hidden()
+
+
+def test_6_the_dashboards_buttons_match_the_state(page: Page, floor: Floor) -> None:
+    scene = seed_floor(floor)
+    shift = api(floor, "GET", "/dialer/status", scene.supervisor).json()["shift"]
+    log_in(page, floor, scene.supervisor, "/supervisor")
+    resume_dialing = page.get_by_role("button", name="Возобновить обзвон")
+    pause_dialing = page.get_by_role("button", name="Приостановить обзвон")
+    expect(pause_dialing).to_be_visible()
+    expect(resume_dialing).to_be_hidden()
+    api(floor, "POST", f"/shifts/{shift['id']}/pause", scene.supervisor, reason="briefing")
+    expect(page.locator("#dialer-state")).to_have_text("на паузе")
+    expect(page.get_by_role("button", name="Возобновить смену")).to_be_visible()
+    expect(resume_dialing).to_be_hidden()
+    page.get_by_role("button", name="Возобновить смену").click()
+    expect(page.locator("#dialer-state")).to_have_text("идёт")
+    page.get_by_label("Причина").first.fill("enough clients")
+    pause_dialing.click()
+    expect(resume_dialing).to_be_visible()
+    expect(pause_dialing).to_be_hidden()
+    shoot(page, floor, "supervisor-dialer-paused")
+
+
+def test_4_a_half_filled_outcome_survives_an_expired_session(page: Page, floor: Floor) -> None:
+    scene = seed_floor(floor)
+    log_in(page, floor, scene.operator, "/operator")
+    take_a_number(page)
+    page.get_by_role("radio", name="Тёплая анкета").check()
+    page.get_by_label("Contact person").fill("Иван Петрович")
+    page.get_by_label("Заметки").fill("перезвонить бухгалтеру")
+    # The session expires: the token the page holds is no longer accepted (401).
+    page.evaluate("() => sessionStorage.setItem('cascade.token', 'expired.token')")
+    page.reload()
+    page.wait_for_url(re.compile(r"/$"))
+    log_in(page, floor, scene.operator, "/operator")
+    expect(page.locator("#call")).to_be_visible()
+    expect(page.get_by_role("radio", name="Тёплая анкета")).to_be_checked()
+    expect(page.get_by_label("Contact person")).to_have_value("Иван Петрович")
+    expect(page.get_by_label("Заметки")).to_have_value("перезвонить бухгалтеру")
+
+
+def test_8_breaks_confirmations_a_cue_and_counts_that_stay(
+    browser: Browser, page: Page, floor: Floor
+) -> None:
+    scene = seed_floor(floor, contacts=2)
+
+    async def codes(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> None:
+        admin = await actor(client, maker, Role.ADMIN)
+        added = await client.post(
+            "/api/v1/break-codes",
+            json={"code": "lunch", "label": "Обед", "paid": False},
+            headers=admin.headers,
+        )
+        assert added.status_code == 201
+
+    floor.run(codes)
+    log_in(page, floor, scene.operator, "/operator")
+    page.get_by_label("Перерыв").select_option("lunch")
+    page.get_by_role("button", name="Уйти на перерыв").click()
+    expect(page.locator("#live-state")).to_have_text("перерыв")
+    expect(page.locator("#live-why")).to_contain_text("Обед")
+    page.get_by_role("button", name="Вернуться с перерыва").click()
+    expect(page.locator("#live-state")).to_have_text("ждёт номер")
+
+    take_a_number(page)
+    expect(page).to_have_title(re.compile(r"^☎ \+7495"))
+    asked: list[str] = []
+
+    def refuse(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", refuse)
+    page.get_by_role("radio", name="Не звонить").check()
+    page.get_by_role("button", name="Записать итог").click()
+    page.get_by_role("button", name="Уйти со смены").click()
+    expect(page.locator("#call")).to_be_visible()
+    assert [m.split(":")[0].split(".")[0] for m in asked] == [
+        "Номер попадёт в список «не звонить» во всех кампаниях",
+        "Вы на звонке",
+    ]
+    page.remove_listener("dialog", refuse)
+    page.get_by_role("radio", name="Занято").check()
+    page.get_by_role("button", name="Записать итог").click()
+    expect(page.locator("#call")).to_be_hidden()
+    expect(page).not_to_have_title(re.compile("☎"))
+    expect(page.locator("#my-calls")).to_have_text("1")
+    page.get_by_role("button", name="Уйти со смены").click()
+    expect(page.locator("#live-state")).to_have_text("не на смене")
+    expect(page.locator("#my-calls")).to_have_text("1")
+    shoot(page, floor, "operator-after-clock-out")

@@ -1,0 +1,259 @@
+"""The floor as it is now: operators' states and since when, breaks with a code, callbacks,
+what is callable against what waits, and the numbers of a shift kept after clock-out."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialer.base.models import Desk, Disposition, Role
+from tests.builders import Actor, actor, campaign, contact
+from tests.builders_shifts import call, clock_at, msk
+from tests.test_floor import floor_with_one_operator
+
+
+async def live_of(client: httpx.AsyncClient, supervisor: Actor, operator: Actor) -> dict[str, Any]:
+    answer = await client.get("/api/v1/operators/live", headers=supervisor.headers)
+    assert answer.status_code == 200
+    found: dict[str, Any] = next(o for o in answer.json() if o["id"] == str(operator.id))
+    return found
+
+
+async def test_break_codes_are_the_admins_and_a_break_carries_one(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    with clock_at(app, msk(10, 1)) as clock:
+        supervisor, operator, _, _ = await floor_with_one_operator(client, sessionmaker)
+        admin = await actor(client, sessionmaker, Role.ADMIN)
+        for code, label, paid in (("lunch", "Lunch", False), ("training", "Training", True)):
+            added = await client.post(
+                "/api/v1/break-codes",
+                json={"code": code, "label": label, "paid": paid},
+                headers=admin.headers,
+            )
+            assert added.status_code == 201, added.text
+        again = await client.post(
+            "/api/v1/break-codes", json={"code": "lunch", "label": "x"}, headers=admin.headers
+        )
+        assert (again.status_code, again.json()["error"]) == (409, "break_code_taken")
+        retired = await client.patch(
+            "/api/v1/break-codes/training", json={"active": False}, headers=admin.headers
+        )
+        assert retired.json() == {
+            "code": "training",
+            "label": "Training",
+            "paid": True,
+            "active": False,
+        }
+        codes = await client.get("/api/v1/break-codes", headers=operator.headers)
+        assert [c["code"] for c in codes.json()] == ["lunch", "training"]
+
+        await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+        refused = await client.post(
+            "/api/v1/me/pause", json={"code": "training"}, headers=operator.headers
+        )
+        assert (refused.status_code, refused.json()["error"]) == (422, "invalid_input")
+        assert (await live_of(client, supervisor, operator))["state"] == "idle"
+
+        clock.now = msk(10, 5)
+        lunch = await client.post(
+            "/api/v1/me/pause", json={"code": "lunch"}, headers=operator.headers
+        )
+        assert lunch.status_code == 200
+        assert (lunch.json()["state"], lunch.json()["break_code"]) == ("break", "lunch")
+        assert datetime.fromisoformat(lunch.json()["since"]) == msk(10, 5)
+        clock.now = msk(10, 6)
+        me = (await client.get("/api/v1/me", headers=operator.headers)).json()
+        assert (me["live"]["state"], me["live"]["break_code"]) == ("break", "lunch")
+        resumed = await client.post("/api/v1/me/resume", headers=operator.headers)
+        assert resumed.json()["state"] == "idle"
+
+
+async def test_a_paid_break_is_paid_on_the_timesheet_and_an_unpaid_one_is_not(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    with clock_at(app, msk(10)) as clock:
+        supervisor, operator, _, _ = await floor_with_one_operator(client, sessionmaker)
+        admin = await actor(client, sessionmaker, Role.ADMIN)
+        for code, paid in (("lunch", False), ("training", True)):
+            await client.post(
+                "/api/v1/break-codes",
+                json={"code": code, "label": code.title(), "paid": paid},
+                headers=admin.headers,
+            )
+        await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+        for start, code in ((msk(10, 30), "lunch"), (msk(11), "training")):
+            clock.now = start
+            await client.post("/api/v1/me/pause", json={"code": code}, headers=operator.headers)
+            clock.now = start + timedelta(minutes=20)
+            await client.post("/api/v1/me/resume", headers=operator.headers)
+        clock.now = msk(12)
+        sheet = await client.get(
+            "/api/v1/reports/timesheet",
+            params={"from": "2026-11-30", "to": "2026-11-30"},
+            headers=supervisor.headers,
+        )
+    assert sheet.status_code == 200, sheet.text
+    row = next(r for r in sheet.json() if r["operator_id"] == str(operator.id))
+    # Two hours clocked, forty minutes on breaks, of which the twenty of lunch are unpaid.
+    assert (row["minutes_clocked"], row["minutes_paused"]) == (120, 40)
+    assert row["hours_paid"] == "1.67"
+
+
+async def test_the_call_states_follow_the_softphone(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    with clock_at(app, msk(10, 1)) as clock:
+        supervisor, operator, _, _ = await floor_with_one_operator(client, sessionmaker)
+        await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+        await actor(client, sessionmaker, Role.MANAGER, desk=Desk.ACQUISITION, capacity=5)
+        created = await campaign(client, supervisor)
+        number = "+74950001122"
+        await contact(sessionmaker, created["id"], number, next_call_at=msk(9))
+        lease = await client.post("/api/v1/dialer/next", headers=operator.headers)
+        assert lease.status_code == 200, lease.text
+        states = [(await live_of(client, supervisor, operator))["state"]]
+        for second, event in ((10, "dialing"), (15, "answered"), (75, "hangup")):
+            clock.now = msk(10, 2) + timedelta(seconds=second)
+            sent = await client.post(
+                "/api/v1/softphone/events",
+                json={
+                    "event": event,
+                    "call_id": "c1",
+                    "number": number,
+                    "at": clock.now.isoformat(),
+                },
+                headers=operator.headers,
+            )
+            assert sent.status_code == 202, sent.text
+            live = await live_of(client, supervisor, operator)
+            states.append(live["state"])
+            assert live["since"] is not None
+        assert states == ["on_lease", "ringing", "talking", "wrap_up"]
+        outcome = await client.post(
+            f"/api/v1/leases/{lease.json()['lease_id']}/outcome",
+            json={
+                "disposition": "warm",
+                "questionnaire": {"contact_person": "Olga", "need": "printers"},
+            },
+            headers=operator.headers,
+        )
+        assert outcome.status_code == 200, outcome.text
+        after = await live_of(client, supervisor, operator)
+    assert after["state"] == "idle"
+    assert (after["calls"], after["warm_questionnaires"], after["talk_seconds"]) == (1, 1, 60)
+    assert after["conversion"] == 1.0
+
+
+async def test_a_supervisors_pause_shows_with_its_reason_and_a_silent_operator_goes_offline(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    with clock_at(app, msk(10, 1)) as clock:
+        supervisor, operator, _, _ = await floor_with_one_operator(client, sessionmaker)
+        await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+        clock.now = msk(10, 2)
+        await client.post(
+            f"/api/v1/operators/{operator.id}/pause",
+            json={"reason": "coaching at desk 4"},
+            headers=supervisor.headers,
+        )
+        me = (await client.get("/api/v1/me", headers=operator.headers)).json()
+        assert me["live"]["state"] == "paused"
+        assert [(r["reason"], r["by"]["name"]) for r in me["live"]["reasons"]] == [
+            ("coaching at desk 4", supervisor.login)
+        ]
+        clock.now = msk(10, 2) + timedelta(seconds=29)
+        assert (await live_of(client, supervisor, operator))["state"] == "paused"
+        clock.now = msk(10, 2) + timedelta(seconds=31)
+        silent = await live_of(client, supervisor, operator)
+    assert silent["state"] == "offline"
+    assert datetime.fromisoformat(silent["since"]) == msk(10, 2) + timedelta(seconds=30)
+
+
+async def test_the_shifts_numbers_stay_after_clock_out(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    with clock_at(app, msk(10)) as clock:
+        supervisor, operator, morning, _ = await floor_with_one_operator(client, sessionmaker)
+        await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+        created = await campaign(client, supervisor)
+        talk = timedelta(seconds=90)
+        for minute, disposition in ((10, Disposition.NO_ANSWER), (20, Disposition.WARM)):
+            await call(
+                sessionmaker,
+                operator.id,
+                morning,
+                created["id"],
+                disposition,
+                msk(10, minute),
+                talk,
+            )
+        clock.now = msk(11)
+        out = await client.post("/api/v1/shifts/current/clock-out", headers=operator.headers)
+        assert out.status_code == 200
+        live = await live_of(client, supervisor, operator)
+    assert live["state"] == "off"
+    assert (live["calls"], live["warm_questionnaires"], live["talk_seconds"]) == (2, 1, 180)
+    assert live["conversion"] == 0.5
+
+
+async def test_an_operators_own_callbacks_come_due_first(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    with clock_at(app, msk(10, 1)) as clock:
+        supervisor, operator, _, _ = await floor_with_one_operator(client, sessionmaker)
+        other = await actor(client, sessionmaker, Role.OPERATOR, login_name="other-op")
+        await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+        created = await campaign(client, supervisor)
+        for i in range(2):
+            await contact(sessionmaker, created["id"], f"+7495000330{i}", next_call_at=msk(9))
+        promised = []
+        for hour in (15, 12):
+            lease = (await client.post("/api/v1/dialer/next", headers=operator.headers)).json()
+            done = await client.post(
+                f"/api/v1/leases/{lease['lease_id']}/outcome",
+                json={"disposition": "callback", "callback_at": msk(hour).isoformat()},
+                headers=operator.headers,
+            )
+            assert done.status_code == 200, done.text
+            promised.append(lease["contact"]["phone"])
+        clock.now = msk(12, 30)
+        mine = await client.get("/api/v1/me/callbacks", headers=operator.headers)
+        theirs = await client.get("/api/v1/me/callbacks", headers=other.headers)
+    assert [(c["phone"], c["due"]) for c in mine.json()] == [
+        (promised[1], True),
+        (promised[0], False),
+    ]
+    assert theirs.json() == []
+
+
+async def test_the_status_tells_callable_from_waiting_per_campaign(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Contacts whose calling window is closed are not "ready": at 11:00 in Moscow it is
+    18:00 in Vladivostok, past the window's end."""
+    with clock_at(app, msk(11)):
+        supervisor = await actor(client, sessionmaker, Role.SUPERVISOR)
+        created = await campaign(
+            client, supervisor, calling_window={"start": "09:00", "end": "17:00"}
+        )
+        for i in range(2):
+            await contact(sessionmaker, created["id"], f"+749500044{i}0", next_call_at=msk(9))
+        for i in range(3):
+            await contact(
+                sessionmaker,
+                created["id"],
+                f"+742320044{i}0",
+                timezone="Asia/Vladivostok",
+                next_call_at=msk(9),
+            )
+        await contact(sessionmaker, created["id"], "+74950004499", next_call_at=msk(12))
+        status = (await client.get("/api/v1/dialer/status", headers=supervisor.headers)).json()
+    waiting = {"outside_calling_window": 3, "retry_not_due": 1, "callback_not_due": 0}
+    assert status["queue"]["ready"] == 2
+    assert status["queue"]["waiting"] == waiting
+    assert status["campaigns"] == [
+        {"id": created["id"], "name": created["name"], "callable_now": 2, "waiting": waiting}
+    ]
