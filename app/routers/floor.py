@@ -47,6 +47,8 @@ class StatusOut(BaseModel):
     reasons: list[ReasonOut]
     queue: dict[str, int]
     managers: dict[str, Any]
+    # The MRK's side: working accounts against their capacity, and its own pause.
+    clients: dict[str, Any]
     shift: LiveShiftOut | None
 
     @classmethod
@@ -60,6 +62,7 @@ class StatusOut(BaseModel):
                 "callbacks_due": s.queue.callbacks_due,
             },
             managers=s.managers,
+            clients=s.clients,
             shift=LiveShiftOut.of(s.shift, s.rostered) if s.shift else None,
         )
 

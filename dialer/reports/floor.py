@@ -22,6 +22,7 @@ from dialer.base.models import (
     User,
 )
 from dialer.queue.claims import READY
+from dialer.sales.clients import clients_status
 from dialer.sales.policy import policy_of
 from dialer.sales.saturation import managers_status
 from dialer.shifts.dated import NOBODY, ShiftView, live_shifts, roster_size, view
@@ -53,6 +54,7 @@ class DialerStatus:
     reasons: list[Reason]
     queue: QueueCounts
     managers: dict[str, Any]
+    clients: dict[str, Any]
     # The live shift without its roster's ids (a floor of thousands would send thousands
     # of ids with every poll of the dashboard), and how many are on that roster.
     shift: ShiftView | None
@@ -119,12 +121,14 @@ async def dialer_status(session: AsyncSession, now: datetime) -> DialerStatus:
     why = await reasons(session, PauseScope.DIALER, [DIALER_TARGET])
     if shift is not None:
         why += await reasons(session, PauseScope.SHIFT, [shift.id])
-    managers = await managers_status(session, now, policy_of(session))
+    policy = policy_of(session)
+    managers = await managers_status(session, now, policy)
     return DialerStatus(
         state="paused" if why else "running",
         reasons=why,
         queue=await queue_counts(session, now),
         managers=managers.as_dict(),
+        clients=await clients_status(session, now, policy),
         shift=await view(session, shift, only=NOBODY) if shift else None,
         rostered=await roster_size(session, shift.id) if shift else 0,
     )
