@@ -60,6 +60,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/api/v1/accounts/{account_id}/strategic"): STAFF,
     ("PATCH", "/api/v1/accounts/{account_id}"): MANAGERS,
     ("GET", "/api/v1/reports/funnel"): STAFF,
+    ("GET", "/api/v1/reports/plan"): STAFF,
     ("POST", "/api/v1/softphone/events"): frozenset({OPERATOR}),
     ("GET", "/api/v1/softphone/events"): frozenset({OPERATOR, SUPERVISOR, ADMIN}),
     ("GET", "/api/v1/leases/{lease_id}/call"): frozenset({OPERATOR, SUPERVISOR, ADMIN}),
@@ -176,6 +177,7 @@ OWNERSHIP: dict[tuple[str, str], Owned | str] = {
         ACCOUNT, body={"plan_volume": "999999999.00"}
     ),
     ("GET", "/api/v1/reports/funnel"): NOT_OWNED,
+    ("GET", "/api/v1/reports/plan"): NOT_OWNED,
     ("POST", "/api/v1/softphone/events"): Owned(LEASE, body=DIALING, filtered=True),
     ("GET", "/api/v1/softphone/events"): Owned(LEASE, query={"operator_id": "{owner}"}),
     ("GET", "/api/v1/leases/{lease_id}/call"): Owned(LEASE),

@@ -18,6 +18,7 @@ from dialer.contacts.campaigns import (
     create_campaign,
     get_campaign,
     list_campaigns,
+    planning_of_spec,
     set_active,
 )
 
@@ -57,6 +58,13 @@ class QuestionnaireField(Model):
     choices: list[str] | None = None
 
 
+class Planning(Model):
+    """What the shift planner assumes while the floor has too little history of its own."""
+
+    warm_per_operator_hour: float = Field(default=2.0, gt=0, le=100)
+    closes_per_manager_day: float = Field(default=8.0, gt=0, le=1000)
+
+
 class CampaignIn(Model):
     name: str = Field(min_length=1, max_length=200)
     timezone: str = Field(default="Europe/Moscow", max_length=64)
@@ -73,6 +81,7 @@ class CampaignIn(Model):
     lease_minutes: int = Field(default=10, ge=1, le=120)
     callback_handover_minutes: int = Field(default=30, ge=0, le=24 * 60)
     active: bool = True
+    planning: Planning = Planning()
 
 
 class CampaignOut(BaseModel):
@@ -87,6 +96,7 @@ class CampaignOut(BaseModel):
     lease_minutes: int
     callback_handover_minutes: int
     active: bool
+    planning: dict[str, float]
     created_at: datetime
 
     @classmethod
@@ -106,6 +116,7 @@ class CampaignOut(BaseModel):
             lease_minutes=c.lease_seconds // 60,
             callback_handover_minutes=c.callback_handover_minutes,
             active=c.active,
+            planning=planning_of_spec(c.planning),
             created_at=c.created_at,
         )
 
@@ -129,6 +140,7 @@ async def add_campaign(body: CampaignIn, session: Session, now: Now, _staff: Sta
         lease_minutes=body.lease_minutes,
         callback_handover_minutes=body.callback_handover_minutes,
         active=body.active,
+        planning=body.planning.model_dump(),
     )
     return CampaignOut.of(await create_campaign(session, spec, now))
 
