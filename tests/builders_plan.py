@@ -1,10 +1,11 @@
 """Builders for the shift planner: a floor's history whose rates are known."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.models import (
@@ -17,6 +18,7 @@ from dialer.base.models import (
     RosterEntry,
     Shift,
 )
+from dialer.shifts.calendar import local_date
 from dialer.shifts.dated import generate_shifts
 from tests.builders_managers import Floor, add_contact, call, floor, user_row
 
@@ -27,7 +29,6 @@ Maker = async_sessionmaker[AsyncSession]
 class Known:
     """What the history was made with."""
 
-    warm_per_operator_hour: int
     closes_per_manager_day: int
     managers: list[uuid.UUID]
     where: Floor
@@ -54,16 +55,17 @@ async def known_history(
     start: datetime,
     end: datetime,
     *,
-    warm_per_hour: int = 4,
+    rate: Callable[[int, int], float] = lambda weekday, hour: 4,
     managers: int = 3,
     closes_per_day: int = 10,
     capacity: int = 20,
 ) -> Known:
     """Every shift of [start, end) worked by one operator for all but its last quarter hour.
 
-    Each full hour files `warm_per_hour` questionnaires and the last three quarters of an
-    hour three quarters of that; the MPK close `closes_per_day` each per floor day, at
-    17:00 UTC: with the defaults 30 filed and 30 closed a day, nothing left open.
+    Each hour files `rate(weekday, hour)` questionnaires an operator-hour (carried over
+    as fractions), the last three quarters of an hour three quarters of that; the MPK
+    close `closes_per_day` each per floor day at the day's end, oldest first. With the
+    default rate of 4: 30 filed and 30 closed a day, nothing left open.
     """
     mpk = [
         await user_row(sessionmaker, Role.MANAGER, desk=Desk.ACQUISITION, capacity=capacity)
@@ -74,9 +76,9 @@ async def known_history(
     by_day: dict[object, list[Shift]] = {}
     for shift in shifts:
         by_day.setdefault(shift.starts_at.date(), []).append(shift)
+    waiting: list[uuid.UUID] = []
     for day_shifts in by_day.values():
         async with sessionmaker.begin() as session:
-            filed: list[Questionnaire] = []
             for shift in day_shifts:
                 worked = shift.ends_at - shift.starts_at - timedelta(minutes=15)
                 session.add(
@@ -92,18 +94,48 @@ async def known_history(
                         clock_out_at=shift.starts_at + worked,
                     )
                 )
-                count = int(worked / timedelta(hours=1) * warm_per_hour)
-                for n in range(count):
-                    at = shift.starts_at + worked * n / count
-                    filed.append(await _questionnaire(session, where, shift, at))
+                waiting += await _file_shift(session, where, shift, worked, rate)
             closing = day_shifts[-1].ends_at
-            for n, questionnaire in enumerate(filed[: managers * closes_per_day]):
-                questionnaire.manager_id = mpk[n % managers]
-                questionnaire.assigned_at = questionnaire.created_at
-                questionnaire.status = QuestionnaireStatus.LOST
-                questionnaire.reason = "history"
-                questionnaire.updated_at = closing
-    return Known(warm_per_hour, closes_per_day, mpk, where)
+            closed, waiting = (
+                waiting[: managers * closes_per_day],
+                waiting[managers * closes_per_day :],
+            )
+            for n, questionnaire_id in enumerate(closed):
+                await session.execute(
+                    update(Questionnaire)
+                    .where(Questionnaire.id == questionnaire_id)
+                    .values(
+                        manager_id=mpk[n % managers],
+                        assigned_at=Questionnaire.created_at,
+                        status=QuestionnaireStatus.LOST,
+                        reason="history",
+                        updated_at=closing,
+                    )
+                )
+    return Known(closes_per_day, mpk, where)
+
+
+async def _file_shift(
+    session: AsyncSession,
+    where: Floor,
+    shift: Shift,
+    worked: timedelta,
+    rate: Callable[[int, int], float],
+) -> list[uuid.UUID]:
+    """The questionnaires one operator files in a shift, at `rate` an hour."""
+    weekday = local_date(shift.starts_at, "Europe/Moscow").isoweekday()
+    filed, carried = [], 0.0
+    hour = timedelta(hours=1)
+    for n in range(int(-(-worked // hour))):
+        top = shift.starts_at + n * hour
+        spent = min(worked - n * hour, hour)
+        carried += rate(weekday, n + 1) * (spent / hour)
+        count = int(carried + 1e-9)
+        carried -= count
+        for k in range(count):
+            made = await _questionnaire(session, where, shift, top + spent * k / count)
+            filed.append(made.id)
+    return filed
 
 
 async def _questionnaire(
