@@ -34,6 +34,7 @@ TITLES = {
     "operator": N_("Operator console"),
     "supervisor": N_("Supervisor dashboard"),
     "manager": N_("My questionnaires"),
+    "plan": N_("Shift planner"),
 }
 
 router = APIRouter(include_in_schema=False)
@@ -101,6 +102,12 @@ async def operator_page(request: Request, language: Language) -> HTMLResponse:
 async def supervisor_page(request: Request, language: Language) -> HTMLResponse:
     """The supervisor's dashboard."""
     return _render(request, "supervisor", language)
+
+
+@router.get("/plan", response_class=HTMLResponse)
+async def plan_page(request: Request, language: Language) -> HTMLResponse:
+    """The shift planner: the operators each shift ahead needs."""
+    return _render(request, "plan", language)
 
 
 @router.get("/manager", response_class=HTMLResponse)

@@ -135,7 +135,9 @@ def run_shift(
 ) -> Run:
     """The shift from `since` (its start by default) to its end, step by step."""
     at = max(since or shift.starts_at, shift.starts_at)
-    state, warm, peak, pause_at, idle = start, 0.0, start.open, None, 0.0
+    # A shift that starts paused has its pause at its start.
+    pause_at = at if start.paused else None
+    state, warm, peak, idle = start, 0.0, start.open, 0.0
     while at < shift.ends_at:
         step = min(STEP, shift.ends_at - at)
         hours = step / timedelta(hours=1)
