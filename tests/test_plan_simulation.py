@@ -10,6 +10,7 @@ pace. The truth varies as the planner's history showed it: students file most in
 first hour of a shift and least in the last, most on Mondays and least on Fridays.
 """
 
+import logging
 import math
 import uuid
 from collections.abc import Awaitable, Callable
@@ -49,6 +50,7 @@ from tests.builders_plan import known_history, shifts_from
 from tests.databases import PostgresDatabases, SqliteDatabases
 
 Maker = async_sessionmaker[AsyncSession]
+log = logging.getLogger(__name__)
 START = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)  # a Monday
 DAYS = 28
 STEP = timedelta(minutes=20)
@@ -234,6 +236,8 @@ async def test_a_month_on_the_planners_rosters_pauses_less_and_idles_less(
     fewer = await on_fresh(databases, fixed(math.floor(mean)))
     more = await on_fresh(databases, fixed(math.ceil(mean)))
     seen = f"planner {advised}, fixed {math.floor(mean)}: {fewer}, fixed {math.ceil(mean)}: {more}"
+    # The month's figures, for the README: pytest -o log_cli=true --log-cli-level=INFO.
+    log.info("%s", seen)
     assert advised.pauses < more.pauses, seen
     assert advised.pauses <= fewer.pauses, seen
     assert advised.idle_hours < fewer.idle_hours, seen

@@ -84,8 +84,11 @@ function showClients(clients) {
     words.push(_("Dialing should resume at about {time}.", { time: `${clockIn(MY_ZONE, at)} (${MY_ZONE})` }));
   }
   $("clients-marks").textContent = words.join(" ");
-  const room = Number(capacity) || 0;
-  const scale = Math.max(working, room, 1) * 1.1;
+  // Without a capacity (no MRK, or one holding without limit) there is nothing to fill.
+  const limited = typeof capacity === "number";
+  $("clients-meter").hidden = !limited;
+  if (!limited) return;
+  const scale = Math.max(working, capacity, 1) * 1.1;
   $("clients-meter").replaceChildren(svg("svg",
     { viewBox: "0 0 300 24", width: "100%", height: "24", role: "img",
       "aria-label": `${_("MRK load")}: ${$("clients-load").textContent}. ${words.join(" ")}` },
