@@ -1,7 +1,7 @@
 """one questionnaire per company, plans per account, the planner's campaign defaults
 
 Revision ID: sales_cascade
-Revises: 0010_lease_operator_lookup
+Revises: floor_admin_audit_log
 Create Date: 2026-12-03 08:00:00
 
 A warm call for a company whose questionnaire is still open becomes a
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "sales_cascade"
-down_revision: str | None = "0010_lease_operator_lookup"
+down_revision: str | None = "floor_admin_audit_log"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
