@@ -1,5 +1,6 @@
 """The shift planner's page: measured rates, the MPK, and each shift's recommendation."""
 
+import re
 from datetime import timedelta
 
 import httpx
@@ -37,12 +38,15 @@ def test_the_planner_shows_each_shift_its_roster_and_recommendation(
         return supervisor
 
     supervisor = floor.run(seed)
-    for locale, lang in (("ru-RU", "ru"), ("en-US", "en")):
+    for locale, lang, recommended_words in (
+        ("ru-RU", "ru", "Рекомендуется"),
+        ("en-US", "en", "Recommended"),
+    ):
         context = new_context(browser, locale)
         page = context.new_page()
         log_in(page, floor, supervisor, "/supervisor")
         # The dashboard's shift area links the planner; the keyboard reaches it.
-        link = page.locator('a[href="/plan"]')
+        link = page.locator('#shift-h ~ p a[href="/plan"]')
         link.focus()
         page.keyboard.press("Enter")
         page.wait_for_url(floor.url + "/plan")
@@ -60,4 +64,12 @@ def test_the_planner_shows_each_shift_its_roster_and_recommendation(
         page.set_viewport_size(NARROW)
         expect(first).to_be_visible()
         shoot(page, floor, f"plan-{lang}-390")
+        # The roster page shows the same advice beside each shift's roster.
+        page.set_viewport_size({"width": 1366, "height": 768})
+        page.goto(floor.url + "/shifts")
+        advice = page.locator(f'#shifts td[data-label="{recommended_words}"]')
+        expect(advice.last).to_have_text(re.compile(r"^\d+"))
+        shoot(page, floor, f"shifts-plan-{lang}-1366")
+        page.set_viewport_size(NARROW)
+        shoot(page, floor, f"shifts-plan-{lang}-390")
         context.close()
