@@ -9,8 +9,6 @@ straight to a KAM has gone past the regular desk), so each stage is at most the 
 before.
 """
 
-import csv
-import io
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Subquery, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.base.exports import csv_text
 from dialer.base.models import (
     Account,
     AccountHandoff,
@@ -185,15 +184,12 @@ CSV_COLUMNS = ("section", "key", "name", *STAGES, "conversion")
 
 def report_csv(report: Report) -> str:
     """The report as one CSV table: a section column says which cut a row belongs to."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
 
-    def row(section: str, key: str, name: str, funnel: Funnel) -> None:
+    def row(section: str, key: str, name: str, funnel: Funnel) -> list[object]:
         stages = funnel.stages()
-        writer.writerow([section, key, name, *(stages[s] for s in STAGES), funnel.conversion()])
+        return [section, key, name, *(stages[s] for s in STAGES), funnel.conversion()]
 
-    row("total", "", "all calls", report.total)
+    rows = [row("total", "", "all calls", report.total)]
     for section, groups in (
         ("campaign", report.campaigns),
         ("operator", report.operators),
@@ -203,13 +199,13 @@ def report_csv(report: Report) -> str:
             name = group.name
             if group.extra.get("starts_at"):
                 name = f"{name} {group.extra['starts_at']}"
-            row(section, group.key, name, group.funnel)
+            rows.append(row(section, group.key, name, group.funnel))
     for hour, funnel in sorted(report.hours.items()):
-        row("hour_of_shift", str(hour), f"hour {hour}", funnel)
+        rows.append(row("hour_of_shift", str(hour), f"hour {hour}", funnel))
     for code, count in report.total.objections.most_common():
         # An objection row counts the times it was heard in the attempts column.
-        writer.writerow(["objection", code, code, "", count, *[""] * (len(STAGES) - 1)])
-    return out.getvalue()
+        rows.append(["objection", code, code, "", count, *[""] * (len(STAGES) - 1)])
+    return csv_text(CSV_COLUMNS, rows)
 
 
 def _furthest_stage() -> Subquery:

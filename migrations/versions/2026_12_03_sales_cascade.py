@@ -1,7 +1,7 @@
 """one questionnaire per company, plans per account, the planner's campaign defaults
 
 Revision ID: sales_cascade
-Revises: floor_admin_audit_log
+Revises: harden_input_callback_max_days
 Create Date: 2026-12-03 08:00:00
 
 A warm call for a company whose questionnaire is still open becomes a
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "sales_cascade"
-down_revision: str | None = "floor_admin_audit_log"
+down_revision: str | None = "harden_input_callback_max_days"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
