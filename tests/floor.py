@@ -95,8 +95,13 @@ class Floor:
         campaign_id: uuid.UUID | str | None = None,
         callback_at: datetime | None = None,
         callback_operator: Actor | None = None,
+        company: str | None = None,
     ) -> uuid.UUID:
-        """A ready contact, due an hour ago unless told, optionally a callback."""
+        """A ready contact, due an hour ago unless told, optionally a callback.
+
+        Each contact is of a company of its own unless told: warm calls of one company
+        add to its open questionnaire rather than filing another.
+        """
         e164 = number or phone()
         async with self.sessionmaker.begin() as session:
             row = Contact(
@@ -104,7 +109,7 @@ class Floor:
                 phone=e164,
                 phone_hash=phone_hash(TEST_SECRET, e164),
                 name="Contact",
-                company="Company",
+                company=company or f"Company {e164}",
                 timezone=timezone,
                 fields={"source": "test"},
                 state=ContactState.READY,

@@ -59,7 +59,9 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/api/v1/accounts/{account_id}"): MANAGERS,
     ("POST", "/api/v1/accounts/{account_id}/orders"): MANAGERS,
     ("POST", "/api/v1/accounts/{account_id}/strategic"): STAFF,
+    ("PATCH", "/api/v1/accounts/{account_id}"): MANAGERS,
     ("GET", "/api/v1/reports/funnel"): STAFF,
+    ("GET", "/api/v1/reports/plan"): STAFF,
     ("POST", "/api/v1/softphone/events"): frozenset({OPERATOR}),
     ("GET", "/api/v1/softphone/events"): frozenset({OPERATOR, SUPERVISOR, ADMIN}),
     ("GET", "/api/v1/leases/{lease_id}/call"): frozenset({OPERATOR, SUPERVISOR, ADMIN}),
@@ -196,7 +198,11 @@ OWNERSHIP: dict[tuple[str, str], Owned | str] = {
     ("GET", "/api/v1/accounts/{account_id}"): Owned(ACCOUNT),
     ("POST", "/api/v1/accounts/{account_id}/orders"): Owned(ACCOUNT, body={"amount": "100.00"}),
     ("POST", "/api/v1/accounts/{account_id}/strategic"): Owned(ACCOUNT, body={}),
+    ("PATCH", "/api/v1/accounts/{account_id}"): Owned(
+        ACCOUNT, body={"plan_volume": "999999999.00"}
+    ),
     ("GET", "/api/v1/reports/funnel"): NOT_OWNED,
+    ("GET", "/api/v1/reports/plan"): NOT_OWNED,
     ("POST", "/api/v1/softphone/events"): Owned(LEASE, body=DIALING, filtered=True),
     ("GET", "/api/v1/softphone/events"): Owned(LEASE, query={"operator_id": "{owner}"}),
     ("GET", "/api/v1/leases/{lease_id}/call"): Owned(LEASE),

@@ -73,7 +73,7 @@ async def test_a_call_under_way_when_the_company_becomes_a_client_leaves_it_clos
     app: FastAPI, client: httpx.AsyncClient, sessionmaker: Maker
 ) -> None:
     floor = await make_floor(app, client, sessionmaker)
-    await floor.add()  # of "Company"
+    await floor.add(company="Company")
     operator = floor.operators[0]
     lease = await floor.lease(operator)
     await won(floor, "company")

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -21,6 +22,7 @@ from dialer.base.models import (
     User,
 )
 from dialer.reports.funnel import Call, build_report, hour_of_shift, report_json
+from dialer.sales.accounts import mark_strategic
 from dialer.sales.policy import Policy
 from dialer.sales.questionnaires import StatusChange, change_status, file_questionnaire
 from tests.builders import actor, on_shift
@@ -38,7 +40,7 @@ def _call(
     answered: bool = False,
     objection: str | None = None,
     questionnaire: QuestionnaireStatus | None = None,
-    stage: AccountStage | None = None,
+    reached: AccountStage | None = None,
 ) -> Call:
     return Call(
         campaign_id=uuid.UUID(int=1),
@@ -54,7 +56,7 @@ def _call(
         objection=objection,
         at=SHIFT + timedelta(minutes=minutes),
         questionnaire=questionnaire,
-        stage=stage,
+        reached_rank=None if reached is None else list(AccountStage).index(reached),
     )
 
 
@@ -72,28 +74,39 @@ def test_each_call_counts_in_every_stage_it_reached() -> None:
             Disposition.WARM,
             200,
             questionnaire=QuestionnaireStatus.FIRST_ORDER,
-            stage=AccountStage.REGULAR,
+            reached=AccountStage.REGULAR,
         ),
+        _call(Disposition.WARM, 210),  # added to its company's open questionnaire
     ]
     shown = report_json(build_report(calls, SHIFT, SHIFT + timedelta(days=1)))
     assert shown["total"] == {
-        "contacts": 7,
-        "attempts": 8,
-        "reached": 6,
-        "warm": 2,
+        "contacts": 8,
+        "attempts": 9,
+        "reached": 7,
+        "warm": 3,
+        "questionnaires": 2,
         "first_order": 1,
         "working": 1,
         "regular": 1,
         "key_account": 0,
-        "conversion": 0.25,
+        "conversion": 0.3333,
     }
     assert shown["objections"] == [
         {"code": "need_nothing", "count": 2},
         {"code": "busy", "count": 1},
     ]
     hours = {h["hour"]: (h["attempts"], h["warm"]) for h in shown["by_hour_of_shift"]}
-    assert hours == {1: (4, 1), 2: (2, 0), 3: (1, 0), 4: (1, 1)}
+    assert hours == {1: (4, 1), 2: (2, 0), 3: (1, 0), 4: (2, 2)}
     assert shown["by_operator"][0]["objections"] == {"need_nothing": 2, "busy": 1}
+
+
+def test_a_client_passed_straight_to_a_kam_counts_past_the_regular_desk() -> None:
+    calls = [
+        _call(Disposition.WARM, 1, questionnaire=QuestionnaireStatus.FIRST_ORDER, reached=stage)
+        for stage in (AccountStage.WORKING, AccountStage.KEY_ACCOUNT)
+    ]
+    total = report_json(build_report(calls, SHIFT, SHIFT + timedelta(days=1)))["total"]
+    assert (total["working"], total["regular"], total["key_account"]) == (2, 1, 1)
 
 
 def test_the_hour_of_shift_counts_from_one_at_the_start() -> None:
@@ -188,6 +201,38 @@ async def test_the_funnel_is_for_supervisors_and_a_sane_period(
         headers=supervisor.headers,
     )
     assert zone.status_code == 422
+
+
+async def test_the_funnel_counts_every_stage_an_account_passed_through(
+    client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    for desk in (Desk.ACQUISITION, Desk.DEVELOPMENT, Desk.REGULAR, Desk.KEY_ACCOUNT):
+        await user_row(sessionmaker, Role.MANAGER, desk=desk, capacity=10)
+    supervisor_id = await user_row(sessionmaker, Role.SUPERVISOR)
+    where = await floor(sessionmaker)
+    now = datetime.now(UTC).replace(microsecond=0)
+    async with sessionmaker.begin() as session:
+        contact = await add_contact(session, where.campaign_id, company="Вектор", now=now)
+        attempt = await call(session, where, contact, Disposition.WARM, now, answered=True)
+        filed = await file_questionnaire(session, attempt, {}, "Вектор", now)
+        supervisor = await session.get(User, supervisor_id)
+        assert supervisor is not None
+        for change in (
+            StatusChange(QuestionnaireStatus.IN_PROGRESS),
+            # Above the plan: working, then the regular desk, in one step.
+            StatusChange(QuestionnaireStatus.FIRST_ORDER, amount=Decimal(400_000)),
+        ):
+            _, account = await change_status(session, filed.id, change, supervisor, now, Policy())
+        assert account is not None
+        await mark_strategic(session, account.id, supervisor, "a strategic client", now, Policy())
+    watcher = await actor(client, sessionmaker, Role.SUPERVISOR)
+    today = now.date()
+    period = {"from": str(today - timedelta(days=1)), "to": str(today + timedelta(days=1))}
+    answer = await client.get("/api/v1/reports/funnel", params=period, headers=watcher.headers)
+    total = answer.json()["total"]
+    stages = [total[s] for s in answer.json()["stages"]]
+    assert stages == [1, 1, 1, 1, 1, 1, 1, 1, 1]
+    assert all(later <= earlier for earlier, later in itertools.pairwise(stages))
 
 
 async def test_the_funnel_csv_writes_formulas_as_text(

@@ -49,6 +49,7 @@ TITLES = {
     "operator": N_("Operator console"),
     "supervisor": N_("Supervisor dashboard"),
     "manager": N_("My questionnaires"),
+    "plan": N_("Shift planner"),
     "campaigns": N_("Campaigns"),
     "users": N_("Users"),
     "shifts": N_("Shifts"),
@@ -72,7 +73,7 @@ WEEKDAYS = (
     (7, N_("Sun")),
 )
 # The supervisor's navigation: the dashboard, then a page for each job of the floor.
-STAFF_PAGES = ("supervisor", "campaigns", "shifts", "contacts", "dnc", "users", "audit")
+STAFF_PAGES = ("supervisor", "campaigns", "shifts", "plan", "contacts", "dnc", "users", "audit")
 
 router = APIRouter(include_in_schema=False)
 
@@ -149,6 +150,12 @@ async def operator_page(request: Request, language: Language) -> HTMLResponse:
 async def supervisor_page(request: Request, language: Language) -> HTMLResponse:
     """The supervisor's dashboard."""
     return _render(request, "supervisor", language)
+
+
+@router.get("/plan", response_class=HTMLResponse)
+async def plan_page(request: Request, language: Language) -> HTMLResponse:
+    """The shift planner: the operators each shift ahead needs."""
+    return _render(request, "plan", language)
 
 
 @router.get("/manager", response_class=HTMLResponse)

@@ -15,6 +15,7 @@ from app.schemas import Model
 from dialer.base.audit import record
 from dialer.base.models import Account, AccountHandoff, AccountStage
 from dialer.sales.accounts import (
+    CENT,
     AccountView,
     account_view,
     get_account,
@@ -22,6 +23,7 @@ from dialer.sales.accounts import (
     list_accounts,
     mark_strategic,
     record_order,
+    set_plan,
 )
 from dialer.sales.policy import Policy
 
@@ -52,14 +54,15 @@ class AccountOut(BaseModel):
     created_at: datetime
     # The sum of orders over the plan period, the figure the cascade is decided on.
     turnover: Decimal
-    # The turnover at which a working client passes to the regular desk.
-    plan_volume: Decimal
     orders: int
+    # The account's own plan, null where it follows the setting; `plan` is the one in force.
+    plan_volume: Decimal | None
+    plan: Decimal
     handoffs: list[HandoffOut] | None = None
 
     @classmethod
     def of(
-        cls, seen: AccountView, plan: Decimal, steps: list[AccountHandoff] | None = None
+        cls, seen: AccountView, policy: Policy, steps: list[AccountHandoff] | None = None
     ) -> "AccountOut":
         a = seen.account
         return cls(
@@ -71,8 +74,9 @@ class AccountOut(BaseModel):
             questionnaire_id=a.questionnaire_id,
             created_at=a.created_at,
             turnover=seen.turnover,
-            plan_volume=plan,
             orders=seen.orders,
+            plan_volume=a.plan_volume,
+            plan=(policy.plan_volume if a.plan_volume is None else a.plan_volume).quantize(CENT),
             handoffs=[HandoffOut.of(h) for h in steps] if steps is not None else None,
         )
 
@@ -88,6 +92,12 @@ class OrderOut(BaseModel):
     account: AccountOut
 
 
+class PlanIn(Model):
+    plan_volume: Decimal | None = Field(
+        gt=0, max_digits=12, decimal_places=2, description="null: the setting's plan"
+    )
+
+
 class StrategicIn(Model):
     reason: str | None = Field(default=None, max_length=2000)
 
@@ -96,8 +106,7 @@ async def _out(
     session: Session, account: Account, now: datetime, policy: Policy, *, steps: bool = False
 ) -> AccountOut:
     seen = await account_view(session, account, now, policy)
-    steps_made = await handoffs(session, account.id) if steps else None
-    return AccountOut.of(seen, policy.plan_volume, steps_made)
+    return AccountOut.of(seen, policy, await handoffs(session, account.id) if steps else None)
 
 
 @router.get("/accounts")
@@ -109,8 +118,8 @@ async def accounts(
     stage: AccountStage | None = None,
 ) -> list[AccountOut]:
     """The caller's accounts, oldest first (a supervisor sees all), with turnover."""
-    found = await list_accounts(session, user, stage, now, policy)
-    return [AccountOut.of(v, policy.plan_volume) for v in found]
+    views = await list_accounts(session, user, stage, now, policy)
+    return [AccountOut.of(v, policy) for v in views]
 
 
 @router.get("/accounts/{account_id}")
@@ -165,4 +174,24 @@ async def strategic(
         return (await _out(session, marked, now, policy, steps=True)).model_dump(mode="json")
 
     request = ("POST", f"/accounts/{account_id}/strategic", body.model_dump(mode="json"))
+    return await idempotent(session, user.id, key, request, now, work)
+
+
+@router.patch("/accounts/{account_id}", response_model=AccountOut)
+async def plan_account(
+    account_id: uuid.UUID,
+    body: PlanIn,
+    session: Session,
+    now: Now,
+    policy: ManagersPolicy,
+    user: Manager,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Set the account's own plan; a turnover already at it passes the account on."""
+
+    async def work() -> dict[str, Any]:
+        planned = await set_plan(session, account_id, body.plan_volume, user, now, policy)
+        return (await _out(session, planned, now, policy, steps=True)).model_dump(mode="json")
+
+    request = ("PATCH", f"/accounts/{account_id}", body.model_dump(mode="json"))
     return await idempotent(session, user.id, key, request, now, work)

@@ -21,6 +21,7 @@ from dialer.contacts.campaigns import (
     create_campaign,
     get_campaign,
     list_campaigns,
+    planning_of_spec,
     set_active,
     spec_of,
     update_campaign,
@@ -64,6 +65,13 @@ class QuestionnaireField(Model):
     choices: list[str] | None = None
 
 
+class Planning(Model):
+    """What the shift planner assumes while the floor has too little history of its own."""
+
+    warm_per_operator_hour: float = Field(default=2.0, gt=0, le=100)
+    closes_per_manager_day: float = Field(default=8.0, gt=0, le=1000)
+
+
 class CampaignIn(Model):
     name: str = Field(min_length=1, max_length=200)
     timezone: str = Field(default="Europe/Moscow", max_length=64)
@@ -81,6 +89,7 @@ class CampaignIn(Model):
     callback_handover_minutes: int = Field(default=30, ge=0, le=24 * 60)
     callback_max_days: int = Field(default=90, ge=1, le=3660)
     active: bool = True
+    planning: Planning = Planning()
 
 
 class CampaignPatch(Model):
@@ -97,6 +106,7 @@ class CampaignPatch(Model):
     callback_handover_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
     callback_max_days: int | None = Field(default=None, ge=1, le=3660)
     active: bool | None = None
+    planning: Planning | None = None
 
     def applied_to(self, spec: CampaignSpec) -> CampaignSpec:
         """The spec with every given field replaced."""
@@ -116,6 +126,8 @@ class CampaignPatch(Model):
             changes["retry"] = self.retry.model_dump()
         if self.objections is not None:
             changes["objections"] = [o.model_dump() for o in self.objections]
+        if self.planning is not None:
+            changes["planning"] = self.planning.model_dump()
         if self.questionnaire_fields is not None:
             changes["questionnaire_fields"] = [
                 f.model_dump(exclude_none=True) for f in self.questionnaire_fields
@@ -136,6 +148,7 @@ class CampaignOut(BaseModel):
     callback_handover_minutes: int
     callback_max_days: int
     active: bool
+    planning: dict[str, float]
     created_at: datetime
 
     @classmethod
@@ -156,6 +169,7 @@ class CampaignOut(BaseModel):
             callback_handover_minutes=c.callback_handover_minutes,
             callback_max_days=c.callback_max_days,
             active=c.active,
+            planning=planning_of_spec(c.planning),
             created_at=c.created_at,
         )
 
@@ -180,6 +194,7 @@ async def add_campaign(body: CampaignIn, session: Session, now: Now, staff: Staf
         callback_handover_minutes=body.callback_handover_minutes,
         callback_max_days=body.callback_max_days,
         active=body.active,
+        planning=body.planning.model_dump(),
     )
     created = await create_campaign(session, spec, now)
     await record(session, staff, "campaign.create", "campaign", created.id, created.name, now)

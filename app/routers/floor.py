@@ -82,6 +82,8 @@ class StatusOut(BaseModel):
     )
     campaigns: list[CampaignNow]
     managers: dict[str, Any]
+    # The MRK's side: working accounts against their capacity, and its own pause.
+    clients: dict[str, Any]
     shift: LiveShiftOut | None
 
     @classmethod
@@ -100,6 +102,7 @@ class StatusOut(BaseModel):
                 for c, n in s.campaigns
             ],
             managers=s.managers,
+            clients=s.clients,
             shift=LiveShiftOut.of(s.shift, s.rostered) if s.shift else None,
         )
 

@@ -32,6 +32,18 @@ class ContactOut(BaseModel):
     phone: str | None
 
 
+class AdditionOut(BaseModel):
+    """A warm call from another number of the company, added to its open questionnaire."""
+
+    attempt_id: uuid.UUID
+    contact_id: uuid.UUID
+    phone: str | None
+    operator_id: uuid.UUID
+    answers: dict[str, Any]
+    notes: str | None
+    at: datetime
+
+
 class QuestionnaireOut(BaseModel):
     id: uuid.UUID
     status: QuestionnaireStatus
@@ -48,6 +60,7 @@ class QuestionnaireOut(BaseModel):
     assigned_at: datetime | None
     updated_at: datetime
     overdue: bool
+    additions: list[AdditionOut] = []
     account_id: uuid.UUID | None = None
     labels: dict[str, str] = Field(description="The campaign's label of each answer's field.")
     notes: str | None = Field(description="The operator's notes on the warm call.")
@@ -72,6 +85,18 @@ class QuestionnaireOut(BaseModel):
             assigned_at=q.assigned_at,
             updated_at=q.updated_at,
             overdue=seen.overdue,
+            additions=[
+                AdditionOut(
+                    attempt_id=a.attempt_id,
+                    contact_id=a.contact_id,
+                    phone=phone,
+                    operator_id=a.operator_id,
+                    answers=a.answers,
+                    notes=a.notes,
+                    at=a.at,
+                )
+                for a, phone in seen.additions
+            ],
             account_id=account_id,
             labels=seen.labels,
             notes=seen.notes,

@@ -117,6 +117,8 @@ class Campaign(Base):
     questionnaire_fields: Mapped[list[Any]]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # What the shift planner assumes while the floor has too little history of its own.
+    planning: Mapped[dict[str, Any] | None]
 
 
 class ContactState(StrEnum):
@@ -312,6 +314,7 @@ class PauseScope(StrEnum):
 class PauseReason(StrEnum):
     SUPERVISOR = "supervisor"
     MANAGERS_SATURATED = "managers_saturated"
+    CLIENTS_SATURATED = "clients_saturated"
     SELF = "self"
 
 
@@ -490,6 +493,8 @@ class Account(Base):
     manager_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     strategic: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+    # The account's own plan; None follows the setting (CASCADE_PLAN_VOLUME).
+    plan_volume: Mapped[Decimal | None]
 
 
 class AccountOrder(Base):
@@ -580,3 +585,22 @@ class AuditEntry(Base):
     # that the log's ids never carry a number.
     target_id: Mapped[str | None] = mapped_column(String(64), index=True)
     summary: Mapped[str] = mapped_column(Text)
+
+
+class QuestionnaireAddition(Base):
+    """A warm call from another number of a company whose questionnaire is still open.
+
+    One questionnaire per company: the call's answers and notes are added to it, for its
+    MPK to see, instead of filing a second questionnaire for a second MPK.
+    """
+
+    __tablename__ = "questionnaire_addition"
+
+    id: Mapped[uuid.UUID] = new_id()
+    questionnaire_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("questionnaire.id"), index=True)
+    attempt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attempt.id"), unique=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contact.id"))
+    operator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    answers: Mapped[dict[str, Any]]
+    notes: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]

@@ -44,6 +44,10 @@ DEFAULT_RETRY: dict[str, Any] = {
     "voicemail": {"delay_minutes": 240, "max_attempts": 3},
 }
 
+# What the shift planner assumes until the floor has history of its own: a student on the
+# phones files about two warm questionnaires an hour, an MPK closes about eight a day.
+DEFAULT_PLANNING: dict[str, float] = {"warm_per_operator_hour": 2.0, "closes_per_manager_day": 8.0}
+
 FIELD_TYPES = frozenset({"text", "number", "phone", "email", "date", "choice", "bool"})
 
 
@@ -63,6 +67,7 @@ class CampaignSpec:
     callback_handover_minutes: int = 30
     callback_max_days: int = 90
     active: bool = True
+    planning: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PLANNING))
 
 
 def check_timezone(name: str, loc: str = "timezone") -> str:
@@ -92,6 +97,11 @@ def validate_spec(spec: CampaignSpec) -> None:
             )
 
 
+def planning_of_spec(planning: dict[str, float] | None) -> dict[str, float]:
+    """The planner's defaults with the built-in ones where a campaign says nothing."""
+    return {**DEFAULT_PLANNING, **(planning or {})}
+
+
 def retry_settings(retry: dict[str, Any]) -> dict[str, Any]:
     """The retry rules with the defaults filled in where a campaign says nothing."""
     return {**DEFAULT_RETRY, **retry}
@@ -113,6 +123,7 @@ def _apply(campaign: Campaign, spec: CampaignSpec) -> None:
     campaign.objections = spec.objections
     campaign.questionnaire_fields = spec.questionnaire_fields
     campaign.active = spec.active
+    campaign.planning = planning_of_spec(spec.planning)
 
 
 async def create_campaign(session: AsyncSession, spec: CampaignSpec, now: datetime) -> Campaign:
@@ -140,6 +151,7 @@ def spec_of(campaign: Campaign) -> CampaignSpec:
         callback_handover_minutes=campaign.callback_handover_minutes,
         callback_max_days=campaign.callback_max_days,
         active=campaign.active,
+        planning=planning_of_spec(campaign.planning),
     )
 
 

@@ -12,6 +12,7 @@ from dialer.base.models import Campaign, Contact, Lease, Pause, PauseScope, User
 from dialer.queue.catalog import CampaignView
 from dialer.queue.claims import READY
 from dialer.queue.why import Standing, standing
+from dialer.sales.clients import clients_status
 from dialer.sales.policy import policy_of
 from dialer.sales.saturation import managers_status
 from dialer.shifts.dated import NOBODY, ShiftView, live_shifts, roster_size, view
@@ -49,6 +50,7 @@ class DialerStatus:
     queue: QueueCounts
     campaigns: list[tuple[Campaign, Standing]]
     managers: dict[str, Any]
+    clients: dict[str, Any]
     # The live shift without its roster's ids (a floor of thousands would send thousands
     # of ids with every poll of the dashboard), and how many are on that roster.
     shift: ShiftView | None
@@ -101,7 +103,8 @@ async def dialer_status(session: AsyncSession, now: datetime) -> DialerStatus:
     why = await reasons(session, PauseScope.DIALER, [DIALER_TARGET])
     if shift is not None:
         why += await reasons(session, PauseScope.SHIFT, [shift.id])
-    managers = await managers_status(session, now, policy_of(session))
+    policy = policy_of(session)
+    managers = await managers_status(session, now, policy)
     campaigns = list(
         await session.scalars(
             select(Campaign).where(Campaign.active.is_(True)).order_by(Campaign.name)
@@ -114,6 +117,7 @@ async def dialer_status(session: AsyncSession, now: datetime) -> DialerStatus:
         queue=await queue_counts(session, standings, now),
         campaigns=[(c, standings[c.id]) for c in campaigns],
         managers=managers.as_dict(),
+        clients=await clients_status(session, now, policy),
         shift=await view(session, shift, only=NOBODY) if shift else None,
         rostered=await roster_size(session, shift.id) if shift else 0,
     )

@@ -1,8 +1,12 @@
 """The funnel: from the numbers called to the clients won, per campaign, operator and shift.
 
 Everything is counted from the calls made in the period: the contacts called, the
-attempts, the conversations (reached), the warm questionnaires those calls produced,
-and how far each has gone since — first order, account, regular desk, key account.
+attempts, the conversations (reached), the warm calls, the questionnaires those calls
+filed (a warm call added to its company's open questionnaire files none), and how far
+each has gone since — first order, account, regular desk, key account. An account
+counts in every stage its hand-off log reached, and in those before it (a client passed
+straight to a KAM has gone past the regular desk), so each stage is at most the one
+before.
 """
 
 import uuid
@@ -11,12 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Subquery, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.exports import csv_text
 from dialer.base.models import (
     Account,
+    AccountHandoff,
     AccountStage,
     Attempt,
     Campaign,
@@ -32,11 +37,13 @@ STAGES = (
     "attempts",
     "reached",
     "warm",
+    "questionnaires",
     "first_order",
     "working",
     "regular",
     "key_account",
 )
+RANK = {stage: rank for rank, stage in enumerate(AccountStage)}
 # Dispositions that say nobody was talked to; any other means a conversation.
 UNREACHED = frozenset({Disposition.NO_ANSWER, Disposition.BUSY, Disposition.VOICEMAIL})
 
@@ -57,7 +64,8 @@ class Call(NamedTuple):
     objection: str | None
     at: datetime
     questionnaire: QuestionnaireStatus | None
-    stage: AccountStage | None
+    # The furthest stage its account's hand-off log reached, as a rank (0 working).
+    reached_rank: int | None
 
     @property
     def reached(self) -> bool:
@@ -84,11 +92,12 @@ class Funnel:
         self.contacts.add(call.contact_id)
         self.counts["attempts"] += 1
         self.counts["reached"] += call.reached
-        self.counts["warm"] += call.questionnaire is not None
+        self.counts["warm"] += call.disposition is Disposition.WARM
+        self.counts["questionnaires"] += call.questionnaire is not None
         self.counts["first_order"] += call.questionnaire is QuestionnaireStatus.FIRST_ORDER
-        self.counts["working"] += call.stage is not None
-        self.counts["regular"] += call.stage is AccountStage.REGULAR
-        self.counts["key_account"] += call.stage is AccountStage.KEY_ACCOUNT
+        rank = -1 if call.reached_rank is None else call.reached_rank
+        for stage in AccountStage:
+            self.counts[stage.value] += rank >= RANK[stage]
         if call.objection:
             self.objections[call.objection] += 1
 
@@ -199,8 +208,19 @@ def report_csv(report: Report) -> str:
     return csv_text(CSV_COLUMNS, rows)
 
 
+def _furthest_stage() -> Subquery:
+    """Each account's furthest stage in its hand-off log, as a rank."""
+    rank = case(*((AccountHandoff.to_stage == stage, n) for stage, n in RANK.items()), else_=-1)
+    return (
+        select(AccountHandoff.account_id, func.max(rank).label("rank"))
+        .group_by(AccountHandoff.account_id)
+        .subquery()
+    )
+
+
 async def calls_between(session: AsyncSession, start: datetime, end: datetime) -> list[Call]:
     """The attempts made in [start, end) with what became of them."""
+    furthest = _furthest_stage()
     rows = await session.execute(
         select(
             Attempt.campaign_id,
@@ -216,13 +236,14 @@ async def calls_between(session: AsyncSession, start: datetime, end: datetime) -
             Attempt.objection,
             Attempt.created_at,
             Questionnaire.status,
-            Account.stage,
+            furthest.c.rank,
         )
         .join(Campaign, Campaign.id == Attempt.campaign_id)
         .join(User, User.id == Attempt.operator_id)
         .outerjoin(Shift, Shift.id == Attempt.shift_id)
         .outerjoin(Questionnaire, Questionnaire.attempt_id == Attempt.id)
         .outerjoin(Account, Account.questionnaire_id == Questionnaire.id)
+        .outerjoin(furthest, furthest.c.account_id == Account.id)
         .where(Attempt.created_at >= start, Attempt.created_at < end)
         .order_by(Attempt.created_at)
     )

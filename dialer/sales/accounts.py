@@ -1,7 +1,11 @@
 """The client cascade: first order → MRK (working) → regular desk / KAM (key account).
 
 One account per company. Every step down the cascade is an `account_handoff` row
-saying who made it and why. Stages only move forward.
+saying who made it and why. Stages only move forward. An account passes to the regular
+desk when its turnover reaches its own plan (`plan_volume`, else the setting). A working
+account goes to the MRK with the lowest load that has room; when every MRK is full it
+waits unowned, and dialing pauses for the MRK (`dialer.sales.clients`), until one has
+room again.
 """
 
 import uuid
@@ -16,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.errors import Forbidden, InvalidInput, NotFound
 from dialer.base.folds import company_key, company_key_sql
+from dialer.base.locks import lock_managers
 from dialer.base.models import (
     Account,
     AccountHandoff,
@@ -28,6 +33,7 @@ from dialer.base.models import (
     Role,
     User,
 )
+from dialer.sales.clients import evaluate_clients
 from dialer.sales.policy import Policy
 from dialer.sales.routing import Load, choose
 
@@ -36,14 +42,21 @@ DESK_OF_STAGE = {
     AccountStage.REGULAR: Desk.REGULAR,
     AccountStage.KEY_ACCOUNT: Desk.KEY_ACCOUNT,
 }
+UNLIMITED = 2**31 - 1
+CENT = Decimal("0.01")
 # Contacts that could still be called: waiting, held for review, or mid-call.
 OPEN_STATES = (ContactState.READY, ContactState.REVIEW, ContactState.LEASED)
 
 
 def promotion(
-    stage: AccountStage, turnover: Decimal, strategic: bool, policy: Policy
+    stage: AccountStage,
+    turnover: Decimal,
+    strategic: bool,
+    policy: Policy,
+    plan: Decimal | None = None,
 ) -> tuple[AccountStage, str] | None:
-    """The next stage of an account and why, or None where it stays."""
+    """The next stage of an account and why, or None where it stays; plan None: the policy's."""
+    plan = policy.plan_volume if plan is None else plan
     if stage is AccountStage.KEY_ACCOUNT:
         return None
     if strategic:
@@ -53,8 +66,8 @@ def promotion(
             AccountStage.KEY_ACCOUNT,
             f"turnover {turnover} reached the strategic threshold {policy.strategic_threshold}",
         )
-    if stage is AccountStage.WORKING and turnover >= policy.plan_volume:
-        return AccountStage.REGULAR, f"turnover {turnover} reached the plan {policy.plan_volume}"
+    if stage is AccountStage.WORKING and turnover >= plan:
+        return AccountStage.REGULAR, f"turnover {turnover} reached the plan {plan}"
     return None
 
 
@@ -80,7 +93,22 @@ async def desk_loads(session: AsyncSession, desk: Desk) -> list[Load]:
             User.role == Role.MANAGER, User.desk == desk, User.active.is_(True)
         )
     )
-    return [Load(row[0], row[2], row[1] or 0, row[3]) for row in rows]
+    # An MRK without a capacity holds without limit (see dialer.sales.clients).
+    unset = UNLIMITED if desk is Desk.DEVELOPMENT else 0
+    return [Load(row[0], row[2], unset if row[1] is None else row[1], row[3]) for row in rows]
+
+
+async def _pick(session: AsyncSession, desk: Desk) -> uuid.UUID | None:
+    """The manager of the desk whose turn it is, or None when the account must wait.
+
+    The MRK hold only what they have room for: a full development desk leaves new
+    clients waiting. The regular desk and the KAM take their clients whatever their load.
+    """
+    loads = await desk_loads(session, desk)
+    chosen = choose(loads)
+    if chosen is None and desk is not Desk.DEVELOPMENT:
+        chosen = choose(loads, need_room=False)
+    return chosen.manager_id if chosen is not None else None
 
 
 async def hand_off(
@@ -94,17 +122,21 @@ async def hand_off(
     opening: bool = False,
 ) -> AccountHandoff:
     """Move the account to a stage and the least-loaded manager of its desk; logged."""
-    # A manager with room first; but accounts need an owner, so a full desk still takes them.
-    loads = await desk_loads(session, DESK_OF_STAGE[to_stage])
-    chosen = choose(loads) or choose(loads, need_room=False)
+    desk = DESK_OF_STAGE[to_stage]
+    chosen = await _pick(session, desk)
+    if chosen is None:
+        anyone = bool(await desk_loads(session, desk))
+        reason += (
+            "; every MRK is full, waiting" if anyone else "; no active manager at the desk yet"
+        )
     handoff = AccountHandoff(
         account_id=account.id,
         from_stage=None if opening else account.stage,
         to_stage=to_stage,
         from_manager_id=account.manager_id,
-        to_manager_id=chosen.manager_id if chosen is not None else None,
+        to_manager_id=chosen,
         actor_id=actor_id,
-        reason=reason if chosen is not None else f"{reason}; no active manager at the desk yet",
+        reason=reason,
         at=now,
     )
     account.stage = to_stage
@@ -133,10 +165,16 @@ async def review(
 ) -> AccountHandoff | None:
     """Pass the account down the cascade when its turnover or flag says so."""
     amount = await turnover(session, account.id, now - policy.plan_period)
-    step = promotion(account.stage, amount, account.strategic, policy)
+    step = promotion(account.stage, amount, account.strategic, policy, account.plan_volume)
     if step is None:
         return None
     return await hand_off(session, account, step[0], actor_id, step[1], now)
+
+
+async def desks_changed(session: AsyncSession, now: datetime, policy: Policy) -> None:
+    """After the MRK's load changed: waiting clients out to room, the MRK's pause weighed."""
+    await assign_unowned(session, now, "an MRK has room")
+    await evaluate_clients(session, now, policy.marks)
 
 
 async def _add_order(
@@ -186,6 +224,7 @@ async def open_account(
     await _add_order(session, account, questionnaire.amount or Decimal(0), actor_id, now)
     await close_contacts(session, key, contact)
     await review(session, account, actor_id, now, policy)
+    await desks_changed(session, now, policy)
     return account
 
 
@@ -236,11 +275,38 @@ async def record_order(
     policy: Policy,
 ) -> tuple[Account, AccountOrder]:
     """An order of the account, by its manager or a supervisor; may pass it down the cascade."""
-    # Locked so that two orders at once cannot both promote the account.
+    # The managers' lock first, as every change of the desks' load takes it; then the
+    # account, locked so that two orders at once cannot both promote it.
+    await lock_managers(session)
     account = await get_account(session, account_id, actor, lock=True)
     order = await _add_order(session, account, amount, actor.id, now)
-    await review(session, account, actor.id, now, policy)
+    if await review(session, account, actor.id, now, policy) is not None:
+        await desks_changed(session, now, policy)
     return account, order
+
+
+async def set_plan(
+    session: AsyncSession,
+    account_id: uuid.UUID,
+    plan_volume: Decimal | None,
+    actor: User,
+    now: datetime,
+    policy: Policy,
+) -> Account:
+    """The account's own plan (None: the setting's); reaching it passes the account on."""
+    if plan_volume is not None and plan_volume <= 0:
+        raise InvalidInput(
+            "A plan needs a positive volume.",
+            fields=[{"loc": ["body", "plan_volume"], "msg": "must be greater than 0"}],
+        )
+    await lock_managers(session)
+    account = await get_account(session, account_id, actor, lock=True)
+    # Kept to the cent, as the column keeps it.
+    account.plan_volume = None if plan_volume is None else plan_volume.quantize(CENT)
+    await session.flush()
+    if await review(session, account, actor.id, now, policy) is not None:
+        await desks_changed(session, now, policy)
+    return account
 
 
 async def mark_strategic(
@@ -252,6 +318,7 @@ async def mark_strategic(
     policy: Policy,
 ) -> Account:
     """A supervisor marks the account strategic: it passes to a KAM."""
+    await lock_managers(session)
     account = await session.get(Account, account_id, with_for_update=True)
     if account is None:
         raise NotFound("There is no such account.")
@@ -259,6 +326,7 @@ async def mark_strategic(
     if account.stage is not AccountStage.KEY_ACCOUNT:
         why = "marked strategic by a supervisor" + (f": {reason}" if reason else "")
         await hand_off(session, account, AccountStage.KEY_ACCOUNT, actor.id, why, now)
+        await desks_changed(session, now, policy)
     return account
 
 
@@ -321,10 +389,10 @@ async def handoffs(session: AsyncSession, account_id: uuid.UUID) -> list[Account
 
 
 async def assign_unowned(session: AsyncSession, now: datetime, reason: str) -> int:
-    """Give accounts left without a manager to one of their desk, where one is active."""
+    """Give accounts left without a manager, oldest first, to one of their desk with room."""
     given = 0
     for stage, desk in DESK_OF_STAGE.items():
-        if not await desk_loads(session, desk):
+        if await _pick(session, desk) is None:
             continue
         unowned = await session.scalars(
             select(Account)
@@ -333,6 +401,8 @@ async def assign_unowned(session: AsyncSession, now: datetime, reason: str) -> i
             .with_for_update()
         )
         for account in unowned:
+            if await _pick(session, desk) is None:
+                break
             await hand_off(session, account, stage, None, reason, now)
             given += 1
     return given

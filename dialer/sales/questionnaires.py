@@ -1,5 +1,7 @@
 """Warm questionnaires: filed from a warm outcome, routed to an MPK, worked to an order.
 
+One open questionnaire per company (folded as accounts fold it): a warm call from another
+number of a company whose questionnaire is still open is added to that questionnaire.
 A manager moves its questionnaire new → in_progress → first_order (with the amount)
 or lost (with the reason). Every change hands out waiting questionnaires and weighs
 saturation again, under the managers' lock.
@@ -16,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from dialer.base.folds import company_key, company_key_sql
 from dialer.base.locks import lock_managers
 from dialer.base.models import (
     Account,
@@ -23,6 +26,7 @@ from dialer.base.models import (
     Campaign,
     Contact,
     Questionnaire,
+    QuestionnaireAddition,
     QuestionnaireStatus,
     Role,
     User,
@@ -34,6 +38,9 @@ from dialer.sales.routing import rebalance
 from dialer.sales.saturation import OPEN_STATUSES
 
 Status = QuestionnaireStatus
+
+# A warm call added to a questionnaire, with the number it was made to.
+Added = tuple[QuestionnaireAddition, str | None]
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.NEW: frozenset({Status.IN_PROGRESS}),
@@ -50,7 +57,30 @@ async def file_questionnaire(
     company: str | None,
     now: datetime,
 ) -> Questionnaire:
-    """Record the warm questionnaire an attempt produced and route it to an MPK."""
+    """Record the warm questionnaire an attempt produced and route it to an MPK.
+
+    When the company already has an open questionnaire, the call is added to that one
+    instead (its MPK sees it there), and that questionnaire is returned.
+    """
+    # The lock before the rows: the same order as every other change of questionnaires.
+    # It also makes "is one open for this company?" and the insert one step, so two
+    # operators filing warm for one company at once file one questionnaire.
+    await lock_managers(session)
+    held = await open_questionnaire_of(session, company)
+    if held is not None:
+        session.add(
+            QuestionnaireAddition(
+                questionnaire_id=held.id,
+                attempt_id=attempt.id,
+                contact_id=attempt.contact_id,
+                operator_id=attempt.operator_id,
+                answers=answers,
+                notes=attempt.notes,
+                at=now,
+            )
+        )
+        await session.flush()
+        return held
     questionnaire = Questionnaire(
         attempt_id=attempt.id,
         contact_id=attempt.contact_id,
@@ -62,13 +92,45 @@ async def file_questionnaire(
         created_at=now,
         updated_at=now,
     )
-    # The lock before the row: the same order as every other change of questionnaires.
-    await lock_managers(session)
     session.add(questionnaire)
     await session.flush()
     # Routed through the waiting line, so that older waiting ones keep their place.
     await rebalance(session, now, policy_of(session).marks)
     return questionnaire
+
+
+async def open_questionnaire_of(session: AsyncSession, company: str | None) -> Questionnaire | None:
+    """The company's open questionnaire (new or in progress), the oldest if ever several."""
+    key = company_key(company)
+    if key is None:
+        return None
+    found: Questionnaire | None = await session.scalar(
+        select(Questionnaire)
+        .where(
+            Questionnaire.status.in_(OPEN_STATUSES), company_key_sql(Questionnaire.company) == key
+        )
+        .order_by(Questionnaire.created_at, Questionnaire.id)
+        .limit(1)
+    )
+    return found
+
+
+async def additions_of(
+    session: AsyncSession, questionnaire_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[Added]]:
+    """The calls added to each questionnaire, with the number called, first first."""
+    found: dict[uuid.UUID, list[Added]] = {}
+    if not questionnaire_ids:
+        return found
+    rows = await session.execute(
+        select(QuestionnaireAddition, Contact.phone)
+        .join(Contact, Contact.id == QuestionnaireAddition.contact_id)
+        .where(QuestionnaireAddition.questionnaire_id.in_(questionnaire_ids))
+        .order_by(QuestionnaireAddition.at, QuestionnaireAddition.id)
+    )
+    for addition, phone in rows:
+        found.setdefault(addition.questionnaire_id, []).append((addition, phone))
+    return found
 
 
 def is_overdue(questionnaire: Questionnaire, now: datetime, policy: Policy) -> bool:
@@ -172,6 +234,8 @@ class QuestionnaireView:
     contact_name: str | None
     contact_phone: str | None
     overdue: bool
+    # Warm calls from the company's other numbers, with the number called.
+    additions: list[Added] = field(default_factory=list)
     # The campaign's label of each answer's field, the operator's notes on the warm call,
     # and the contact's last attempts: what a manager reads before calling back.
     labels: dict[str, str] = field(default_factory=dict)
@@ -205,9 +269,13 @@ async def list_questionnaires(
             Questionnaire.updated_at <= now - policy.overdue_after,
         )
     rows = (await session.execute(query)).all()
+    added = await additions_of(session, [row[0].id for row in rows])
     return await _with_context(
         session,
-        [QuestionnaireView(q, name, phone, is_overdue(q, now, policy)) for q, name, phone in rows],
+        [
+            QuestionnaireView(q, name, phone, is_overdue(q, now, policy), added.get(q.id, []))
+            for q, name, phone in rows
+        ],
     )
 
 
@@ -247,5 +315,6 @@ async def view(
         contact.name if contact is not None else None,
         contact.phone if contact is not None else None,
         is_overdue(questionnaire, now, policy),
+        (await additions_of(session, [questionnaire.id])).get(questionnaire.id, []),
     )
     return (await _with_context(session, [seen]))[0]

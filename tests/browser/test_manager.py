@@ -4,12 +4,14 @@ import uuid
 from datetime import timedelta
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.clock import utcnow
-from dialer.base.models import Desk, Role
+from dialer.base.models import Desk, Disposition, Role
+from dialer.sales.questionnaires import file_questionnaire
 from tests import builders_managers as managers
+from tests.browser.conftest import new_context
 from tests.browser.harness import Floor, log_in, shoot
 from tests.builders import Actor, actor
 
@@ -61,3 +63,43 @@ def test_the_manager_moves_its_questionnaires_on(page: Page, floor: Floor) -> No
     second.get_by_label("Причина").press("Enter")
     expect(second.locator("[data-status]")).to_have_text("потеряна")
     expect(page.get_by_role("status")).to_have_text("Статус изменён.")
+
+
+def test_the_manager_sees_a_call_from_another_number_of_the_company(
+    browser: Browser, floor: Floor
+) -> None:
+    async def seed(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> Actor:
+        mpk = await actor(client, maker, Role.MANAGER, desk=Desk.ACQUISITION, capacity=5)
+        where = await managers.floor(maker)
+        await managers.warm(maker, where, company="ЗАО «Вектор»")
+        async with maker.begin() as session:
+            now = utcnow()
+            contact = await managers.add_contact(
+                session, where.campaign_id, company="зао вектор", phone="+74957770011", now=now
+            )
+            attempt = await managers.call(
+                session, where, contact, Disposition.WARM, now, answered=True
+            )
+            attempt.notes = "Закупщик, звонить после обеда"
+            await file_questionnaire(session, attempt, {"need": "лента"}, contact.company, now)
+        return mpk
+
+    mpk = floor.run(seed)
+    for locale, lang, words in (
+        ("ru-RU", "ru", "Звонок с другого номера компании"),
+        ("en-US", "en", "Another number of the company called"),
+    ):
+        context = new_context(browser, locale)
+        page = context.new_page()
+        log_in(page, floor, mpk, "/manager")
+        rows = page.locator("#questionnaires tr")
+        expect(rows).to_have_count(1)
+        added = rows.first.locator(".addition")
+        expect(added).to_contain_text(words)
+        expect(added).to_contain_text("+74957770011")
+        expect(added).to_contain_text("лента")
+        expect(added).to_contain_text("Закупщик, звонить после обеда")
+        shoot(page, floor, f"manager-addition-{lang}-1366")
+        page.set_viewport_size({"width": 390, "height": 844})
+        shoot(page, floor, f"manager-addition-{lang}-390")
+        context.close()

@@ -34,6 +34,18 @@ function statusForm(q) {
   return form;
 }
 
+// A warm call from another number of the company, added to this questionnaire.
+function addition(a) {
+  const answers = Object.entries(a.answers || {}).flatMap(
+    ([name, value]) => [el("dt", {}, name), el("dd", {}, String(value))]);
+  return el("div", { class: "addition" },
+    el("p", {}, el("strong", {}, _("Another number of the company called")), " ",
+      a.phone ? el("a", { href: `tel:${a.phone}` }, a.phone) : "", " · ",
+      el("time", { datetime: a.at }, `${clockIn(MY_ZONE, new Date(a.at), true)} (${MY_ZONE})`)),
+    el("dl", { class: "answers" }, answers),
+    a.notes ? el("p", { class: "hint" }, a.notes) : "");
+}
+
 function row(q) {
   const answers = Object.entries(q.answers || {}).flatMap(
     ([name, value]) => [el("dt", {}, name), el("dd", {}, String(value))]);
@@ -47,7 +59,7 @@ function row(q) {
     el("th", { scope: "row" }, q.company || _("—")),
     el("td", {}, q.contact?.name || "", el("br"),
       q.contact?.phone ? el("a", { href: `tel:${q.contact.phone}` }, q.contact.phone) : ""),
-    el("td", {}, el("dl", { class: "answers" }, answers)),
+    el("td", {}, el("dl", { class: "answers" }, answers), ...q.additions.map(addition)),
     status,
     el("td", {}, NEXT_STATUS[q.status] ? statusForm(q) : ""));
 }

@@ -62,6 +62,8 @@ const REFUSALS = {
 const DIALER_PAUSED = {
   managers_saturated: _("Dialing is paused: the acquisition managers are saturated with " +
     "questionnaires. It resumes when they have room again."),
+  clients_saturated: _("Dialing is paused: the development managers (MRK) are full with " +
+    "new clients. It resumes when they have room again."),
   supervisor: _("Dialing is paused by a supervisor."),
 };
 

@@ -3,6 +3,7 @@
 
 import { $, STATES, _, api, el, explain, say, whoAmI } from "./shared.js";
 import { button, fillTable, onSubmit, page, ready } from "./forms.js";
+import { MY_ZONE, clockIn } from "./time.js";
 
 const DAYS = { 1: _("Mon"), 2: _("Tue"), 3: _("Wed"), 4: _("Thu"), 5: _("Fri"), 6: _("Sat"), 7: _("Sun") };
 
@@ -20,13 +21,32 @@ function isoDate(date) {
   return date.toISOString().slice(0, 10);
 }
 
+// The planner's advice beside each roster: the operators recommended, and the pause the
+// roster as it stands is expected to bring. The shifts show without it if it is refused.
+async function advice(period) {
+  try {
+    const plan = await api("GET", `/reports/plan?${period}`);
+    return new Map(plan.shifts.map((p) => [p.id, p]));
+  } catch {
+    return new Map();
+  }
+}
+
+function advised(planned) {
+  if (!planned) return "–";
+  if (!planned.pause_expected_at) return String(planned.recommended);
+  return `${planned.recommended} (${_("saturation pause at about {time}", {
+    time: clockIn(MY_ZONE, new Date(planned.pause_expected_at)) })})`;
+}
+
 async function shifts() {
   const from = new Date();
   const to = new Date(from.getTime() + 13 * 86400000);
-  const items = await api("GET", `/shifts?from=${isoDate(from)}&to=${isoDate(to)}`);
+  const period = `from=${isoDate(from)}&to=${isoDate(to)}`;
+  const [items, plan] = await Promise.all([api("GET", `/shifts?${period}`), advice(period)]);
   fillTable($("shifts"), items.map((s) => [
     day(s.starts_at), s.name, `${wall(s.starts_at)}–${wall(s.ends_at)}`,
-    STATES[s.state] ?? s.state, String(s.roster.length),
+    STATES[s.state] ?? s.state, String(s.roster.length), advised(plan.get(s.id)),
     button(_("Open"), () => open(s), { "data-shift": s.id }),
   ]), _("No shifts in the next two weeks."));
   return items;

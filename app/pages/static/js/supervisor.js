@@ -9,12 +9,17 @@ import { MY_ZONE, clockIn, today } from "./time.js";
 const SCOPES = { dialer: _("dialer"), shift: _("shift"), operator: _("operator") };
 const REASONS = {
   managers_saturated: _("MPK saturated"),
+  clients_saturated: _("MRK full"),
   supervisor: _("supervisor"),
   self: _("break"),
 };
 
+const SATURATIONS = new Set(["managers_saturated", "clients_saturated"]);
+
 // The stream brings the status and the operators; the funnel is asked for this often.
 const POLL_MS = 30000;
+// The planner reads weeks of history: asked once a few minutes, not every poll.
+const PLAN_MS = 5 * 60 * 1000;
 
 let status = null;
 
@@ -22,8 +27,8 @@ let status = null;
 function reasonWords(reasons) {
   return (reasons || []).map((r) => {
     let words = `${SCOPES[r.scope] ?? r.scope}: ${REASONS[r.code] ?? r.code}`;
-    // A supervisor's reason is a person's words; the saturation check's is a log line.
-    if (r.reason && r.code !== "managers_saturated") words += ` «${r.reason}»`;
+    // A supervisor's reason is a person's words; the saturation checks' are log lines.
+    if (r.reason && !SATURATIONS.has(r.code)) words += ` «${r.reason}»`;
     if (r.by?.name) words += `, ${r.by.name}`;
     return `${words}, ${clockIn(MY_ZONE, new Date(r.since))}`;
   }).join("; ");
@@ -45,7 +50,60 @@ function showStatus(s) {
   const waiting = Object.values(s.queue?.waiting || {}).reduce((a, b) => a + b, 0);
   $("queue-waiting").textContent = waiting;
   showManagers(s.managers || {});
+  showClients(s.clients || {});
   showShift(s.shift);
+}
+
+// What the planner recommends for the live shift, beside its roster.
+let plan = null;
+
+async function loadPlan() {
+  try {
+    plan = await api("GET", "/reports/plan");
+  } catch (refusal) {
+    plan = null;
+  }
+  showShift(status?.shift ?? null);
+}
+
+function showPlan(shift) {
+  const planned = shift && plan?.shifts?.find((s) => s.id === shift.id);
+  if (!planned) {
+    $("shift-plan").textContent = "";
+    return;
+  }
+  let words = _("Rostered {rostered}, the planner recommends {recommended}.", planned);
+  if (planned.pause_expected_at) {
+    words += " " + _("With this roster a saturation pause is expected at about {time}.", {
+      time: clockIn(MY_ZONE, new Date(planned.pause_expected_at)) });
+  }
+  $("shift-plan").textContent = words;
+}
+
+// Working clients against the MRK's capacity, with the same marks.
+function showClients(clients) {
+  const working = Number(clients.working) || 0;
+  const capacity = clients.capacity;
+  $("clients-load").textContent = capacity === null || capacity === undefined
+    ? String(working) : `${working} / ${capacity}`;
+  const words = [];
+  if (clients.waiting) words.push(_("{n} new clients wait for an MRK.", { n: clients.waiting }));
+  if (clients.saturated && clients.resume_estimate) {
+    const at = new Date(clients.resume_estimate);
+    words.push(_("Dialing should resume at about {time}.", { time: `${clockIn(MY_ZONE, at)} (${MY_ZONE})` }));
+  }
+  $("clients-marks").textContent = words.join(" ");
+  // Without a capacity (no MRK, or one holding without limit) there is nothing to fill.
+  const limited = typeof capacity === "number";
+  $("clients-meter").hidden = !limited;
+  if (!limited) return;
+  const scale = Math.max(working, capacity, 1) * 1.1;
+  $("clients-meter").replaceChildren(svg("svg",
+    { viewBox: "0 0 300 24", width: "100%", height: "24", role: "img",
+      "aria-label": `${_("MRK load")}: ${$("clients-load").textContent}. ${words.join(" ")}` },
+    svg("rect", { x: 0, y: 4, width: 300, height: 16, class: "track" }),
+    svg("rect", { x: 0, y: 4, width: (working / scale) * 300, height: 16,
+      class: clients.saturated ? "bar over" : "bar" })));
 }
 
 function showShift(shift) {
@@ -56,6 +114,7 @@ function showShift(shift) {
     : "";
   $("shift-pause").hidden = !shift || shift.state !== "open";
   $("shift-resume").hidden = !shift || shift.state !== "paused";
+  showPlan(shift);
 }
 
 // The MPK backlog against capacity, with the marks where dialing pauses and resumes.
@@ -197,7 +256,8 @@ $("operators").addEventListener("click", (event) => {
 });
 $("timesheet").addEventListener("submit", downloadTimesheet);
 $("ts-from").value = $("ts-to").value = today();
-// The status and the operators come by the floor's stream; the funnel every half minute.
+// The status and the operators come by the floor's stream; the funnel every half minute,
+// the planner's advice every few minutes.
 function start() {
   follow("/floor/stream", (name, data) => {
     if (name !== "floor") return;
@@ -205,6 +265,8 @@ function start() {
     showStatus(data.status);
   }, () => refresh().catch((refusal) => say(explain(refusal))));
   poll();
+  loadPlan();
+  setInterval(loadPlan, PLAN_MS);
 }
 
 whoAmI(["supervisor", "admin"]).then((me) => { if (me) start(); })

@@ -1,0 +1,155 @@
+"""Back-pressure from the MRK: the dialer pauses when the development desk is full.
+
+An MRK's capacity is the number of working accounts it can hold. When every MRK is full,
+new clients wait unowned and more warm leads would only pile up behind them, so dialing
+pauses with reason `clients_saturated` at the same high and low marks as the MPK's
+saturation (`dialer.sales.saturation`), and resumes when working accounts fall back to
+the low mark. An MRK without a capacity holds without limit, and a floor without any
+active MRK does not use the desk: neither pauses dialing.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.base.locks import lock_managers
+from dialer.base.models import (
+    Account,
+    AccountHandoff,
+    AccountStage,
+    Desk,
+    Pause,
+    PauseReason,
+    PauseScope,
+    Role,
+    User,
+)
+from dialer.sales.policy import Marks, Policy
+from dialer.sales.saturation import resume_at_most, resume_estimate, stays_paused
+from dialer.shifts.gate import DIALER_TARGET
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Clients:
+    """Working accounts against the development desk's capacity (None: no limit)."""
+
+    working: int
+    waiting: int
+    capacity: int | None
+
+
+async def clients(session: AsyncSession) -> Clients:
+    """Working accounts, those waiting for an MRK, and the active MRK's total capacity."""
+    counts = (
+        await session.execute(
+            select(func.count(), func.count().filter(Account.manager_id.is_(None))).where(
+                Account.stage == AccountStage.WORKING
+            )
+        )
+    ).one()
+    desk = (
+        await session.execute(
+            select(func.count(), func.count(User.capacity), func.sum(User.capacity)).where(
+                User.role == Role.MANAGER, User.desk == Desk.DEVELOPMENT, User.active.is_(True)
+            )
+        )
+    ).one()
+    managers, limited, total = desk
+    # Without any MRK the desk is not in use; one without a capacity takes every client.
+    capacity = int(total or 0) if managers and managers == limited else None
+    return Clients(working=counts[0], waiting=counts[1], capacity=capacity)
+
+
+async def clients_pause(session: AsyncSession) -> Pause | None:
+    """The active `clients_saturated` pause, if dialing is paused for the MRK."""
+    pause: Pause | None = await session.scalar(
+        select(Pause).where(
+            Pause.scope == PauseScope.DIALER,
+            Pause.target_id == DIALER_TARGET,
+            Pause.reason_code == PauseReason.CLIENTS_SATURATED,
+            Pause.ended_at.is_(None),
+        )
+    )
+    return pause
+
+
+def _describe(state: Clients, marks: Marks) -> str:
+    return (
+        f"{state.working} working accounts for an MRK capacity of {state.capacity} "
+        f"(marks {marks.high}% / {marks.low}%)"
+    )
+
+
+async def evaluate_clients(session: AsyncSession, now: datetime, marks: Marks) -> Pause | None:
+    """Pause or resume dialing for the MRK's load; the active pause after it.
+
+    The pause is a row the gate and the claim already read, like the MPK's: nothing is
+    added to next-call's hot path.
+    """
+    await lock_managers(session)
+    state = await clients(session)
+    pause = await clients_pause(session)
+    paused = state.capacity is not None and stays_paused(
+        pause is not None, state.working, state.capacity, marks
+    )
+    if paused and pause is None:
+        pause = Pause(
+            scope=PauseScope.DIALER,
+            target_id=DIALER_TARGET,
+            reason_code=PauseReason.CLIENTS_SATURATED,
+            reason=_describe(state, marks),
+            started_at=now,
+        )
+        session.add(pause)
+        await session.flush()
+        log.info("dialing paused: clients saturated, %s", pause.reason)
+    elif not paused and pause is not None:
+        pause.ended_at = now
+        await session.flush()
+        log.info("dialing resumed: %s", _describe(state, marks))
+        pause = None
+    return pause
+
+
+async def developed_since(session: AsyncSession, since: datetime) -> int:
+    """Working accounts that passed on from their MRK since an instant: the desk's pace."""
+    count = await session.scalar(
+        select(func.count()).where(
+            AccountHandoff.from_stage == AccountStage.WORKING,
+            AccountHandoff.to_stage != AccountStage.WORKING,
+            AccountHandoff.at >= since,
+        )
+    )
+    return int(count or 0)
+
+
+async def clients_status(session: AsyncSession, now: datetime, policy: Policy) -> dict[str, Any]:
+    """The `clients` part of the dialer's status: the MRK's load and when a pause should end."""
+    state = await clients(session)
+    pause = await clients_pause(session)
+    passed = await developed_since(session, now - policy.closing_window)
+    hours = policy.closing_window.total_seconds() / 3600
+    capacity = state.capacity
+    estimate = None
+    if pause is not None and capacity is not None:
+        estimate = resume_estimate(
+            state.working, capacity, policy.marks, passed, policy.closing_window, now
+        )
+    return {
+        "working": state.working,
+        "waiting": state.waiting,
+        "capacity": capacity,
+        "load_percent": round(100 * state.working / capacity, 1) if capacity else None,
+        "resume_at_working": resume_at_most(capacity, policy.marks) if capacity else None,
+        "saturated": pause is not None,
+        "paused_since": pause.started_at.isoformat() if pause is not None else None,
+        "developed_recently": passed,
+        "developing_rate_per_hour": round(passed / hours, 2),
+        "resume_estimate": estimate.isoformat() if estimate is not None else None,
+    }

@@ -1,0 +1,75 @@
+"""The shift planner's page: measured rates, the MPK, and each shift's recommendation."""
+
+import re
+from datetime import timedelta
+
+import httpx
+from playwright.sync_api import Browser, expect
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialer.base.clock import utcnow
+from dialer.base.models import Role, RosterEntry, Shift
+from tests.browser.conftest import new_context
+from tests.browser.harness import Floor, log_in, shoot
+from tests.builders import Actor, actor
+from tests.builders_plan import known_history, shifts_from
+from tests.floor import quick_actor
+
+NARROW = {"width": 390, "height": 844}
+
+
+def test_the_planner_shows_each_shift_its_roster_and_recommendation(
+    browser: Browser, floor: Floor
+) -> None:
+    async def seed(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> Actor:
+        now = utcnow()
+        await known_history(maker, now - timedelta(days=28), now)
+        supervisor = await actor(client, maker, Role.SUPERVISOR)
+        operators = [await quick_actor(maker, Role.OPERATOR, now) for _ in range(6)]
+        await shifts_from(maker, now, now + timedelta(days=15))
+        async with maker.begin() as session:
+            ahead = await session.scalars(select(Shift).where(Shift.ends_at > now))
+            for shift in ahead:
+                for operator in operators:
+                    session.add(
+                        RosterEntry(shift_id=shift.id, operator_id=operator.id, added_at=now)
+                    )
+        return supervisor
+
+    supervisor = floor.run(seed)
+    for locale, lang, recommended_words in (
+        ("ru-RU", "ru", "Рекомендуется"),
+        ("en-US", "en", "Recommended"),
+    ):
+        context = new_context(browser, locale)
+        page = context.new_page()
+        log_in(page, floor, supervisor, "/supervisor")
+        # The dashboard's shift area links the planner; the keyboard reaches it.
+        link = page.locator('#shift-h ~ p a[href="/plan"]')
+        link.focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(floor.url + "/plan")
+        rows = page.locator("#shifts tr")
+        expect(rows.first).to_be_visible()
+        assert rows.count() >= 9  # two weeks of weekday shifts, today's perhaps begun
+        first, last = rows.first, rows.last
+        # Six on every roster ahead against 4 warm an hour, 30 closed a day: fewer advised.
+        expect(last.locator("td").nth(0)).to_have_text("6")
+        recommended = int(last.locator("td").nth(1).locator("strong").inner_text())
+        assert recommended < 6
+        expect(page.locator("#rate-values td").first).to_have_text("4")
+        expect(page.locator("#history-short")).to_be_hidden()
+        shoot(page, floor, f"plan-{lang}-1366")
+        page.set_viewport_size(NARROW)
+        expect(first).to_be_visible()
+        shoot(page, floor, f"plan-{lang}-390")
+        # The roster page shows the same advice beside each shift's roster.
+        page.set_viewport_size({"width": 1366, "height": 768})
+        page.goto(floor.url + "/shifts")
+        advice = page.locator(f'#shifts td[data-label="{recommended_words}"]')
+        expect(advice.last).to_have_text(re.compile(r"^\d+"))
+        shoot(page, floor, f"shifts-plan-{lang}-1366")
+        page.set_viewport_size(NARROW)
+        shoot(page, floor, f"shifts-plan-{lang}-390")
+        context.close()
