@@ -23,6 +23,7 @@ from app.routers import (
     imports,
     leases,
     questionnaires,
+    recordings,
     reports,
     shifts,
     softphone,
@@ -31,6 +32,7 @@ from app.routers import (
 from dialer.base import schema
 from dialer.base.clock import utcnow
 from dialer.base.db import create_engine, create_sessionmaker, is_sqlite
+from dialer.base.recording_store import bind_store, store_from
 from dialer.base.settings import SchedulerMode, Settings
 from dialer.queue.catalog import Catalog
 from dialer.queue.lanes import ClaimLanes
@@ -58,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         bind_policy(app.state.sessionmaker, app.state.policy)
+        app.state.recording_store = store_from(settings)
+        bind_store(app.state.sessionmaker, app.state.recording_store)
         softphone.redact_hook_tokens_in_access_log()
         app.state.catalog = Catalog()
         app.state.lanes = ClaimLanes(engine, settings.claim_lanes)
@@ -65,7 +69,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # instances run them with CASCADE_SCHEDULER=off and one `python -m scheduler` beside.
         clock = None
         if settings.scheduler is SchedulerMode.EMBEDDED:
-            clock = CascadeScheduler(engine, settings.database_url, policy=app.state.policy)
+            clock = CascadeScheduler(
+                engine,
+                settings.database_url,
+                policy=app.state.policy,
+                store=app.state.recording_store,
+            )
             await clock.start()
         # Everything built so far (modules, the app, the engine) lives as long as the
         # process: keep it out of the collector's full passes. Those walked it all and
@@ -108,9 +117,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         attendance.router,
         floor.router,
         reports.router,
+        recordings.router,
     ):
         app.include_router(router, prefix=API)
     app.include_router(health.router)
     app.include_router(softphone.hooks)
+    app.include_router(recordings.hooks)
     install_pages(app)
     return app

@@ -12,6 +12,7 @@ from prometheus_client import Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import error_body
+from dialer.calls.audio import MAX_RECORDING_BYTES
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -25,6 +26,8 @@ REQUEST_SECONDS = Histogram(
 # Bodies are small JSON everywhere but the contact import, which streams a file.
 DEFAULT_BODY_LIMIT = 1 << 20
 IMPORT_BODY_LIMIT = 1 << 30
+# A call's recording (`dialer.calls.audio` refuses anything larger, however it arrives).
+RECORDING_BODY_LIMIT = MAX_RECORDING_BYTES
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 access_log = logging.getLogger("cascade.access")
@@ -67,7 +70,11 @@ class BodyTooLarge(Exception):
 def body_limit(scope: Scope) -> int:
     """How many bytes a request to this path may send."""
     path: str = scope["path"]
-    return IMPORT_BODY_LIMIT if path.endswith("/imports") else DEFAULT_BODY_LIMIT
+    if path.endswith("/imports"):
+        return IMPORT_BODY_LIMIT
+    if path.endswith("/recording"):
+        return RECORDING_BODY_LIMIT
+    return DEFAULT_BODY_LIMIT
 
 
 def _incoming_request_id(scope: Scope) -> str:

@@ -55,12 +55,13 @@ def production_database_url(
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
         scheduler=SchedulerMode.OFF,
         secret_key="test-secret-key",
         sip_domain=None,
+        recordings_url=str(tmp_path / "recordings"),
     )
 
 

@@ -73,6 +73,8 @@ class CampaignIn(Model):
     lease_minutes: int = Field(default=10, ge=1, le=120)
     callback_handover_minutes: int = Field(default=30, ge=0, le=24 * 60)
     active: bool = True
+    # How many days its calls' recordings are kept.
+    recording_days: int = Field(default=90, ge=1, le=3660)
 
 
 class CampaignOut(BaseModel):
@@ -88,6 +90,7 @@ class CampaignOut(BaseModel):
     callback_handover_minutes: int
     active: bool
     created_at: datetime
+    recording_days: int
 
     @classmethod
     def of(cls, c: Campaign) -> "CampaignOut":
@@ -107,6 +110,7 @@ class CampaignOut(BaseModel):
             callback_handover_minutes=c.callback_handover_minutes,
             active=c.active,
             created_at=c.created_at,
+            recording_days=c.recording_days,
         )
 
 
@@ -129,6 +133,7 @@ async def add_campaign(body: CampaignIn, session: Session, now: Now, _staff: Sta
         lease_minutes=body.lease_minutes,
         callback_handover_minutes=body.callback_handover_minutes,
         active=body.active,
+        recording_days=body.recording_days,
     )
     return CampaignOut.of(await create_campaign(session, spec, now))
 

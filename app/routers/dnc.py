@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from app.deps import Admin, AppSettings, Now, Session, Staff
+from app.deps import Admin, AppSettings, Now, Session, Staff, Store
 from app.schemas import Model
 from dialer.base.models import ContactState, DncEntry
 from dialer.contacts.dnc import DncSource, list_entries, parse_phone, suppress, unsuppress
@@ -68,7 +68,9 @@ async def remove(phone: str, session: Session, settings: AppSettings, _staff: St
 
 
 @router.delete("/contacts/{contact_id}")
-async def erase(contact_id: uuid.UUID, session: Session, now: Now, admin: Admin) -> ErasureOut:
-    """Erase the contact's personal data; a suppression by keyed hash stays."""
-    erased = await erase_contact(session, contact_id, admin.id, now)
+async def erase(
+    contact_id: uuid.UUID, session: Session, store: Store, now: Now, admin: Admin
+) -> ErasureOut:
+    """Erase the contact's personal data and its calls' recordings; a keyed hash stays."""
+    erased = await erase_contact(session, store, contact_id, admin.id, now)
     return ErasureOut(id=contact_id, state=ContactState.ERASED, contacts_erased=erased)

@@ -115,6 +115,8 @@ class Campaign(Base):
     questionnaire_fields: Mapped[list[Any]]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # How long its calls' recordings are kept; the scheduler deletes older ones.
+    recording_days: Mapped[int] = mapped_column(default=90, server_default=text("90"))
 
 
 class ContactState(StrEnum):
@@ -531,3 +533,18 @@ class SchedulerBeat(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     beat_at: Mapped[datetime]
+
+
+class Recording(Base):
+    """The audio of one attempt: where the store keeps it and what it is."""
+
+    __tablename__ = "recording"
+
+    id: Mapped[uuid.UUID] = new_id()
+    attempt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attempt.id"), unique=True)
+    key: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int]
+    uploaded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]

@@ -62,6 +62,7 @@ class CampaignSpec:
     lease_minutes: int = 10
     callback_handover_minutes: int = 30
     active: bool = True
+    recording_days: int = 90
 
 
 def check_timezone(name: str, loc: str = "timezone") -> str:
@@ -117,6 +118,7 @@ async def create_campaign(session: AsyncSession, spec: CampaignSpec, now: dateti
         questionnaire_fields=spec.questionnaire_fields,
         active=spec.active,
         created_at=now,
+        recording_days=spec.recording_days,
     )
     session.add(campaign)
     await session.flush()
