@@ -19,6 +19,7 @@ from starlette.requests import ClientDisconnect
 from app.deps import AppSettings, Maker, Now, Session, Store, Token, allowed
 from app.errors import error_response
 from app.routers.softphone import HookLimits, hook_limits
+from app.schemas import Instant
 from dialer.base.models import Attempt, Recording, Role, User
 from dialer.base.recording_store import RecordingStore
 from dialer.base.users import user_for_token
@@ -132,7 +133,7 @@ async def upload_by_hook(
     operator: Annotated[User, Depends(_hook_uploader)],
     call_id: Annotated[str | None, Query(max_length=255)] = None,
     number: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query()] = None,
+    since: Annotated[Instant | None, Query()] = None,
 ) -> JSONResponse:
     """A softphone's own recording of a call, found by Call-ID (or the number dialed)."""
     phone = parse_phone(number, settings.default_region, ("query", "number")) if number else None
