@@ -22,6 +22,7 @@ from app.routers import (
     health,
     imports,
     leases,
+    qc,
     questionnaires,
     recordings,
     reports,
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         floor.router,
         reports.router,
         recordings.router,
+        qc.router,
     ):
         app.include_router(router, prefix=API)
     app.include_router(health.router)

@@ -7,6 +7,7 @@ import uuid
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import boto3
 import httpx
@@ -89,9 +90,15 @@ def spooled_files(store: RecordingStore) -> list[str]:
 
 
 async def attempt(
-    floor: Floor, operator: Actor, *, call_id: str | None = None, new_contact: bool = True
+    floor: Floor,
+    operator: Actor,
+    *,
+    call_id: str | None = None,
+    new_contact: bool = True,
+    **outcome: Any,
 ) -> uuid.UUID:
-    """A call of the operator's that ended in no answer, with its SIP Call-ID; its attempt id.
+    """A call of the operator's, with its SIP Call-ID, ended as the outcome says (no answer
+    unless told); its attempt id.
 
     It calls a new contact, or with `new_contact=False` the next one in the queue.
     """
@@ -100,14 +107,15 @@ async def attempt(
     lease = await floor.lease(operator)
     number = lease["contact"]["phone"]
     call_id = call_id or uuid.uuid4().hex
-    for event in ("dialing", "hangup"):
+    for event in ("dialing", "answered", "hangup"):
         sent = await floor.client.post(
             "/api/v1/softphone/events",
             json={"event": event, "number": number, "call_id": call_id},
             headers=operator.headers,
         )
         assert sent.status_code == 202, sent.text
-    answer = await floor.outcome(operator, lease["lease_id"], disposition="no_answer")
+    body = outcome or {"disposition": "no_answer"}
+    answer = await floor.outcome(operator, lease["lease_id"], **body)
     assert answer.status_code == 200, answer.text
     return uuid.UUID(answer.json()["attempt_id"])
 

@@ -99,6 +99,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("PUT", "/api/v1/attempts/{attempt_id}/recording"): frozenset({OPERATOR}),
     ("GET", "/api/v1/attempts/{attempt_id}/recording"): frozenset({OPERATOR, SUPERVISOR, ADMIN}),
     ("PUT", "/hooks/softphone/{hook_token}/recording"): HOOK_TOKEN,
+    ("GET", "/api/v1/qc/queue"): STAFF,
+    ("POST", "/api/v1/attempts/{attempt_id}/qc"): STAFF,
+    ("GET", "/api/v1/reports/qc"): STAFF,
+    ("GET", "/api/v1/me/reviews"): frozenset({OPERATOR}),
 }
 
 
@@ -227,6 +231,10 @@ OWNERSHIP: dict[tuple[str, str], Owned | str] = {
     ("PUT", "/hooks/softphone/{hook_token}/recording"): Owned(
         ATTEMPT, query={"call_id": "{call_id}"}, content=AUDIO
     ),
+    ("GET", "/api/v1/qc/queue"): NOT_OWNED,
+    ("POST", "/api/v1/attempts/{attempt_id}/qc"): NOT_OWNED,
+    ("GET", "/api/v1/reports/qc"): NOT_OWNED,
+    ("GET", "/api/v1/me/reviews"): CALLER,
 }
 
 PATH_VALUES = {"phone": "+74951234567"}

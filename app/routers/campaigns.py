@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from app.deps import Now, Session, Staff
 from app.schemas import Model
 from dialer.base.models import Campaign
+from dialer.calls.qc import DEFAULT_QC_FORM, form_of
 from dialer.contacts.campaigns import (
     DEFAULT_OBJECTIONS,
     DEFAULT_QUESTIONNAIRE_FIELDS,
@@ -57,6 +58,13 @@ class QuestionnaireField(Model):
     choices: list[str] | None = None
 
 
+class QcCriterion(Model):
+    code: str = Code
+    label: str = Field(max_length=200)
+    weight: float = Field(default=1, gt=0, le=100)
+    max: int = Field(default=5, ge=1, le=100)
+
+
 class CampaignIn(Model):
     name: str = Field(min_length=1, max_length=200)
     timezone: str = Field(default="Europe/Moscow", max_length=64)
@@ -75,6 +83,13 @@ class CampaignIn(Model):
     active: bool = True
     # How many days its calls' recordings are kept.
     recording_days: int = Field(default=90, ge=1, le=3660)
+    qc_form: list[QcCriterion] = Field(
+        default_factory=lambda: [QcCriterion(**c) for c in DEFAULT_QC_FORM],
+        min_length=1,
+        max_length=30,
+    )
+    # The share of calls neither warm nor an objection sampled for quality control.
+    qc_sample_percent: int = Field(default=10, ge=0, le=100)
 
 
 class CampaignOut(BaseModel):
@@ -91,6 +106,8 @@ class CampaignOut(BaseModel):
     active: bool
     created_at: datetime
     recording_days: int
+    qc_form: list[Any]
+    qc_sample_percent: int
 
     @classmethod
     def of(cls, c: Campaign) -> "CampaignOut":
@@ -111,6 +128,8 @@ class CampaignOut(BaseModel):
             active=c.active,
             created_at=c.created_at,
             recording_days=c.recording_days,
+            qc_form=form_of(c),
+            qc_sample_percent=c.qc_sample_percent,
         )
 
 
@@ -134,6 +153,8 @@ async def add_campaign(body: CampaignIn, session: Session, now: Now, _staff: Sta
         callback_handover_minutes=body.callback_handover_minutes,
         active=body.active,
         recording_days=body.recording_days,
+        qc_form=[c.model_dump() for c in body.qc_form],
+        qc_sample_percent=body.qc_sample_percent,
     )
     return CampaignOut.of(await create_campaign(session, spec, now))
 

@@ -13,10 +13,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
-from app.deps import AppSettings, Maker, Now, Session, Store, Token, allowed
+from app.deps import (
+    AppSettings,
+    Maker,
+    Now,
+    Session,
+    Store,
+    Token,
+    allowed,
+    bearer_credentials,
+    bearer_token,
+)
 from app.errors import error_response
 from app.routers.softphone import HookLimits, hook_limits
 from app.schemas import Instant
@@ -29,6 +40,7 @@ from dialer.calls.recordings import (
     attach,
     attempt_for_call,
     attempt_for_upload,
+    listener,
     recording_for,
 )
 from dialer.contacts.dnc import parse_phone
@@ -166,16 +178,39 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
+async def listening_user(
+    attempt_id: uuid.UUID,
+    session: Session,
+    settings: AppSettings,
+    now: Now,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_credentials)],
+    access: Annotated[str | None, Query(max_length=200)] = None,
+) -> User:
+    """Who plays: the bearer token's user, or the one a page's listening link was made for."""
+    if credentials is None and access is not None:
+        return await listener(session, settings.secret_key, attempt_id, access, now)
+    token = await bearer_token(settings, now, credentials)
+    return await user_for_token(session, token)
+
+
 @router.get(
     "/attempts/{attempt_id}/recording",
     response_class=StreamingResponse,
     responses={206: {"description": "The part the Range header asked for"}},
 )
 async def play(
-    attempt_id: uuid.UUID, request: Request, session: Session, store: Store, token: Token
+    attempt_id: uuid.UUID,
+    request: Request,
+    session: Session,
+    store: Store,
+    listening: Annotated[User, Depends(listening_user)],
 ) -> Response:
-    """The audio, for staff and the operator who made the call; Range answers 206."""
-    user = allowed(await user_for_token(session, token), Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+    """The audio, for staff and the operator who made the call; Range answers 206.
+
+    Pages play it in an audio element with the `access` link that the review queue and
+    `/me/reviews` give, since an audio element cannot send a bearer token.
+    """
+    user = allowed(listening, Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
     recording = await recording_for(session, attempt_id, user)
     size = recording.size_bytes
     try:

@@ -117,6 +117,10 @@ class Campaign(Base):
     created_at: Mapped[datetime]
     # How long its calls' recordings are kept; the scheduler deletes older ones.
     recording_days: Mapped[int] = mapped_column(default=90, server_default=text("90"))
+    # Quality control: the criteria a reviewer scores, and the share of the calls that
+    # are neither warm nor an objection that is sampled for review.
+    qc_form: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
+    qc_sample_percent: Mapped[int] = mapped_column(default=10, server_default=text("10"))
 
 
 class ContactState(StrEnum):
@@ -548,3 +552,21 @@ class Recording(Base):
     size_bytes: Mapped[int]
     uploaded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime]
+    # Chosen for the review queue when it arrived (`dialer.calls.qc.sampled`).
+    sampled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+class QcReview(Base):
+    """A supervisor's scores of one recorded call against its campaign's QC form."""
+
+    __tablename__ = "qc_review"
+
+    id: Mapped[uuid.UUID] = new_id()
+    attempt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attempt.id"), unique=True)
+    operator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
+    reviewer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    scores: Mapped[dict[str, Any]]
+    # The weighted score in percent of the form's maximum.
+    score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    comment: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)

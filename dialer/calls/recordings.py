@@ -1,17 +1,22 @@
 """Recordings of attempts: who may send one, keeping it once, who may hear it, retention."""
 
+import hashlib
+import hmac
 import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.base.errors import Conflict, Forbidden, NotFound
+from dialer.base.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from dialer.base.models import Attempt, Campaign, Contact, Recording, Role, User
 from dialer.base.recording_store import RecordingStore, forget
 from dialer.calls.audio import Spooled
+from dialer.calls.qc import sampled
 
 RETENTION_BATCH = 500
+# How long a listening link a page is given stays good: a review takes minutes.
+LISTEN_FOR = timedelta(hours=2)
 
 
 class RecordingExists(Conflict):
@@ -79,6 +84,7 @@ async def attach(
             return kept, False
         raise RecordingExists()
     key = f"{attempt.id}/{upload.sha256}.{upload.extension}"
+    campaign = await session.get_one(Campaign, attempt.campaign_id)
     await store.put(key, upload.path, upload.content_type)
     row = Recording(
         attempt_id=attempt.id,
@@ -88,6 +94,7 @@ async def attach(
         size_bytes=upload.size,
         uploaded_by=uploader_id,
         created_at=now,
+        sampled=sampled(attempt, campaign.qc_sample_percent),
     )
     session.add(row)
     await session.flush()
@@ -129,3 +136,36 @@ async def expire_recordings(session: AsyncSession, store: RecordingStore, now: d
         while rows := list(await session.scalars(old.limit(RETENTION_BATCH))):
             deleted += await forget(session, store, rows)
     return deleted
+
+
+def _listen_signature(secret: str, attempt_id: uuid.UUID, user_id: uuid.UUID, until: int) -> str:
+    message = f"listen:{attempt_id}:{user_id}:{until}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def listen_access(secret: str, attempt_id: uuid.UUID, user_id: uuid.UUID, now: datetime) -> str:
+    """A short-lived secret that lets this user's browser play this attempt's recording.
+
+    An audio element cannot send a bearer token, and a token in a URL would be a
+    login; this names one recording, one user and an end, and nothing else.
+    """
+    until = int((now + LISTEN_FOR).timestamp())
+    return f"{user_id}.{until}.{_listen_signature(secret, attempt_id, user_id, until)}"
+
+
+async def listener(
+    session: AsyncSession, secret: str, attempt_id: uuid.UUID, access: str, now: datetime
+) -> User:
+    """The active user a listening secret was made for; Unauthenticated if it is not good now."""
+    try:
+        named, until, signature = access.split(".")
+        user_id, deadline = uuid.UUID(named), int(until)
+    except ValueError as error:
+        raise Unauthenticated("The listening link is not valid.") from error
+    expected = _listen_signature(secret, attempt_id, user_id, deadline)
+    if not hmac.compare_digest(expected, signature) or now.timestamp() > deadline:
+        raise Unauthenticated("The listening link is not valid or has expired.")
+    user = await session.get(User, user_id)
+    if user is None or not user.active:
+        raise Unauthenticated("The listening link's user is no longer active.")
+    return user

@@ -63,6 +63,9 @@ class CampaignSpec:
     callback_handover_minutes: int = 30
     active: bool = True
     recording_days: int = 90
+    # Empty: the default form (`dialer.calls.qc.DEFAULT_QC_FORM`).
+    qc_form: list[dict[str, Any]] = field(default_factory=list)
+    qc_sample_percent: int = 10
 
 
 def check_timezone(name: str, loc: str = "timezone") -> str:
@@ -119,6 +122,8 @@ async def create_campaign(session: AsyncSession, spec: CampaignSpec, now: dateti
         active=spec.active,
         created_at=now,
         recording_days=spec.recording_days,
+        qc_form=spec.qc_form,
+        qc_sample_percent=spec.qc_sample_percent,
     )
     session.add(campaign)
     await session.flush()
