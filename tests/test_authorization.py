@@ -103,6 +103,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/api/v1/attempts/{attempt_id}/qc"): STAFF,
     ("GET", "/api/v1/reports/qc"): STAFF,
     ("GET", "/api/v1/me/reviews"): frozenset({OPERATOR}),
+    ("GET", "/api/v1/contacts/{contact_id}/consent"): STAFF,
 }
 
 
@@ -235,6 +236,7 @@ OWNERSHIP: dict[tuple[str, str], Owned | str] = {
     ("POST", "/api/v1/attempts/{attempt_id}/qc"): NOT_OWNED,
     ("GET", "/api/v1/reports/qc"): NOT_OWNED,
     ("GET", "/api/v1/me/reviews"): CALLER,
+    ("GET", "/api/v1/contacts/{contact_id}/consent"): NOT_OWNED,
 }
 
 PATH_VALUES = {"phone": "+74951234567"}

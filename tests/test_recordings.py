@@ -12,10 +12,11 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dialer.base.errors import RecordingTooLarge
 from dialer.base.models import Recording, Role
 from dialer.base.recording_store import RecordingStore
 from dialer.base.settings import SchedulerMode, Settings
-from dialer.calls.audio import RecordingTooLarge, spool
+from dialer.calls.audio import spool
 from scheduler.jobs import EXPIRE_RECORDINGS
 from scheduler.service import CascadeScheduler
 from tests.builders_recordings import (

@@ -90,6 +90,10 @@ class CampaignIn(Model):
     )
     # The share of calls neither warm nor an objection sampled for quality control.
     qc_sample_percent: int = Field(default=10, ge=0, le=100)
+    # A warm questionnaire is filed only with the consent said on the call.
+    consent_required: bool = False
+    # Said first on every call (the lease's script begins with it): "this call is recorded".
+    recording_notice: str = Field(default="", max_length=2000)
 
 
 class CampaignOut(BaseModel):
@@ -108,6 +112,8 @@ class CampaignOut(BaseModel):
     recording_days: int
     qc_form: list[Any]
     qc_sample_percent: int
+    consent_required: bool
+    recording_notice: str
 
     @classmethod
     def of(cls, c: Campaign) -> "CampaignOut":
@@ -130,6 +136,8 @@ class CampaignOut(BaseModel):
             recording_days=c.recording_days,
             qc_form=form_of(c),
             qc_sample_percent=c.qc_sample_percent,
+            consent_required=c.consent_required,
+            recording_notice=c.recording_notice,
         )
 
 
@@ -155,6 +163,8 @@ async def add_campaign(body: CampaignIn, session: Session, now: Now, _staff: Sta
         recording_days=body.recording_days,
         qc_form=[c.model_dump() for c in body.qc_form],
         qc_sample_percent=body.qc_sample_percent,
+        consent_required=body.consent_required,
+        recording_notice=body.recording_notice,
     )
     return CampaignOut.of(await create_campaign(session, spec, now))
 

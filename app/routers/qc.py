@@ -13,7 +13,7 @@ from app.deps import AppSettings, Now, Operator, Session, Staff
 from app.schemas import Model
 from dialer.base.models import Attempt, Campaign, QcReview, Recording
 from dialer.calls.qc import QueuedCall, form_of, review, review_queue, reviews_of
-from dialer.calls.recordings import listen_access
+from dialer.calls.recordings import consent_evidence, listen_access
 from dialer.contacts.campaigns import check_timezone
 from dialer.reports.qc import OperatorQc, qc_report
 
@@ -213,4 +213,57 @@ def _mine(
         comment=row.comment,
         reviewed_at=row.created_at,
         recording=_link(recording, secret, user_id, now),
+    )
+
+
+class ConsentEvidence(BaseModel):
+    attempt_id: uuid.UUID
+    at: datetime
+    given: bool
+    scope: str | None
+    operator: dict[str, Any]
+    campaign: dict[str, Any]
+    disposition: str
+    answered_at: datetime | None
+    hangup_at: datetime | None
+    recording: RecordingLink | None
+
+
+class ConsentOut(BaseModel):
+    contact_id: uuid.UUID
+    phone: str | None
+    # The latest word on it: true, false, or null when no call recorded any.
+    given: bool | None
+    scope: str | None
+    evidence: list[ConsentEvidence]
+
+
+@router.get("/contacts/{contact_id}/consent", tags=["consent"])
+async def consent(
+    contact_id: uuid.UUID, session: Session, settings: AppSettings, now: Now, staff: Staff
+) -> ConsentOut:
+    """The consent said on calls to the contact's number, each with its call and recording."""
+    contact, rows = await consent_evidence(session, contact_id)
+    evidence = [
+        ConsentEvidence(
+            attempt_id=attempt.id,
+            at=attempt.created_at,
+            given=bool(attempt.consent_given),
+            scope=attempt.consent_scope,
+            operator={"id": user.id, "login": user.login, "name": user.name},
+            campaign={"id": campaign.id, "name": campaign.name},
+            disposition=attempt.disposition.value,
+            answered_at=attempt.answered_at,
+            hangup_at=attempt.hangup_at,
+            recording=_link(recording, settings.secret_key, staff.id, now),
+        )
+        for attempt, user, campaign, recording in rows
+    ]
+    latest = evidence[0] if evidence else None
+    return ConsentOut(
+        contact_id=contact.id,
+        phone=contact.phone,
+        given=latest.given if latest else None,
+        scope=latest.scope if latest else None,
+        evidence=evidence,
     )

@@ -31,10 +31,11 @@ from app.deps import (
 from app.errors import error_response
 from app.routers.softphone import HookLimits, hook_limits
 from app.schemas import Instant
+from dialer.base.errors import TruncatedAudio
 from dialer.base.models import Attempt, Recording, Role, User
 from dialer.base.recording_store import RecordingStore
 from dialer.base.users import user_for_token
-from dialer.calls.audio import Spooled, TruncatedAudio, declared_type, spool
+from dialer.calls.audio import Spooled, declared_type, spool
 from dialer.calls.hooks import operator_for_hook_token
 from dialer.calls.recordings import (
     attach,

@@ -121,6 +121,12 @@ class Campaign(Base):
     # are neither warm nor an objection that is sampled for review.
     qc_form: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
     qc_sample_percent: Mapped[int] = mapped_column(default=10, server_default=text("10"))
+    # Consent evidence: whether a warm questionnaire needs the consent said on the call, and
+    # the recording notice the operator says first (the lease's script begins with it).
+    consent_required: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    recording_notice: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
 
 
 class ContactState(StrEnum):
@@ -426,6 +432,9 @@ class Attempt(Base):
     hangup_at: Mapped[datetime | None]
     hangup_reason: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(index=True)
+    # The consent the contact said on the call, if the operator recorded it: the evidence.
+    consent_given: Mapped[bool | None] = mapped_column(Boolean)
+    consent_scope: Mapped[str | None] = mapped_column(String(64))
 
 
 class SoftphoneEvent(Base):

@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.base.errors import NotFound
+from dialer.base.errors import RecordingMissing
 from dialer.base.models import Recording
 from dialer.base.settings import Settings
 
@@ -34,11 +34,6 @@ if TYPE_CHECKING:
 
 CHUNK = 64 * 1024
 STORE_KEY = "cascade.recording_store"
-
-
-class RecordingMissing(NotFound):
-    code = "not_found"
-    default_detail = "The recording's audio is no longer in the store."
 
 
 class RecordingStore(Protocol):

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from dialer.base.errors import InvalidInput
+from dialer.base.errors import NotAudio, RecordingTooLarge, TruncatedAudio
 
 MAX_RECORDING_BYTES = 200 * 1024 * 1024
 
@@ -34,21 +34,6 @@ DECLARED = {
     "audio/mp3": MPEG,
     "application/octet-stream": None,
 }
-
-
-class NotAudio(InvalidInput):
-    code = "not_audio"
-    default_detail = "The body is not a WAV, Ogg or MP3 recording."
-
-
-class TruncatedAudio(InvalidInput):
-    code = "truncated_audio"
-    default_detail = "The recording is cut short: send the whole file again."
-
-
-class RecordingTooLarge(InvalidInput):
-    code = "too_large"
-    default_detail = "The recording is larger than the limit."
 
 
 def sniff(head: bytes) -> str | None:

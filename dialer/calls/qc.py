@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.base.errors import Conflict, InvalidInput, NotFound
+from dialer.base.errors import AlreadyReviewed, InvalidInput, NotFound
 from dialer.base.models import Attempt, Campaign, Disposition, QcReview, Recording, User
 
 DEFAULT_QC_FORM: list[dict[str, Any]] = [
@@ -34,11 +34,6 @@ DEFAULT_QC_FORM: list[dict[str, Any]] = [
 ]
 # The criterion that says whether an objection was handled well (at least half its maximum).
 OBJECTION_CRITERION = "objection_counter"
-
-
-class AlreadyReviewed(Conflict):
-    code = "already_reviewed"
-    default_detail = "This call has already been reviewed."
 
 
 def form_of(campaign: Campaign) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.base.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from dialer.base.errors import Forbidden, NotFound, RecordingExists, Unauthenticated
 from dialer.base.models import Attempt, Campaign, Contact, Recording, Role, User
 from dialer.base.recording_store import RecordingStore, forget
 from dialer.calls.audio import Spooled
@@ -17,14 +17,6 @@ from dialer.calls.qc import sampled
 RETENTION_BATCH = 500
 # How long a listening link a page is given stays good: a review takes minutes.
 LISTEN_FOR = timedelta(hours=2)
-
-
-class RecordingExists(Conflict):
-    code = "recording_exists"
-    default_detail = (
-        "This attempt already has a different recording; a recording is evidence and is "
-        "never replaced."
-    )
 
 
 async def attempt_for_upload(
@@ -169,3 +161,26 @@ async def listener(
     if user is None or not user.active:
         raise Unauthenticated("The listening link's user is no longer active.")
     return user
+
+
+async def consent_evidence(
+    session: AsyncSession, contact_id: uuid.UUID
+) -> tuple[Contact, list[tuple[Attempt, User, Campaign, Recording | None]]]:
+    """The contact, and every consent said on a call to its number, newest first.
+
+    The number is the person: a consent given in one campaign is evidence for the
+    number in all of them, so every contact with the same number is searched.
+    """
+    contact = await session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound("There is no such contact.")
+    rows = await session.execute(
+        select(Attempt, User, Campaign, Recording)
+        .join(Contact, Contact.id == Attempt.contact_id)
+        .join(User, User.id == Attempt.operator_id)
+        .join(Campaign, Campaign.id == Attempt.campaign_id)
+        .outerjoin(Recording, Recording.attempt_id == Attempt.id)
+        .where(Contact.phone_hash == contact.phone_hash, Attempt.consent_given.is_not(None))
+        .order_by(Attempt.created_at.desc(), Attempt.id)
+    )
+    return contact, [(a, u, c, r) for a, u, c, r in rows.all()]

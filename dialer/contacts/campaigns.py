@@ -66,6 +66,8 @@ class CampaignSpec:
     # Empty: the default form (`dialer.calls.qc.DEFAULT_QC_FORM`).
     qc_form: list[dict[str, Any]] = field(default_factory=list)
     qc_sample_percent: int = 10
+    consent_required: bool = False
+    recording_notice: str = ""
 
 
 def check_timezone(name: str, loc: str = "timezone") -> str:
@@ -124,6 +126,8 @@ async def create_campaign(session: AsyncSession, spec: CampaignSpec, now: dateti
         recording_days=spec.recording_days,
         qc_form=spec.qc_form,
         qc_sample_percent=spec.qc_sample_percent,
+        consent_required=spec.consent_required,
+        recording_notice=spec.recording_notice,
     )
     session.add(campaign)
     await session.flush()
