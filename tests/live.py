@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -113,6 +114,8 @@ def _start(database_url: str, workers: int, env: dict[str, str], port: int) -> L
         "CASCADE_DATABASE_URL": database_url,
         "CASCADE_SCHEDULER": "off",
         "CASCADE_SECRET_KEY": "test-secret-key",
+        # Recordings in a folder of the test's, never under the working directory's var/.
+        "CASCADE_RECORDINGS_URL": tempfile.mkdtemp(prefix="cascade-recordings-"),
         **env,
     }
     command = [

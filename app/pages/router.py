@@ -34,6 +34,8 @@ TITLES = {
     "operator": N_("Operator console"),
     "supervisor": N_("Supervisor dashboard"),
     "manager": N_("My questionnaires"),
+    "qc": N_("Quality control"),
+    "reviews": N_("My reviewed calls"),
 }
 
 router = APIRouter(include_in_schema=False)
@@ -107,6 +109,18 @@ async def supervisor_page(request: Request, language: Language) -> HTMLResponse:
 async def manager_page(request: Request, language: Language) -> HTMLResponse:
     """The manager's questionnaires."""
     return _render(request, "manager", language)
+
+
+@router.get("/qc", response_class=HTMLResponse)
+async def qc_page(request: Request, language: Language) -> HTMLResponse:
+    """Quality control: listen to sampled calls and score them."""
+    return _render(request, "qc", language)
+
+
+@router.get("/reviews", response_class=HTMLResponse)
+async def reviews_page(request: Request, language: Language) -> HTMLResponse:
+    """An operator's reviewed calls."""
+    return _render(request, "reviews", language)
 
 
 def install_pages(app: FastAPI) -> None:
