@@ -31,7 +31,7 @@ from app.deps import (
 from app.errors import error_response
 from app.routers.softphone import HookLimits, hook_limits
 from app.schemas import Instant
-from dialer.base.errors import TruncatedAudio
+from dialer.base.errors import TruncatedAudio, Unauthenticated
 from dialer.base.models import Attempt, Recording, Role, User
 from dialer.base.recording_store import RecordingStore
 from dialer.base.users import user_for_token
@@ -93,23 +93,22 @@ async def _keep(
     return JSONResponse(body, status_code=201 if created else 200)
 
 
+AUDIO_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            media: {"schema": {"type": "string", "format": "binary"}}
+            for media in ("audio/wav", "audio/ogg", "audio/mpeg")
+        },
+    }
+}
+
+
 @router.put(
     "/attempts/{attempt_id}/recording",
     status_code=201,
     response_model=RecordingOut,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                t: {"schema": {"type": "string", "format": "binary"}}
-                for t in (
-                    "audio/wav",
-                    "audio/ogg",
-                    "audio/mpeg",
-                )
-            },
-        }
-    },
+    openapi_extra=AUDIO_BODY,
 )
 async def upload(
     attempt_id: uuid.UUID, request: Request, maker: Maker, store: Store, token: Token, now: Now
@@ -136,7 +135,12 @@ async def _hook_uploader(
         return await operator_for_hook_token(session, settings.secret_key, hook_token)
 
 
-@hooks.put("/hooks/softphone/{hook_token}/recording", status_code=201, response_model=RecordingOut)
+@hooks.put(
+    "/hooks/softphone/{hook_token}/recording",
+    status_code=201,
+    response_model=RecordingOut,
+    openapi_extra=AUDIO_BODY,
+)
 async def upload_by_hook(
     request: Request,
     maker: Maker,
@@ -180,15 +184,23 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 
 async def listening_user(
-    attempt_id: uuid.UUID,
+    request: Request,
     session: Session,
     settings: AppSettings,
     now: Now,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_credentials)],
-    access: Annotated[str | None, Query(max_length=200)] = None,
+    # Not bounded here: a bad link is a 401 like a bad token, never a 422 before it.
+    access: str | None = None,
 ) -> User:
-    """Who plays: the bearer token's user, or the one a page's listening link was made for."""
+    """Who plays: the bearer token's user, or the one a page's listening link was made for.
+
+    The path's id is read raw, so that a request without either is a 401 whatever its path.
+    """
     if credentials is None and access is not None:
+        try:
+            attempt_id = uuid.UUID(request.path_params["attempt_id"])
+        except ValueError as error:
+            raise Unauthenticated("The listening link is not valid.") from error
         return await listener(session, settings.secret_key, attempt_id, access, now)
     token = await bearer_token(settings, now, credentials)
     return await user_for_token(session, token)
