@@ -13,8 +13,10 @@ from app.pages.router import install_pages
 from app.routers import (
     accounts,
     attendance,
+    audit,
     auth,
     campaigns,
+    contacts,
     dialer,
     dnc,
     floor,
@@ -118,6 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         attendance.router,
         floor.router,
         reports.router,
+        contacts.router,
+        audit.router,
         recordings.router,
         qc.router,
     ):

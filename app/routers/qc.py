@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from app.deps import AppSettings, Now, Operator, Session, Staff
 from app.schemas import Model
+from dialer.base.audit import record
 from dialer.base.models import Attempt, Campaign, QcReview, Recording
 from dialer.calls.qc import QueuedCall, form_of, review, review_queue, reviews_of
 from dialer.calls.recordings import consent_evidence, listen_access
@@ -116,7 +117,9 @@ async def score(
     attempt_id: uuid.UUID, body: ReviewIn, session: Session, now: Now, staff: Staff
 ) -> ReviewOut:
     """Score a call against its campaign's QC form; a call is reviewed once."""
-    return ReviewOut.of(await review(session, attempt_id, staff.id, body.scores, body.comment, now))
+    made = await review(session, attempt_id, staff.id, body.scores, body.comment, now)
+    await record(session, staff, "qc.review", "attempt", attempt_id, f"{made.score} %", now)
+    return ReviewOut.of(made)
 
 
 class ObjectionHandling(BaseModel):

@@ -31,6 +31,7 @@ from app.deps import (
 from app.errors import error_response
 from app.routers.softphone import HookLimits, hook_limits
 from app.schemas import Instant
+from dialer.base.audit import record
 from dialer.base.errors import TruncatedAudio, Unauthenticated
 from dialer.base.models import Attempt, Recording, Role, User
 from dialer.base.recording_store import RecordingStore
@@ -87,6 +88,9 @@ async def _keep(
     try:
         async with maker.begin() as session:
             row, created = await attach(session, store, attempt, upload, user.id, now)
+            if created:
+                summary = f"{row.content_type}, {row.size_bytes} bytes"
+                await record(session, user, "recording.upload", "attempt", attempt.id, summary, now)
             body = RecordingOut.of(row).model_dump(mode="json")
     finally:
         upload.discard()

@@ -1,7 +1,7 @@
 """call recordings, and how long each campaign keeps them
 
 Revision ID: recordings_store
-Revises: 0010_lease_operator_lookup
+Revises: floor_admin_audit_log
 Create Date: 2026-12-03 08:00:00
 
 One row per attempt's recording: the store's key, the audio's SHA-256 (a repeated
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "recordings_store"
-down_revision: str | None = "0010_lease_operator_lookup"
+down_revision: str | None = "floor_admin_audit_log"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
