@@ -5,6 +5,8 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Response
 
+from app.schemas import Offset
+
 
 @dataclass(frozen=True)
 class Paging:
@@ -14,7 +16,7 @@ class Paging:
 
 def paging(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> Paging:
     """A page of a list."""
     return Paging(limit, offset)

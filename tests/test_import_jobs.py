@@ -82,7 +82,9 @@ async def test_worker_processes_import_what_one_process_does(
     assert alone == together
     assert (alone.rows, alone.imported, alone.invalid) == (305, 300, 1)
     assert alone.duplicates == 4
-    assert alone.errors == [{"line": 302, "reason": "not a valid phone number: '12345'"}]
+    assert alone.errors == [
+        {"line": 302, "reason": "not a valid phone number: '12345'", "raw": "12345;Плохая"}
+    ]
     assert await phones(sessionmaker, inline["id"]) == await phones(sessionmaker, pooled["id"])
 
 

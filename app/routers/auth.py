@@ -7,6 +7,7 @@ from fastapi import APIRouter, Form
 from pydantic import BaseModel
 
 from app.deps import AppSettings, Now, Session
+from app.schemas import Text
 from dialer.base.errors import Unauthenticated
 from dialer.base.users import authenticate, issue_token
 
@@ -24,8 +25,8 @@ async def login(
     session: Session,
     settings: AppSettings,
     now: Now,
-    username: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=256)],
+    username: Annotated[Text, Form(max_length=64)],
+    password: Annotated[Text, Form(max_length=256)],
 ) -> Token:
     """Exchange a login and password for a bearer token."""
     try:

@@ -1,8 +1,6 @@
 """Importing the raw contact base: a CSV upload answered at once, a report to poll."""
 
 import asyncio
-import csv
-import io
 import shutil
 import tempfile
 import uuid
@@ -18,6 +16,7 @@ from app.deps import AppSettings, Now, Session, Staff
 from app.listing import Page, Total
 from dialer.base.audit import record
 from dialer.base.clock import utcnow
+from dialer.base.exports import csv_text
 from dialer.base.models import ContactImport, ImportStatus
 from dialer.contacts.campaigns import get_campaign
 from dialer.contacts.imports.files import inspect_file
@@ -149,14 +148,8 @@ async def import_errors(
     ]
     if fmt == "json":
         return lines
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["line", "reason", "raw"])
-    writer.writerows(
-        [e["line"] if e["line"] is not None else "", e["reason"], e["raw"]] for e in lines
-    )
     return Response(
-        out.getvalue(),
+        csv_text(["line", "reason", "raw"], ([e["line"], e["reason"], e["raw"]] for e in lines)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="import-{import_id}-errors.csv"'},
     )

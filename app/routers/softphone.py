@@ -13,12 +13,20 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from app.deps import AppSettings, CurrentUser, Now, Operator, Session, Staff
 from app.ratelimit import TokenBuckets
-from app.schemas import Instant, Model
+from app.schemas import Instant, Model, Text
 from dialer.base.audit import record
 from dialer.base.errors import Forbidden, InvalidInput, TooManyRequests
 from dialer.base.models import Role, SoftphoneEvent, User
 from dialer.calls.calls import CallEvent
-from dialer.calls.events import IncomingEvent, LeaseCall, lease_call, list_events, record_event
+from dialer.calls.events import (
+    Aside,
+    IncomingEvent,
+    LeaseCall,
+    Recorded,
+    lease_call,
+    list_events,
+    record_event,
+)
 from dialer.calls.hooks import (
     MAX_TOKEN_LENGTH,
     has_hook_token,
@@ -67,10 +75,20 @@ class EventAccepted(BaseModel):
     event_id: uuid.UUID
     lease_id: uuid.UUID | None
     matched: bool
+    kept_aside: Aside | None = Field(
+        description="Why the event found its lease but changed nothing: `outcome_recorded`, "
+        "`lease_ended` or `outside_lease` (its time outside the lease's life by over a minute)."
+    )
 
     @classmethod
-    def of(cls, row: SoftphoneEvent) -> "EventAccepted":
-        return cls(event_id=row.id, lease_id=row.lease_id, matched=row.lease_id is not None)
+    def of(cls, recorded: Recorded) -> "EventAccepted":
+        row = recorded.row
+        return cls(
+            event_id=row.id,
+            lease_id=row.lease_id,
+            matched=row.lease_id is not None,
+            kept_aside=recorded.aside,
+        )
 
 
 class HookAccepted(BaseModel):
@@ -78,6 +96,7 @@ class HookAccepted(BaseModel):
 
     event_id: uuid.UUID
     matched: bool
+    kept_aside: Aside | None
 
 
 class EventOut(BaseModel):
@@ -153,10 +172,10 @@ async def post_event(
     body: EventIn, session: Session, settings: AppSettings, now: Now, operator: Operator
 ) -> EventAccepted:
     """A call event from the operator's softphone (or its connector)."""
-    row = await record_event(
+    recorded = await record_event(
         session, operator.id, _incoming(body, now), settings.default_region, now
     )
-    return EventAccepted.of(row)
+    return EventAccepted.of(recorded)
 
 
 @router.get("/softphone/events")
@@ -287,16 +306,19 @@ async def _hook(
     settings: AppSettings,
     now: Now,
     operator: Annotated[User, Depends(hook_operator)],
-    number: Annotated[str | None, Query(max_length=64)] = None,
-    call_id: Annotated[str | None, Query(max_length=255)] = None,
-    reason: Annotated[str | None, Query(max_length=255)] = None,
-    at: Annotated[str | None, Query(max_length=64)] = None,
+    number: Annotated[Text | None, Query(max_length=64)] = None,
+    call_id: Annotated[Text | None, Query(max_length=255)] = None,
+    reason: Annotated[Text | None, Query(max_length=255)] = None,
+    at: Annotated[Text | None, Query(max_length=64)] = None,
 ) -> HookAccepted:
     """A call event from a softphone that can only open a URL; the token names the operator."""
     kind, instant = _hook_event(event, at, now)
     incoming = IncomingEvent(kind, instant, call_id, number, reason)
-    row = await record_event(session, operator.id, incoming, settings.default_region, now)
-    return HookAccepted(event_id=row.id, matched=row.lease_id is not None)
+    recorded = await record_event(session, operator.id, incoming, settings.default_region, now)
+    row = recorded.row
+    return HookAccepted(
+        event_id=row.id, matched=row.lease_id is not None, kept_aside=recorded.aside
+    )
 
 
 # One handler for both methods, registered twice so each has its own OpenAPI operation:

@@ -110,6 +110,8 @@ class Campaign(Base):
     calls_per_day: Mapped[int]
     lease_seconds: Mapped[int]
     callback_handover_minutes: Mapped[int]
+    # How far ahead a callback may be set: a contact asking to be called in 9999 is a typo.
+    callback_max_days: Mapped[int] = mapped_column(server_default=text("90"))
     script: Mapped[str] = mapped_column(Text)
     objections: Mapped[list[Any]]
     questionnaire_fields: Mapped[list[Any]]

@@ -1,7 +1,7 @@
 """call recordings, and how long each campaign keeps them
 
 Revision ID: recordings_store
-Revises: floor_admin_audit_log
+Revises: harden_input_callback_max_days
 Create Date: 2026-12-03 08:00:00
 
 One row per attempt's recording: the store's key, the audio's SHA-256 (a repeated
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "recordings_store"
-down_revision: str | None = "floor_admin_audit_log"
+down_revision: str | None = "harden_input_callback_max_days"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -21,8 +21,8 @@ from sqlalchemy.pool import NullPool
 from dialer.base.db import create_sync_engine, is_sqlite
 from dialer.base.errors import NotFound
 from dialer.base.models import Campaign, ContactImport, ImportStatus
-from dialer.contacts.imports.files import CsvFormat, read_blocks
-from dialer.contacts.imports.rows import Plan, Prepared, Tally, prepare
+from dialer.contacts.imports.files import Block, CsvFormat, Refused, read_blocks
+from dialer.contacts.imports.rows import Plan, Prepared, Tally, prepare, refused
 from dialer.contacts.imports.stores import PostgresStore, SqliteStore, Store
 from dialer.contacts.imports.worker import Workers, in_order
 
@@ -208,12 +208,15 @@ class ImportJob:
 
 
 def prepared_blocks(
-    plan: Plan, blocks: Iterator[tuple[int, str, int]], workers: int
+    plan: Plan, blocks: Iterator[Block | Refused], workers: int
 ) -> Iterator[tuple[Prepared, int]]:
     """The blocks prepared, in file order; in worker processes when there are any."""
     if workers == 0:
-        for line, text, position in blocks:
-            yield prepare(plan, line, text), position
+        for block in blocks:
+            if isinstance(block, Refused):
+                yield refused(block.line, block.reason), block.position
+            else:
+                yield prepare(plan, block.line, block.text), block.position
         return
     pool = Workers(workers)
     try:
