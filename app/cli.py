@@ -178,6 +178,7 @@ def cmd_softphone(args: argparse.Namespace, _settings: Settings) -> int:
         ring_timeout=args.ring_timeout,
         heartbeat=args.heartbeat,
         retry_seconds=args.retry,
+        recordings=Path(args.recordings) if args.recordings else None,
         **({"spool": Path(args.spool)} if args.spool else {}),
     )
     try:
@@ -225,6 +226,10 @@ def softphone_parser(commands: Any) -> None:
         "--retry", type=float, default=5.0, help="ask again after S s while dialing is refused"
     )
     phone.add_argument("--spool", help="folder of the outbox of undelivered call events")
+    phone.add_argument(
+        "--recordings",
+        help="baresip's snd_path (its sndfile module on): record each call and upload it",
+    )
     phone.set_defaults(run=cmd_softphone)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.errors import Forbidden, Unauthenticated
 from dialer.base.models import Role, User
+from dialer.base.recording_store import RecordingStore
 from dialer.base.settings import Settings
 from dialer.base.users import TokenClaims, read_token, user_for_token
 from dialer.sales.policy import Policy
@@ -28,6 +29,11 @@ async def get_settings(request: Request) -> Settings:
 async def get_policy(request: Request) -> Policy:
     policy: Policy = request.app.state.policy
     return policy
+
+
+async def get_store(request: Request) -> RecordingStore:
+    store: RecordingStore = request.app.state.recording_store
+    return store
 
 
 def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
@@ -64,6 +70,8 @@ Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
 Now = Annotated[datetime, Depends(get_now)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 ManagersPolicy = Annotated[Policy, Depends(get_policy)]
+Store = Annotated[RecordingStore, Depends(get_store)]
+Maker = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 
 
 async def bearer_token(

@@ -28,7 +28,9 @@ from app.routers import (
     leases,
     live,
     plan,
+    qc,
     questionnaires,
+    recordings,
     reports,
     shifts,
     softphone,
@@ -38,6 +40,7 @@ from dialer.base import schema
 from dialer.base.clock import utcnow
 from dialer.base.db import create_engine, create_sessionmaker, is_sqlite
 from dialer.base.keys import OTHER_KEY, SecretKeyRefused, with_secret_key
+from dialer.base.recording_store import bind_store, store_from
 from dialer.base.settings import SchedulerMode, Settings, proxy_networks
 from dialer.base.throttle import LoginThrottle
 from dialer.contacts.dnc import hashed_with
@@ -71,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if not await hashed_with(session, settings.secret_key):
                 await engine.dispose()
                 raise SecretKeyRefused(OTHER_KEY)
+        app.state.recording_store = store_from(settings)
+        bind_store(app.state.sessionmaker, app.state.recording_store)
         softphone.redact_hook_tokens_in_access_log()
         app.state.catalog = Catalog()
         app.state.lanes = ClaimLanes(engine, settings.claim_lanes)
@@ -82,7 +87,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # instances run them with CASCADE_SCHEDULER=off and one `python -m scheduler` beside.
         clock = None
         if settings.scheduler is SchedulerMode.EMBEDDED:
-            clock = CascadeScheduler(engine, settings.database_url, policy=app.state.policy)
+            clock = CascadeScheduler(
+                engine,
+                settings.database_url,
+                policy=app.state.policy,
+                store=app.state.recording_store,
+            )
             await clock.start()
         # Everything built so far (modules, the app, the engine) lives as long as the
         # process: keep it out of the collector's full passes. Those walked it all and
@@ -134,9 +144,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports.router,
         contacts.router,
         audit.router,
+        recordings.router,
+        qc.router,
     ):
         app.include_router(router, prefix=API)
     app.include_router(health.router)
     app.include_router(softphone.hooks)
+    app.include_router(recordings.hooks)
     install_pages(app)
     return app

@@ -13,6 +13,7 @@ from prometheus_client import Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import error_body
+from dialer.calls.audio import MAX_RECORDING_BYTES
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -32,6 +33,8 @@ IMPORT_BODY_LIMIT = 1 << 30
 STALL_SECONDS = 30.0
 BODY_SECONDS = 60.0
 IMPORT_BODY_SECONDS = 30 * 60.0
+# A call's recording (`dialer.calls.audio` refuses anything larger, however it arrives).
+RECORDING_BODY_LIMIT = MAX_RECORDING_BYTES
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 access_log = logging.getLogger("cascade.access")
@@ -80,6 +83,9 @@ def body_limit(scope: Scope) -> tuple[int, float]:
     path: str = scope["path"]
     if path.endswith("/imports"):
         return IMPORT_BODY_LIMIT, IMPORT_BODY_SECONDS
+    if path.endswith("/recording"):
+        # A call's audio is large, like a file of contacts: the same time to send it.
+        return RECORDING_BODY_LIMIT, IMPORT_BODY_SECONDS
     return DEFAULT_BODY_LIMIT, BODY_SECONDS
 
 

@@ -5,6 +5,7 @@ import logging
 import signal
 
 from dialer.base.db import create_engine
+from dialer.base.recording_store import store_from
 from dialer.base.settings import Settings
 from dialer.sales.policy import policy_from
 from scheduler.service import CascadeScheduler
@@ -13,7 +14,9 @@ from scheduler.service import CascadeScheduler
 async def serve(settings: Settings) -> None:
     """Run the scheduler until SIGINT or SIGTERM."""
     engine = create_engine(settings.database_url)
-    service = CascadeScheduler(engine, settings.database_url, policy=policy_from(settings))
+    service = CascadeScheduler(
+        engine, settings.database_url, policy=policy_from(settings), store=store_from(settings)
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

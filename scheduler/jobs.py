@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from dialer.base.recording_store import store_of
 from dialer.base.upkeep import keep_tables
+from dialer.calls.recordings import expire_recordings
 from dialer.queue.leases import SWEEP_BATCH
 from dialer.queue.leases import expire_leases as expire_overdue_leases
 from dialer.sales.managers import recheck
@@ -69,9 +71,21 @@ async def keep_tables_clean(session: AsyncSession, _now: datetime) -> None:
 # table passes its threshold in under a minute at a few hundred calls per second.
 KEEP_TABLES = PeriodicJob("keep_tables", timedelta(seconds=15), keep_tables_clean)
 
+
+async def expire_old_recordings(session: AsyncSession, now: datetime) -> None:
+    """Delete the recordings older than their campaign's `recording_days`."""
+    store = store_of(session)
+    if store is not None:
+        await expire_recordings(session, store, now)
+
+
+# Retention is counted in days: an hourly run keeps no recording more than an hour late.
+EXPIRE_RECORDINGS = PeriodicJob("expire_recordings", timedelta(hours=1), expire_old_recordings)
+
 PERIODIC_JOBS: list[PeriodicJob] = [
     RECONCILE_SHIFTS,
     RECHECK_MANAGERS,
     EXPIRE_LEASES,
     KEEP_TABLES,
+    EXPIRE_RECORDINGS,
 ]

@@ -28,6 +28,7 @@ from dialer.base.beats import record_beat
 from dialer.base.clock import utcnow
 from dialer.base.db import create_sessionmaker
 from dialer.base.models import ShiftTemplate
+from dialer.base.recording_store import RecordingStore, bind_store
 from dialer.sales.policy import Policy, bind_policy
 from dialer.shifts.calendar import Schedule
 from dialer.shifts.dated import schedule_of
@@ -81,10 +82,15 @@ class CascadeScheduler:
         clock: Callable[[], datetime] = utcnow,
         jobs: list[PeriodicJob] | None = None,
         policy: Policy | None = None,
+        store: RecordingStore | None = None,
     ) -> None:
         self.sessionmaker = create_sessionmaker(engine)
-        # Jobs read the configured marks and thresholds from their session, as requests do.
+        # Jobs read the configured marks and thresholds from their session, as requests do,
+        # and the recordings' store (without one, old recordings are left for a scheduler
+        # that has it).
         bind_policy(self.sessionmaker, policy or Policy())
+        if store is not None:
+            bind_store(self.sessionmaker, store)
         self.clock = clock
         self.jobs = PERIODIC_JOBS if jobs is None else jobs
         self.leadership = Leadership(database_url)

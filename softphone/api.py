@@ -169,6 +169,12 @@ class Service:
         answer = await self._expect(200, "POST", path, json=body, headers={"Idempotency-Key": key})
         return _json(answer)
 
+    async def put_recording(self, attempt_id: str, audio: bytes) -> httpx.Response:
+        """Send an attempt's recording (Ogg Opus); sending the same audio again is harmless."""
+        path = f"/api/v1/attempts/{attempt_id}/recording"
+        headers = {"Content-Type": "audio/ogg"}
+        return await self.request("PUT", path, content=audio, headers=headers)
+
     async def release(self, lease_id: str) -> None:
         await self._expect(200, "POST", f"/api/v1/leases/{lease_id}/release")
 

@@ -11,6 +11,7 @@ the outbox.
 import asyncio
 import contextlib
 import os
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +27,9 @@ from softphone.ctrl_tcp import Baresip, Disconnected, Lost, PhoneEvent
 from softphone.delivery import Delivery, outbox_path
 from softphone.dispositions import Chooser
 from softphone.outbox import Outbox
+from softphone.recording import record
 from softphone.terminal import Terminal
+from softphone.uploads import Uploads
 
 HTTP_TIMEOUT = 10.0
 # A refusal that gives no retry_after, or a long one, is asked again at least this often:
@@ -63,6 +66,8 @@ class Options:
     heartbeat: float | None = None
     retry_seconds: float = 5.0
     spool: Path = field(default_factory=default_spool)
+    # baresip's snd_path: where its sndfile module writes each call; None records nothing.
+    recordings: Path | None = None
 
 
 class Connector:
@@ -77,11 +82,13 @@ class Connector:
         terminal: Terminal,
         now: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        uploads: Uploads | None = None,
     ) -> None:
         self.options = options
         self.service = service
         self.phone = phone
         self.delivery = delivery
+        self.uploads = uploads
         self.terminal = terminal
         self.say = terminal.say
         self.now = now
@@ -98,6 +105,8 @@ class Connector:
             await self.handle(lease)
             made += 1
         await self.delivery.drained()
+        if self.uploads is not None:
+            await self.uploads.drained()
         return 0
 
     async def clock_in(self) -> None:
@@ -130,10 +139,39 @@ class Connector:
         self.say(f"lease {lease.id}: {lease.phone} {lease.name or ''} {lease.company or ''}")
         alive = asyncio.create_task(self.keep_alive(lease))
         try:
-            call = await self.place(lease, await self.dial_target(lease))
-            await self.settle(lease, call)
+            target = await self.dial_target(lease)
+            dialed = time.time()
+            call = await self.place(lease, target)
+            # Encoded while the operator chooses the outcome; kept once the attempt exists.
+            recording = asyncio.create_task(self.recording(lease, call, dialed))
+            attempt_id = await self.settle(lease, call)
+            await self.keep_recording(await recording, attempt_id)
         finally:
             alive.cancel()
+
+    async def recording(self, lease: Lease, call: Call, dialed: float) -> Path | None:
+        """The call's recording as an Ogg file in the spool, if there is one."""
+        if self.options.recordings is None or self.uploads is None or not call.answered:
+            return None
+        target = self.uploads.folder / f"lease-{lease.id}.encoded"
+        try:
+            seconds = await asyncio.to_thread(record, self.options.recordings, dialed, target)
+        except (OSError, ValueError) as error:
+            self.say(f"recording: not made: {error}")
+            return None
+        if seconds is None:
+            self.say(f"recording: baresip recorded nothing in {self.options.recordings}")
+            return None
+        self.say(f"recording: {seconds:.1f} s encoded")
+        return target
+
+    async def keep_recording(self, recording: Path | None, attempt_id: str | None) -> None:
+        if recording is None or self.uploads is None:
+            return
+        if attempt_id is None:
+            recording.unlink(missing_ok=True)
+            return
+        self.uploads.put(attempt_id, recording)
 
     async def dial_target(self, lease: Lease) -> str:
         if self.options.dial_uri:
@@ -220,8 +258,11 @@ class Connector:
         with contextlib.suppress(Disconnected):
             await self.phone.hangup()
 
-    async def settle(self, lease: Lease, call: Call) -> None:
-        """Once the service has the call's events, record the outcome the operator chose."""
+    async def settle(self, lease: Lease, call: Call) -> str | None:
+        """Once the service has the call's events, record the outcome the operator chose.
+
+        The attempt's id, or None when the service refused the outcome.
+        """
         if waiting := len(self.delivery):
             self.say(f"waiting for the service to take {waiting} events")
         await self.delivery.drained()
@@ -238,10 +279,11 @@ class Connector:
                     continue
                 if refused.status == 409:
                     self.say(f"outcome refused: {refused.code}: {refused.detail}")
-                    return
+                    return None
                 raise
             self.say(f"outcome: {body['disposition']} (attempt {result.get('attempt_id')})")
-            return
+            attempt_id = result.get("attempt_id")
+            return str(attempt_id) if attempt_id else None
 
 
 def summary(found: dict[str, Any]) -> str:
@@ -287,5 +329,8 @@ async def run(options: Options, terminal: Terminal) -> int:
         delivery = Delivery(outbox, service, terminal.say)
         host, port = options.ctrl_tcp
         phone = Baresip(host, port, Backoff(first=0.05, most=2.0), terminal.say)
-        connector = Connector(options, service, phone, delivery, terminal)
-        return await alongside(connector.work(), phone.run(), delivery.run())
+        uploads = Uploads(options.spool / f"recordings-{user['id']}", service, terminal.say)
+        if waiting := len(uploads.waiting()):
+            terminal.say(f"{waiting} recordings from before wait for the service")
+        connector = Connector(options, service, phone, delivery, terminal, uploads=uploads)
+        return await alongside(connector.work(), phone.run(), delivery.run(), uploads.run())

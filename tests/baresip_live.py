@@ -82,10 +82,14 @@ class Baresip:
         sip_port: int,
         ctrl_port: int | None = None,
         http_port: int | None = None,
+        settings: dict[str, str] | None = None,
     ) -> "Baresip":
-        """Copy tests/baresip/<kind> into folder with these ports and one account per user."""
+        """Copy tests/baresip/<kind> into folder with these ports and one account per user
+        (and these values for other settings of the config)."""
         shutil.copytree(CONFIGS / kind, folder)
         config = _set((folder / "config").read_text(), "sip_listen", f"127.0.0.1:{sip_port}")
+        for key, value in (settings or {}).items():
+            config = _set(config, key, value)
         if ctrl_port is not None:
             config = _set(config, "ctrl_tcp_listen", f"127.0.0.1:{ctrl_port}")
         if http_port is not None:

@@ -21,11 +21,13 @@ from dialer.base.models import (
     Desk,
     Lease,
     Questionnaire,
+    Recording,
     Role,
     SoftphoneEvent,
 )
 from tests import builders_managers
 from tests.builders import Actor
+from tests.builders_recordings import attempt, wav
 from tests.floor import make_floor, quick_actor
 
 Maker = async_sessionmaker[AsyncSession]
@@ -44,6 +46,9 @@ class Thing:
     read: Callable[[AsyncSession], Awaitable[State]]
     # The leased contact's number, by which softphone events find the lease.
     phone: str | None = None
+    # A recorded call's SIP Call-ID and audio.
+    call_id: str | None = None
+    audio: bytes | None = None
 
     async def state(self) -> State:
         """Everything a request could change about the thing, read afresh from the database."""
@@ -98,6 +103,41 @@ async def operators_lease(app: FastAPI, client: httpx.AsyncClient, sessionmaker:
         sessionmaker,
         read,
         phone,
+    )
+
+
+RECORDED_AUDIO = wav(0.2)
+
+
+async def operators_recording(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: Maker
+) -> Thing:
+    """An operator's call with its recording; another operator on the same shift."""
+    floor = await make_floor(app, client, sessionmaker, operators=2)
+    owner, another = floor.operators
+    call_id = uuid.uuid4().hex
+    attempt_id = await attempt(floor, owner, call_id=call_id)
+    sent = await client.put(
+        f"/api/v1/attempts/{attempt_id}/recording",
+        content=RECORDED_AUDIO,
+        headers={**owner.headers, "Content-Type": "audio/wav"},
+    )
+    assert sent.status_code == 201, sent.text
+
+    async def read(session: AsyncSession) -> State:
+        row = await session.scalar(select(Recording).where(Recording.attempt_id == attempt_id))
+        assert row is not None
+        return await columns(session, Recording, row.id)
+
+    return Thing(
+        attempt_id,
+        owner,
+        another,
+        await staff(sessionmaker, floor.clock.now),
+        sessionmaker,
+        read,
+        call_id=call_id,
+        audio=RECORDED_AUDIO,
     )
 
 

@@ -56,13 +56,14 @@ def production_database_url(
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
         scheduler=SchedulerMode.OFF,
         secret_key=TEST_SECRET,
         sip_domain=None,
         public_url="http://cascade.test",
+        recordings_url=str(tmp_path / "recordings"),
     )
 
 

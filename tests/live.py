@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -119,6 +120,8 @@ def _start(
         "CASCADE_DATABASE_URL": database_url,
         "CASCADE_SCHEDULER": "off",
         "CASCADE_SECRET_KEY": TEST_SECRET,
+        # Recordings in a folder of the test's, never under the working directory's var/.
+        "CASCADE_RECORDINGS_URL": tempfile.mkdtemp(prefix="cascade-recordings-"),
         **env,
     }
     # Without uvicorn's own reading of X-Forwarded-For, as `cascade serve` runs it.

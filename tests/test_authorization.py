@@ -122,6 +122,14 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/api/v1/shifts/{shift_id}/attendance"): STAFF,
     ("PUT", "/api/v1/attendance/{attendance_id}"): STAFF,
     ("POST", "/api/v1/shifts/{shift_id}/attendance-records"): STAFF,
+    ("PUT", "/api/v1/attempts/{attempt_id}/recording"): frozenset({OPERATOR}),
+    ("GET", "/api/v1/attempts/{attempt_id}/recording"): frozenset({OPERATOR, SUPERVISOR, ADMIN}),
+    ("PUT", "/hooks/softphone/{hook_token}/recording"): HOOK_TOKEN,
+    ("GET", "/api/v1/qc/queue"): STAFF,
+    ("POST", "/api/v1/attempts/{attempt_id}/qc"): STAFF,
+    ("GET", "/api/v1/reports/qc"): STAFF,
+    ("GET", "/api/v1/me/reviews"): frozenset({OPERATOR}),
+    ("GET", "/api/v1/contacts/{contact_id}/consent"): STAFF,
 }
 
 
@@ -131,12 +139,14 @@ class Owner(StrEnum):
     OPERATOR_LEASE = "an operator's lease"
     MANAGER_QUESTIONNAIRE = "a manager's questionnaire"
     MANAGER_ACCOUNT = "a manager's account"
+    OPERATOR_ATTEMPT = "an operator's recorded call"
 
 
 OWNING_ROLE = {
     Owner.OPERATOR_LEASE: OPERATOR,
     Owner.MANAGER_QUESTIONNAIRE: MANAGER,
     Owner.MANAGER_ACCOUNT: MANAGER,
+    Owner.OPERATOR_ATTEMPT: OPERATOR,
 }
 
 
@@ -152,6 +162,8 @@ class Owned:
     body: dict[str, Any] | None = None
     query: dict[str, str] | None = None
     filtered: bool = False
+    # A body that is not JSON (a recording's audio), sent with its Content-Type.
+    content: tuple[str, bytes] | None = None
 
 
 REFUSALS = {(403, "forbidden"), (404, "not_found")}
@@ -165,7 +177,9 @@ NOT_OWNED = "not owned"
 LEASE = Owner.OPERATOR_LEASE
 QUESTIONNAIRE = Owner.MANAGER_QUESTIONNAIRE
 ACCOUNT = Owner.MANAGER_ACCOUNT
+ATTEMPT = Owner.OPERATOR_ATTEMPT
 DIALING = {"event": "dialing", "number": "{phone}"}
+AUDIO = ("audio/wav", builders_owned.RECORDED_AUDIO)
 
 OWNERSHIP: dict[tuple[str, str], Owned | str] = {
     ("POST", "/api/v1/auth/token"): NOT_OWNED,
@@ -267,6 +281,16 @@ OWNERSHIP: dict[tuple[str, str], Owned | str] = {
     ("GET", "/api/v1/shifts/{shift_id}/attendance"): NOT_OWNED,
     ("PUT", "/api/v1/attendance/{attendance_id}"): NOT_OWNED,
     ("POST", "/api/v1/shifts/{shift_id}/attendance-records"): NOT_OWNED,
+    ("PUT", "/api/v1/attempts/{attempt_id}/recording"): Owned(ATTEMPT, content=AUDIO),
+    ("GET", "/api/v1/attempts/{attempt_id}/recording"): Owned(ATTEMPT),
+    ("PUT", "/hooks/softphone/{hook_token}/recording"): Owned(
+        ATTEMPT, query={"call_id": "{call_id}"}, content=AUDIO
+    ),
+    ("GET", "/api/v1/qc/queue"): NOT_OWNED,
+    ("POST", "/api/v1/attempts/{attempt_id}/qc"): NOT_OWNED,
+    ("GET", "/api/v1/reports/qc"): NOT_OWNED,
+    ("GET", "/api/v1/me/reviews"): CALLER,
+    ("GET", "/api/v1/contacts/{contact_id}/consent"): NOT_OWNED,
 }
 
 PATH_VALUES = {"phone": "+74951234567"}
@@ -379,6 +403,8 @@ async def build(
         return await builders_owned.operators_lease(app, client, sessionmaker)
     if owner is Owner.MANAGER_QUESTIONNAIRE:
         return await builders_owned.managers_questionnaire(sessionmaker)
+    if owner is Owner.OPERATOR_ATTEMPT:
+        return await builders_owned.operators_recording(app, client, sessionmaker)
     return await builders_owned.managers_account(client, sessionmaker)
 
 
@@ -389,7 +415,11 @@ async def call(
     method, path = operation
     row = OWNERSHIP[operation]
     assert isinstance(row, Owned)
-    values = {"phone": thing.phone or "", "owner": str(thing.owner.id)}
+    values = {
+        "phone": thing.phone or "",
+        "owner": str(thing.owner.id),
+        "call_id": thing.call_id or "",
+    }
     for name in parameters(path):
         if name == "hook_token":
             value = await hook_token(client, caller)
@@ -400,6 +430,10 @@ async def call(
         path = path.replace(f"{{{name}}}", value)
     body = {k: v.format(**values) if isinstance(v, str) else v for k, v in (row.body or {}).items()}
     query = {k: v.format(**values) for k, v in (row.query or {}).items()}
+    if row.content is not None:
+        content_type, content = row.content
+        headers = {**caller.headers, "Content-Type": content_type}
+        return await client.request(method, path, params=query, content=content, headers=headers)
     return await client.request(
         method,
         path,
@@ -458,5 +492,8 @@ async def test_the_owner_and_the_staff_reach_it(
     who = thing.owner if caller == OWNER else thing.staff[Role(caller)]
     answer = await call(client, operation, thing, who)
     assert answer.is_success, answer.text
-    # A read shows the thing; a write changes it.
-    assert str(thing.id) in answer.text or await thing.state() != before
+    # A read shows the thing (or its audio); a write changes it.
+    shown = (
+        str(thing.id) in answer.text or thing.audio is not None and answer.content == thing.audio
+    )
+    assert shown or await thing.state() != before

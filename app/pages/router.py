@@ -56,6 +56,8 @@ TITLES = {
     "dnc": N_("Do-not-call"),
     "contacts": N_("Contacts"),
     "audit": N_("Audit log"),
+    "qc": N_("Quality control"),
+    "reviews": N_("My reviewed calls"),
 }
 ROLES = (
     ("operator", N_("operator")),
@@ -73,7 +75,17 @@ WEEKDAYS = (
     (7, N_("Sun")),
 )
 # The supervisor's navigation: the dashboard, then a page for each job of the floor.
-STAFF_PAGES = ("supervisor", "campaigns", "shifts", "plan", "contacts", "dnc", "users", "audit")
+STAFF_PAGES = (
+    "supervisor",
+    "campaigns",
+    "shifts",
+    "plan",
+    "contacts",
+    "qc",
+    "dnc",
+    "users",
+    "audit",
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -183,6 +195,12 @@ class _StaticFiles(StaticFiles):
         response = super().file_response(*args, **kwargs)
         response.headers.update(PAGE_HEADERS)
         return response
+
+
+@router.get("/reviews", response_class=HTMLResponse)
+async def reviews_page(request: Request, language: Language) -> HTMLResponse:
+    """An operator's reviewed calls."""
+    return _render(request, "reviews", language)
 
 
 def install_pages(app: FastAPI) -> None:

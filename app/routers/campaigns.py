@@ -13,6 +13,7 @@ from app.listing import Page, Total
 from app.schemas import Model, WallTime
 from dialer.base.audit import record
 from dialer.base.models import Campaign
+from dialer.calls.qc import DEFAULT_QC_FORM, form_of
 from dialer.contacts.campaigns import (
     DEFAULT_OBJECTIONS,
     DEFAULT_QUESTIONNAIRE_FIELDS,
@@ -72,6 +73,13 @@ class Planning(Model):
     closes_per_manager_day: float = Field(default=8.0, gt=0, le=1000)
 
 
+class QcCriterion(Model):
+    code: str = Code
+    label: str = Field(max_length=200)
+    weight: float = Field(default=1, gt=0, le=100)
+    max: int = Field(default=5, ge=1, le=100)
+
+
 class CampaignIn(Model):
     name: str = Field(min_length=1, max_length=200)
     timezone: str = Field(default="Europe/Moscow", max_length=64)
@@ -90,6 +98,19 @@ class CampaignIn(Model):
     callback_max_days: int = Field(default=90, ge=1, le=3660)
     active: bool = True
     planning: Planning = Planning()
+    # How many days its calls' recordings are kept.
+    recording_days: int = Field(default=90, ge=1, le=3660)
+    qc_form: list[QcCriterion] = Field(
+        default_factory=lambda: [QcCriterion(**c) for c in DEFAULT_QC_FORM],
+        min_length=1,
+        max_length=30,
+    )
+    # The share of calls neither warm nor an objection sampled for quality control.
+    qc_sample_percent: int = Field(default=10, ge=0, le=100)
+    # A warm questionnaire is filed only with the consent said on the call.
+    consent_required: bool = False
+    # Said first on every call (the lease's script begins with it): "this call is recorded".
+    recording_notice: str = Field(default="", max_length=2000)
 
 
 class CampaignPatch(Model):
@@ -107,6 +128,11 @@ class CampaignPatch(Model):
     callback_max_days: int | None = Field(default=None, ge=1, le=3660)
     active: bool | None = None
     planning: Planning | None = None
+    recording_days: int | None = Field(default=None, ge=1, le=3660)
+    qc_form: list[QcCriterion] | None = Field(default=None, min_length=1, max_length=30)
+    qc_sample_percent: int | None = Field(default=None, ge=0, le=100)
+    consent_required: bool | None = None
+    recording_notice: str | None = Field(default=None, max_length=2000)
 
     def applied_to(self, spec: CampaignSpec) -> CampaignSpec:
         """The spec with every given field replaced."""
@@ -116,7 +142,15 @@ class CampaignPatch(Model):
             for name in ("name", "timezone", "script", "lease_minutes")
             if name in given and getattr(self, name) is not None
         }
-        for name in ("callback_handover_minutes", "callback_max_days", "active"):
+        for name in (
+            "callback_handover_minutes",
+            "callback_max_days",
+            "active",
+            "recording_days",
+            "qc_sample_percent",
+            "consent_required",
+            "recording_notice",
+        ):
             if name in given and getattr(self, name) is not None:
                 changes[name] = getattr(self, name)
         if self.calling_window is not None:
@@ -128,6 +162,8 @@ class CampaignPatch(Model):
             changes["objections"] = [o.model_dump() for o in self.objections]
         if self.planning is not None:
             changes["planning"] = self.planning.model_dump()
+        if self.qc_form is not None:
+            changes["qc_form"] = [c.model_dump() for c in self.qc_form]
         if self.questionnaire_fields is not None:
             changes["questionnaire_fields"] = [
                 f.model_dump(exclude_none=True) for f in self.questionnaire_fields
@@ -150,6 +186,11 @@ class CampaignOut(BaseModel):
     active: bool
     planning: dict[str, float]
     created_at: datetime
+    recording_days: int
+    qc_form: list[Any]
+    qc_sample_percent: int
+    consent_required: bool
+    recording_notice: str
 
     @classmethod
     def of(cls, c: Campaign) -> "CampaignOut":
@@ -171,6 +212,11 @@ class CampaignOut(BaseModel):
             active=c.active,
             planning=planning_of_spec(c.planning),
             created_at=c.created_at,
+            recording_days=c.recording_days,
+            qc_form=form_of(c),
+            qc_sample_percent=c.qc_sample_percent,
+            consent_required=c.consent_required,
+            recording_notice=c.recording_notice,
         )
 
 
@@ -195,6 +241,11 @@ async def add_campaign(body: CampaignIn, session: Session, now: Now, staff: Staf
         callback_max_days=body.callback_max_days,
         active=body.active,
         planning=body.planning.model_dump(),
+        recording_days=body.recording_days,
+        qc_form=[c.model_dump() for c in body.qc_form],
+        qc_sample_percent=body.qc_sample_percent,
+        consent_required=body.consent_required,
+        recording_notice=body.recording_notice,
     )
     created = await create_campaign(session, spec, now)
     await record(session, staff, "campaign.create", "campaign", created.id, created.name, now)

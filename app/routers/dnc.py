@@ -8,7 +8,16 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from app.deps import STAFF_ROLES, Admin, AppSettings, Now, Session, Staff, checked_before_body
+from app.deps import (
+    STAFF_ROLES,
+    Admin,
+    AppSettings,
+    Now,
+    Session,
+    Staff,
+    Store,
+    checked_before_body,
+)
 from app.listing import Page, Total
 from app.routers.imports import save_upload
 from app.schemas import Model, Text
@@ -142,9 +151,11 @@ async def remove(
 
 
 @router.delete("/contacts/{contact_id}")
-async def erase(contact_id: uuid.UUID, session: Session, now: Now, admin: Admin) -> ErasureOut:
-    """Erase the contact's personal data; a suppression by keyed hash stays."""
-    erased = await erase_contact(session, contact_id, admin.id, now)
+async def erase(
+    contact_id: uuid.UUID, session: Session, store: Store, now: Now, admin: Admin
+) -> ErasureOut:
+    """Erase the contact's personal data and its calls' recordings; a keyed hash stays."""
+    erased = await erase_contact(session, store, contact_id, admin.id, now)
     summary = f"personal data erased from {erased} contact(s)"
     await record(session, admin, "contact.erase", "contact", contact_id, summary, now)
     return ErasureOut(id=contact_id, state=ContactState.ERASED, contacts_erased=erased)

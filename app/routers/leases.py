@@ -28,6 +28,11 @@ LEASE_REFUSALS: dict[int | str, dict[str, Any]] = {
 }
 
 
+class ConsentIn(Model):
+    given: bool
+    scope: str = Field(default="offers", min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+
+
 class OutcomeIn(Model):
     disposition: Disposition
     objection: str | None = Field(default=None, max_length=64)
@@ -35,6 +40,7 @@ class OutcomeIn(Model):
     callback_scope: CallbackScope = CallbackScope.PERSONAL
     notes: str | None = Field(default=None, max_length=4000)
     questionnaire: dict[str, Any] | None = None
+    consent: ConsentIn | None = None
 
 
 @router.post("/leases/{lease_id}/heartbeat", responses=LEASE_REFUSALS)

@@ -147,3 +147,44 @@ class PublicUrlUnset(Conflict):
 class BreakCodeTaken(Conflict):
     code = "break_code_taken"
     default_detail = "That break code already exists."
+
+
+class NotAudio(InvalidInput):
+    code = "not_audio"
+    default_detail = "The body is not a WAV, Ogg or MP3 recording."
+
+
+class TruncatedAudio(InvalidInput):
+    code = "truncated_audio"
+    default_detail = "The recording is cut short: send the whole file again."
+
+
+class RecordingTooLarge(InvalidInput):
+    code = "too_large"
+    default_detail = "The recording is larger than the limit."
+
+
+class RecordingExists(Conflict):
+    code = "recording_exists"
+    default_detail = (
+        "This attempt already has a different recording; a recording is evidence and is "
+        "never replaced."
+    )
+
+
+class AlreadyReviewed(Conflict):
+    code = "already_reviewed"
+    default_detail = "This call has already been reviewed."
+
+
+class ConsentRequired(InvalidInput):
+    code = "consent_required"
+    default_detail = (
+        "This campaign files a warm questionnaire only with the contact's consent: "
+        "ask for it and record it with the outcome."
+    )
+
+
+class RecordingMissing(NotFound):
+    code = "not_found"
+    default_detail = "The recording's audio is no longer in the store."

@@ -119,6 +119,18 @@ class Campaign(Base):
     created_at: Mapped[datetime]
     # What the shift planner assumes while the floor has too little history of its own.
     planning: Mapped[dict[str, Any] | None]
+    # How long its calls' recordings are kept; the scheduler deletes older ones.
+    recording_days: Mapped[int] = mapped_column(default=90, server_default=text("90"))
+    # Quality control: the criteria a reviewer scores, and the share of the calls that
+    # are neither warm nor an objection that is sampled for review.
+    qc_form: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
+    qc_sample_percent: Mapped[int] = mapped_column(default=10, server_default=text("10"))
+    # Consent evidence: whether a warm questionnaire needs the consent said on the call, and
+    # the recording notice the operator says first (the lease's script begins with it).
+    consent_required: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    recording_notice: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
 
 
 class ContactState(StrEnum):
@@ -430,6 +442,9 @@ class Attempt(Base):
     hangup_at: Mapped[datetime | None]
     hangup_reason: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(index=True)
+    # The consent the contact said on the call, if the operator recorded it: the evidence.
+    consent_given: Mapped[bool | None] = mapped_column(Boolean)
+    consent_scope: Mapped[str | None] = mapped_column(String(64))
 
 
 class SoftphoneEvent(Base):
@@ -604,3 +619,36 @@ class QuestionnaireAddition(Base):
     answers: Mapped[dict[str, Any]]
     notes: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime]
+
+
+class Recording(Base):
+    """The audio of one attempt: where the store keeps it and what it is."""
+
+    __tablename__ = "recording"
+
+    id: Mapped[uuid.UUID] = new_id()
+    attempt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attempt.id"), unique=True)
+    key: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int]
+    uploaded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]
+    # Chosen for the review queue when it arrived (`dialer.calls.qc.sampled`).
+    sampled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+class QcReview(Base):
+    """A supervisor's scores of one recorded call against its campaign's QC form."""
+
+    __tablename__ = "qc_review"
+
+    id: Mapped[uuid.UUID] = new_id()
+    attempt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attempt.id"), unique=True)
+    operator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
+    reviewer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    scores: Mapped[dict[str, Any]]
+    # The weighted score in percent of the form's maximum.
+    score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    comment: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)

@@ -82,6 +82,17 @@ class Settings(BaseSettings):
         proxy_networks(value)
         return value
 
+    # Where call recordings live: a folder (the embedded default), `file:///path`, or
+    # `s3://bucket/prefix` on any S3-compatible store reached with the settings below.
+    recordings_url: str = str(Path("var") / "recordings")
+    recordings_s3_endpoint: str | None = None
+    recordings_s3_region: str = "us-east-1"
+    recordings_s3_access_key: str | None = None
+    recordings_s3_secret_key: str | None = None
+    # Where an upload waits, on this machine, until it is whole and checked; with a folder
+    # store, the folder's own `.incoming` (so that keeping it is a rename).
+    recordings_spool: str | None = None
+
     @model_validator(mode="after")
     def _low_below_high(self) -> "Settings":
         if self.saturation_low_percent >= self.saturation_high_percent:

@@ -68,6 +68,12 @@ class CampaignSpec:
     callback_max_days: int = 90
     active: bool = True
     planning: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PLANNING))
+    recording_days: int = 90
+    # Empty: the default form (`dialer.calls.qc.DEFAULT_QC_FORM`).
+    qc_form: list[dict[str, Any]] = field(default_factory=list)
+    qc_sample_percent: int = 10
+    consent_required: bool = False
+    recording_notice: str = ""
 
 
 def check_timezone(name: str, loc: str = "timezone") -> str:
@@ -124,6 +130,11 @@ def _apply(campaign: Campaign, spec: CampaignSpec) -> None:
     campaign.questionnaire_fields = spec.questionnaire_fields
     campaign.active = spec.active
     campaign.planning = planning_of_spec(spec.planning)
+    campaign.recording_days = spec.recording_days
+    campaign.qc_form = spec.qc_form
+    campaign.qc_sample_percent = spec.qc_sample_percent
+    campaign.consent_required = spec.consent_required
+    campaign.recording_notice = spec.recording_notice
 
 
 async def create_campaign(session: AsyncSession, spec: CampaignSpec, now: datetime) -> Campaign:
@@ -152,6 +163,11 @@ def spec_of(campaign: Campaign) -> CampaignSpec:
         callback_max_days=campaign.callback_max_days,
         active=campaign.active,
         planning=planning_of_spec(campaign.planning),
+        recording_days=campaign.recording_days,
+        qc_form=list(campaign.qc_form),
+        qc_sample_percent=campaign.qc_sample_percent,
+        consent_required=campaign.consent_required,
+        recording_notice=campaign.recording_notice,
     )
 
 

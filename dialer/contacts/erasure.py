@@ -9,7 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.audit import forget_number
 from dialer.base.errors import NotFound
-from dialer.base.models import Attempt, Contact, ContactState, Lease, LeaseEnd, SoftphoneEvent
+from dialer.base.models import (
+    Attempt,
+    Contact,
+    ContactState,
+    Lease,
+    LeaseEnd,
+    Recording,
+    SoftphoneEvent,
+)
+from dialer.base.recording_store import RecordingStore, forget
 from dialer.contacts.dnc import DncSource, suppress_hash
 
 ERASED_FIELDS: dict[str, Any] = {
@@ -26,13 +35,18 @@ ERASED_FIELDS: dict[str, Any] = {
 
 
 async def erase_contact(
-    session: AsyncSession, contact_id: uuid.UUID, actor_id: uuid.UUID | None, now: datetime
+    session: AsyncSession,
+    store: RecordingStore,
+    contact_id: uuid.UUID,
+    actor_id: uuid.UUID | None,
+    now: datetime,
 ) -> int:
     """Remove the personal data of the contact's number everywhere; keep a suppression.
 
     The number identifies the person, so every contact with it (in any campaign) is
-    erased; only its keyed hash stays, on the do-not-call list, so that a later import
-    cannot bring it back. Returns how many contacts were erased.
+    erased, with the recordings of its calls (audio deleted from the store, in this
+    same run); only its keyed hash stays, on the do-not-call list, so that a later
+    import cannot bring it back. Returns how many contacts were erased.
     """
     contact = await session.get(Contact, contact_id)
     if contact is None:
@@ -49,6 +63,10 @@ async def erase_contact(
         .values(ended_at=now, end_reason=LeaseEnd.RELEASED)
     )
     await session.execute(update(Attempt).where(Attempt.contact_id.in_(ids)).values(notes=None))
+    recorded = select(Recording).join(Attempt, Attempt.id == Recording.attempt_id)
+    await forget(
+        session, store, list(await session.scalars(recorded.where(Attempt.contact_id.in_(ids))))
+    )
     if phones:
         await session.execute(
             update(SoftphoneEvent).where(SoftphoneEvent.number.in_(phones)).values(number=None)

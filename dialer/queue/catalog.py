@@ -48,6 +48,11 @@ _ZONES = text(
 ).bindparams(bindparam("campaign_id", type_=Uuid()))
 
 
+def script_with_notice(notice: str, script: str) -> str:
+    """The script as the operator reads it: the recording notice first, when there is one."""
+    return f"{notice.strip()}\n\n{script}" if notice.strip() else script
+
+
 @dataclass(frozen=True)
 class CampaignView:
     """The parts of a campaign the queue and the lease need."""
@@ -65,13 +70,14 @@ class CampaignView:
     callback_max_days: int
     retry: RetryPolicy
     zones: frozenset[str]
+    consent_required: bool = False
 
     @classmethod
     def of(cls, campaign: Campaign, zones: Sequence[str] = ()) -> "CampaignView":
         return cls(
             id=campaign.id,
             name=campaign.name,
-            script=campaign.script,
+            script=script_with_notice(campaign.recording_notice, campaign.script),
             objections=list(campaign.objections),
             questionnaire_fields=list(campaign.questionnaire_fields),
             window_start=campaign.window_start,
@@ -82,6 +88,7 @@ class CampaignView:
             callback_max_days=campaign.callback_max_days,
             retry=RetryPolicy.of(campaign.retry),
             zones=frozenset(zones),
+            consent_required=campaign.consent_required,
         )
 
     def open_zones(self, now: datetime) -> list[str]:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.base.errors import IdempotencyKeyReused, InvalidInput, LeaseClosed
+from dialer.base.errors import ConsentRequired, IdempotencyKeyReused, InvalidInput, LeaseClosed
 from dialer.base.idempotency import Answer, fingerprint, recall, save
 from dialer.base.models import Attempt, CallbackScope, ContactState, Disposition, LeaseEnd
 from dialer.calls.calls import NOTHING_HEARD
@@ -32,7 +33,7 @@ from dialer.queue.records import (
     lock_call,
     write_outcome,
 )
-from dialer.queue.retries import cap_until, is_exhausted, retry_at
+from dialer.queue.retries import RETRYABLE, cap_until, is_exhausted, retry_at
 from dialer.queue.windows import is_open
 from dialer.sales.answers import check_answers
 from dialer.sales.questionnaires import file_questionnaire
@@ -54,6 +55,8 @@ class Outcome:
     callback_scope: CallbackScope = CallbackScope.PERSONAL
     notes: str | None = None
     questionnaire: dict[str, Any] | None = None
+    # The consent the contact said on the call: {"given": bool, "scope": "<code>"}.
+    consent: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -153,9 +156,19 @@ def _validate(
         _check_callback_time(outcome.callback_at, view, called.timezone, now)
     if (outcome.questionnaire is not None) != (disposition is Disposition.WARM):
         raise _invalid("questionnaire", "goes with warm only", "Fill in the questionnaire.")
+    _check_consent(outcome, view)
     if outcome.questionnaire is None:
         return None
     return check_answers(view.questionnaire_fields, outcome.questionnaire)
+
+
+def _check_consent(outcome: Outcome, view: CampaignView) -> None:
+    """Consent is said on a call that was answered; a campaign may need it to file warm."""
+    if outcome.consent is not None and outcome.disposition in RETRYABLE:
+        raise _invalid("consent", "goes with a call that was answered", "No one gave consent.")
+    given = outcome.consent is not None and outcome.consent.get("given") is True
+    if view.consent_required and outcome.disposition is Disposition.WARM and not given:
+        raise ConsentRequired(fields=[{"loc": ["body", "consent"], "msg": "consent is required"}])
 
 
 def _check_callback_time(at: datetime, view: CampaignView, zone: str, now: datetime) -> None:
@@ -190,6 +203,13 @@ async def _apply(
     attempt_id = uuid.uuid4()
     heard = await heard_on(session, call.lease.id) if call.has_events else NOTHING_HEARD
     await write_outcome(session, call, attempt_id, outcome, change, heard, now)
+    if outcome.consent is not None:
+        # Kept by the full path only: the usual case takes no outcome that carries consent.
+        await session.execute(
+            update(Attempt)
+            .where(Attempt.id == attempt_id)
+            .values(consent_given=outcome.consent["given"], consent_scope=outcome.consent["scope"])
+        )
     questionnaire_id = None
     if answers is not None:
         attempt = await session.get(Attempt, attempt_id)

@@ -70,7 +70,8 @@ async def record_usual(
     now: datetime,
 ) -> dict[str, Any] | None:
     """The answer to a plain retry recorded in two statements, or None."""
-    extras = (outcome.objection, outcome.callback_at, outcome.questionnaire)
+    # Consent is evidence, checked and kept by the full path alone (`record_outcome`).
+    extras = (outcome.objection, outcome.callback_at, outcome.questionnaire, outcome.consent)
     if outcome.disposition not in RETRYABLE or any(extra is not None for extra in extras):
         return None
     sql, names = driver_statement(CALL_WITH_HISTORY)

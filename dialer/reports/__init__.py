@@ -1,1 +1,3 @@
-"""What the floor did: the funnel, the timesheet and the live floor. May import every wing."""
+"""What the floor did: the funnel, the timesheet, the live floor and quality control per
+operator. May import every wing.
+"""

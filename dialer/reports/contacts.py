@@ -9,7 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.errors import NotFound
 from dialer.base.folds import company_key
-from dialer.base.models import Account, Attempt, Campaign, Contact, Questionnaire, User
+from dialer.base.models import (
+    Account,
+    Attempt,
+    Campaign,
+    Contact,
+    Questionnaire,
+    Recording,
+    User,
+)
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:
@@ -18,7 +26,9 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
     return round((end - start).total_seconds(), 3)
 
 
-def attempt_line(attempt: Attempt, operator: User | None) -> dict[str, Any]:
+def attempt_line(
+    attempt: Attempt, operator: User | None, recording: Recording | None = None
+) -> dict[str, Any]:
     """One attempt as the card lists it; ringing from the dial (or ring) to answer or hang-up."""
     ring_from = attempt.dialed_at or attempt.ringing_at
     ring_to = attempt.answered_at or attempt.hangup_at
@@ -34,7 +44,18 @@ def attempt_line(attempt: Attempt, operator: User | None) -> dict[str, Any]:
         "ring_seconds": _seconds(ring_from, ring_to),
         "talk_seconds": _seconds(attempt.answered_at, attempt.hangup_at),
         "hangup_reason": attempt.hangup_reason,
-        "recording": None,
+        "recording": None if recording is None else _recording(recording),
+        "consent": None
+        if attempt.consent_given is None
+        else {"given": attempt.consent_given, "scope": attempt.consent_scope},
+    }
+
+
+def _recording(recording: Recording) -> dict[str, Any]:
+    return {
+        "content_type": recording.content_type,
+        "size_bytes": recording.size_bytes,
+        "url": f"/api/v1/attempts/{recording.attempt_id}/recording",
     }
 
 
@@ -45,8 +66,9 @@ async def contact_card(session: AsyncSession, contact_id: uuid.UUID) -> dict[str
         raise NotFound("There is no such contact.")
     campaign = await session.get(Campaign, contact.campaign_id)
     rows = await session.execute(
-        select(Attempt, User)
+        select(Attempt, User, Recording)
         .outerjoin(User, User.id == Attempt.operator_id)
+        .outerjoin(Recording, Recording.attempt_id == Attempt.id)
         .where(Attempt.contact_id == contact_id)
         .order_by(Attempt.created_at.desc())
     )
@@ -66,7 +88,7 @@ async def contact_card(session: AsyncSession, contact_id: uuid.UUID) -> dict[str
         "priority": contact.priority,
         "next_call_at": contact.next_call_at.isoformat(),
         "callback": _callback(contact),
-        "attempts": [attempt_line(a, u) for a, u in rows.tuples()],
+        "attempts": [attempt_line(a, u, r) for a, u, r in rows.all()],
         "questionnaire": _questionnaire(questionnaire),
         "account": _account(account),
     }

@@ -56,6 +56,12 @@ const REFUSALS = {
   break_code_taken: _("That break code already exists."),
   no_manager_room: _("No other acquisition manager has room for it now."),
   erased_number: _("This number was erased at its owner's request and stays suppressed."),
+  not_audio: _("That is not a WAV, Ogg or MP3 recording."),
+  truncated_audio: _("The recording is cut short: send the whole file again."),
+  too_large: _("The file is too large."),
+  recording_exists: _("This call already has another recording."),
+  already_reviewed: _("This call has already been reviewed."),
+  consent_required: _("This campaign needs the contact's consent for a warm questionnaire."),
 };
 
 // Why dialing is paused, when the refusal says.
