@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         dialer.router,
         leases.outcome_router,
+        leases.heartbeat_router,
         leases.router,
         softphone.router,
         auth.router,

@@ -18,8 +18,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.models import Contact, ContactState, Lease, User
-from dialer.queue.lanes import ClaimLanes
 from dialer.queue import lanes
+from dialer.queue.lanes import ClaimLanes
 from tests.builders import Actor
 from tests.floor import Floor, make_floor
 

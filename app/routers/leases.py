@@ -17,6 +17,7 @@ from dialer.base.db import driver_connection
 from dialer.base.models import CallbackScope, Disposition
 from dialer.queue.leases import heartbeat, release
 from dialer.queue.outcomes import Outcome, record_outcome
+from dialer.queue.usual_heartbeat import extend_usual
 from dialer.queue.usual_outcome import record_usual
 
 router = APIRouter(tags=["leases"])
@@ -37,7 +38,27 @@ class OutcomeIn(Model):
     questionnaire: dict[str, Any] | None = None
 
 
-@router.post("/leases/{lease_id}/heartbeat", responses=LEASE_REFUSALS)
+async def usual_heartbeat(request: Request) -> Response | None:
+    """A heartbeat's usual case (`dialer.queue.usual_heartbeat`): the answer, or None."""
+    state = request.app.state
+    now: datetime = state.clock()
+    token = await usual_token(request, now)
+    if token is None:
+        return None
+    try:
+        lease_id = uuid.UUID(request.path_params["lease_id"])
+    except ValueError:
+        return None
+    async with driver_connection(state.engine) as driver:
+        expires_at = await extend_usual(driver, lease_id, token, now)
+    return None if expires_at is None else JSONResponse({"expires_at": expires_at.isoformat()})
+
+
+# The heartbeat's router alone, so that its route class concerns no other route.
+heartbeat_router = APIRouter(tags=["leases"], route_class=usual_case_route(usual_heartbeat))
+
+
+@heartbeat_router.post("/leases/{lease_id}/heartbeat", responses=LEASE_REFUSALS)
 async def extend(
     lease_id: uuid.UUID,
     request: Request,

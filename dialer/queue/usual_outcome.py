@@ -32,6 +32,7 @@ from dialer.base.models import ContactState, Disposition
 from dialer.base.users import TokenClaims
 from dialer.calls.calls import NOTHING_HEARD, Heard, call_id_of, call_times
 from dialer.queue.catalog import Catalog
+from dialer.queue.claims import lease
 from dialer.queue.outcomes import (
     Outcome,
     Recorded,
@@ -45,7 +46,6 @@ from dialer.queue.records import (
     WRITE_POSTGRES,
     call_of,
     history_of,
-    lease,
     softphone_event,
     write_values,
 )
