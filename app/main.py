@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         leases.outcome_router,
         leases.heartbeat_router,
         leases.router,
+        softphone.events_router,
         softphone.router,
         auth.router,
         users.router,

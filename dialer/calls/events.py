@@ -83,9 +83,9 @@ async def record_event(
         operator_id=operator_id,
         lease_id=lease_id,
         event=incoming.event.value,
-        call_id=_clip(incoming.call_id, TEXT_LENGTH),
-        number=e164 or _clip(incoming.number, NUMBER_LENGTH),
-        reason=_clip(incoming.reason, TEXT_LENGTH),
+        call_id=clip(incoming.call_id, TEXT_LENGTH),
+        number=e164 or clip(incoming.number, NUMBER_LENGTH),
+        reason=clip(incoming.reason, TEXT_LENGTH),
         at=incoming.at,
         received_at=now,
     )
@@ -98,7 +98,8 @@ async def record_event(
     return row
 
 
-def _clip(text: str | None, length: int) -> str | None:
+def clip(text: str | None, length: int) -> str | None:
+    """The text cut to the column's length; None for nothing."""
     return text[:length] if text else None
 
 
@@ -111,7 +112,7 @@ async def _same_event(
     found: SoftphoneEvent | None = await session.scalar(
         select(SoftphoneEvent).where(
             SoftphoneEvent.operator_id == operator_id,
-            SoftphoneEvent.call_id == _clip(incoming.call_id, TEXT_LENGTH),
+            SoftphoneEvent.call_id == clip(incoming.call_id, TEXT_LENGTH),
             SoftphoneEvent.event == incoming.event.value,
             SoftphoneEvent.at == incoming.at,
         )
@@ -131,7 +132,7 @@ async def _matching_lease(
             select(SoftphoneEvent.lease_id)
             .where(
                 SoftphoneEvent.operator_id == operator_id,
-                SoftphoneEvent.call_id == _clip(incoming.call_id, TEXT_LENGTH),
+                SoftphoneEvent.call_id == clip(incoming.call_id, TEXT_LENGTH),
                 SoftphoneEvent.lease_id.is_not(None),
             )
             .limit(1)
