@@ -1,6 +1,8 @@
 """An outcome's usual case, two statements on PostgreSQL, records what the full path records."""
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +26,16 @@ from dialer.queue.outcomes import lease_key
 from tests.builders import Actor, campaign
 from tests.floor import Floor, make_floor, phone
 from tests.test_next_call import statements_of
+
+
+@contextmanager
+def full_path(app: FastAPI) -> Iterator[None]:
+    """Every request takes its full route meanwhile."""
+    app.state.usual_cases = False
+    try:
+        yield
+    finally:
+        app.state.usual_cases = True
 
 
 async def written(floor: Floor, lease_id: str) -> dict[str, Any]:
@@ -52,8 +64,8 @@ async def test_the_usual_case_records_what_the_full_path_records(
     sent = statements_of(app)
     usual = await floor.outcome(anna, leases[0], disposition="busy", notes="Line busy")
     through_sqlalchemy = list(sent)
-    # An Idempotency-Key takes the full path.
-    full = await floor.outcome(boris, leases[1], key="k-1", disposition="busy", notes="Line busy")
+    with full_path(app):
+        full = await floor.outcome(boris, leases[1], disposition="busy", notes="Line busy")
 
     assert usual.status_code == full.status_code == 200
     assert usual.headers["content-type"] == full.headers["content-type"]
@@ -229,7 +241,7 @@ async def test_every_usual_outcome_writes_what_the_full_path_writes(
     heard: bool,
 ) -> None:
     """Each disposition but warm, with and without the softphone's events: the usual case
-    (no key) and the full path (a key) leave the same rows and give the same answer."""
+    and the full path leave the same rows and give the same answer."""
     floor = await make_floor(app, client, sessionmaker, operators=2)
     other = await campaign(client, floor.supervisor, name="Second")
     later = floor.clock.now + timedelta(hours=3)
@@ -248,7 +260,8 @@ async def test_every_usual_outcome_writes_what_the_full_path_writes(
     sent = statements_of(app)
     usual = await floor.outcome(floor.operators[0], leases[0], **body)
     through_sqlalchemy = list(sent)
-    full = await floor.outcome(floor.operators[1], leases[1], key="full", **body)
+    with full_path(app):
+        full = await floor.outcome(floor.operators[1], leases[1], **body)
 
     assert usual.status_code == full.status_code == 200, (usual.text, full.text)
     usual_answer, full_answer = usual.json(), full.json()
@@ -301,17 +314,54 @@ async def test_what_the_full_path_refuses_the_usual_case_refuses(
     body: dict[str, Any],
     field: str,
 ) -> None:
-    """A body that does not go with its disposition: the same 422, with or without a key,
-    and nothing written."""
+    """A body that does not go with its disposition: the same 422 by either path, and
+    nothing written."""
     floor = await make_floor(app, client, sessionmaker)
     operator = floor.operators[0]
     await floor.add()
     lease_id = (await floor.lease(operator))["lease_id"]
     usual = await floor.outcome(operator, lease_id, **body)
-    full = await floor.outcome(operator, lease_id, key="full", **body)
+    with full_path(app):
+        full = await floor.outcome(operator, lease_id, **body)
     assert usual.status_code == full.status_code == 422
     assert usual.json() == full.json()
     assert usual.json()["fields"][0]["loc"] == ["body", field]
     left = await written(floor, lease_id)
     assert left["attempts"] == []
     assert left["kept"] is None
+
+
+async def test_a_keyed_outcome_is_kept_under_its_key_as_the_full_path_keeps_it(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The console sends an Idempotency-Key with every outcome: the usual case keeps it, so
+    a repeat gets the first answer and the key on another request is refused, either path."""
+    floor = await make_floor(app, client, sessionmaker, operators=2)
+    anna, boris = floor.operators
+    for _ in range(3):
+        await floor.add()
+    annas = (await floor.lease(anna))["lease_id"]
+    boriss = (await floor.lease(boris))["lease_id"]
+    sent = statements_of(app)
+    usual = await floor.outcome(anna, annas, key="call-1", disposition="busy")
+    through_sqlalchemy = list(sent)
+    with full_path(app):
+        full = await floor.outcome(boris, boriss, key="call-1", disposition="busy")
+    assert usual.status_code == full.status_code == 200
+    ours, theirs = await written(floor, annas), await written(floor, boriss)
+    assert {**ours, "kept": None} == {**theirs, "kept": None}
+    for operator, lease_id, first in ((anna, annas, usual), (boris, boriss, full)):
+        async with sessionmaker() as session:
+            record = await session.get(IdempotencyRecord, (operator.id, "call-1"))
+        assert record is not None
+        assert (record.status_code, record.body) == (200, first.json())
+        again = await floor.outcome(operator, lease_id, key="call-1", disposition="busy")
+        assert again.content == first.content
+    # The key again on the next lease: the full path's 409, and nothing written.
+    next_one = (await floor.lease(anna))["lease_id"]
+    reused = await floor.outcome(anna, next_one, key="call-1", disposition="busy")
+    assert reused.status_code == 409
+    assert reused.json()["error"] == "idempotency_key_reused"
+    assert (await written(floor, next_one))["attempts"] == []
+    if app.state.engine.dialect.name == "postgresql":
+        assert through_sqlalchemy == []

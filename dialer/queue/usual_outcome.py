@@ -8,8 +8,8 @@ one statement that writes the attempt with the call's times, ends the lease, mov
 contact, suppresses the number for a do-not-call, and keeps the answer for a repeat. That
 statement writes only if, as it runs, the token's user may still report, the lease is still
 live, the contact unchanged since the read and its events the ones read. Every other case
-(a warm call, a number at its daily cap), and every refusal of that guard, is None:
-`dialer.queue.outcomes.record_outcome` then answers as it always has.
+(a warm call, a number at its daily cap, an Idempotency-Key already taken), and every refusal
+of that guard, is None: `dialer.queue.outcomes.record_outcome` then answers as it always has.
 
 A warm call stays on the full path: filing its questionnaire routes it to an MPK by every
 MPK's load and weighs the saturation pause under the managers' lock (`dialer.sales`); a
@@ -99,6 +99,10 @@ _GUARD = """guard AS (
                                         created_at)
         SELECT :operator_id, :key, :request_hash, 200, CAST(CAST(:body AS text) AS json), :now
         FROM guard
+        UNION ALL
+        SELECT :operator_id, :client_key, :client_hash, 200, CAST(CAST(:body AS text) AS json),
+               :now
+        FROM guard WHERE CAST(:client_key AS text) IS NOT NULL
     ), """
 # `dialer.contacts.dnc.suppress_hash` in SQL: the entry (kept once), and every other contact
 # of the number stopped; the called one is stopped by the write itself.
@@ -147,8 +151,14 @@ async def record_usual(
     token: TokenClaims,
     outcome: Outcome,
     now: datetime,
+    kept: tuple[str, str] | None = None,
 ) -> dict[str, Any] | None:
-    """The answer to a usual outcome recorded in two statements, or None."""
+    """The answer to a usual outcome recorded in two statements, or None.
+
+    `kept` is the client's Idempotency-Key and its request's fingerprint, kept with the
+    answer as `app.idempotency.idempotent` keeps it. A key already taken (by another
+    request, or this one running beside) makes the statement fail whole: None.
+    """
     if outcome.disposition not in USUAL:
         return None
     sql, names = driver_statement(USUAL_CALL)
@@ -183,8 +193,13 @@ async def record_usual(
         "body": json.dumps(answer),
         "phone_hash": call.contact.phone_hash,
         "phone": call.contact.phone,
+        "client_key": kept[0] if kept else None,
+        "client_hash": kept[1] if kept else None,
     }
     suppress = outcome.disposition is Disposition.DO_NOT_CALL
     sql, names = driver_statement(GUARDED_SUPPRESS if suppress else GUARDED_WRITE)
-    written = await driver.fetchrow(sql, *(values[name] for name in names))
+    try:
+        written = await driver.fetchrow(sql, *(values[name] for name in names))
+    except asyncpg.UniqueViolationError:
+        return None
     return answer if written is not None else None
