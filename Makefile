@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: install run test lint check bench bench-deps bench-import bench-gate soak system-deps format
+.PHONY: install run test lint check messages bench bench-deps bench-import bench-gate soak system-deps format
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy app dialer scheduler softphone
+
+# The pages' words: extract them from the templates, Python and scripts (babel.cfg), merge
+# them into each language's .po, and compile the .mo files the service reads (both committed).
+LOCALE := app/pages/locale
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header -o $(LOCALE)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
+	$(BIN)/pybabel compile -d $(LOCALE) --statistics
 
 format: install
 	$(BIN)/ruff format .

@@ -1,9 +1,12 @@
 """The pages' shells: rendered in the reader's language, every refusal translated."""
 
+import re
+from pathlib import Path
+
 import httpx
 import pytest
 
-from app.pages.i18n import CATALOGUES, negotiate
+from app.pages.i18n import LANGUAGES, negotiate
 from dialer.base import errors
 from dialer.base.models import Disposition, PauseReason, QuestionnaireStatus
 
@@ -36,22 +39,33 @@ def test_the_language_follows_the_browser_then_the_setting(
     assert negotiate(header, fallback) == chosen
 
 
-def test_both_languages_say_the_same_things() -> None:
-    assert set(CATALOGUES["ru"]) == set(CATALOGUES["en"])
-    for words in CATALOGUES.values():
-        assert all(text.strip() for text in words.values())
+SCRIPTS = Path(__file__).resolve().parents[1] / "app" / "pages" / "static" / "js"
 
 
-def test_every_refusal_has_words_in_both_languages() -> None:
-    codes = _codes(errors.DomainError) - {"error"}
-    reasons = {f"dialer_paused.{r}" for r in (PauseReason.MANAGERS_SATURATED, "supervisor")}
-    for words in CATALOGUES.values():
-        missing = {c for c in codes | reasons if f"error.{c}" not in words}
-        assert not missing
-        why = ("outside_calling_window", "retry_not_due", "callback_not_due", "exhausted")
-        assert all(f"why.{w}" in words for w in (*why, "do_not_call"))
-        assert all(f"disposition.{d}" in words for d in Disposition)
-        assert all(f"status.{s}" in words for s in QuestionnaireStatus)
+def _keys_of(script: str, name: str) -> set[str]:
+    """The keys of a `const NAME = {...};` word map in one of the pages' scripts."""
+    text = (SCRIPTS / script).read_text()
+    body = re.search(rf"const {name} = {{(.*?)}};", text, re.S)
+    assert body, f"{script} has no {name}"
+    return set(re.findall(r'^\s*"?([\w.]+)"?:', body.group(1), re.M))
+
+
+def test_every_refusal_and_state_has_words() -> None:
+    assert _codes(errors.DomainError) - _keys_of("shared.js", "REFUSALS") == set()
+    assert {PauseReason.MANAGERS_SATURATED, "supervisor"} <= _keys_of("shared.js", "DIALER_PAUSED")
+    why = {"outside_calling_window", "retry_not_due", "callback_not_due", "exhausted"}
+    assert why | {"do_not_call"} <= _keys_of("operator.js", "WHY")
+    assert set(QuestionnaireStatus) <= _keys_of("manager.js", "STATUSES")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_every_disposition_is_offered_in_words(
+    client: httpx.AsyncClient, language: str
+) -> None:
+    page = (await client.get(f"/operator?lang={language}")).text
+    offered = re.findall(r'name="disposition" value="(\w+)"[^>]*>\s*<kbd>\d</kbd> (\S[^<]*)<', page)
+    assert {value for value, _words in offered} == set(Disposition)
+    assert all(words.strip() for _value, words in offered)
 
 
 async def test_the_login_page_speaks_russian_by_default(client: httpx.AsyncClient) -> None:
@@ -84,7 +98,13 @@ async def test_an_unknown_language_is_ignored(client: httpx.AsyncClient) -> None
 
 
 async def test_the_script_and_styles_are_served(client: httpx.AsyncClient) -> None:
-    script = await client.get("/static/cascade.js")
+    page = await client.get("/operator")
+    module = re.search(r'<script type="module" src="([^"]+)">', page.text)
+    assert module
+    script = await client.get(module.group(1))
+    shared = await client.get("/static/js/shared.js")
     styles = await client.get("/static/cascade.css")
-    assert script.status_code == styles.status_code == 200
-    assert "/api/v1" in script.text
+    assert script.status_code == shared.status_code == styles.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert 'from "./shared.js"' in script.text
+    assert "/api/v1" in shared.text

@@ -1,350 +1,63 @@
-"""The pages' words in Russian and English, and the choice between them."""
+"""The pages' words: gettext catalogs per language under `locale/`, and the choice between them.
 
+The catalogs are compiled `.mo` files, committed next to their `.po` sources (`make messages`
+extracts, updates and compiles them), so a fresh clone and an installed wheel both have them
+without a build step. The templates translate through Jinja2's `i18n` extension; the scripts get
+the same compiled catalog as JSON in the page shell.
+"""
+
+from functools import cache
+from pathlib import Path
 from typing import Final
 
+from babel import Locale
+from babel.messages.mofile import read_mo
+from babel.support import Translations
+
+LOCALE_DIR: Final = Path(__file__).parent / "locale"
+DOMAIN: Final = "messages"
+# The first is the fallback when CASCADE_LANGUAGE names none of them.
 LANGUAGES: Final = ("ru", "en")
+# gettext's separator between a message's context and its text, in the JSON as in `.mo` files.
+CONTEXT_SEPARATOR: Final = "\x04"
 
-RU: Final[dict[str, str]] = {
-    "app": "Каскад",
-    "lang.ru": "Русский",
-    "lang.en": "English",
-    "nav.language": "Язык",
-    "nav.logout": "Выйти",
-    "nav.skip": "К содержимому",
-    "page.login": "Вход",
-    "login.login": "Логин",
-    "login.password": "Пароль",
-    "login.submit": "Войти",
-    "login.busy": "Входим…",
-    "page.operator": "Пульт оператора",
-    "page.supervisor": "Панель старшего смены",
-    "page.manager": "Мои анкеты",
-    "common.loading": "Загрузка…",
-    "common.reason": "Причина",
-    "common.none": "—",
-    "common.you": "Вы",
-    "common.updated": "Обновлено",
-    "time.yours": "Ваше время",
-    "time.contact": "Время клиента",
-    "time.zone": "пояс",
-    "error.error": "Запрос отклонён.",
-    "error.network": "Нет связи с сервером. Проверьте сеть и повторите.",
-    "error.unauthenticated": "Войдите заново: вход истёк или отозван.",
-    "error.login_failed": "Неверный логин или пароль.",
-    "error.login_locked": "Слишком много неудачных попыток: повторите через 15 минут.",
-    "error.forbidden": "Вашей роли это не разрешено.",
-    "error.not_found": "Такого нет.",
-    "error.invalid_input": "Проверьте поля формы.",
-    "error.conflict": "Сейчас это сделать нельзя.",
-    "error.login_taken": "Такой логин уже занят.",
-    "error.invalid_file": "Файл не читается как CSV с колонкой телефона; ничего не загружено.",
-    "error.idempotency_key_reused": "Этот ключ уже использован для другого запроса.",
-    "error.not_rostered": "Вас нет в составе открытой смены.",
-    "error.no_open_shift": "Сейчас нет открытой смены.",
-    "error.not_clocked_in": "Сначала отметьтесь на смене.",
-    "error.shift_paused": "Смена приостановлена старшим смены.",
-    "error.operator_paused": "Старший смены поставил вас на паузу.",
-    "error.dialer_paused": "Обзвон приостановлен.",
-    "error.dialer_paused.managers_saturated": (
-        "Обзвон приостановлен: менеджеры по привлечению загружены анкетами. "
-        "Он продолжится, когда у них освободится место."
-    ),
-    "error.dialer_paused.supervisor": "Обзвон приостановлен старшим смены.",
-    "error.queue_empty": "Сейчас некому звонить.",
-    "error.invalid_transition": "Из текущего состояния так перейти нельзя.",
-    "error.lease_expired": "Время на звонок истекло: контакт вернулся в очередь.",
-    "error.lease_closed": "Этот звонок уже завершён.",
-    "error.shift_closed": "Смена закрыта: состав и отметки больше не меняются.",
-    "error.too_many_requests": "Слишком много запросов: подождите немного и повторите.",
-    "error.no_manager_room": "Ни у одного другого МПК сейчас нет места для анкеты.",
-    "error.erased_number": "Номер удалён по просьбе владельца и навсегда исключён из обзвона.",
-    "why.outside_calling_window": "вне окна звонков по местному времени",
-    "why.retry_not_due": "ждут повторного звонка",
-    "why.callback_not_due": "ждут назначенного перезвона",
-    "why.exhausted": "исчерпали попытки",
-    "why.do_not_call": "в списке «не звонить»",
-    "queue.retry_after": "Следующий номер — примерно через {minutes} мин.",
-    "operator.clock_in": "Отметиться на смене",
-    "operator.clock_out": "Уйти со смены",
-    "operator.clocked_in": "Вы на смене",
-    "operator.not_clocked_in": "Вы не отмечены на смене",
-    "operator.shift": "Смена",
-    "operator.next": "Следующий звонок",
-    "operator.next_key": "N",
-    "operator.ready": "Нажмите N или кнопку, чтобы получить номер.",
-    "operator.contact": "Контакт",
-    "operator.phone": "Телефон",
-    "operator.company": "Компания",
-    "operator.attempt": "Попытка",
-    "operator.callback": "Перезвон",
-    "operator.dial": "Позвонить",
-    "operator.dial_sip": "Позвонить (SIP)",
-    "operator.script": "Сценарий",
-    "operator.objections": "Ответы на возражения",
-    "operator.lease_until": "Номер за вами до",
-    "operator.outcome": "Итог звонка",
-    "operator.disposition": "Итог",
-    "operator.objection": "Возражение",
-    "operator.callback_at": "Перезвонить (время клиента)",
-    "operator.callback_scope": "Кто перезвонит",
-    "scope.personal": "Я сам",
-    "scope.anyone": "Любой оператор",
-    "operator.notes": "Заметки",
-    "operator.questionnaire": "Анкета",
-    "operator.save": "Записать итог",
-    "operator.release": "Пропустить без звонка",
-    "operator.saved": "Итог записан.",
-    "operator.saved_warm": "Анкета передана менеджеру.",
-    "operator.keys": "Клавиши: N — следующий, 1–8 — итог, Ctrl+Enter — записать.",
-    "disposition.no_answer": "Не ответил",
-    "disposition.busy": "Занято",
-    "disposition.voicemail": "Автоответчик",
-    "disposition.wrong_number": "Не тот номер",
-    "disposition.not_interested": "Не интересно",
-    "disposition.callback": "Перезвонить",
-    "disposition.warm": "Тёплая анкета",
-    "disposition.do_not_call": "Не звонить",
-    "objection.dont_know": "Не знаю",
-    "objection.need_nothing": "Нам ничего не нужно",
-    "objection.busy": "Я занят",
-    "supervisor.dialer": "Обзвон",
-    "supervisor.shift": "Смена",
-    "supervisor.no_shift": "Открытой смены нет",
-    "supervisor.queue": "Очередь",
-    "supervisor.managers": "Загрузка МПК",
-    "supervisor.marks": "Пауза при {high} открытых анкетах, возобновление при {low} и меньше.",
-    "supervisor.resume_estimate": "Обзвон возобновится примерно в {time}.",
-    "supervisor.operators": "Операторы",
-    "supervisor.pause": "Приостановить",
-    "supervisor.resume": "Возобновить",
-    "supervisor.pause_dialer": "Приостановить обзвон",
-    "supervisor.resume_dialer": "Возобновить обзвон",
-    "supervisor.pause_shift": "Приостановить смену",
-    "supervisor.resume_shift": "Возобновить смену",
-    "supervisor.charts": "Смена в цифрах",
-    "supervisor.chart_calls": "Звонки и тёплые анкеты по часам смены (сегодня)",
-    "supervisor.hour": "{n}-й ч",
-    "supervisor.conversion": "Конверсия",
-    "supervisor.heard": "Услышано раз",
-    "supervisor.chart_conversion": "Конверсия по часу смены",
-    "supervisor.chart_objections": "Услышанные возражения",
-    "supervisor.no_data": "Данных пока нет.",
-    "supervisor.timesheet": "Табель",
-    "supervisor.from": "С",
-    "supervisor.to": "По",
-    "supervisor.download": "Скачать CSV",
-    "supervisor.name": "Оператор",
-    "supervisor.state": "Состояние",
-    "supervisor.calls": "Звонки",
-    "supervisor.warm": "Анкеты",
-    "supervisor.lease": "Звонок",
-    "supervisor.actions": "Действия",
-    "queue.ready": "готовы",
-    "queue.leased": "на звонке",
-    "queue.callbacks_due": "перезвоны",
-    "state.running": "идёт",
-    "state.paused": "на паузе",
-    "state.planned": "запланирована",
-    "state.open": "открыта",
-    "state.closed": "закрыта",
-    "state.off": "не на смене",
-    "state.idle": "ждёт номер",
-    "state.on_lease": "звонит",
-    "reason.managers_saturated": "МПК загружены",
-    "reason.supervisor": "старший смены",
-    "reason.self": "перерыв",
-    "pause.dialer": "обзвон",
-    "pause.shift": "смена",
-    "pause.operator": "оператор",
-    "supervisor.since": "с {time}",
-    "manager.empty": "Анкет нет.",
-    "manager.created": "Поступила",
-    "manager.company": "Компания",
-    "manager.contact": "Контакт",
-    "manager.answers": "Ответы",
-    "manager.status": "Статус",
-    "manager.overdue": "просрочена",
-    "manager.change": "Изменить статус",
-    "manager.amount": "Сумма заказа",
-    "manager.save": "Сохранить",
-    "manager.saved": "Статус изменён.",
-    "status.new": "новая",
-    "status.in_progress": "в работе",
-    "status.first_order": "первый заказ",
-    "status.lost": "потеряна",
-}
 
-EN: Final[dict[str, str]] = {
-    "app": "Cascade",
-    "lang.ru": "Русский",
-    "lang.en": "English",
-    "nav.language": "Language",
-    "nav.logout": "Log out",
-    "nav.skip": "Skip to content",
-    "page.login": "Log in",
-    "login.login": "Login",
-    "login.password": "Password",
-    "login.submit": "Log in",
-    "login.busy": "Logging in…",
-    "page.operator": "Operator console",
-    "page.supervisor": "Supervisor dashboard",
-    "page.manager": "My questionnaires",
-    "common.loading": "Loading…",
-    "common.reason": "Reason",
-    "common.none": "—",
-    "common.you": "You",
-    "common.updated": "Updated",
-    "time.yours": "Your time",
-    "time.contact": "Contact's time",
-    "time.zone": "zone",
-    "error.error": "The request was refused.",
-    "error.network": "The server cannot be reached. Check the network and try again.",
-    "error.unauthenticated": "Log in again: your session expired or was revoked.",
-    "error.login_failed": "Wrong login or password.",
-    "error.login_locked": "Too many failed logins: try again in 15 minutes.",
-    "error.forbidden": "Your role does not allow this.",
-    "error.not_found": "There is no such thing.",
-    "error.invalid_input": "Check the form's fields.",
-    "error.conflict": "This cannot be done now.",
-    "error.login_taken": "That login is already taken.",
-    "error.invalid_file": "Not a readable CSV with a phone column: nothing was imported.",
-    "error.idempotency_key_reused": "This key was already used for another request.",
-    "error.not_rostered": "You are not on the roster of the open shift.",
-    "error.no_open_shift": "No shift is open now.",
-    "error.not_clocked_in": "Clock in to the open shift first.",
-    "error.shift_paused": "The shift is paused by a supervisor.",
-    "error.operator_paused": "A supervisor has paused you.",
-    "error.dialer_paused": "Dialing is paused.",
-    "error.dialer_paused.managers_saturated": (
-        "Dialing is paused: the acquisition managers are saturated with questionnaires. "
-        "It resumes when they have room again."
-    ),
-    "error.dialer_paused.supervisor": "Dialing is paused by a supervisor.",
-    "error.queue_empty": "There is no one to call now.",
-    "error.invalid_transition": "That change is not allowed from the current state.",
-    "error.lease_expired": "Your time on this number ran out: the contact went back to the queue.",
-    "error.lease_closed": "This call has already been recorded.",
-    "error.shift_closed": "The shift is closed: its roster and attendance no longer change.",
-    "error.too_many_requests": "Too many requests: wait a moment and try again.",
-    "error.no_manager_room": "No other acquisition manager has room for it now.",
-    "error.erased_number": "This number was erased at its owner's request and stays suppressed.",
-    "why.outside_calling_window": "outside the calling window in their local time",
-    "why.retry_not_due": "waiting for a retry",
-    "why.callback_not_due": "waiting for a scheduled callback",
-    "why.exhausted": "out of attempts",
-    "why.do_not_call": "on the do-not-call list",
-    "queue.retry_after": "The next number should be ready in about {minutes} min.",
-    "operator.clock_in": "Clock in",
-    "operator.clock_out": "Clock out",
-    "operator.clocked_in": "You are clocked in",
-    "operator.not_clocked_in": "You are not clocked in",
-    "operator.shift": "Shift",
-    "operator.next": "Next call",
-    "operator.next_key": "N",
-    "operator.ready": "Press N or the button to get a number.",
-    "operator.contact": "Contact",
-    "operator.phone": "Phone",
-    "operator.company": "Company",
-    "operator.attempt": "Attempt",
-    "operator.callback": "Callback",
-    "operator.dial": "Dial",
-    "operator.dial_sip": "Dial (SIP)",
-    "operator.script": "Script",
-    "operator.objections": "Answers to objections",
-    "operator.lease_until": "The number is yours until",
-    "operator.outcome": "Outcome",
-    "operator.disposition": "Disposition",
-    "operator.objection": "Objection",
-    "operator.callback_at": "Call back at (contact's time)",
-    "operator.callback_scope": "Who calls back",
-    "scope.personal": "Me",
-    "scope.anyone": "Any operator",
-    "operator.notes": "Notes",
-    "operator.questionnaire": "Questionnaire",
-    "operator.save": "Record outcome",
-    "operator.release": "Skip without calling",
-    "operator.saved": "Outcome recorded.",
-    "operator.saved_warm": "The questionnaire went to a manager.",
-    "operator.keys": "Keys: N next call, 1–8 disposition, Ctrl+Enter record.",
-    "disposition.no_answer": "No answer",
-    "disposition.busy": "Busy",
-    "disposition.voicemail": "Voicemail",
-    "disposition.wrong_number": "Wrong number",
-    "disposition.not_interested": "Not interested",
-    "disposition.callback": "Call back",
-    "disposition.warm": "Warm questionnaire",
-    "disposition.do_not_call": "Do not call",
-    "objection.dont_know": "I don't know",
-    "objection.need_nothing": "We need nothing",
-    "objection.busy": "I'm busy",
-    "supervisor.dialer": "Dialer",
-    "supervisor.shift": "Shift",
-    "supervisor.no_shift": "No shift is open",
-    "supervisor.queue": "Queue",
-    "supervisor.managers": "MPK load",
-    "supervisor.marks": "Pauses at {high} open questionnaires, resumes at {low} or fewer.",
-    "supervisor.resume_estimate": "Dialing should resume at about {time}.",
-    "supervisor.operators": "Operators",
-    "supervisor.pause": "Pause",
-    "supervisor.resume": "Resume",
-    "supervisor.pause_dialer": "Pause dialing",
-    "supervisor.resume_dialer": "Resume dialing",
-    "supervisor.pause_shift": "Pause the shift",
-    "supervisor.resume_shift": "Resume the shift",
-    "supervisor.charts": "The shift in figures",
-    "supervisor.chart_calls": "Calls and warm questionnaires by hour of shift (today)",
-    "supervisor.hour": "hour {n}",
-    "supervisor.conversion": "Conversion",
-    "supervisor.heard": "Times heard",
-    "supervisor.chart_conversion": "Conversion by hour of shift",
-    "supervisor.chart_objections": "Objections heard",
-    "supervisor.no_data": "No data yet.",
-    "supervisor.timesheet": "Timesheet",
-    "supervisor.from": "From",
-    "supervisor.to": "To",
-    "supervisor.download": "Download CSV",
-    "supervisor.name": "Operator",
-    "supervisor.state": "State",
-    "supervisor.calls": "Calls",
-    "supervisor.warm": "Warm",
-    "supervisor.lease": "Call",
-    "supervisor.actions": "Actions",
-    "queue.ready": "ready",
-    "queue.leased": "on a call",
-    "queue.callbacks_due": "callbacks due",
-    "state.running": "running",
-    "state.paused": "paused",
-    "state.planned": "planned",
-    "state.open": "open",
-    "state.closed": "closed",
-    "state.off": "off shift",
-    "state.idle": "waiting for a number",
-    "state.on_lease": "on a call",
-    "reason.managers_saturated": "MPK saturated",
-    "reason.supervisor": "supervisor",
-    "reason.self": "break",
-    "pause.dialer": "dialer",
-    "pause.shift": "shift",
-    "pause.operator": "operator",
-    "supervisor.since": "since {time}",
-    "manager.empty": "No questionnaires.",
-    "manager.created": "Received",
-    "manager.company": "Company",
-    "manager.contact": "Contact",
-    "manager.answers": "Answers",
-    "manager.status": "Status",
-    "manager.overdue": "overdue",
-    "manager.change": "Change status",
-    "manager.amount": "Order amount",
-    "manager.save": "Save",
-    "manager.saved": "Status changed.",
-    "status.new": "new",
-    "status.in_progress": "in progress",
-    "status.first_order": "first order",
-    "status.lost": "lost",
-}
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
 
-CATALOGUES: Final[dict[str, dict[str, str]]] = {"ru": RU, "en": EN}
+
+@cache
+def translations(language: str) -> Translations:
+    """The compiled catalog of the language, for the templates and Python."""
+    # Opened by hand: a missing catalog fails loudly rather than showing the source words.
+    with _compiled(language).open("rb") as compiled:
+        return Translations(compiled, domain=DOMAIN)
+
+
+@cache
+def script_catalogue(language: str) -> dict[str, str]:
+    """Every translated message of the language, keyed as gettext keys them, for the scripts."""
+    with _compiled(language).open("rb") as compiled:
+        catalog = read_mo(compiled)
+    words = {}
+    for message in catalog:
+        if not message.id or not message.string or not isinstance(message.id, str):
+            continue
+        key = f"{message.context}{CONTEXT_SEPARATOR}{message.id}" if message.context else message.id
+        words[key] = str(message.string)
+    return words
+
+
+def _compiled(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+
+
+@cache
+def language_name(language: str) -> str:
+    """The language's name in itself, as a reader looks for it: "Русский", "English"."""
+    name = Locale.parse(language).get_display_name(language) or language
+    return name[:1].upper() + name[1:]
 
 
 def negotiate(accept_language: str | None, fallback: str) -> str:
@@ -370,8 +83,3 @@ def _weight(params: str) -> float:
             except ValueError:
                 return 0.0
     return 1.0
-
-
-def catalogue(language: str) -> dict[str, str]:
-    """Every message of the language."""
-    return CATALOGUES[language]

@@ -5,16 +5,18 @@ script fills it from the `/api/v1` JSON API with the bearer token, so every rule
 role check stays in the API and nothing is decided twice.
 """
 
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import jinja2
 from fastapi import APIRouter, Cookie, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from app.deps import AppSettings
-from app.pages.i18n import LANGUAGES, catalogue, negotiate
+from app.pages.i18n import LANGUAGES, N_, language_name, negotiate, script_catalogue, translations
 
 HERE = Path(__file__).parent
 LANGUAGE_COOKIE = "cascade_lang"
@@ -26,7 +28,14 @@ HOME_BY_ROLE = {
     "manager": "/manager",
 }
 
-templates = Jinja2Templates(directory=HERE / "templates")
+# Marked here, translated per request: the page titles, in the shell and its <title>.
+TITLES = {
+    "login": N_("Log in"),
+    "operator": N_("Operator console"),
+    "supervisor": N_("Supervisor dashboard"),
+    "manager": N_("My questionnaires"),
+}
+
 router = APIRouter(include_in_schema=False)
 
 
@@ -46,16 +55,29 @@ def language_of(
 Language = Annotated[str, Depends(language_of)]
 
 
+@cache
+def templates_in(language: str) -> Jinja2Templates:
+    """The templates with the language's catalog installed: one environment per language."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    return Jinja2Templates(env=env)
+
+
 def _render(request: Request, page: str, language: str) -> HTMLResponse:
-    words = catalogue(language)
     context: dict[str, Any] = {
         "page": page,
         "lang": language,
         "languages": LANGUAGES,
-        "t": words,
-        "title": words[f"page.{page}"],
+        "language_names": {code: language_name(code) for code in LANGUAGES},
+        "script_words": script_catalogue(language),
+        "title": translations(language).gettext(TITLES[page]),
         "homes": HOME_BY_ROLE,
     }
+    templates = templates_in(language)
     response: HTMLResponse = templates.TemplateResponse(request, f"{page}.html", context)
     if request.query_params.get("lang") == language:
         # A language picked by hand sticks for the following pages.

@@ -31,8 +31,11 @@ ANSWER = "Понимаю. А что вы используете сейчас?"
 
 
 def calling_zone(now: datetime) -> str:
-    """A zone where it is now between 10:00 and 19:00."""
-    return next(z for z in ZONES if 10 <= now.astimezone(ZoneInfo(z)).hour < 19)
+    """A zone where it is now between 10:00 and 17:00.
+
+    Before 17:00, so that the contact due two hours later is still inside the window.
+    """
+    return next(z for z in ZONES if 10 <= now.astimezone(ZoneInfo(z)).hour < 17)
 
 
 @dataclass(frozen=True)

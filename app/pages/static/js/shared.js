@@ -1,0 +1,206 @@
+// What every page shares: the words, building elements, the API with the bearer token,
+// refusals in words, the header (who is logged in, logging out).
+// Every rule and role check lives in the API; the pages only ask and show.
+
+import { instantToWall, wallToInstant } from "./time.js";
+
+// The compiled catalog of the page's language, keyed as gettext keys it (see app/pages/i18n.py).
+const WORDS = JSON.parse(document.getElementById("i18n").textContent);
+export const HOMES = JSON.parse(document.getElementById("homes").textContent);
+export const PAGE = document.body.dataset.page;
+const API = "/api/v1";
+const TOKEN = "cascade.token";
+export const $ = (id) => document.getElementById(id);
+
+// ---- words: gettext's names, so that `pybabel extract` finds every message
+
+function fill(text, params) {
+  for (const [name, value] of Object.entries(params)) text = text.replace(`{${name}}`, value);
+  return text;
+}
+
+export function _(message, params = {}) {
+  return fill(WORDS[message] ?? message, params);
+}
+
+export function pgettext(context, message, params = {}) {
+  return fill(WORDS[`${context}\u0004${message}`] ?? message, params);
+}
+
+// The refusals of API.md by code; an unknown code shows the API's own detail.
+const REFUSALS = {
+  error: _("The request was refused."),
+  network: _("The server cannot be reached. Check the network and try again."),
+  unauthenticated: _("Log in again: your session expired or was revoked."),
+  login_failed: _("Wrong login or password."),
+  login_locked: _("Too many failed logins: try again in 15 minutes."),
+  forbidden: _("Your role does not allow this."),
+  not_found: _("There is no such thing."),
+  invalid_input: _("Check the form's fields."),
+  conflict: _("This cannot be done now."),
+  login_taken: _("That login is already taken."),
+  invalid_file: _("Not a readable CSV with a phone column: nothing was imported."),
+  idempotency_key_reused: _("This key was already used for another request."),
+  not_rostered: _("You are not on the roster of the open shift."),
+  no_open_shift: _("No shift is open now."),
+  not_clocked_in: _("Clock in to the open shift first."),
+  shift_paused: _("The shift is paused by a supervisor."),
+  operator_paused: _("A supervisor has paused you."),
+  dialer_paused: _("Dialing is paused."),
+  queue_empty: _("There is no one to call now."),
+  invalid_transition: _("That change is not allowed from the current state."),
+  lease_expired: _("Your time on this number ran out: the contact went back to the queue."),
+  lease_closed: _("This call has already been recorded."),
+  shift_closed: _("The shift is closed: its roster and attendance no longer change."),
+  too_many_requests: _("Too many requests: wait a moment and try again."),
+  no_manager_room: _("No other acquisition manager has room for it now."),
+  erased_number: _("This number was erased at its owner's request and stays suppressed."),
+};
+
+// Why dialing is paused, when the refusal says.
+const DIALER_PAUSED = {
+  managers_saturated: _("Dialing is paused: the acquisition managers are saturated with " +
+    "questionnaires. It resumes when they have room again."),
+  supervisor: _("Dialing is paused by a supervisor."),
+};
+
+// The states of the dialer, shifts and operators, as the API names them.
+export const STATES = {
+  running: _("running"),
+  paused: _("paused"),
+  planned: _("planned"),
+  open: _("open"),
+  closed: _("closed"),
+  off: _("off shift"),
+  idle: _("waiting for a number"),
+  on_lease: pgettext("operator state", "on a call"),
+};
+
+// The objections a campaign knows; a campaign's own codes show as they are.
+export const OBJECTIONS = {
+  dont_know: _("I don't know"),
+  need_nothing: _("We need nothing"),
+  busy: _("I'm busy"),
+};
+
+// ---- elements
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    node.setAttribute(name, value === true ? "" : value);
+  }
+  // Text only: data from the API never becomes markup.
+  for (const child of children.flat()) {
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  for (const child of children.flat()) {
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function newKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// ---- the API
+
+class Refusal extends Error {
+  constructor(status, body) {
+    super(body?.detail || `HTTP ${status}`);
+    this.status = status;
+    this.body = body && typeof body === "object" ? body : { error: "error" };
+    this.code = this.body.error;
+  }
+}
+
+export async function api(method, path, { json, form, key } = {}) {
+  const headers = { Accept: "application/json" };
+  const token = sessionStorage.getItem(TOKEN);
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let body;
+  if (form) body = new URLSearchParams(form);
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  }
+  if (key) headers["Idempotency-Key"] = key;
+  let response;
+  try {
+    response = await fetch(API + path, { method, headers, body });
+  } catch {
+    throw new Refusal(0, { error: "network" });
+  }
+  if (response.status === 401 && PAGE !== "login") {
+    sessionStorage.removeItem(TOKEN);
+    location.assign("/");
+  }
+  const type = response.headers.get("content-type") || "";
+  const data = type.includes("json") ? await response.json() : await response.blob();
+  if (!response.ok) throw new Refusal(response.status, data);
+  return data;
+}
+
+export function keepToken(token) {
+  sessionStorage.setItem(TOKEN, token);
+}
+
+// ---- refusals and messages
+
+// A refusal in words: the sentence, then details (which fields).
+export function explain(refusal) {
+  const body = refusal.body || {};
+  if (PAGE === "login" && body.error === "unauthenticated") return REFUSALS.login_failed;
+  if (body.error === "dialer_paused" && DIALER_PAUSED[body.reason]) {
+    return DIALER_PAUSED[body.reason];
+  }
+  let text = REFUSALS[body.error] ?? body.detail ?? REFUSALS.error;
+  if (Array.isArray(body.fields) && body.fields.length) {
+    const where = body.fields.map((f) => `${(f.loc || []).slice(1).join(".")}: ${f.msg}`);
+    text += ` (${where.join("; ")})`;
+  }
+  return text;
+}
+
+let messageTimer;
+export function say(text) {
+  const box = $("message");
+  box.textContent = text;
+  clearTimeout(messageTimer);
+  messageTimer = setTimeout(() => { box.textContent = ""; }, 8000);
+}
+
+// ---- the header
+
+// The logged-in user, shown in the header, if their role may use the page; else off to theirs.
+export async function whoAmI(roles) {
+  if (!sessionStorage.getItem(TOKEN)) {
+    location.assign("/");
+    return null;
+  }
+  const me = await api("GET", "/me");
+  if (!roles.includes(me.role)) {
+    location.assign(HOMES[me.role] || "/");
+    return null;
+  }
+  $("who").textContent = me.user.name || me.user.login;
+  return me;
+}
+
+// Logging out asks nothing of the server, so it works before the page has loaded its data.
+$("logout")?.addEventListener("click", () => {
+  sessionStorage.removeItem(TOKEN);
+  location.assign("/");
+});
+
+// The time conversions, for the tests to check against known zones.
+window.Cascade = { wallToInstant, instantToWall };

@@ -1,0 +1,232 @@
+// The supervisor's dashboard: the dialer, the shift, the queue, the floor, polled.
+
+import { $, OBJECTIONS, STATES, _, api, el, explain, say, svg, whoAmI } from "./shared.js";
+import { MY_ZONE, clockIn, today } from "./time.js";
+
+// What a pause holds still, and why.
+const SCOPES = { dialer: _("dialer"), shift: _("shift"), operator: _("operator") };
+const REASONS = {
+  managers_saturated: _("MPK saturated"),
+  supervisor: _("supervisor"),
+  self: _("break"),
+};
+
+const POLL_MS = 3000;
+
+let status = null;
+
+// Why dialing stops: what is paused, for which reason, by whom, since when.
+function reasonWords(reasons) {
+  return (reasons || []).map((r) => {
+    let words = `${SCOPES[r.scope] ?? r.scope}: ${REASONS[r.code] ?? r.code}`;
+    // A supervisor's reason is a person's words; the saturation check's is a log line.
+    if (r.reason && r.code !== "managers_saturated") words += ` «${r.reason}»`;
+    if (r.by?.name) words += `, ${r.by.name}`;
+    return `${words}, ${clockIn(MY_ZONE, new Date(r.since))}`;
+  }).join("; ");
+}
+
+function showStatus(s) {
+  status = s;
+  $("dialer-state").textContent = STATES[s.state] ?? s.state;
+  $("dialer-state").dataset.state = s.state;
+  $("dialer-reasons").textContent = reasonWords(s.reasons);
+  $("dialer-resume").hidden = s.state !== "paused";
+  for (const key of ["ready", "leased", "callbacks_due"]) {
+    $(`queue-${key}`).textContent = s.queue?.[key] ?? "–";
+  }
+  showManagers(s.managers || {});
+  showShift(s.shift);
+}
+
+function showShift(shift) {
+  $("shift-name").textContent = shift ? shift.name : _("No shift is open");
+  $("shift-state").textContent = shift ? (STATES[shift.state] ?? shift.state) : "";
+  $("shift-hours").textContent = shift
+    ? `${clockIn(MY_ZONE, new Date(shift.starts_at))}–${clockIn(MY_ZONE, new Date(shift.ends_at))} (${MY_ZONE})`
+    : "";
+  $("shift-pause").hidden = !shift || shift.state !== "open";
+  $("shift-resume").hidden = !shift || shift.state !== "paused";
+}
+
+// The MPK backlog against capacity, with the marks where dialing pauses and resumes.
+function showManagers(managers) {
+  const open = Number(managers.open) || 0;
+  const capacity = Number(managers.capacity) || 0;
+  const high = Math.ceil((capacity * (managers.high_mark_percent ?? 100)) / 100);
+  const low = managers.resume_at_open ?? null;
+  $("managers-load").textContent = `${open} / ${capacity}`;
+  const words = low === null || capacity === 0 ? [] : [_("Pauses at {high} open questionnaires, resumes at {low} or fewer.", { high, low })];
+  if (managers.saturated && managers.resume_estimate) {
+    const at = new Date(managers.resume_estimate);
+    words.push(_("Dialing should resume at about {time}.", { time: `${clockIn(MY_ZONE, at)} (${MY_ZONE})` }));
+  }
+  $("managers-marks").textContent = words.join(" ");
+  const scale = Math.max(open, capacity, 1) * 1.1;
+  const x = (n) => (n / scale) * 300;
+  const marks = [high, low].filter((n) => n !== null && capacity > 0);
+  $("managers-meter").replaceChildren(svg("svg",
+    { viewBox: "0 0 300 24", width: "100%", height: "24", role: "img",
+      "aria-label": `${_("MPK load")}: ${open} / ${capacity}. ${words.join(" ")}` },
+    svg("rect", { x: 0, y: 4, width: 300, height: 16, class: "track" }),
+    svg("rect", { x: 0, y: 4, width: x(open), height: 16,
+      class: managers.saturated ? "bar over" : "bar" }),
+    ...marks.map((m) => svg("line", { x1: x(m), x2: x(m), y1: 0, y2: 24, class: "mark" }))));
+}
+
+function showOperators(operators) {
+  const rows = operators.map((o) => {
+    const id = o.id;
+    const paused = o.paused;
+    const action = paused
+      ? el("button", { type: "button", "data-resume": id }, _("Resume"))
+      : el("form", { class: "inline", "data-pause": id },
+        el("label", { for: `reason-${id}`, class: "sr" }, _("Reason")),
+        el("input", { id: `reason-${id}`, name: "reason", required: true, maxlength: 500,
+          placeholder: _("Reason") }),
+        el("button", { type: "submit" }, _("Pause")));
+    const lease = o.lease;
+    return el("tr", { "data-operator": id },
+      el("th", { scope: "row" }, o.name || o.login),
+      el("td", { "data-state": o.state }, STATES[o.state] ?? o.state),
+      el("td", {}, lease ? _("since {time}", { time: clockIn(MY_ZONE, new Date(lease.since)) }) : ""),
+      el("td", {}, o.calls),
+      el("td", {}, o.warm_questionnaires),
+      el("td", {}, action));
+  });
+  const tbody = $("operators");
+  // Keep a reason being typed: do not rebuild while focus is inside the table.
+  if (tbody.contains(document.activeElement)) return;
+  tbody.replaceChildren(...rows);
+}
+
+function showFunnel(report) {
+  const hours = report.by_hour_of_shift || [];
+  const hour = (h) => _("hour {n}", { n: h.hour });
+  $("chart-calls").replaceChildren(barChart(
+    hours.map((h) => ({ label: hour(h), values: [h.attempts, h.warm] })),
+    [{ name: _("Calls"), cls: "calls" }, { name: _("Warm"), cls: "warm" }]));
+  $("chart-conversion").replaceChildren(barChart(
+    hours.map((h) => ({ label: hour(h), values: [Math.round((h.conversion ?? 0) * 1000) / 10] })),
+    [{ name: _("Conversion"), cls: "warm" }], "%"));
+  $("chart-objections").replaceChildren(barChart(
+    (report.objections || []).map((o) => ({
+      label: OBJECTIONS[o.code] ?? o.code, values: [o.count] })),
+    [{ name: _("Times heard"), cls: "calls" }]));
+}
+
+// Each part shows what it got; one refusal does not blank the others.
+async function refresh() {
+  const period = new URLSearchParams({ from: today(), to: today(), tz: MY_ZONE });
+  const parts = [["/dialer/status", showStatus], ["/operators/live", showOperators],
+    [`/reports/funnel?${period}`, showFunnel]];
+  const answers = await Promise.allSettled(parts.map(([path]) => api("GET", path)));
+  answers.forEach((answer, i) => {
+    if (answer.status === "fulfilled") parts[i][1](answer.value);
+  });
+  const refused = answers.find((answer) => answer.status === "rejected");
+  if (refused) throw refused.reason;
+  $("updated").textContent = clockIn(MY_ZONE, new Date());
+}
+
+async function poll() {
+  try {
+    await refresh();
+  } catch (refusal) {
+    say(explain(refusal));
+  } finally {
+    setTimeout(poll, POLL_MS);
+  }
+}
+
+async function act(path, json) {
+  try {
+    await api("POST", path, { json });
+  } catch (refusal) {
+    say(explain(refusal));
+    return false;
+  }
+  await refresh().catch((refusal) => say(explain(refusal)));
+  return true;
+}
+
+$("dialer-pause").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!event.target.reportValidity()) return;
+  if (await act("/dialer/pause", { reason: $("dialer-reason").value })) event.target.reset();
+});
+$("dialer-resume").addEventListener("click", () => act("/dialer/resume"));
+$("shift-pause").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!status?.shift || !event.target.reportValidity()) return;
+  if (await act(`/shifts/${status.shift.id}/pause`, { reason: $("shift-reason").value })) {
+    event.target.reset();
+  }
+});
+$("shift-resume").addEventListener("click", () => {
+  if (status?.shift) act(`/shifts/${status.shift.id}/resume`);
+});
+$("operators").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  if (!form.reportValidity()) return;
+  const reason = form.elements.reason.value;
+  document.activeElement.blur();
+  await act(`/operators/${form.dataset.pause}/pause`, { reason });
+});
+$("operators").addEventListener("click", (event) => {
+  const id = event.target.dataset.resume;
+  if (id) act(`/operators/${id}/resume`);
+});
+$("timesheet").addEventListener("submit", downloadTimesheet);
+$("ts-from").value = $("ts-to").value = today();
+whoAmI(["supervisor", "admin"]).then((me) => { if (me) poll(); })
+  .catch((refusal) => say(explain(refusal)));
+
+// Bars in inline SVG: rows of {label, values}, one value per series.
+function barChart(rows, series, unit = "") {
+  if (!rows.length) return el("p", { class: "hint" }, _("No data yet."));
+  const [W, H, left, bottom, top] = [360, 120, 34, 18, 12];
+  const max = Math.max(1, ...rows.flatMap((r) => r.values));
+  const band = (W - left) / rows.length;
+  const width = Math.min(36, (band * 0.7) / series.length);
+  const y = (v) => top + (H - top - bottom) * (1 - v / max);
+  const said = rows.map((r) => `${r.label}: ${r.values.map((v) => v + unit).join(" / ")}`);
+  const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: "100%", class: "chart",
+    role: "img", "aria-label": said.join("; ") },
+  svg("line", { x1: left, x2: W, y1: H - bottom, y2: H - bottom, class: "axis" }),
+  svg("text", { x: left - 4, y: top + 4, "text-anchor": "end" }, `${max}${unit}`));
+  rows.forEach((row, i) => {
+    const start = left + (i + 0.5) * band - (width * series.length) / 2;
+    row.values.forEach((value, j) => {
+      chart.append(svg("rect", { x: start + j * width, y: y(value), width: Math.max(1, width - 2),
+        height: H - bottom - y(value), class: series[j].cls },
+      svg("title", {}, `${row.label} · ${series[j].name}: ${value}${unit}`)));
+    });
+    chart.append(svg("text", { x: left + (i + 0.5) * band, y: H - 4, "text-anchor": "middle" },
+      row.label));
+  });
+  const legend = series.length < 2 ? [] : [el("p", { class: "legend" }, series.map(
+    (s) => el("span", { class: s.cls }, s.name)))];
+  return el("div", {}, chart, ...legend);
+}
+
+// A link cannot carry the bearer token: fetch the CSV and hand it over as a file.
+async function downloadTimesheet(event) {
+  event.preventDefault();
+  const form = event.target;
+  if (!form.reportValidity()) return;
+  const query = new URLSearchParams({ from: form.elements.from.value,
+    to: form.elements.to.value, format: "csv" });
+  try {
+    const blob = await api("GET", `/reports/timesheet?${query}`);
+    const link = el("a", { href: URL.createObjectURL(blob),
+      download: `timesheet-${query.get("from")}-${query.get("to")}.csv` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  } catch (refusal) {
+    say(explain(refusal));
+  }
+}
