@@ -32,7 +32,7 @@ run: install
 TEST_WORKERS ?= 4
 
 test: install system-deps
-	$(BIN)/pytest -n $(TEST_WORKERS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install
 	$(BIN)/ruff format --check .

@@ -53,7 +53,8 @@ async def entries(
     session: Session,
     _staff: Staff,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # A 64-bit integer, as both databases bind it: a larger one was a 500, not a 422.
+    offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
 ) -> list[DncOut]:
     """The list, newest first; erased numbers show only their keyed hash."""
     return [DncOut.of(e) for e in await list_entries(session, limit, offset)]
