@@ -108,7 +108,7 @@ def work(url: str, token: str, operator: str, ledger: Ledger, seed: int) -> None
                 ledger.saw(http.post(f"/api/v1/leases/{lease['lease_id']}/release"))
                 continue
             path = f"/api/v1/leases/{lease['lease_id']}/outcome"
-            # Half with a key (the full path), half without (the usual case where it applies).
+            # Half with a key, half without: either takes the usual case where it applies.
             key = {"Idempotency-Key": lease["lease_id"]} if rng.random() < 0.5 else {}
             body = outcome_body(rng)
             done = http.post(path, json=body, headers=key)
