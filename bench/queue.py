@@ -58,6 +58,8 @@ DISPOSITIONS = ["no_answer", "busy", "no_answer", "voicemail", "busy"]
 MIX_OPERATORS = 64
 MIX_MANAGERS = 4
 RATIO_RUNS = 3
+# Long enough that the managers see warm questionnaires and the supervisor polls a few times.
+MIX_SECONDS = 5
 OPEN_LOOP_SHARE = 0.10
 
 
@@ -310,7 +312,11 @@ class Bench:
                 self._reset()
                 mixes[name] = run(
                     load.floor_mix(
-                        base, self.tokens, self.staff, MIX_OPERATORS, 2 * self.sizes.seconds
+                        base,
+                        self.tokens,
+                        self.staff,
+                        MIX_OPERATORS,
+                        MIX_SECONDS * self.sizes.seconds,
                     )
                 )
         self._show_mix(mixes["cascade"], mixes["bare"])
