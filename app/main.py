@@ -13,8 +13,10 @@ from app.pages.router import install_pages
 from app.routers import (
     accounts,
     attendance,
+    audit,
     auth,
     campaigns,
+    contacts,
     dialer,
     dnc,
     floor,
@@ -112,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         attendance.router,
         floor.router,
         reports.router,
+        contacts.router,
+        audit.router,
     ):
         app.include_router(router, prefix=API)
     app.include_router(health.router)

@@ -20,6 +20,8 @@ It seeds a database of its own (`cascade_bench`, dropped afterwards unless
 - p50/p99 of next-call under an open-loop offered load of a tenth of the bare endpoint's
   peak measured in the same run;
 - the endurance pass: leases per second in each tenth of a long run;
+- staff's lookups on the large base (`bench/lookups.py`): a contact found by a number
+  written with spaces and brackets, and the campaign's stats;
 - the targets of the issue, met or missed.
 """
 
@@ -43,7 +45,7 @@ from typing import Any, TypeVar
 import httpx
 import uvloop
 
-from bench import load, seed
+from bench import load, lookups, seed
 from bench.bare import TABLE as BARE_TABLE
 from bench.load import Result
 
@@ -198,6 +200,7 @@ class Bench:
         self.tokens: list[str] = []
         self.campaigns: dict[str, Any] = {}
         self.staff: dict[str, list[str]] = {}
+        self.lookup_checks: list[tuple[str, float, str, bool]] = []
 
     @property
     def env(self) -> dict[str, str]:
@@ -390,6 +393,12 @@ class Bench:
         finally:
             seed.drop(self.server_url, name)
 
+    def lookups(self) -> None:
+        """Staff's contact search by number and campaign stats, on the large base as it is now."""
+        with server("app.main:create_app", self.env, self.workers, self.log) as base:
+            timings = lookups.measure(base, self.url, self.campaigns["large"])
+        self.lookup_checks = lookups.report(timings, self.sizes.large)
+
     def summary(self) -> None:
         f = self.figures
         peak = max(f[f"friendly, small base next {n}"] for n in LEVELS)
@@ -414,6 +423,7 @@ class Bench:
             ("endurance last / first tenth", f["endurance last"] / f["endurance first"],
              ">= 0.80", f["endurance last"] / f["endurance first"] >= 0.8),
         ]  # fmt: skip
+        checks += self.lookup_checks
         if "peer" in f:
             print(
                 f"Cascade's peak next-call over HTTP / pgqueuer's dequeue: {peak / f['peer']:.2f}"
@@ -451,6 +461,7 @@ class Bench:
         self.against_bare()
         self.open_loop()
         self.endurance()
+        self.lookups()
         self.peer()
         self.summary()
 

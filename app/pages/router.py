@@ -34,7 +34,30 @@ TITLES = {
     "operator": N_("Operator console"),
     "supervisor": N_("Supervisor dashboard"),
     "manager": N_("My questionnaires"),
+    "campaigns": N_("Campaigns"),
+    "users": N_("Users"),
+    "shifts": N_("Shifts"),
+    "dnc": N_("Do-not-call"),
+    "contacts": N_("Contacts"),
+    "audit": N_("Audit log"),
 }
+ROLES = (
+    ("operator", N_("operator")),
+    ("manager", N_("manager")),
+    ("supervisor", N_("supervisor")),
+    ("admin", N_("admin")),
+)
+WEEKDAYS = (
+    (1, N_("Mon")),
+    (2, N_("Tue")),
+    (3, N_("Wed")),
+    (4, N_("Thu")),
+    (5, N_("Fri")),
+    (6, N_("Sat")),
+    (7, N_("Sun")),
+)
+# The supervisor's navigation: the dashboard, then a page for each job of the floor.
+STAFF_PAGES = ("supervisor", "campaigns", "shifts", "contacts", "dnc", "users", "audit")
 
 router = APIRouter(include_in_schema=False)
 
@@ -76,6 +99,14 @@ def _render(request: Request, page: str, language: str) -> HTMLResponse:
         "script_words": script_catalogue(language),
         "title": translations(language).gettext(TITLES[page]),
         "homes": HOME_BY_ROLE,
+        "nav": [
+            (f"/{name}", translations(language).gettext(TITLES[name]), name == page)
+            for name in STAFF_PAGES
+        ]
+        if page in STAFF_PAGES
+        else [],
+        "roles": [(role, translations(language).gettext(words)) for role, words in ROLES],
+        "weekdays": [(n, translations(language).gettext(words)) for n, words in WEEKDAYS],
     }
     templates = templates_in(language)
     response: HTMLResponse = templates.TemplateResponse(request, f"{page}.html", context)
@@ -107,6 +138,18 @@ async def supervisor_page(request: Request, language: Language) -> HTMLResponse:
 async def manager_page(request: Request, language: Language) -> HTMLResponse:
     """The manager's questionnaires."""
     return _render(request, "manager", language)
+
+
+def _staff_page(name: str) -> None:
+    async def staff_page(request: Request, language: Language) -> HTMLResponse:
+        return _render(request, name, language)
+
+    staff_page.__doc__ = f"The floor's {name} page."
+    router.add_api_route(f"/{name}", staff_page, methods=["GET"], response_class=HTMLResponse)
+
+
+for _name in STAFF_PAGES[1:]:
+    _staff_page(_name)
 
 
 def install_pages(app: FastAPI) -> None:

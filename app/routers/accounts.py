@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from app.deps import Manager, ManagersPolicy, Now, Session, Staff
 from app.idempotency import IdempotencyKey, idempotent
 from app.schemas import Model
+from dialer.base.audit import record
 from dialer.base.models import Account, AccountHandoff, AccountStage
 from dialer.sales.accounts import (
     AccountView,
@@ -152,6 +153,8 @@ async def strategic(
 
     async def work() -> dict[str, Any]:
         marked = await mark_strategic(session, account_id, user, body.reason, now, policy)
+        summary = f"marked strategic: {body.reason}"
+        await record(session, user, "account.strategic", "account", account_id, summary, now)
         return (await _out(session, marked, now, policy, steps=True)).model_dump(mode="json")
 
     request = ("POST", f"/accounts/{account_id}/strategic", body.model_dump(mode="json"))

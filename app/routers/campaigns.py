@@ -1,14 +1,17 @@
 """Campaigns: created and managed by admins and supervisors."""
 
+import dataclasses
 import uuid
 from datetime import datetime, time
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from app.deps import Now, Session, Staff
+from app.listing import Page, Total
 from app.schemas import Model
+from dialer.base.audit import record
 from dialer.base.models import Campaign
 from dialer.contacts.campaigns import (
     DEFAULT_OBJECTIONS,
@@ -19,7 +22,11 @@ from dialer.contacts.campaigns import (
     get_campaign,
     list_campaigns,
     set_active,
+    spec_of,
+    update_campaign,
 )
+from dialer.queue.catalog import Catalog
+from dialer.reports.campaigns import campaign_stats
 
 router = APIRouter(tags=["campaigns"])
 
@@ -75,6 +82,45 @@ class CampaignIn(Model):
     active: bool = True
 
 
+class CampaignPatch(Model):
+    """Any field of the campaign's body; each one given replaces that setting whole."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
+    calling_window: Window | None = None
+    retry: Retry | None = None
+    script: str | None = Field(default=None, max_length=20_000)
+    objections: list[Objection] | None = Field(default=None, max_length=100)
+    questionnaire_fields: list[QuestionnaireField] | None = Field(default=None, max_length=100)
+    lease_minutes: int | None = Field(default=None, ge=1, le=120)
+    callback_handover_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
+    active: bool | None = None
+
+    def applied_to(self, spec: CampaignSpec) -> CampaignSpec:
+        """The spec with every given field replaced."""
+        given = self.model_fields_set
+        changes: dict[str, Any] = {
+            name: getattr(self, name)
+            for name in ("name", "timezone", "script", "lease_minutes")
+            if name in given and getattr(self, name) is not None
+        }
+        for name in ("callback_handover_minutes", "active"):
+            if name in given and getattr(self, name) is not None:
+                changes[name] = getattr(self, name)
+        if self.calling_window is not None:
+            changes["window_start"] = self.calling_window.start
+            changes["window_end"] = self.calling_window.end
+        if self.retry is not None:
+            changes["retry"] = self.retry.model_dump()
+        if self.objections is not None:
+            changes["objections"] = [o.model_dump() for o in self.objections]
+        if self.questionnaire_fields is not None:
+            changes["questionnaire_fields"] = [
+                f.model_dump(exclude_none=True) for f in self.questionnaire_fields
+            ]
+        return dataclasses.replace(spec, **changes)
+
+
 class CampaignOut(BaseModel):
     id: uuid.UUID
     name: str
@@ -115,7 +161,7 @@ class ActiveIn(Model):
 
 
 @router.post("/campaigns", status_code=201)
-async def add_campaign(body: CampaignIn, session: Session, now: Now, _staff: Staff) -> CampaignOut:
+async def add_campaign(body: CampaignIn, session: Session, now: Now, staff: Staff) -> CampaignOut:
     """Create a campaign; everything but the name has a default."""
     spec = CampaignSpec(
         name=body.name,
@@ -130,13 +176,17 @@ async def add_campaign(body: CampaignIn, session: Session, now: Now, _staff: Sta
         callback_handover_minutes=body.callback_handover_minutes,
         active=body.active,
     )
-    return CampaignOut.of(await create_campaign(session, spec, now))
+    created = await create_campaign(session, spec, now)
+    await record(session, staff, "campaign.create", "campaign", created.id, created.name, now)
+    return CampaignOut.of(created)
 
 
 @router.get("/campaigns")
-async def campaigns(session: Session, _staff: Staff) -> list[CampaignOut]:
+async def campaigns(session: Session, page: Page, total: Total, _staff: Staff) -> list[CampaignOut]:
     """Every campaign, newest first."""
-    return [CampaignOut.of(c) for c in await list_campaigns(session)]
+    found, count = await list_campaigns(session, page.limit, page.offset)
+    total.set(count)
+    return [CampaignOut.of(c) for c in found]
 
 
 @router.get("/campaigns/{campaign_id}")
@@ -145,9 +195,61 @@ async def campaign(campaign_id: uuid.UUID, session: Session, _staff: Staff) -> C
     return CampaignOut.of(await get_campaign(session, campaign_id))
 
 
+@router.patch("/campaigns/{campaign_id}")
+async def patch_campaign(
+    campaign_id: uuid.UUID,
+    body: CampaignPatch,
+    request: Request,
+    session: Session,
+    now: Now,
+    staff: Staff,
+) -> CampaignOut:
+    """Change any setting; the next claim obeys it, filed questionnaires keep their answers."""
+    current = await get_campaign(session, campaign_id)
+    before = CampaignOut.of(current).model_dump(mode="json")
+    changed = await update_campaign(session, campaign_id, body.applied_to(spec_of(current)))
+    after = CampaignOut.of(changed)
+    summary = _changes(before, after.model_dump(mode="json"), body.model_fields_set)
+    await record(session, staff, "campaign.update", "campaign", campaign_id, summary, now)
+    await _committed_then_forgotten(request, session)
+    return after
+
+
+@router.get("/campaigns/{campaign_id}/stats")
+async def stats(
+    campaign_id: uuid.UUID, session: Session, now: Now, _staff: Staff
+) -> dict[str, Any]:
+    """The campaign's live counts."""
+    return await campaign_stats(session, await get_campaign(session, campaign_id), now)
+
+
 @router.put("/campaigns/{campaign_id}/active")
 async def activate(
-    campaign_id: uuid.UUID, body: ActiveIn, session: Session, _staff: Staff
+    campaign_id: uuid.UUID,
+    body: ActiveIn,
+    request: Request,
+    session: Session,
+    now: Now,
+    staff: Staff,
 ) -> CampaignOut:
     """Start or stop handing out the campaign's numbers."""
-    return CampaignOut.of(await set_active(session, campaign_id, body.active))
+    changed = await set_active(session, campaign_id, body.active)
+    summary = f"{changed.name}: active → {changed.active}"
+    await record(session, staff, "campaign.update", "campaign", campaign_id, summary, now)
+    await _committed_then_forgotten(request, session)
+    return CampaignOut.of(changed)
+
+
+async def _committed_then_forgotten(request: Request, session: Session) -> None:
+    # The claims of this process read campaigns from a catalog kept 30 s. Dropped only
+    # after the commit, a reload in between cannot keep the old settings.
+    await session.commit()
+    catalog: Catalog = request.app.state.catalog
+    catalog.forget()
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any], given: set[str]) -> str:
+    changed = sorted(k for k in given if before.get(k) != after.get(k))
+    return f"{after['name']}: " + (
+        ", ".join(changed) + " changed" if changed else "nothing changed"
+    )

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from app.deps import Now, Operator, Session, Staff
 from app.routers.shifts import ReasonIn, ShiftFields, ShiftOut
 from app.schemas import Model
+from dialer.base.audit import record
 from dialer.base.models import PauseReason
 from dialer.reports.floor import DialerStatus, OperatorLive, Reason, dialer_status, live_operators
 from dialer.shifts.attendance import get_operator
@@ -126,6 +127,7 @@ async def status(session: Session, now: Now, _staff: Staff) -> StatusOut:
 async def pause(body: ReasonIn, session: Session, now: Now, staff: Staff) -> StatusOut:
     """Pause all dialing, with a reason; it holds across shifts until resumed."""
     await pause_dialer(session, body.reason, staff.id, now)
+    await record(session, staff, "dialer.pause", "dialer", None, body.reason, now)
     return StatusOut.of(await dialer_status(session, now))
 
 
@@ -133,6 +135,7 @@ async def pause(body: ReasonIn, session: Session, now: Now, staff: Staff) -> Sta
 async def resume(session: Session, now: Now, staff: Staff) -> StatusOut:
     """End a supervisor's pause of the dialer (a saturation pause lifts by itself)."""
     await resume_dialer(session, staff.id, now)
+    await record(session, staff, "dialer.resume", "dialer", None, "resumed", now)
     return StatusOut.of(await dialer_status(session, now))
 
 
@@ -149,6 +152,7 @@ async def pause_one(
     """Pause one operator, with a reason; it holds until resumed."""
     await get_operator(session, operator_id)
     await pause_operator(session, operator_id, PauseReason.SUPERVISOR, body.reason, staff.id, now)
+    await record(session, staff, "operator.pause", "user", operator_id, body.reason, now)
     return await _one(session, operator_id, now)
 
 
@@ -160,6 +164,7 @@ async def resume_one(
     await get_operator(session, operator_id)
     codes = (PauseReason.SUPERVISOR, PauseReason.SELF)
     await resume_operator(session, operator_id, codes, staff.id, now)
+    await record(session, staff, "operator.resume", "user", operator_id, "resumed", now)
     return await _one(session, operator_id, now)
 
 
@@ -170,6 +175,7 @@ async def take_break(
     """An operator's own break: no numbers until it resumes (unpaid unless configured)."""
     reason = body.reason if body else None
     await pause_operator(session, operator.id, PauseReason.SELF, reason, operator.id, now)
+    await record(session, operator, "operator.break", "user", operator.id, reason or "break", now)
     return await _one(session, operator.id, now)
 
 
@@ -177,4 +183,5 @@ async def take_break(
 async def end_break(session: Session, now: Now, operator: Operator) -> OperatorOut:
     """End the operator's own break; a supervisor's pause stays."""
     await resume_operator(session, operator.id, (PauseReason.SELF,), operator.id, now)
+    await record(session, operator, "operator.back", "user", operator.id, "back from break", now)
     return await _one(session, operator.id, now)

@@ -1,22 +1,27 @@
 """Importing the raw contact base: a CSV upload answered at once, a report to poll."""
 
 import asyncio
+import csv
+import io
 import shutil
 import tempfile
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Query, Request, Response, UploadFile
 from pydantic import BaseModel
 
 from app.background import import_tasks
 from app.deps import AppSettings, Now, Session, Staff
+from app.listing import Page, Total
+from dialer.base.audit import record
 from dialer.base.clock import utcnow
 from dialer.base.models import ContactImport, ImportStatus
+from dialer.contacts.campaigns import get_campaign
 from dialer.contacts.imports.files import inspect_file
-from dialer.contacts.imports.jobs import get_import
+from dialer.contacts.imports.jobs import campaign_imports, get_import
 from dialer.contacts.imports.run import ImportJob
 
 router = APIRouter(tags=["imports"])
@@ -32,7 +37,7 @@ class ReportError(BaseModel):
     reason: str
 
 
-class ImportReport(BaseModel):
+class ImportSummary(BaseModel):
     id: uuid.UUID
     campaign_id: uuid.UUID
     filename: str | None
@@ -42,9 +47,16 @@ class ImportReport(BaseModel):
     duplicates: int
     do_not_call: int
     invalid: int
-    errors: list[ReportError]
     created_at: datetime
     finished_at: datetime | None
+
+    @classmethod
+    def of(cls, found: ContactImport) -> "ImportSummary":
+        return cls.model_validate(found, from_attributes=True)
+
+
+class ImportReport(ImportSummary):
+    errors: list[ReportError]
 
     @classmethod
     def of(cls, found: ContactImport) -> "ImportReport":
@@ -64,7 +76,7 @@ async def start_import(
     # The import writes on a connection of its own: end this request's transaction first,
     # or on SQLite the two would wait for each other's write lock.
     await session.commit()
-    path = await asyncio.to_thread(_save, file.file)
+    path = await asyncio.to_thread(save_upload, file.file)
     try:
         fmt = await asyncio.to_thread(inspect_file, path)
         job = ImportJob(
@@ -84,6 +96,10 @@ async def start_import(
         await asyncio.to_thread(job.close)
         path.unlink(missing_ok=True)
         raise
+    summary = f"{file.filename or 'a file'} into campaign {campaign_id}"
+    await record(session, staff, "import.start", "import", import_id, summary, utcnow())
+    # Committed before the import starts writing, which on SQLite takes the write lock.
+    await session.commit()
     import_tasks(request).start(job, path)
     return ImportStarted(import_id=import_id, status="running")
 
@@ -97,7 +113,56 @@ async def import_report(
     return ImportReport.of(found)
 
 
-def _save(upload: IO[Any]) -> Path:
+@router.get("/campaigns/{campaign_id}/imports")
+async def imports_of(
+    campaign_id: uuid.UUID,
+    request: Request,
+    session: Session,
+    now: Now,
+    page: Page,
+    total: Total,
+    _staff: Staff,
+) -> list[ImportSummary]:
+    """The campaign's imports, newest first, without their errors."""
+    await get_campaign(session, campaign_id)
+    found, count = await campaign_imports(
+        session, campaign_id, request.app.state.started_at, now, page.limit, page.offset
+    )
+    total.set(count)
+    return [ImportSummary.of(i) for i in found]
+
+
+@router.get("/imports/{import_id}/errors", response_model=None)
+async def import_errors(
+    import_id: uuid.UUID,
+    request: Request,
+    session: Session,
+    now: Now,
+    _staff: Staff,
+    fmt: Annotated[Literal["csv", "json"], Query(alias="format")] = "csv",
+) -> Response | list[dict[str, Any]]:
+    """Every refused line the report keeps: its number, the reason, the line as it was."""
+    found = await get_import(session, import_id, request.app.state.started_at, now)
+    lines = [
+        {"line": e.get("line"), "reason": e["reason"], "raw": e.get("raw", "")}
+        for e in found.errors
+    ]
+    if fmt == "json":
+        return lines
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["line", "reason", "raw"])
+    writer.writerows(
+        [e["line"] if e["line"] is not None else "", e["reason"], e["raw"]] for e in lines
+    )
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="import-{import_id}-errors.csv"'},
+    )
+
+
+def save_upload(upload: IO[Any]) -> Path:
     # The upload is closed when the response is sent; the import outlives it.
     with tempfile.NamedTemporaryFile(prefix="cascade-import-", suffix=".csv", delete=False) as f:
         shutil.copyfileobj(upload, f, 1 << 20)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from app.deps import Manager, ManagersPolicy, Now, Session, Staff
 from app.idempotency import IdempotencyKey, idempotent
 from app.schemas import Model
+from dialer.base.audit import record
 from dialer.base.models import QuestionnaireStatus
 from dialer.sales.questionnaires import (
     QuestionnaireView,
@@ -144,6 +145,10 @@ async def assign(
 
     async def work() -> dict[str, Any]:
         moved = await reassign(session, questionnaire_id, body.manager_id, now, policy.marks)
+        summary = f"to manager {moved.manager_id}" if moved.manager_id else "waiting for room"
+        await record(
+            session, staff, "questionnaire.reassign", "questionnaire", moved.id, summary, now
+        )
         return QuestionnaireOut.of(await view(session, moved, now, policy)).model_dump(mode="json")
 
     path = f"/questionnaires/{questionnaire_id}/assign"

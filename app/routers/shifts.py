@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from app.deps import Now, Session, Staff
 from app.schemas import Model
+from dialer.base.audit import record
 from dialer.base.models import ShiftState, ShiftTemplate, User
 from dialer.shifts.attendance import add_walk_in, set_roster
 from dialer.shifts.dated import (
@@ -114,6 +115,12 @@ class WalkInIn(Model):
     operator_id: uuid.UUID
 
 
+def _t(template: ShiftTemplate) -> str:
+    days = ",".join(str(d) for d in template.weekdays)
+    start, end = f"{template.start:%H:%M}", f"{template.end:%H:%M}"
+    return f"{template.name} {start}–{end} days {days} {template.timezone}"
+
+
 def _by(user: User, reason: str | None = None) -> By:
     return By(Source.SUPERVISOR, user.id, reason)
 
@@ -127,7 +134,9 @@ async def templates(session: Session, _staff: Staff) -> list[TemplateOut]:
 @router.post("/shift-templates", status_code=201)
 async def add_template(body: TemplateIn, session: Session, now: Now, staff: Staff) -> TemplateOut:
     """Add a template; its shifts exist at once, and one whose window contains now opens now."""
-    return TemplateOut.of(await create_template(session, body.spec(), _by(staff), now))
+    created = await create_template(session, body.spec(), _by(staff), now)
+    await record(session, staff, "template.create", "template", created.id, _t(created), now)
+    return TemplateOut.of(created)
 
 
 @router.put("/shift-templates/{template_id}")
@@ -136,15 +145,17 @@ async def change_template(
 ) -> TemplateOut:
     """Change a template; every shift of it that has not ended follows at once."""
     changed = await update_template(session, template_id, body.spec(), _by(staff), now)
+    await record(session, staff, "template.update", "template", changed.id, _t(changed), now)
     return TemplateOut.of(changed)
 
 
 @router.delete("/shift-templates/{template_id}", status_code=204)
 async def remove_template(
-    template_id: uuid.UUID, session: Session, now: Now, _staff: Staff
+    template_id: uuid.UUID, session: Session, now: Now, staff: Staff
 ) -> Response:
     """Deactivate a template: its planned shifts go, a running one ends at its boundary."""
     await deactivate_template(session, template_id, now)
+    await record(session, staff, "template.remove", "template", template_id, "removed", now)
     return Response(status_code=204)
 
 
@@ -168,6 +179,7 @@ async def pause(
 ) -> ShiftOut:
     """Pause an open shift, with a reason: nobody on it dials until it resumes."""
     shift = await pause_shift(session, shift_id, _by(staff, body.reason), now)
+    await record(session, staff, "shift.pause", "shift", shift_id, body.reason, now)
     return ShiftOut.of(await view(session, shift))
 
 
@@ -175,6 +187,7 @@ async def pause(
 async def resume(shift_id: uuid.UUID, session: Session, now: Now, staff: Staff) -> ShiftOut:
     """Resume a paused shift."""
     shift = await resume_shift(session, shift_id, _by(staff), now)
+    await record(session, staff, "shift.resume", "shift", shift_id, "resumed", now)
     return ShiftOut.of(await view(session, shift))
 
 
@@ -182,22 +195,29 @@ async def resume(shift_id: uuid.UUID, session: Session, now: Now, staff: Staff) 
 async def close(shift_id: uuid.UUID, session: Session, now: Now, staff: Staff) -> ShiftOut:
     """Close an open or paused shift early; everyone on it is clocked out now."""
     shift = await close_shift(session, shift_id, _by(staff, "closed early"), now)
+    await record(session, staff, "shift.close", "shift", shift_id, "closed early", now)
     return ShiftOut.of(await view(session, shift))
 
 
 @router.put("/shifts/{shift_id}/roster")
 async def roster(
-    shift_id: uuid.UUID, body: RosterIn, session: Session, now: Now, _staff: Staff
+    shift_id: uuid.UUID, body: RosterIn, session: Session, now: Now, staff: Staff
 ) -> ShiftOut:
     """Plan exactly these operators for the shift."""
     shift = await set_roster(session, shift_id, body.operator_ids, now)
-    return ShiftOut.of(await view(session, shift))
+    planned = await view(session, shift)
+    summary = f"{planned.shift.name} {planned.shift.starts_at:%Y-%m-%d %H:%M}Z: "
+    summary += f"{len(body.operator_ids)} operator(s) rostered"
+    await record(session, staff, "shift.roster", "shift", shift_id, summary, now)
+    return ShiftOut.of(planned)
 
 
 @router.post("/shifts/{shift_id}/walk-ins")
 async def walk_in(
-    shift_id: uuid.UUID, body: WalkInIn, session: Session, now: Now, _staff: Staff
+    shift_id: uuid.UUID, body: WalkInIn, session: Session, now: Now, staff: Staff
 ) -> ShiftOut:
     """Add an operator who came without being planned to the shift's roster."""
     shift = await add_walk_in(session, shift_id, body.operator_id, now)
+    summary = f"walk-in operator {body.operator_id}"
+    await record(session, staff, "shift.walk_in", "shift", shift_id, summary, now)
     return ShiftOut.of(await view(session, shift))

@@ -16,6 +16,7 @@ from app.deps import AppSettings, CurrentUser, Now, Operator, Session, Staff
 from app.ratelimit import TokenBuckets
 from app.routers.usual import usual_case_route, usual_token
 from app.schemas import Instant, Model
+from dialer.base.audit import record
 from dialer.base.db import driver_connection
 from dialer.base.errors import Forbidden, InvalidInput, TooManyRequests
 from dialer.base.models import Role, SoftphoneEvent, User
@@ -247,10 +248,16 @@ async def revoke_own_hook_token(session: Session, operator: Operator) -> Respons
 
 @router.post("/operators/{operator_id}/hook-token", status_code=201)
 async def rotate_hook_token(
-    operator_id: uuid.UUID, request: Request, session: Session, settings: AppSettings, _: Staff
+    operator_id: uuid.UUID,
+    request: Request,
+    session: Session,
+    settings: AppSettings,
+    now: Now,
+    staff: Staff,
 ) -> HookTokenOut:
     """A new hook token for an operator, replacing the old one; the secret is shown only now."""
     token = await issue_hook_token(session, settings.secret_key, operator_id)
+    await record(session, staff, "hook_token.issue", "user", operator_id, "issued", now)
     return HookTokenOut(hook_token=token, hook_url=_hook_url(request, token))
 
 
@@ -261,9 +268,10 @@ async def hook_token_state(operator_id: uuid.UUID, session: Session, _: Staff) -
 
 
 @router.delete("/operators/{operator_id}/hook-token", status_code=204)
-async def revoke_hook(operator_id: uuid.UUID, session: Session, _: Staff) -> Response:
+async def revoke_hook(operator_id: uuid.UUID, session: Session, now: Now, staff: Staff) -> Response:
     """Revoke an operator's hook token."""
     await revoke_hook_token(session, operator_id)
+    await record(session, staff, "hook_token.revoke", "user", operator_id, "revoked", now)
     return Response(status_code=204)
 
 

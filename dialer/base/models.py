@@ -158,6 +158,9 @@ class Contact(Base):
         ),
         # A new client's contacts, closed at its first order: see the migration.
         Index("ix_contact_company_key", text("cascade_company_key(company)")),
+        # A campaign's stats in one pass over this index alone: contacts by state, and
+        # ready ones by zone and whether due (see dialer/reports/campaigns.py).
+        Index("ix_contact_campaign_state", "campaign_id", "state", "timezone", "next_call_at"),
         {"postgresql_with": {"fillfactor": 80}},
     )
 
@@ -531,3 +534,20 @@ class SchedulerBeat(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     beat_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """One change a person made through the API: who, when, what, and a short summary."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_at", "at"),)
+
+    id: Mapped[uuid.UUID] = new_id()
+    at: Mapped[datetime]
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    action: Mapped[str] = mapped_column(String(48), index=True)
+    target_type: Mapped[str] = mapped_column(String(32))
+    # A uuid for most things; the keyed hash of a number for the do-not-call list, so
+    # that the log's ids never carry a number.
+    target_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    summary: Mapped[str] = mapped_column(Text)

@@ -11,7 +11,7 @@ from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.errors import InvalidInput, LoginLocked, LoginTaken, NotFound, Unauthenticated
@@ -110,13 +110,107 @@ async def authenticate(session: AsyncSession, login: str, password: str, now: da
 
 async def deactivate_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     """Deactivate a user and revoke every token it holds."""
-    user = await session.get(User, user_id)
+    return await change_user(
+        session, user_id, UserChange(active=False, given=frozenset({"active"}))
+    )
+
+
+@dataclass(frozen=True)
+class UserChange:
+    """What an admin may change about a user; None leaves a part as it is."""
+
+    name: str | None = None
+    desk: Desk | None = None
+    capacity: int | None = None
+    hourly_rate: Decimal | None = None
+    active: bool | None = None
+    # Which of the parts were given: a part given as null clears it.
+    given: frozenset[str] = frozenset()
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID, *, lock: bool = False) -> User:
+    """The user, or NotFound."""
+    user = await session.get(User, user_id, with_for_update=lock)
     if user is None:
         raise NotFound("There is no such user.")
-    user.active = False
-    user.token_version += 1
+    return user
+
+
+async def list_users(
+    session: AsyncSession, role: Role | None, active: bool | None, limit: int, offset: int
+) -> tuple[list[User], int]:
+    """Users by role and name, with how many match the filters."""
+    query = select(User)
+    if role is not None:
+        query = query.where(User.role == role)
+    if active is not None:
+        query = query.where(User.active == active)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    page = query.order_by(User.role, User.name, User.login).limit(limit).offset(offset)
+    return list(await session.scalars(page)), int(total or 0)
+
+
+async def change_user(session: AsyncSession, user_id: uuid.UUID, change: UserChange) -> User:
+    """Apply an admin's change; deactivation revokes every token the user holds."""
+    user = await get_user(session, user_id, lock=True)
+    desk = change.desk if "desk" in change.given else user.desk
+    if user.role is Role.MANAGER and desk is None:
+        raise InvalidInput("A manager needs a desk.", fields=[{"loc": ["desk"], "msg": "required"}])
+    if user.role is not Role.MANAGER and desk is not None:
+        raise InvalidInput(
+            "Only managers have a desk.", fields=[{"loc": ["desk"], "msg": "managers only"}]
+        )
+    if "name" in change.given:
+        if not change.name:
+            raise InvalidInput(
+                "The name cannot be empty.", fields=[{"loc": ["name"], "msg": "required"}]
+            )
+        user.name = change.name
+    user.desk = desk
+    if "capacity" in change.given:
+        user.capacity = change.capacity
+    if "hourly_rate" in change.given:
+        user.hourly_rate = change.hourly_rate
+    if "active" in change.given and change.active is not None and change.active != user.active:
+        user.active = change.active
+        if not change.active:
+            user.token_version += 1
     await session.flush()
     return user
+
+
+async def set_password(session: AsyncSession, user_id: uuid.UUID, password: str) -> User:
+    """A new password; every token the user holds stops working."""
+    if len(password) < 8:
+        raise InvalidInput(
+            "The password needs at least 8 characters.",
+            fields=[{"loc": ["password"], "msg": "at least 8 characters"}],
+        )
+    user = await get_user(session, user_id, lock=True)
+    user.password_hash = hash_password(password)
+    user.token_version += 1
+    user.failed_logins = 0
+    user.locked_until = None
+    await session.flush()
+    return user
+
+
+async def change_own_password(
+    session: AsyncSession, user_id: uuid.UUID, current: str, new: str
+) -> User:
+    """The caller's own new password, given the current one."""
+    user = await get_user(session, user_id, lock=True)
+    if not _verify(user.password_hash, current):
+        raise InvalidInput(
+            "The current password is wrong.",
+            fields=[{"loc": ["body", "current"], "msg": "wrong password"}],
+        )
+    if len(new) < 8:
+        raise InvalidInput(
+            "The password needs at least 8 characters.",
+            fields=[{"loc": ["body", "new"], "msg": "at least 8 characters"}],
+        )
+    return await set_password(session, user_id, new)
 
 
 def _b64(data: bytes) -> str:

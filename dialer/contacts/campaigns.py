@@ -6,7 +6,7 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.errors import InvalidInput, NotFound
@@ -98,27 +98,59 @@ def retry_settings(retry: dict[str, Any]) -> dict[str, Any]:
     return {**DEFAULT_RETRY, **retry}
 
 
+def _apply(campaign: Campaign, spec: CampaignSpec) -> None:
+    retry = retry_settings(spec.retry)
+    campaign.name = spec.name
+    campaign.timezone = spec.timezone
+    campaign.window_start = spec.window_start
+    campaign.window_end = spec.window_end
+    campaign.retry = retry
+    campaign.max_attempts = int(retry["max_attempts"])
+    campaign.calls_per_day = int(retry["calls_per_day"])
+    campaign.lease_seconds = spec.lease_minutes * 60
+    campaign.callback_handover_minutes = spec.callback_handover_minutes
+    campaign.script = spec.script
+    campaign.objections = spec.objections
+    campaign.questionnaire_fields = spec.questionnaire_fields
+    campaign.active = spec.active
+
+
 async def create_campaign(session: AsyncSession, spec: CampaignSpec, now: datetime) -> Campaign:
     """Add a campaign."""
     validate_spec(spec)
-    retry = retry_settings(spec.retry)
-    campaign = Campaign(
-        name=spec.name,
-        timezone=spec.timezone,
-        window_start=spec.window_start,
-        window_end=spec.window_end,
-        retry=retry,
-        max_attempts=int(retry["max_attempts"]),
-        calls_per_day=int(retry["calls_per_day"]),
-        lease_seconds=spec.lease_minutes * 60,
-        callback_handover_minutes=spec.callback_handover_minutes,
-        script=spec.script,
-        objections=spec.objections,
-        questionnaire_fields=spec.questionnaire_fields,
-        active=spec.active,
-        created_at=now,
-    )
+    campaign = Campaign(created_at=now)
+    _apply(campaign, spec)
     session.add(campaign)
+    await session.flush()
+    return campaign
+
+
+def spec_of(campaign: Campaign) -> CampaignSpec:
+    """The campaign's settings as a spec, for a change to start from."""
+    return CampaignSpec(
+        name=campaign.name,
+        timezone=campaign.timezone,
+        window_start=campaign.window_start,
+        window_end=campaign.window_end,
+        retry=dict(campaign.retry),
+        script=campaign.script,
+        objections=list(campaign.objections),
+        questionnaire_fields=list(campaign.questionnaire_fields),
+        lease_minutes=campaign.lease_seconds // 60,
+        callback_handover_minutes=campaign.callback_handover_minutes,
+        active=campaign.active,
+    )
+
+
+async def update_campaign(
+    session: AsyncSession, campaign_id: uuid.UUID, spec: CampaignSpec
+) -> Campaign:
+    """Change every setting of a campaign; questionnaires already filed keep their answers."""
+    validate_spec(spec)
+    campaign = await session.get(Campaign, campaign_id, with_for_update=True)
+    if campaign is None:
+        raise NotFound("There is no such campaign.")
+    _apply(campaign, spec)
     await session.flush()
     return campaign
 
@@ -131,9 +163,14 @@ async def get_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Campaig
     return campaign
 
 
-async def list_campaigns(session: AsyncSession) -> list[Campaign]:
-    """Every campaign, newest first."""
-    return list(await session.scalars(select(Campaign).order_by(Campaign.created_at.desc())))
+async def list_campaigns(
+    session: AsyncSession, limit: int = 1000, offset: int = 0
+) -> tuple[list[Campaign], int]:
+    """A page of campaigns, newest first, and how many there are."""
+    total = await session.scalar(select(func.count()).select_from(Campaign))
+    query = select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id)
+    found = await session.scalars(query.limit(limit).offset(offset))
+    return list(found), int(total or 0)
 
 
 async def set_active(session: AsyncSession, campaign_id: uuid.UUID, active: bool) -> Campaign:

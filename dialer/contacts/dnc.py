@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,6 +82,49 @@ async def suppress_hash(
     return entry
 
 
+SUPPRESS_CHUNK = 500
+
+
+async def suppress_many(
+    session: AsyncSession, key: str, numbers: list[str], actor_id: uuid.UUID | None, now: datetime
+) -> tuple[list[str], int]:
+    """Put many numbers on the list at once: the numbers added, and how many already were."""
+    added: list[str] = []
+    already = 0
+    for start in range(0, len(numbers), SUPPRESS_CHUNK):
+        by_hash = {phone_hash(key, n): n for n in numbers[start : start + SUPPRESS_CHUNK]}
+        known = set(
+            await session.scalars(
+                select(DncEntry.phone_hash).where(DncEntry.phone_hash.in_(list(by_hash)))
+            )
+        )
+        already += len(known)
+        new = [(h, n) for h, n in by_hash.items() if h not in known]
+        if not new:
+            continue
+        values = [
+            {
+                "phone_hash": h,
+                "phone": n,
+                "source": DncSource.MANUAL,
+                "created_by": actor_id,
+                "created_at": now,
+            }
+            for h, n in new
+        ]
+        await session.execute(_insert(session)(DncEntry).values(values).on_conflict_do_nothing())
+        await session.execute(
+            update(Contact)
+            .where(
+                Contact.phone_hash.in_([h for h, _ in new]),
+                Contact.state.not_in((ContactState.ERASED, ContactState.DO_NOT_CALL)),
+            )
+            .values(state=ContactState.DO_NOT_CALL)
+        )
+        added.extend(n for _, n in new)
+    return added, already
+
+
 async def unsuppress(session: AsyncSession, key: str, e164: str) -> None:
     """Take a number off the list; its stopped contacts become callable again."""
     hashed = phone_hash(key, e164)
@@ -98,15 +141,25 @@ async def unsuppress(session: AsyncSession, key: str, e164: str) -> None:
     )
 
 
-async def list_entries(session: AsyncSession, limit: int, offset: int) -> list[DncEntry]:
-    """The list, newest first."""
-    query = (
-        select(DncEntry)
-        .order_by(DncEntry.created_at.desc(), DncEntry.phone_hash)
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(await session.scalars(query))
+async def list_entries(
+    session: AsyncSession, key: str, region: str, q: str | None, limit: int | None, offset: int
+) -> tuple[list[DncEntry], int]:
+    """A page of the list, newest first, and how many match: `q` a number in any spelling
+    (found by its keyed hash, erased ones too) or a part of one."""
+    query = select(DncEntry)
+    q = (q or "").strip()
+    if q:
+        e164 = normalise(q, region)
+        if e164 is not None:
+            query = query.where(DncEntry.phone_hash == phone_hash(key, e164))
+        else:
+            digits = "".join(c for c in q if c.isdigit())
+            query = query.where(DncEntry.phone.contains(digits or q, autoescape=True))
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    query = query.order_by(DncEntry.created_at.desc(), DncEntry.phone_hash).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(await session.scalars(query)), int(total or 0)
 
 
 def _insert(session: AsyncSession) -> Callable[..., Any]:

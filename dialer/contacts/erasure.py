@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.base.audit import forget_number
 from dialer.base.errors import NotFound
 from dialer.base.models import Attempt, Contact, ContactState, Lease, LeaseEnd, SoftphoneEvent
 from dialer.contacts.dnc import DncSource, suppress_hash
@@ -54,4 +55,5 @@ async def erase_contact(
         )
     await session.execute(update(Contact).where(Contact.id.in_(ids)).values(**ERASED_FIELDS))
     await suppress_hash(session, hashed, None, DncSource.ERASURE, actor_id, now)
+    await forget_number(session, phones)
     return len(ids)

@@ -134,6 +134,11 @@ class Catalog:
             raise NotFound("There is no such campaign.")
         return view
 
+    def forget(self) -> None:
+        """Drop what is kept: a campaign changed, so the next claim reads them afresh."""
+        self._campaigns = {}
+        self._loaded_at = None
+
     def sweep_due(self, now: datetime) -> bool:
         """True at most once per sweep interval: time to expire overdue leases."""
         if not self._sweep_pending(now):

@@ -322,3 +322,23 @@ async def release(
         .values(state=ContactState.READY)
     )
     return dataclasses.replace(held, ended_at=now, end_reason=LeaseEnd.RELEASED)
+
+
+async def end_operator_lease(session: AsyncSession, operator_id: uuid.UUID, now: datetime) -> int:
+    """End a departing operator's lease as released; its contact goes back to the queue."""
+    connection = await session.connection()
+    ended = await connection.execute(
+        update(lease)
+        .where(lease.c.operator_id == operator_id, lease.c.ended_at.is_(None))
+        .values(ended_at=now, end_reason=LeaseEnd.RELEASED)
+        .returning(lease.c.contact_id)
+    )
+    contact_ids = [row.contact_id for row in ended]
+    if contact_ids:
+        # A contact put on the do-not-call list meanwhile stays there.
+        await connection.execute(
+            update(contact)
+            .where(contact.c.id.in_(contact_ids), contact.c.state == ContactState.LEASED)
+            .values(state=ContactState.READY)
+        )
+    return len(contact_ids)

@@ -229,3 +229,87 @@ async def floor_of(session: AsyncSession, operator_id: uuid.UUID, now: datetime)
         clocked_in=attended is not None,
         lease_id=lease_id,
     )
+
+
+async def shift_attendance(session: AsyncSession, shift_id: uuid.UUID) -> list[Attendance]:
+    """Every clock-in and clock-out of the shift, in order."""
+    await get_shift(session, shift_id)
+    query = select(Attendance).where(Attendance.shift_id == shift_id)
+    return list(await session.scalars(query.order_by(Attendance.clock_in_at, Attendance.id)))
+
+
+def _check_times(shift: Shift, start: datetime, end: datetime | None, now: datetime) -> None:
+    """A corrected record lies within the shift, is not in the future, and starts before it ends."""
+    wrong: list[dict[str, object]] = []
+    if not shift.starts_at <= start < shift.ends_at or start > now:
+        wrong.append({"loc": ["body", "clock_in_at"], "msg": "outside the shift or in the future"})
+    if end is not None and (end <= start or end > shift.ends_at or end > now):
+        wrong.append(
+            {"loc": ["body", "clock_out_at"], "msg": "before the clock-in or outside the shift"}
+        )
+    if wrong:
+        raise InvalidInput("The times do not fit the shift.", fields=wrong)
+
+
+async def _check_overlap(
+    session: AsyncSession, record: Attendance, start: datetime, end: datetime | None
+) -> None:
+    others = await session.scalars(
+        select(Attendance).where(
+            Attendance.shift_id == record.shift_id,
+            Attendance.operator_id == record.operator_id,
+            Attendance.id != record.id,
+        )
+    )
+    for other in others:
+        other_end = other.clock_out_at
+        if (other_end is None or start < other_end) and (end is None or other.clock_in_at < end):
+            raise InvalidInput(
+                "The operator was already clocked in for part of that time.",
+                fields=[{"loc": ["body", "clock_in_at"], "msg": "overlaps another record"}],
+            )
+
+
+async def correct_attendance(
+    session: AsyncSession,
+    record: Attendance,
+    start: datetime,
+    end: datetime | None,
+    now: datetime,
+) -> Attendance:
+    """Set a record's clock-in and clock-out as a supervisor knows them; the timesheet counts it."""
+    shift = await get_shift(session, record.shift_id)
+    _check_times(shift, start, end, now)
+    await _check_overlap(session, record, start, end)
+    record.clock_in_at, record.clock_out_at = start, end
+    await session.flush()
+    return record
+
+
+async def get_attendance(session: AsyncSession, attendance_id: uuid.UUID) -> Attendance:
+    """One attendance record, locked for a correction, or NotFound."""
+    found = await session.get(Attendance, attendance_id, with_for_update=True)
+    if found is None:
+        raise NotFound("There is no such attendance record.")
+    return found
+
+
+async def add_attendance(
+    session: AsyncSession,
+    shift_id: uuid.UUID,
+    operator_id: uuid.UUID,
+    start: datetime,
+    end: datetime | None,
+    now: datetime,
+) -> Attendance:
+    """A forgotten clock-in, written afterwards for a rostered operator."""
+    shift = await get_shift(session, shift_id)
+    if await session.get(RosterEntry, (shift.id, operator_id)) is None:
+        raise NotRostered("The operator is not on this shift's roster: add a walk-in first.")
+    record = Attendance(shift_id=shift.id, operator_id=operator_id, clock_in_at=start)
+    _check_times(shift, start, end, now)
+    await _check_overlap(session, record, start, end)
+    record.clock_out_at = end
+    session.add(record)
+    await session.flush()
+    return record

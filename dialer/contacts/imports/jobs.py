@@ -64,3 +64,28 @@ async def _mark_abandoned(session: AsyncSession, found: ContactImport, now: date
         .values(status=ImportStatus.FAILED, finished_at=now, errors=errors)
     )
     await session.refresh(found)
+
+
+async def campaign_imports(
+    session: AsyncSession,
+    campaign_id: uuid.UUID,
+    started_at: datetime,
+    now: datetime,
+    limit: int,
+    offset: int,
+) -> tuple[list[ContactImport], int]:
+    """A campaign's imports, newest first, running ones checked as `get_import` does."""
+    where = ContactImport.campaign_id == campaign_id
+    total = await session.scalar(select(func.count()).where(where))
+    query = (
+        select(ContactImport)
+        .where(where)
+        .order_by(ContactImport.created_at.desc(), ContactImport.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    found = list(await session.scalars(query))
+    for one in found:
+        if one.status is ImportStatus.RUNNING and await _abandoned(session, one, started_at):
+            await _mark_abandoned(session, one, now)
+    return found, int(total or 0)

@@ -73,7 +73,8 @@ class Prepared:
 
     rows: int = 0
     invalid: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
+    # Line, reason and the line as it was in the file (filled in by `prepare`).
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
     hashes: list[str] = field(default_factory=list)
     records: list[Any] = field(default_factory=list)
     copy: bytes = b""
@@ -82,7 +83,7 @@ class Prepared:
     def error(self, line: int, reason: str) -> None:
         self.invalid += 1
         if len(self.errors) < MAX_ERRORS:
-            self.errors.append((line, reason))
+            self.errors.append((line, reason, ""))
 
 
 @dataclass
@@ -133,12 +134,20 @@ def prepare(plan: Plan, first_line: int, text: str) -> Prepared:
     consumed = 0
     seen: set[str] = set()
     records: list[Any] = []
+    lines: list[str] | None = None
     for row in reader:
-        line, consumed = first_line + consumed, reader.line_num
+        start, line, consumed = consumed, first_line + consumed, reader.line_num
         if not any(row):
             continue
         prepared.rows += 1
-        for contact in contacts_of(plan, line, row, prepared):
+        refused = len(prepared.errors)
+        found = contacts_of(plan, line, row, prepared)
+        if len(prepared.errors) > refused:
+            # Refused lines are few: the block is split into lines only when one is.
+            lines = lines or io.StringIO(text).readlines()
+            raw = "".join(lines[start:consumed]).rstrip("\r\n")
+            prepared.errors[refused:] = [(n, why, raw) for n, why, _ in prepared.errors[refused:]]
+        for contact in found:
             if contact.hashed in seen:
                 prepared.repeats.append(contact.hashed)
                 continue

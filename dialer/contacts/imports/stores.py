@@ -76,7 +76,9 @@ class Store:
         committed yet: their contacts are on their way, so here they count as known.
         """
         batch = Tally(rows=prepared.rows, invalid=prepared.invalid)
-        batch.errors = [{"line": line, "reason": reason} for line, reason in prepared.errors]
+        batch.errors = [
+            {"line": line, "reason": reason, "raw": raw} for line, reason, raw in prepared.errors
+        ]
         # In the transaction that writes: no other writer can slip in between.
         suppressed, existing = self.known(conn, prepared.hashes, recent)
         suppressed, existing = self.write(conn, prepared, (suppressed, existing))

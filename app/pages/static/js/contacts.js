@@ -1,0 +1,126 @@
+// Contacts: search by number in any spelling, name or company; a card with every attempt;
+// the review queue, each contact released back to the queue or closed.
+
+import { $, _, api, el, explain, pgettext, say, whoAmI } from "./shared.js";
+import { button, fillTable, page, showRefusal, when, ready } from "./forms.js";
+
+const LIMIT = 50;
+const CONTACT_STATES = {
+  ready: pgettext("contact state", "ready"),
+  leased: _("leased"),
+  review: _("in review"),
+  closed: _("closed"),
+  do_not_call: _("do not call"),
+  erased: _("erased"),
+};
+const DISPOSITIONS = {
+  no_answer: _("No answer"),
+  busy: _("Busy"),
+  voicemail: _("Voicemail"),
+  wrong_number: _("Wrong number"),
+  not_interested: _("Not interested"),
+  callback: _("Callback"),
+  warm: _("Warm questionnaire"),
+  do_not_call: _("Do not call"),
+};
+
+let offset = 0;
+
+async function search() {
+  const form = $("search");
+  const data = new FormData(form);
+  try {
+    const { items, total } = await page(
+      "/contacts", { q: data.get("q"), state: data.get("state") }, LIMIT, offset,
+    );
+    $("found").textContent = _("Found: {n}", { n: total ?? items.length });
+    $("prev").disabled = offset === 0;
+    $("next-page").disabled = total === null || offset + LIMIT >= total;
+    fillTable($("contacts"), items.map(row), _("Nothing found."));
+  } catch (refusal) {
+    showRefusal(form, refusal);
+  }
+}
+
+function row(contact) {
+  const actions = [button(_("Open"), () => openCard(contact.id))];
+  if (contact.state === "review") {
+    actions.push(button(_("Release"), () => decide(contact, "release")));
+    actions.push(button(_("Close"), () => decide(contact, "close")));
+  }
+  return [
+    contact.phone ?? "–",
+    contact.name ?? "",
+    contact.company ?? "",
+    CONTACT_STATES[contact.state] ?? contact.state,
+    String(contact.attempts_made),
+    el("span", { class: "actions" }, actions),
+  ];
+}
+
+async function decide(contact, action) {
+  try {
+    await api("POST", `/contacts/${contact.id}/${action}`);
+    say(action === "release" ? _("Back in the queue: {phone}", { phone: contact.phone ?? "" })
+      : _("Closed: {phone}", { phone: contact.phone ?? "" }));
+  } catch (refusal) {
+    say(explain(refusal));
+  }
+  await search();
+}
+
+async function openCard(id) {
+  let card;
+  try {
+    card = await api("GET", `/contacts/${id}`);
+  } catch (refusal) {
+    say(explain(refusal));
+    return;
+  }
+  $("card-title").textContent = card.phone ?? _("erased");
+  const facts = [
+    [_("Name"), card.name], [_("Company"), card.company], [_("Region"), card.region],
+    [_("Time zone"), card.timezone], [_("Campaign"), card.campaign?.name],
+    [_("State"), CONTACT_STATES[card.state] ?? card.state],
+    [_("Next call"), when(card.next_call_at)],
+    [_("Callback"), card.callback ? when(card.callback.at) : "–"],
+    ...Object.entries(card.fields || {}),
+  ];
+  $("card-facts").replaceChildren(
+    ...facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v ?? "–")]),
+  );
+  fillTable($("attempts"), card.attempts.map((a) => [
+    when(a.at), a.operator?.name ?? "–", DISPOSITIONS[a.disposition] ?? a.disposition,
+    a.objection ?? "", a.notes ?? "", a.ring_seconds ?? "–", a.talk_seconds ?? "–",
+  ]), _("No calls yet."));
+  const answers = Object.entries(card.questionnaire?.answers || {});
+  $("card-questionnaire").replaceChildren(
+    ...(answers.length ? answers.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))])
+      : [el("dd", {}, "–")]),
+  );
+  $("card-account").textContent = card.account
+    ? `${card.account.company ?? ""} (${card.account.stage})` : "–";
+  $("card").hidden = false;
+  $("card").focus();
+}
+
+$("search").addEventListener("submit", (event) => {
+  event.preventDefault();
+  offset = 0;
+  search();
+});
+$("review-queue").addEventListener("click", () => {
+  $("q").value = "";
+  $("state").value = "review";
+  offset = 0;
+  search();
+});
+$("prev").addEventListener("click", () => { offset = Math.max(0, offset - LIMIT); search(); });
+$("next-page").addEventListener("click", () => { offset += LIMIT; search(); });
+
+if (await whoAmI(["supervisor", "admin"])) {
+  const state = new URLSearchParams(location.search).get("state");
+  if (state) $("state").value = state;
+  await search();
+  ready();
+}

@@ -1,0 +1,193 @@
+// Shifts: the next two weeks by template; pause, resume, close; the roster as operators to
+// tick; walk-ins; attendance corrections; templates created, changed and removed.
+
+import { $, STATES, _, api, el, explain, say, whoAmI } from "./shared.js";
+import { button, fillTable, onSubmit, page, ready } from "./forms.js";
+
+const DAYS = { 1: _("Mon"), 2: _("Tue"), 3: _("Wed"), 4: _("Thu"), 5: _("Fri"), 6: _("Sat"), 7: _("Sun") };
+
+let operators = [];
+let shown = null;
+let editingTemplate = null;
+
+// A shift's instants are written with its own zone's offset: its wall clock is in the text.
+const wall = (iso) => iso.slice(11, 16);
+const day = (iso) => iso.slice(0, 10);
+const offset = (iso) => iso.slice(19);
+const nameOf = (id) => operators.find((o) => o.id === id)?.name ?? id;
+
+function isoDate(date) {
+  return date.toISOString().slice(0, 10);
+}
+
+async function shifts() {
+  const from = new Date();
+  const to = new Date(from.getTime() + 13 * 86400000);
+  const items = await api("GET", `/shifts?from=${isoDate(from)}&to=${isoDate(to)}`);
+  fillTable($("shifts"), items.map((s) => [
+    day(s.starts_at), s.name, `${wall(s.starts_at)}–${wall(s.ends_at)}`,
+    STATES[s.state] ?? s.state, String(s.roster.length),
+    button(_("Open"), () => open(s), { "data-shift": s.id }),
+  ]), _("No shifts in the next two weeks."));
+  return items;
+}
+
+async function open(shift) {
+  shown = shift;
+  $("shift-h").textContent = `${shift.name}, ${day(shift.starts_at)} ${wall(shift.starts_at)}–${wall(shift.ends_at)} · ${STATES[shift.state] ?? shift.state}`;
+  $("resume").hidden = shift.state !== "paused";
+  $("pause-form").querySelector("button[type=submit]").hidden = shift.state !== "open";
+  $("pause-reason").parentElement.hidden = shift.state !== "open";
+  $("close").hidden = !["open", "paused"].includes(shift.state);
+  const live = ["open", "paused"].includes(shift.state);
+  $("roster").replaceChildren(...operators.map((o) => el("label", {},
+    el("input", { type: "checkbox", name: "operator_ids", value: o.id,
+      checked: shift.roster.includes(o.id) }), ` ${o.name}`)));
+  $("walkin-form").hidden = !live;
+  $("walkin").replaceChildren(...operators.filter((o) => !shift.roster.includes(o.id))
+    .map((o) => new Option(o.name, o.id)));
+  $("corr-operator").replaceChildren(...shift.roster.map((id) => new Option(nameOf(id), id)));
+  await attendance();
+  $("shift").hidden = false;
+  $("shift").focus();
+}
+
+let records = [];
+
+async function attendance() {
+  records = await api("GET", `/shifts/${shown.id}/attendance`);
+  fillTable($("attendance"), records.map((r) => [
+    nameOf(r.operator_id), local(r.clock_in_at), r.clock_out_at ? local(r.clock_out_at) : "–",
+    String(Math.round(r.minutes)),
+    button(_("Correct"), () => {
+      $("corr-operator").value = r.operator_id;
+      $("corr-in").value = local(r.clock_in_at);
+      $("corr-out").value = r.clock_out_at ? local(r.clock_out_at) : "";
+      $("corr-in").focus();
+    }),
+  ]), _("Nobody clocked in."));
+}
+
+// An instant as the shift's wall clock.
+function local(iso) {
+  const sign = shown.starts_at.slice(19, 20) === "-" ? -1 : 1;
+  const [h, m] = shown.starts_at.slice(20, 25).split(":").map(Number);
+  const shifted = new Date(new Date(iso).getTime() + sign * (h * 60 + m) * 60000);
+  return shifted.toISOString().slice(11, 16);
+}
+
+async function reload() {
+  const items = await shifts();
+  if (shown) {
+    const again = items.find((s) => s.id === shown.id);
+    if (again) await open(again);
+  }
+}
+
+async function act(path, json) {
+  try {
+    await api("POST", `/shifts/${shown.id}/${path}`, json ? { json } : {});
+  } catch (refusal) {
+    say(explain(refusal));
+  }
+  await reload();
+}
+
+onSubmit($("pause-form"), async (data) => {
+  await api("POST", `/shifts/${shown.id}/pause`, { json: { reason: data.get("reason") ?? "" } });
+  $("pause-form").reset();
+  say(_("The shift is paused."));
+  await reload();
+});
+$("resume").addEventListener("click", () => act("resume"));
+$("close").addEventListener("click", () => act("close"));
+
+onSubmit($("roster-form"), async (data) => {
+  const ids = data.getAll("operator_ids").map(String);
+  await api("PUT", `/shifts/${shown.id}/roster`, { json: { operator_ids: ids } });
+  say(_("The roster is saved: {n} operators.", { n: ids.length }));
+  await reload();
+});
+
+onSubmit($("walkin-form"), async (data) => {
+  await api("POST", `/shifts/${shown.id}/walk-ins`, { json: { operator_id: data.get("operator_id") } });
+  say(_("Walk-in added."));
+  await reload();
+});
+
+onSubmit($("correction-form"), async (data) => {
+  const at = (time) => (time ? `${day(shown.starts_at)}T${time}:00${offset(shown.starts_at)}` : null);
+  const json = { clock_in_at: at(data.get("clock_in_at")), clock_out_at: at(data.get("clock_out_at")) };
+  const operator = data.get("operator_id");
+  const existing = records.filter((r) => r.operator_id === operator).at(-1);
+  if (existing) await api("PUT", `/attendance/${existing.id}`, { json });
+  else await api("POST", `/shifts/${shown.id}/attendance-records`, { json: { ...json, operator_id: operator } });
+  say(_("The times are saved; the timesheet counts them."));
+  $("correction-form").reset();
+  await attendance();
+});
+
+// ---- templates
+
+async function templates() {
+  const items = await api("GET", "/shift-templates");
+  fillTable($("templates"), items.map((t) => [
+    t.name, `${t.start}–${t.end}`, t.weekdays.map((d) => DAYS[d]).join(", "), t.timezone,
+    el("span", { class: "actions" },
+      button(_("Edit"), () => editTemplate(t)),
+      button(_("Remove"), () => removeTemplate(t))),
+  ]), _("No templates."));
+}
+
+function editTemplate(t) {
+  editingTemplate = t;
+  const form = $("template-form");
+  for (const name of ["name", "start", "end", "timezone"]) form.elements[name].value = t[name];
+  for (const box of $("t-days").querySelectorAll("input[type=checkbox]")) {
+    box.checked = t.weekdays.includes(Number(box.value));
+  }
+  $("t-save").textContent = _("Save the template");
+  $("t-cancel").hidden = false;
+  $("t-name").focus();
+}
+
+function stopEditing() {
+  editingTemplate = null;
+  $("template-form").reset();
+  $("t-save").textContent = _("Add the template");
+  $("t-cancel").hidden = true;
+}
+
+async function removeTemplate(t) {
+  if (!confirm(_("Remove the template {name}? Its planned shifts go.", t))) return;
+  try {
+    await api("DELETE", `/shift-templates/${t.id}`);
+    say(_("Removed: {name}", t));
+  } catch (refusal) {
+    say(explain(refusal));
+  }
+  await templates();
+  await shifts();
+}
+
+onSubmit($("template-form"), async (data) => {
+  const weekdays = [...$("t-days").querySelectorAll("input[type=checkbox]:checked")].map((b) => Number(b.value));
+  const json = {
+    name: data.get("name"), start: data.get("start"), end: data.get("end"),
+    timezone: data.get("timezone"), weekdays,
+  };
+  if (editingTemplate) await api("PUT", `/shift-templates/${editingTemplate.id}`, { json });
+  else await api("POST", "/shift-templates", { json });
+  say(_("Saved: {name}", json));
+  stopEditing();
+  await templates();
+  await shifts();
+});
+$("t-cancel").addEventListener("click", stopEditing);
+
+if (await whoAmI(["supervisor", "admin"])) {
+  operators = (await page("/users", { role: "operator", active: "true" }, 1000, 0)).items;
+  await templates();
+  await shifts();
+  ready();
+}

@@ -1,0 +1,191 @@
+"""The whole floor from the browser: from an empty demo database to an operator taking a call.
+
+A supervisor and an admin, in each language, use only the pages: a campaign is created, a
+Windows-1251 base uploaded with its progress and report, an operator created and rostered on
+today's shift, a contact released from review, a number put on the do-not-call list and the
+list exported, a contact found by a number typed with spaces and brackets; the audit page then
+lists every change, and the operator takes a call. Each page is kept as a screenshot at the
+floor's laptop size and a phone's width.
+"""
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app import demo
+from dialer.base.models import Contact, ContactState
+from dialer.base.settings import Settings
+from tests.browser.conftest import new_context
+from tests.browser.harness import SCREENSHOTS, Floor
+from tests.browser.test_operator import calling_zone
+
+PASSWORD = demo.DEMO_PASSWORD
+IN_REVIEW = "+74952345678"
+LANGUAGES = {"ru": "ru-RU", "en": "en-US"}
+TOO_SHORT = {"ru": "Слишком коротко.", "en": "Too short."}
+PAGES = ["supervisor", "campaigns", "shifts", "contacts", "dnc", "users", "audit"]
+
+
+def seed_demo(floor: Floor) -> None:
+    """`cascade demo` into the test's empty database, and one of its contacts in review.
+
+    Three leases must run out for a contact to go to review, ten minutes each: that one
+    step is written straight to the database, the rest goes through the pages.
+    """
+
+    async def work(_client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> None:
+        settings = Settings(database_url=floor.database_url, secret_key="test-secret-key")
+        async with maker.begin() as session:
+            assert await demo.seed(session, settings, datetime.now(UTC)) is not None
+            await session.execute(
+                update(Contact).where(Contact.phone == IN_REVIEW).values(state=ContactState.REVIEW)
+            )
+
+    floor.run(work)
+
+
+def log_in(page: Page, floor: Floor, login: str, password: str, landing: str) -> None:
+    page.goto(floor.url + "/")
+    page.locator("#username").fill(login)
+    page.locator("#password").fill(password)
+    page.locator("#password").press("Enter")
+    page.wait_for_url(f"**{landing}")
+
+
+def go(page: Page, name: str) -> None:
+    """Follow the navigation to a page of the floor and wait until it has its data."""
+    page.locator(f".floor-nav a[href='/{name}']").click()
+    page.wait_for_url(f"**/{name}")
+    expect(page.locator("body[data-ready=true]")).to_have_count(1)
+
+
+def shoot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+def windows_1251_base(zone: str) -> bytes:
+    text = "Телефон;ФИО;Компания;Часовой пояс\r\n"
+    text += f"+7 (495) 700-00-01;Пётр Сидоров;ООО Бумага;{zone}\r\n"
+    text += f"8 495 700 00 02;Мария Котова;АО Скрепка;{zone}\r\n"
+    text += f"12345;Кривой Номер;ООО Ошибка;{zone}\r\n"
+    return text.encode("cp1251")
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, language: str) -> None:
+    seed_demo(floor)
+    staff = new_context(browser, LANGUAGES[language])
+    page = staff.new_page()
+    log_in(page, floor, "admin", PASSWORD, "/supervisor")
+    tag = f"{language}-{floor.backend}"
+
+    # A campaign, created on its page.
+    go(page, "campaigns")
+    page.locator("#new-campaign").click()
+    page.locator("#c-name").fill("")
+    page.locator("#campaign-form button[type=submit]").click()
+    expect(page.locator("#c-name-error")).to_be_visible()
+    page.locator("#c-name").fill("Канцтовары 2027")
+    page.locator("#c-end").fill("08:00")
+    page.locator("#campaign-form button[type=submit]").click()
+    expect(page.locator("#c-end-error, #c-start-error")).to_have_count(1)
+    page.locator("#c-end").fill("20:00")
+    page.locator("#campaign-form button[type=submit]").click()
+    expect(page.locator("#campaign-h")).to_have_text("Канцтовары 2027")
+
+    # A Windows-1251 base: the bar moves to the end, the report names the refused line.
+    page.locator("#base-file").set_input_files(
+        {
+            "name": "база.csv",
+            "mimeType": "text/csv",
+            "buffer": windows_1251_base(calling_zone(datetime.now(UTC))),
+        }
+    )
+    page.locator("#upload button[type=submit]").click()
+    expect(page.locator("#import-bar")).to_have_attribute("value", "100")
+    expect(page.locator("#import-report")).to_contain_text("2")
+    expect(page.locator("#import-errors li").first).to_contain_text("12345")
+    expect(page.locator("#imports tr")).to_have_count(1)
+    shoot(page, f"floor-campaign-import-{tag}")
+
+    # An operator, created by the admin; a short password is refused next to its field.
+    go(page, "users")
+    page.locator("#new-user").click()
+    page.locator("#login").fill("student9")
+    page.locator("#password").fill("short")
+    page.locator("#name").fill("Студент 9")
+    page.locator("#role").select_option("operator")
+    page.locator("#user-form button[type=submit]").click()
+    expect(page.locator("#password-error")).to_have_text(TOO_SHORT[language])
+    page.locator("#password").fill("student-nine-pass")
+    page.locator("#user-form button[type=submit]").click()
+    expect(page.locator("#users")).to_contain_text("student9")
+
+    # Today's shift, from a template that covers now; the operator ticked on its roster.
+    go(page, "shifts")
+    page.locator("#t-name").fill("Весь день")
+    page.locator("#t-start").fill("00:00")
+    page.locator("#t-end").fill("23:59")
+    page.locator("#t-zone").fill("UTC")
+    for box in page.locator("#t-days input[type=checkbox]").all():
+        box.check()
+    page.locator("#template-form button[type=submit]").click()
+    row = page.locator("#shifts tr", has_text="Весь день").first
+    expect(row).to_be_visible()
+    row.locator("button").click()
+    page.locator("#roster label", has_text="Студент 9").locator("input").check()
+    page.locator("#roster-form button[type=submit]").click()
+    expect(page.locator("#shifts tr", has_text="Весь день").first).to_contain_text("1")
+
+    # A contact released from review; a number found however it is typed.
+    go(page, "contacts")
+    page.locator("#review-queue").click()
+    review = page.locator("#contacts tr", has_text=IN_REVIEW)
+    expect(review).to_have_count(1)
+    review.locator("button").nth(1).click()
+    expect(page.locator("#contacts tr", has_text=IN_REVIEW)).to_have_count(0)
+    page.locator("#state").select_option("")
+    page.locator("#q").fill("8 (495) 123-45-67")
+    page.locator("#q").press("Enter")
+    expect(page.locator("#contacts tr")).to_have_count(1)
+    expect(page.locator("#contacts")).to_contain_text("Пётр Иванов")
+
+    # A number on the do-not-call list, and the list exported.
+    go(page, "dnc")
+    page.locator("#phone").fill("8 (912) 345 67 89")
+    page.locator("#add button[type=submit]").click()
+    expect(page.locator("#entries")).to_contain_text("+79123456789")
+    with page.expect_download() as downloading:
+        page.locator("#export").click()
+    exported = downloading.value.path().read_text()
+    assert "+79123456789" in exported
+
+    # The audit page lists each change.
+    go(page, "audit")
+    for action in ("campaign.create", "import.start", "user.create", "template.create",
+                   "shift.roster", "contact.release", "dnc.add"):  # fmt: skip
+        expect(page.locator("#entries")).to_contain_text(action)
+
+    for width, size in ((1366, "laptop"), (390, "phone")):
+        page.set_viewport_size({"width": width, "height": 768 if width > 400 else 844})
+        for name in PAGES:
+            page.goto(f"{floor.url}/{name}")
+            if name != "supervisor":
+                expect(page.locator("body[data-ready=true]")).to_have_count(1)
+            page.wait_for_load_state("networkidle")
+            shoot(page, f"floor-{name}-{size}-{tag}")
+    staff.close()
+
+    # The operator takes a call.
+    desk = new_context(browser, LANGUAGES[language]).new_page()
+    log_in(desk, floor, "student9", "student-nine-pass", "/operator")
+    desk.locator("#clock-in").click()
+    expect(desk.locator("#clock-in")).to_be_hidden()
+    desk.keyboard.press("n")
+    expect(desk.locator("#call")).to_be_visible()
+    shoot(desk, f"floor-operator-call-{tag}")
