@@ -11,17 +11,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import demo
 from app.progress import ProgressBar, report_lines
 from dialer.base import schema
 from dialer.base.clock import utcnow
-from dialer.base.db import create_engine, create_sessionmaker
+from dialer.base.db import create_engine, create_sessionmaker, sqlite_path
 from dialer.base.errors import DomainError
+from dialer.base.keys import OTHER_KEY, SecretKeyRefused, with_secret_key
 from dialer.base.models import Desk, Role
 from dialer.base.settings import Settings
 from dialer.base.users import NewUser, create_user
+from dialer.contacts.dnc import hashed_with
 from dialer.contacts.imports.files import inspect_file
 from dialer.contacts.imports.run import ImportJob
 
@@ -48,10 +51,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from app.main import create_app
     from app.observability import configure_logging
 
-    schema.upgrade(settings.database_url)
     configure_logging()
+    settings = with_secret_key(settings, args.host)
+    schema.upgrade(settings.database_url)
+    if not run_in_session(settings, lambda s: hashed_with(s, settings.secret_key)):
+        raise SecretKeyRefused(OTHER_KEY)
+    # The client's address is read by the app itself, trusting X-Forwarded-For only
+    # from CASCADE_TRUSTED_PROXIES (`app.addresses`): uvicorn's own reading is off.
     uvicorn.run(
-        create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
     )
     return 0
 
@@ -62,7 +75,23 @@ def cmd_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def unmigrated(settings: Settings) -> str | None:
+    """What to do first when the database is not at the code's schema, else None."""
+    url = settings.database_url
+    path = sqlite_path(url)
+    revision = None if path is not None and not path.exists() else schema.current_revision(url)
+    head = schema.head_revision()
+    if revision == head:
+        return None
+    where = make_url(url).render_as_string(hide_password=True)
+    state = "has no tables yet" if revision is None else f"is at revision {revision}, not {head}"
+    return f"the database {where} {state}: run `cascade db upgrade` first."
+
+
 def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
+    if (first := unmigrated(settings)) is not None:
+        print(f"cascade: {first}", file=sys.stderr)
+        return 2
     new = NewUser(
         login=args.login,
         password=args.password,
@@ -78,6 +107,7 @@ def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(_args: argparse.Namespace, settings: Settings) -> int:
+    settings = with_secret_key(settings, host=None)
     schema.upgrade(settings.database_url)
     logins = run_in_session(settings, lambda s: demo.seed(s, settings, utcnow()))
     if logins is None:
@@ -94,6 +124,9 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     if not path.is_file():
         print(f"cascade: no such file: {path}", file=sys.stderr)
         return 2
+    settings = with_secret_key(settings, host=None)
+    if not run_in_session(settings, lambda s: hashed_with(s, settings.secret_key)):
+        raise SecretKeyRefused(OTHER_KEY)
     job = ImportJob(
         settings.database_url,
         path,
@@ -237,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         code: int = args.run(args, settings)
     except DomainError as error:
         print(f"cascade: {error.detail}", file=sys.stderr)
+        return 2
+    except SecretKeyRefused as error:
+        print(f"cascade: {error}", file=sys.stderr)
         return 2
     return code
 

@@ -5,6 +5,8 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Response
 
+from app.schemas import Offset
+
 
 @dataclass(frozen=True)
 class Paging:
@@ -14,8 +16,7 @@ class Paging:
 
 def paging(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    # A 64-bit integer, as both databases bind it: a larger one was a 500, not a 422.
-    offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+    offset: Annotated[Offset, Query()] = 0,
 ) -> Paging:
     """A page of a list."""
     return Paging(limit, offset)

@@ -33,7 +33,10 @@ from app.routers import (
 from dialer.base import schema
 from dialer.base.clock import utcnow
 from dialer.base.db import create_engine, create_sessionmaker, is_sqlite
-from dialer.base.settings import SchedulerMode, Settings
+from dialer.base.keys import OTHER_KEY, SecretKeyRefused, with_secret_key
+from dialer.base.settings import SchedulerMode, Settings, proxy_networks
+from dialer.base.throttle import LoginThrottle
+from dialer.contacts.dnc import hashed_with
 from dialer.queue.catalog import Catalog
 from dialer.queue.lanes import ClaimLanes
 from dialer.sales.policy import bind_policy, policy_from
@@ -52,7 +55,7 @@ def pool_options(settings: Settings) -> dict[str, int]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service, configured from the environment unless settings are given."""
-    settings = settings or Settings()
+    settings = with_secret_key(settings or Settings(), host=None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,6 +63,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         bind_policy(app.state.sessionmaker, app.state.policy)
+        async with app.state.sessionmaker() as session:
+            if not await hashed_with(session, settings.secret_key):
+                await engine.dispose()
+                raise SecretKeyRefused(OTHER_KEY)
         softphone.redact_hook_tokens_in_access_log()
         app.state.catalog = Catalog()
         app.state.lanes = ClaimLanes(engine, settings.claim_lanes)
@@ -92,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.policy = policy_from(settings)
     app.add_middleware(RequestMiddleware)
     app.state.hook_limits = softphone.HookLimits()
+    app.state.login_throttle = LoginThrottle()
+    app.state.trusted_proxies = proxy_networks(settings.trusted_proxies)
     install_error_handlers(app)
     # Routes are matched in order: the floor's hot paths (next call, outcome, call
     # events) come first, so they are found without trying every other router.

@@ -1,5 +1,6 @@
 """Request ids, JSON logs, request metrics and the body size limit, as one ASGI middleware."""
 
+import asyncio
 import json
 import logging
 import re
@@ -25,6 +26,12 @@ REQUEST_SECONDS = Histogram(
 # Bodies are small JSON everywhere but the contact import, which streams a file.
 DEFAULT_BODY_LIMIT = 1 << 20
 IMPORT_BODY_LIMIT = 1 << 30
+# A body must also arrive in time: a client sending a byte now and then (slowloris)
+# would hold a connection and its worker's memory for ever. No byte for STALL_SECONDS,
+# or the whole body not in by its deadline, and the request is answered 408.
+STALL_SECONDS = 30.0
+BODY_SECONDS = 60.0
+IMPORT_BODY_SECONDS = 30 * 60.0
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 access_log = logging.getLogger("cascade.access")
@@ -64,10 +71,16 @@ class BodyTooLarge(Exception):
     pass
 
 
-def body_limit(scope: Scope) -> int:
-    """How many bytes a request to this path may send."""
+class BodyTooSlow(Exception):
+    pass
+
+
+def body_limit(scope: Scope) -> tuple[int, float]:
+    """How many bytes a request to this path may send, and in how many seconds."""
     path: str = scope["path"]
-    return IMPORT_BODY_LIMIT if path.endswith("/imports") else DEFAULT_BODY_LIMIT
+    if path.endswith("/imports"):
+        return IMPORT_BODY_LIMIT, IMPORT_BODY_SECONDS
+    return DEFAULT_BODY_LIMIT, BODY_SECONDS
 
 
 def _incoming_request_id(scope: Scope) -> str:
@@ -94,13 +107,31 @@ class RequestMiddleware:
         started = time.perf_counter()
         status = 500
         response_started = False
-        limit = body_limit(scope)
+        limit, seconds = body_limit(scope)
         received = 0
         too_large = _declared_length(scope) > limit
+        too_slow = False
+        # Set when the app first reads: the time spent checking the caller is not the body's.
+        deadline: float | None = None
+        # Once the body is in, a read waits for the client to go away (a stream's answer
+        # listens so), for as long as it takes: no timer then.
+        body_done = False
 
         async def limited_receive() -> Message:
-            nonlocal received, too_large
-            message = await receive()
+            nonlocal received, too_large, too_slow, deadline, body_done
+            if body_done:
+                return await receive()
+            loop = asyncio.get_running_loop()
+            if deadline is None:
+                deadline = loop.time() + seconds
+            try:
+                async with asyncio.timeout_at(min(deadline, loop.time() + STALL_SECONDS)):
+                    message = await receive()
+            except TimeoutError:
+                # As for the size: the framework would turn this into a 400 of its own.
+                too_slow = True
+                raise BodyTooSlow() from None
+            body_done = message["type"] != "http.request" or not message.get("more_body", False)
             received += len(message.get("body", b""))
             if received > limit:
                 # The framework turns errors raised while reading into a 400 of its own;
@@ -111,11 +142,14 @@ class RequestMiddleware:
 
         async def tagged_send(message: Message) -> None:
             nonlocal status, response_started
-            if too_large:
+            if too_large or too_slow:
                 if not response_started:
                     response_started = True
-                    status = 413
-                    await _too_large(send, rid, limit)
+                    status = 413 if too_large else 408
+                    if too_large:
+                        await _too_large(send, rid, limit)
+                    else:
+                        await _too_slow(send, rid, seconds)
                 return
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -127,7 +161,7 @@ class RequestMiddleware:
             if too_large:
                 raise BodyTooLarge()
             await self.app(scope, limited_receive, tagged_send)
-        except BodyTooLarge:
+        except (BodyTooLarge, BodyTooSlow):
             await tagged_send({"type": "http.response.start"})
         finally:
             self._record(scope, status, time.perf_counter() - started)
@@ -168,13 +202,26 @@ def _declared_length(scope: Scope) -> int:
 
 
 async def _too_large(send: Send, rid: str, limit: int) -> None:
-    body = json.dumps(
-        error_body("too_large", f"The request body is larger than {limit} bytes.")
-    ).encode()
+    detail = f"The request body is larger than {limit} bytes."
+    await _refuse_body(send, rid, 413, error_body("too_large", detail))
+
+
+async def _too_slow(send: Send, rid: str, seconds: float) -> None:
+    detail = (
+        f"The request body did not arrive in time (a pause of {STALL_SECONDS:.0f} s, "
+        f"or all of it within {seconds:.0f} s); nothing was done."
+    )
+    await _refuse_body(send, rid, 408, error_body("request_timeout", detail))
+
+
+async def _refuse_body(send: Send, rid: str, status: int, error: dict[str, Any]) -> None:
+    body = json.dumps(error).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         (b"x-request-id", rid.encode()),
+        # The rest of the body may still come: this connection cannot serve another request.
+        (b"connection", b"close"),
     ]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

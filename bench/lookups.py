@@ -42,8 +42,7 @@ def supervisor_token(db: psycopg.Connection, now: datetime) -> str:
     user_id = uuid.uuid4()
     db.execute(
         "INSERT INTO user_account (id, login, password_hash, name, role, active, token_version,"
-        " failed_logins, created_at) VALUES (%s, %s, '!', 'Bench supervisor', 'supervisor',"
-        " true, 0, 0, %s)",
+        " created_at) VALUES (%s, %s, '!', 'Bench supervisor', 'supervisor', true, 0, %s)",
         (user_id, f"bench-supervisor-{user_id.hex[:8]}", now),
     )
     return issue_token(seed.SECRET, User(id=user_id, token_version=0), now + timedelta(days=1))

@@ -28,7 +28,7 @@ from dialer.contacts.campaigns import (
     DEFAULT_RETRY,
 )
 
-SECRET = "cascade-bench-secret"
+SECRET = "cascade-bench-Lq7Vt2Rx9Wm4Kp8Zs3Nc6Yb1"
 MOSCOW = "Europe/Moscow"
 OTHER_ZONES = [
     "Europe/Kaliningrad",
@@ -113,9 +113,8 @@ def seed_operators(db: psycopg.Connection, how_many: int, now: datetime) -> Oper
     _copy(
         db,
         "user_account",
-        ["id", "login", "password_hash", "name", "role", "active", "token_version"]
-        + ["failed_logins", "created_at"],
-        (f"{i}\top-{n}\t!\tOperator {n}\toperator\tt\t0\t0\t{stamp}\n" for n, i in enumerate(ids)),
+        ["id", "login", "password_hash", "name", "role", "active", "token_version", "created_at"],
+        (f"{i}\top-{n}\t!\tOperator {n}\toperator\tt\t0\t{stamp}\n" for n, i in enumerate(ids)),
     )
     template, shift = uuid.uuid4(), uuid.uuid4()
     start = now - timedelta(hours=1)

@@ -46,7 +46,7 @@ from dialer.base.users import hash_password, issue_token
 from dialer.contacts.campaigns import CampaignSpec, create_campaign
 from dialer.contacts.phones import phone_hash
 
-SECRET = "soak-secret-key"
+SECRET = "cascade-soak-Hd5Qw8Jr2Xn7Fv3Tb9Mk4Gc6"
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 P99_BUDGET_MS = 50.0
 WARM_SHARE = 0.1
@@ -253,7 +253,6 @@ async def _seed(url: str, operators: int, contacts: int) -> dict[str, list[str]]
                         hourly_rate=Decimal("300"),
                         active=True,
                         token_version=0,
-                        failed_logins=0,
                         created_at=now,
                     )
                     session.add(user)

@@ -15,7 +15,8 @@ from dialer.base.users import NewUser, create_user
 from dialer.contacts.phones import phone_hash
 
 PASSWORD = "correct-horse-battery"
-TEST_SECRET = "test-secret-key"
+# A key as a deployment would have one: random, 43 characters.
+TEST_SECRET = "t3Vq8pXk2NwR9sLm4ZcA7yHd0bGf5JuE1oIiKeWvQnT"
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,6 @@ async def user_row(
             capacity=capacity,
             active=True,
             token_version=0,
-            failed_logins=0,
             created_at=utcnow(),
         )
         session.add(user)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.main import create_app
 from dialer.base import users
 from dialer.base.settings import SchedulerMode, Settings
+from tests.builders import TEST_SECRET
 from tests.databases import PostgresDatabases, SqliteDatabases, postgres_server_url
 
 # Argon2id at its least cost for the passwords the tests set: the same algorithm and the
@@ -67,8 +68,9 @@ def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
         scheduler=SchedulerMode.OFF,
-        secret_key="test-secret-key",
+        secret_key=TEST_SECRET,
         sip_domain=None,
+        public_url="http://cascade.test",
     )
 
 

@@ -139,7 +139,6 @@ async def quick_actor(
             role=role,
             active=True,
             token_version=0,
-            failed_logins=0,
             created_at=now,
             **fields,
         )

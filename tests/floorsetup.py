@@ -64,7 +64,6 @@ def _operator_row(
         "role": Role.OPERATOR,
         "active": True,
         "token_version": 0,
-        "failed_logins": 0,
         "created_at": now,
     }
 

@@ -15,6 +15,8 @@ from typing import IO
 
 import httpx
 
+from tests.builders import TEST_SECRET
+
 STARTUP_TIMEOUT = 120.0
 # Printed once the socket is bound (for one worker, after start-up has completed too).
 BOUND_LINE = "Uvicorn running on"
@@ -93,11 +95,13 @@ def start_server(
     workers: int = 1,
     env: dict[str, str] | None = None,
     port: int | None = None,
+    cli: bool = False,
 ) -> LiveServer:
-    """Start uvicorn on a free port (or the one given) and return once it serves."""
+    """Start uvicorn on a free port (or the one given) and return once it serves; with
+    `cli`, as `cascade serve` starts it (one worker)."""
     for _attempt in range(3):
         try:
-            return _start(database_url, workers, env or {}, port or free_port())
+            return _start(database_url, workers, env or {}, port or free_port(), cli)
         except PortTaken:
             continue  # another process took the port between probe and bind
     raise RuntimeError("no free port could be bound")
@@ -107,19 +111,24 @@ class PortTaken(Exception):
     pass
 
 
-def _start(database_url: str, workers: int, env: dict[str, str], port: int) -> LiveServer:
+def _start(
+    database_url: str, workers: int, env: dict[str, str], port: int, cli: bool
+) -> LiveServer:
     environment = {
         **os.environ,
         "CASCADE_DATABASE_URL": database_url,
         "CASCADE_SCHEDULER": "off",
-        "CASCADE_SECRET_KEY": "test-secret-key",
+        "CASCADE_SECRET_KEY": TEST_SECRET,
         **env,
     }
+    # Without uvicorn's own reading of X-Forwarded-For, as `cascade serve` runs it.
     command = [
         sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--log-level", "info", "--no-access-log",
+        "--log-level", "info", "--no-access-log", "--no-proxy-headers",
     ]  # fmt: skip
+    if cli:
+        command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
     process = subprocess.Popen(
         command, env=environment, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
     )
@@ -152,10 +161,10 @@ def _wait_until_served(port: int, timeout: float) -> None:
 
 @contextmanager
 def live_server(
-    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None, cli: bool = False
 ) -> Iterator[LiveServer]:
     """A server for the length of a with-block; stopped by pid afterwards."""
-    server = start_server(database_url, workers=workers, env=env)
+    server = start_server(database_url, workers=workers, env=env, cli=cli)
     try:
         yield server
     finally:

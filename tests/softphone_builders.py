@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.clock import utcnow
 from dialer.base.models import Attempt, Contact, ContactState, Disposition, Lease, LeaseEnd
-from dialer.calls.events import attach_call
+from dialer.calls.events import heard_on
 from tests.builders import contact
 
 
@@ -51,6 +51,7 @@ async def end_with_attempt(
         assert row is not None
         row.ended_at = now
         row.end_reason = LeaseEnd.OUTCOME
+        heard = await heard_on(session, row.id)
         attempt = Attempt(
             lease_id=row.id,
             contact_id=row.contact_id,
@@ -59,10 +60,15 @@ async def end_with_attempt(
             attempt_no=row.attempt_no,
             disposition=disposition,
             created_at=now,
+            call_id=heard.call_id,
+            dialed_at=heard.times.dialed,
+            ringing_at=heard.times.ringing,
+            answered_at=heard.times.answered,
+            hangup_at=heard.times.hangup,
+            hangup_reason=heard.times.reason,
         )
         session.add(attempt)
         await session.flush()
-        await attach_call(session, attempt)
         return attempt.id
 
 

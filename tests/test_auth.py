@@ -1,10 +1,24 @@
-"""Logging in, tokens, the login lock and revocation."""
+"""Logging in, tokens, the login throttle, passwords, logout and revocation."""
+
+import asyncio
+import threading
+from datetime import datetime, timedelta
+from typing import Literal
 
 import httpx
+import pytest
+from argon2 import PasswordHasher
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.base.models import Role
-from tests.builders import PASSWORD, actor
+from dialer.base import users
+from dialer.base.clock import utcnow
+from dialer.base.models import Role, User
+from dialer.base.throttle import FREE_FAILURES
+from tests.builders import PASSWORD, actor, login
+from tests.builders_shifts import clock_at
 
 
 async def test_login_gives_a_token_that_opens_me(
@@ -32,34 +46,173 @@ async def test_wrong_password_and_unknown_login_get_the_same_answer(
     assert wrong.json()["error"] == "unauthenticated"
 
 
-async def test_ten_failed_logins_lock_the_login(
+async def _try(client: httpx.AsyncClient, login: str, password: str) -> httpx.Response:
+    return await client.post("/api/v1/auth/token", data={"username": login, "password": password})
+
+
+async def test_failures_slow_the_pair_and_the_right_password_waits_at_most_a_minute(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    operator = await actor(client, sessionmaker, Role.OPERATOR)
+    with clock_at(app, utcnow()) as clock:
+        waits = []
+        for _ in range(30):
+            answer = await _try(client, operator.login, "wrong-password-1")
+            if answer.status_code == 429:
+                waits.append(int(answer.headers["Retry-After"]))
+                assert answer.json()["error"] == "too_many_requests"
+                clock.now += timedelta(seconds=waits[-1])
+                answer = await _try(client, operator.login, "wrong-password-1")
+            assert answer.status_code == 401
+        # Growing waits, never past a minute: no lock.
+        assert waits == sorted(waits)
+        assert waits[0] == 1
+        assert max(waits) == 60
+        refused = await _try(client, operator.login, PASSWORD)
+        assert refused.status_code == 429
+        clock.now += timedelta(seconds=60)
+        assert (await _try(client, operator.login, PASSWORD)).status_code == 200
+        # A success forgets the pair: its free tries are back.
+        for _ in range(FREE_FAILURES):
+            assert (await _try(client, operator.login, "wrong-password-1")).status_code == 401
+
+
+async def test_a_guesser_elsewhere_does_not_slow_the_person(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    operator = await actor(client, sessionmaker, Role.OPERATOR)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
+    with clock_at(app, utcnow()):
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://cascade.test"
+        ) as guesser:
+            for _ in range(10):
+                await _try(guesser, operator.login, "wrong-password-1")
+            assert (await _try(guesser, operator.login, PASSWORD)).status_code == 429
+        assert (await _try(client, operator.login, PASSWORD)).status_code == 200
+
+
+async def test_unknown_and_known_logins_are_answered_alike_as_they_slow_down(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    operator = await actor(client, sessionmaker, Role.OPERATOR)
+    with clock_at(app, utcnow()):
+        known = [await _try(client, operator.login, "wrong-password-1") for _ in range(6)]
+        unknown = [await _try(client, "nobody-at-all", "wrong-password-1") for _ in range(6)]
+    assert [a.status_code for a in known] == [a.status_code for a in unknown]
+    assert [a.status_code for a in known][: FREE_FAILURES + 1] == [401] * (FREE_FAILURES + 1)
+    assert known[-1].status_code == 429
+    assert [a.json() for a in known] == [a.json() for a in unknown]
+    assert [a.headers.get("Retry-After") for a in known] == [
+        a.headers.get("Retry-After") for a in unknown
+    ]
+
+
+async def test_the_password_is_checked_off_the_event_loop(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    operator = await actor(client, sessionmaker, Role.OPERATOR)
+    release = threading.Event()
+    entered = threading.Event()
+    released: list[bool] = []
+
+    class HeldHasher(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+            entered.set()
+            # Waits for the test, which can only ask /healthz while the loop is free.
+            released.append(release.wait(timeout=30))
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(users, "_hasher", HeldHasher())
+    logging_in = asyncio.create_task(_try(client, operator.login, PASSWORD))
+    assert await asyncio.to_thread(entered.wait, 30)
+    health = await client.get("/healthz")
+    release.set()
+    assert health.status_code == 200
+    assert (await logging_in).status_code == 200
+    assert released == [True]
+
+
+async def test_logins_are_unique_whatever_their_case(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await actor(client, sessionmaker, Role.ADMIN)
+    body = {"login": "Anna.Petrova", "password": PASSWORD, "role": "operator"}
+    assert (await client.post("/api/v1/users", json=body, headers=admin.headers)).status_code == 201
+    again = await client.post(
+        "/api/v1/users", json={**body, "login": "anna.petrova"}, headers=admin.headers
+    )
+    assert again.status_code == 409
+    assert again.json()["error"] == "login_taken"
+    assert (await _try(client, "ANNA.PETROVA", PASSWORD)).status_code == 200
+
+
+async def test_the_database_refuses_a_second_login_differing_in_case(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    now = utcnow()
+    async with sessionmaker.begin() as session:
+        session.add(_user_row("night-shift", now))
+    with pytest.raises(IntegrityError):
+        async with sessionmaker.begin() as session:
+            session.add(_user_row("Night-Shift", now))
+
+
+def _user_row(login: str, now: datetime) -> User:
+    return User(
+        login=login, password_hash="!", name=login, role=Role.OPERATOR, active=True,
+        token_version=0, created_at=now,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        ("short-one", "at least 10 characters"),
+        ("abc", "at least 10 characters"),
+        (" " * 12, "too common or too easy to guess"),
+        ("password123", "too common or too easy to guess"),
+        ("qwertyuiop", "too common or too easy to guess"),
+        ("operator-anna-1", "must not contain the login"),
+        ("ivan.ivanov", "must not contain the login"),
+    ],
+)
+async def test_weak_passwords_are_refused_with_the_field(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    password: str,
+    why: str,
+) -> None:
+    admin = await actor(client, sessionmaker, Role.ADMIN)
+    login = "operator-anna" if "anna" in password else "ivan.ivanov"
+    body = {"login": login, "password": password, "role": "operator"}
+    answer = await client.post("/api/v1/users", json=body, headers=admin.headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"] == "invalid_input"
+    assert answer.json()["fields"] == [{"loc": ["password"], "msg": why}]
+    async with sessionmaker() as session:
+        assert await session.scalar(select(User.id).where(User.login == login)) is None
+
+
+async def test_logout_ends_the_token_used_at_once(
     client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     operator = await actor(client, sessionmaker, Role.OPERATOR)
-    for _ in range(10):
-        answer = await client.post(
-            "/api/v1/auth/token", data={"username": operator.login, "password": "wrong-pass"}
-        )
-        assert answer.status_code == 401
-    locked = await client.post(
-        "/api/v1/auth/token", data={"username": operator.login, "password": PASSWORD}
-    )
-    assert locked.status_code == 401
-    assert locked.json()["error"] == "login_locked"
+    assert (await client.get("/api/v1/me", headers=operator.headers)).status_code == 200
+    out = await client.post("/api/v1/auth/logout", headers=operator.headers)
+    assert out.status_code == 204
+    refused = await client.get("/api/v1/me", headers=operator.headers)
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "unauthenticated"
+    assert (await client.post("/api/v1/auth/logout", headers=operator.headers)).status_code == 401
+    fresh = await login(client, operator.login)
+    assert (await client.get("/api/v1/me", headers=_bearer(fresh))).status_code == 200
 
 
-async def test_nine_failures_then_the_right_password_still_logs_in(
-    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
-) -> None:
-    operator = await actor(client, sessionmaker, Role.OPERATOR)
-    for _ in range(9):
-        await client.post(
-            "/api/v1/auth/token", data={"username": operator.login, "password": "wrong-pass"}
-        )
-    answer = await client.post(
-        "/api/v1/auth/token", data={"username": operator.login, "password": PASSWORD}
-    )
-    assert answer.status_code == 200
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_deactivation_revokes_tokens_at_once(
@@ -92,7 +245,7 @@ async def test_admin_creates_users_and_logins_are_unique(
     admin = await actor(client, sessionmaker, Role.ADMIN)
     body = {
         "login": "mpk-anna",
-        "password": "long-enough",
+        "password": PASSWORD,
         "name": "Anna",
         "role": "manager",
         "desk": "acquisition",
@@ -110,7 +263,7 @@ async def test_only_admins_create_users(
     client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     supervisor = await actor(client, sessionmaker, Role.SUPERVISOR)
-    body = {"login": "sneaky", "password": "long-enough", "role": "admin"}
+    body = {"login": "sneaky", "password": PASSWORD, "role": "admin"}
     answer = await client.post("/api/v1/users", json=body, headers=supervisor.headers)
     assert answer.status_code == 403
     assert answer.json()["error"] == "forbidden"
@@ -120,7 +273,7 @@ async def test_a_manager_needs_a_desk(
     client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     admin = await actor(client, sessionmaker, Role.ADMIN)
-    body = {"login": "deskless", "password": "long-enough", "role": "manager"}
+    body = {"login": "deskless", "password": PASSWORD, "role": "manager"}
     answer = await client.post("/api/v1/users", json=body, headers=admin.headers)
     assert answer.status_code == 422
     assert answer.json()["fields"][0]["loc"] == ["desk"]

@@ -34,6 +34,7 @@ HOOK_TOKEN = "hook-token"
 
 MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/api/v1/auth/token"): PUBLIC,
+    ("POST", "/api/v1/auth/logout"): EVERYONE,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,
@@ -160,6 +161,7 @@ DIALING = {"event": "dialing", "number": "{phone}"}
 
 OWNERSHIP: dict[tuple[str, str], Owned | str] = {
     ("POST", "/api/v1/auth/token"): NOT_OWNED,
+    ("POST", "/api/v1/auth/logout"): CALLER,
     ("GET", "/healthz"): NOT_OWNED,
     ("GET", "/readyz"): NOT_OWNED,
     ("GET", "/metrics"): NOT_OWNED,

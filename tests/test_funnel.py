@@ -7,9 +7,19 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.base.models import AccountStage, Desk, Disposition, QuestionnaireStatus, Role, User
+from dialer.base.exports import csv_text
+from dialer.base.models import (
+    AccountStage,
+    Campaign,
+    Desk,
+    Disposition,
+    QuestionnaireStatus,
+    Role,
+    User,
+)
 from dialer.reports.funnel import Call, build_report, hour_of_shift, report_json
 from dialer.sales.policy import Policy
 from dialer.sales.questionnaires import StatusChange, change_status, file_questionnaire
@@ -178,3 +188,39 @@ async def test_the_funnel_is_for_supervisors_and_a_sane_period(
         headers=supervisor.headers,
     )
     assert zone.status_code == 422
+
+
+async def test_the_funnel_csv_writes_formulas_as_text(
+    client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    campaign_id, _ = await _floor_day(sessionmaker)
+    async with sessionmaker.begin() as session:
+        await session.execute(
+            update(Campaign).where(Campaign.id == campaign_id).values(name="+cmd|' /C calc'!A0")
+        )
+        await session.execute(
+            update(User).where(User.role == Role.OPERATOR).values(name="-2+3\tand tab")
+        )
+    supervisor = await actor(client, sessionmaker, Role.SUPERVISOR)
+    today = datetime.now(UTC).date()
+    period = {"from": str(today - timedelta(days=1)), "to": str(today + timedelta(days=1))}
+    as_csv = await client.get(
+        "/api/v1/reports/funnel", params={**period, "format": "csv"}, headers=supervisor.headers
+    )
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    names = {r["section"]: r["name"] for r in rows if r["section"] in ("campaign", "operator")}
+    assert names == {"campaign": "'+cmd|' /C calc'!A0", "operator": "'-2+3\tand tab"}
+    total = next(r for r in rows if r["section"] == "total")
+    assert (total["attempts"], total["warm"]) == ("4", "2")
+
+
+def test_every_cell_that_could_start_a_formula_is_quoted() -> None:
+    text = csv_text(
+        ["=title", "plain"],
+        [["\tx", "\rx", "-1.5", -2, "a=b", None], ["@x", "+7 495", "-", 3.5, "", "+74951234567"]],
+    )
+    assert list(csv.reader(io.StringIO(text))) == [
+        ["'=title", "plain"],
+        ["'\tx", "'\rx", "-1.5", "-2", "a=b", ""],
+        ["'@x", "'+7 495", "'-", "3.5", "", "+74951234567"],
+    ]

@@ -41,7 +41,7 @@ async def test_a_hook_posts_an_event_for_the_tokens_operator(
     )
     assert got.status_code == posted.status_code == 202
     assert posted.json()["matched"] is True
-    assert set(posted.json()) == {"event_id", "matched"}
+    assert set(posted.json()) == {"event_id", "matched", "kept_aside"}
     call = await client.get(f"/api/v1/leases/{held}/call", headers=operator.headers)
     assert [e["event"] for e in call.json()["events"]] == ["answered", "hangup"]
     assert call.json()["hangup_reason"] == "Terminated"
@@ -252,3 +252,21 @@ def test_uvicorns_access_log_never_shows_a_hook_token() -> None:
     assert RedactHookTokens().filter(record)
     assert "s3cr3t" not in record.getMessage()
     assert "/hooks/softphone/<token>/hangup?number=%2B7" in record.getMessage()
+
+
+async def test_a_replayed_hook_url_is_stored_once(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    supervisor = await actor(client, sessionmaker, Role.SUPERVISOR)
+    operator = await actor(client, sessionmaker, Role.OPERATOR)
+    held = await lease(sessionmaker, operator.id, (await campaign(client, supervisor))["id"], PHONE)
+    token = await new_token(client, operator)
+    url = f"/hooks/softphone/{token}/answered"
+    params = {"number": PHONE, "call_id": "replayed-1"}
+    answers = [await client.get(url, params=params) for _ in range(3)]
+    answers.append(await client.post(url, params=params))
+    assert {a.status_code for a in answers} == {202}
+    assert len({a.json()["event_id"] for a in answers}) == 1
+    async with sessionmaker() as session:
+        kept = list(await session.scalars(select(SoftphoneEvent)))
+    assert [(e.event, e.call_id, e.lease_id) for e in kept] == [("answered", "replayed-1", held)]

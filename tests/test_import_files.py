@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 from dialer.contacts.imports.files import (
+    MAX_ROW,
+    TOO_LONG,
     header_key,
     inspect_file,
     map_header,
@@ -78,4 +80,34 @@ def test_small_blocks_report_the_same_lines_as_one(tmp_path: Path) -> None:
         return found
 
     assert errors(1 << 20) == errors(17)
-    assert [line for line, _ in errors(17)] == [2, 12, 22, 32, 42, 52]
+    assert [line for line, *_ in errors(17)] == [2, 12, 22, 32, 42, 52]
+
+
+def test_worker_processes_report_a_refused_line_in_its_place(tmp_path: Path) -> None:
+    path = tmp_path / "base.csv"
+    rows = [f"8495123{n:04d};note {n}\n" for n in range(40)]
+    rows[20] = "84951230020;" + "z" * (MAX_ROW + 1) + "\n"
+    rows[30] = "12345;bad\n"
+    path.write_text("phone;note\n" + "".join(rows), encoding="utf-8")
+    fmt = inspect_file(path)
+    plan = Plan(
+        fmt.columns,
+        fmt.delimiter,
+        "RU",
+        "k",
+        "Europe/Moscow",
+        "rows",
+        uuid.uuid4(),
+        uuid.uuid4(),
+        "",
+    )
+
+    def report(workers: int) -> tuple[int, list[tuple[int, str]]]:
+        blocks = read_blocks(path, fmt, 200)
+        prepared = [p for p, _ in prepared_blocks(plan, blocks, workers=workers)]
+        return sum(p.rows for p in prepared), [e for p in prepared for e in p.errors]
+
+    rows_seen, errors = report(workers=1)
+    assert (rows_seen, errors) == report(workers=0)
+    assert rows_seen == 40
+    assert [(line, reason == TOO_LONG) for line, reason, _ in errors] == [(22, True), (32, False)]

@@ -1,6 +1,10 @@
 """Import jobs: the process pool, the command line, and imports whose process died."""
 
 import asyncio
+import logging
+import os
+import subprocess
+import sys
 import threading
 import uuid
 from datetime import timedelta
@@ -11,14 +15,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import cli
+from app import background, cli
+from app.main import create_app
 from dialer.base.clock import utcnow
 from dialer.base.models import Contact, ContactImport, ImportStatus, Role
+from dialer.base.settings import Settings
 from dialer.contacts.imports import run as import_run
 from dialer.contacts.imports.files import inspect_file, map_header
 from dialer.contacts.imports.jobs import ABANDONED, fail_abandoned_imports
 from dialer.contacts.imports.rows import Plan, Tally
-from dialer.contacts.imports.run import STOPPED, ImportJob
+from dialer.contacts.imports.run import FAILED, STOPPED, ImportJob
 from dialer.contacts.imports.worker import WorkerError, Workers
 from tests.builders import TEST_SECRET, actor, campaign
 
@@ -82,7 +88,9 @@ async def test_worker_processes_import_what_one_process_does(
     assert alone == together
     assert (alone.rows, alone.imported, alone.invalid) == (305, 300, 1)
     assert alone.duplicates == 4
-    assert alone.errors == [{"line": 302, "reason": "not a valid phone number: '12345'"}]
+    assert alone.errors == [
+        {"line": 302, "reason": "not a valid phone number: '12345'", "raw": "12345;Плохая"}
+    ]
     assert await phones(sessionmaker, inline["id"]) == await phones(sessionmaker, pooled["id"])
 
 
@@ -231,3 +239,55 @@ def test_a_worker_that_fails_on_a_block_says_why_and_serves_on() -> None:
     finally:
         workers.close()
     assert all(p.returncode == 0 for p in workers.processes)
+
+
+async def test_uploads_a_killed_process_left_are_removed_at_start_up(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uploads = tmp_path / "uploads"
+    monkeypatch.setattr(background, "UPLOADS", uploads)
+    uploads.mkdir()
+    killed = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    killed.kill()  # kill -9: no chance to clean up after itself
+    killed.wait()
+    orphan = uploads / f"{killed.pid}-a1b2c3.csv"
+    running = uploads / f"{os.getppid()}-d4e5f6.csv"  # another instance's, still running
+    for path in (orphan, running):
+        path.write_text("phone\n+74951234567\n")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        assert not orphan.exists()
+        assert running.exists()
+
+
+async def test_a_failed_import_says_a_sentence_and_logs_the_trace(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    database_url: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    admin = await actor(client, sessionmaker, Role.ADMIN)
+    created = await campaign(client, admin)
+    path = tmp_path / "base.csv"
+    path.write_text(TEXT, encoding="cp1251")
+
+    def work() -> None:
+        broken = job(database_url, path, workers=1)
+        # A fault inside a worker process: what reaches the report is its traceback.
+        broken.key = None  # type: ignore[assignment]
+        try:
+            broken.open(uuid.UUID(created["id"]), path.name, None)
+            broken.run()
+        finally:
+            broken.close()
+
+    with caplog.at_level(logging.ERROR, logger=import_run.__name__):
+        await asyncio.to_thread(work)
+    async with sessionmaker() as session:
+        report = await session.scalar(select(ContactImport))
+    assert report is not None
+    assert report.status is ImportStatus.FAILED
+    assert report.errors[0] == {"line": None, "reason": FAILED}
+    assert not any("Traceback" in e["reason"] or "/" in e["reason"] for e in report.errors)
+    assert any("Traceback" in r.getMessage() or r.exc_info for r in caplog.records)

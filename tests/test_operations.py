@@ -2,18 +2,24 @@
 
 import json
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.main import create_app
 from app.observability import JsonFormatter, request_id
 from dialer.base.clock import utcnow
+from dialer.base.db import driver_connection
 from dialer.base.models import Role, SchedulerBeat
-from tests.builders import actor
+from dialer.base.settings import SchedulerMode, Settings
+from tests.builders import TEST_SECRET, actor
+from tests.databases import SqliteDatabases
 
 
 async def test_healthz_answers_while_the_process_lives(client: httpx.AsyncClient) -> None:
@@ -27,7 +33,12 @@ async def test_readyz_wants_a_fresh_scheduler_beat(
 ) -> None:
     without = await client.get("/readyz")
     assert without.status_code == 503
-    assert without.json()["checks"] == {"database": True, "migrations": True, "scheduler": False}
+    assert without.json()["checks"] == {
+        "database": True,
+        "database_writable": True,
+        "migrations": True,
+        "scheduler": False,
+    }
 
     async with sessionmaker.begin() as session:
         session.add(SchedulerBeat(name="scheduler", beat_at=utcnow() - timedelta(minutes=5)))
@@ -42,8 +53,49 @@ async def test_readyz_wants_a_fresh_scheduler_beat(
     assert ready.status_code == 200
     assert ready.json() == {
         "status": "ready",
-        "checks": {"database": True, "migrations": True, "scheduler": True},
+        "checks": {
+            "database": True,
+            "database_writable": True,
+            "migrations": True,
+            "scheduler": True,
+        },
     }
+
+
+async def _deny_writes(app: FastAPI, deny: bool) -> None:
+    # SQLite keeps one connection per process: refusing writes on it is what a full disk or
+    # a read-only file does to the service, with reads going on as before.
+    def authorizer(action: int, *_: object) -> int:
+        return sqlite3.SQLITE_DENY if action in WRITES else sqlite3.SQLITE_OK
+
+    async with driver_connection(app.state.engine) as connection:
+        await connection.set_authorizer(authorizer if deny else None)
+
+
+WRITES = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
+
+
+async def test_readyz_says_not_ready_while_sqlite_cannot_be_written(
+    sqlite_databases: SqliteDatabases,
+) -> None:
+    url = sqlite_databases.fresh()
+    app = create_app(
+        Settings(database_url=url, scheduler=SchedulerMode.OFF, secret_key=TEST_SECRET)
+    )
+    async with app.router.lifespan_context(app):
+        async with app.state.sessionmaker.begin() as session:
+            session.add(SchedulerBeat(name="scheduler", beat_at=utcnow()))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://cascade.test") as client:
+            assert (await client.get("/readyz")).status_code == 200
+            await _deny_writes(app, True)
+            full = await client.get("/readyz")
+            await _deny_writes(app, False)
+            again = await client.get("/readyz")
+    assert full.status_code == 503
+    assert full.json()["checks"]["database"] is True
+    assert full.json()["checks"]["database_writable"] is False
+    assert again.status_code == 200
 
 
 async def test_readyz_refuses_a_database_behind_the_code(

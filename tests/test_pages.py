@@ -108,3 +108,20 @@ async def test_the_script_and_styles_are_served(client: httpx.AsyncClient) -> No
     assert script.headers["content-type"].startswith("text/javascript")
     assert 'from "./shared.js"' in script.text
     assert "/api/v1" in shared.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/operator", "/supervisor", "/manager", "/static/cascade.css"]
+)
+async def test_the_pages_forbid_framing_sniffing_and_foreign_scripts(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    answer = await client.get(path)
+    assert answer.status_code == 200
+    policy = answer.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["referrer-policy"] == "no-referrer"

@@ -1,13 +1,13 @@
 """Call events over the API: matched to the operator's lease, kept when they match nothing."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.clock import utcnow
-from dialer.base.models import Disposition, Role
+from dialer.base.models import Disposition, Lease, Role
 from tests.builders import Actor, actor, campaign
 from tests.softphone_builders import attempt_of, end_with_attempt, lease
 
@@ -144,7 +144,7 @@ async def test_a_repeated_event_is_kept_once(
     assert len(listed.json()) == 1
 
 
-async def test_the_attempt_takes_the_call_times_and_a_late_hangup_updates_it(
+async def test_events_after_the_outcome_are_kept_aside_and_change_nothing(
     client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     supervisor = await actor(client, sessionmaker, Role.SUPERVISOR)
@@ -152,44 +152,82 @@ async def test_the_attempt_takes_the_call_times_and_a_late_hangup_updates_it(
     held = await lease(sessionmaker, operator.id, (await campaign(client, supervisor))["id"], PHONE)
     t0 = utcnow().replace(microsecond=0)
     await post(client, operator, "dialing", number=PHONE, call_id="k", at=t0.isoformat())
-    answered = t0 + timedelta(seconds=3)
-    await post(client, operator, "answered", number=PHONE, call_id="k", at=answered.isoformat())
+    hangup = t0 + timedelta(seconds=30)
+    await post(client, operator, "hangup", number=PHONE, call_id="k", at=hangup.isoformat())
+    await end_with_attempt(sessionmaker, held, Disposition.NO_ANSWER)
+    before = await attempt_of(sessionmaker, held)
+    assert before is not None
+    assert (before.call_id, before.dialed_at, before.answered_at) == ("k", t0, None)
 
-    await end_with_attempt(sessionmaker, held, Disposition.NOT_INTERESTED)
-    attempt = await attempt_of(sessionmaker, held)
-    assert attempt is not None
-    assert (attempt.call_id, attempt.dialed_at, attempt.answered_at) == ("k", t0, answered)
-    assert attempt.hangup_at is None
-
-    hangup = t0 + timedelta(seconds=95)
-    late = await post(
-        client,
-        operator,
-        "hangup",
-        call_id="k",
-        at=hangup.isoformat(),
-        reason="Connection reset by peer",
-    )
-    assert late.json()["lease_id"] == str(held)
-    attempt = await attempt_of(sessionmaker, held)
-    assert attempt is not None
-    assert attempt.hangup_at == hangup
-    assert attempt.hangup_reason == "Connection reset by peer"
-    assert attempt.disposition is Disposition.NOT_INTERESTED
+    for event, at, fields in (
+        ("answered", t0 + timedelta(seconds=3), {"call_id": "k"}),
+        ("ringing", t0 + timedelta(seconds=1), {"call_id": "k"}),
+        ("hangup", datetime(9999, 12, 31, tzinfo=UTC), {"number": PHONE, "call_id": "k2"}),
+        ("hangup", datetime(1, 1, 1, tzinfo=UTC), {"number": PHONE, "reason": "late"}),
+    ):
+        late = await post(client, operator, event, at=at.isoformat(), **fields)
+        assert late.status_code == 202, late.text
+        assert late.json()["kept_aside"] == "outcome_recorded", (event, late.json())
+        assert (late.json()["matched"], late.json()["lease_id"]) == (False, None)
+    after = await attempt_of(sessionmaker, held)
+    assert after is not None
+    times = ("answered_at", "hangup_at", "hangup_reason", "dialed_at", "ringing_at", "disposition")
+    assert [getattr(after, t) for t in times] == [getattr(before, t) for t in times]
+    call = await client.get(f"/api/v1/leases/{held}/call", headers=operator.headers)
+    assert call.json()["talk_seconds"] is None
+    assert call.json()["ring_seconds"] == 30.0
 
 
-async def test_a_late_hangup_without_call_id_finds_the_lease_that_just_ended(
+async def test_events_outside_the_leases_life_are_kept_aside(
     client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     supervisor = await actor(client, sessionmaker, Role.SUPERVISOR)
     operator = await actor(client, sessionmaker, Role.OPERATOR)
     held = await lease(sessionmaker, operator.id, (await campaign(client, supervisor))["id"], PHONE)
-    await post(client, operator, "answered", number=PHONE)
-    await end_with_attempt(sessionmaker, held, Disposition.CALLBACK)
-    redial = await post(client, operator, "dialing", number=PHONE)
-    assert redial.json()["matched"] is False
-    late = await post(client, operator, "hangup", number=PHONE, reason="Connection reset by user")
-    assert late.json()["lease_id"] == str(held)
+    async with sessionmaker() as session:
+        found = await session.get(Lease, held)
+        assert found is not None
+        leased_at = found.created_at
+    now = utcnow()
+    for at in (
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, tzinfo=UTC),
+        leased_at - timedelta(minutes=2),
+        now + timedelta(minutes=5),
+    ):
+        answer = await post(client, operator, "answered", number=PHONE, at=at.isoformat())
+        assert answer.status_code == 202, answer.text
+        assert answer.json()["kept_aside"] == "outside_lease", at
+        assert answer.json()["matched"] is False
+    skewed = leased_at - timedelta(seconds=50)
+    inside = await post(client, operator, "ringing", number=PHONE, at=skewed.isoformat())
+    assert (inside.json()["matched"], inside.json()["kept_aside"]) == (True, None)
+    call = await client.get(f"/api/v1/leases/{held}/call", headers=operator.headers)
+    assert [e["event"] for e in call.json()["events"]] == ["ringing"]
+    assert call.json()["answered_at"] is None
+
+
+async def test_an_answered_after_a_no_answer_outcome_does_not_make_it_reached(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    supervisor = await actor(client, sessionmaker, Role.SUPERVISOR)
+    operator = await actor(client, sessionmaker, Role.OPERATOR)
+    held = await lease(sessionmaker, operator.id, (await campaign(client, supervisor))["id"], PHONE)
+    await post(client, operator, "dialing", number=PHONE, call_id="n1")
+    recorded = await client.post(
+        f"/api/v1/leases/{held}/outcome",
+        json={"disposition": "no_answer"},
+        headers=operator.headers,
+    )
+    assert recorded.status_code == 200, recorded.text
+    late = await post(client, operator, "answered", number=PHONE, call_id="n1")
+    assert late.json()["kept_aside"] == "outcome_recorded"
+    late = await post(client, operator, "hangup", number=PHONE, call_id="n1")
+    assert late.json()["kept_aside"] == "outcome_recorded"
     attempt = await attempt_of(sessionmaker, held)
     assert attempt is not None
-    assert attempt.hangup_reason == "Connection reset by user"
+    assert (attempt.answered_at, attempt.hangup_at) == (None, None)
+    today = utcnow().date()
+    period = {"from": str(today - timedelta(days=1)), "to": str(today + timedelta(days=1))}
+    funnel = await client.get("/api/v1/reports/funnel", params=period, headers=supervisor.headers)
+    assert (funnel.json()["total"]["attempts"], funnel.json()["total"]["reached"]) == (1, 0)

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.base.models import Disposition, Role
+from dialer.base.models import Disposition, Role, User
 from dialer.reports.timesheet import count_time
 from tests.builders import actor, campaign
 from tests.builders_shifts import call, clock_at, day_shifts, msk, run_scheduler
@@ -134,3 +135,21 @@ async def test_operators_do_not_read_timesheets(
     operator = await actor(client, sessionmaker, Role.OPERATOR)
     answer = await client.get("/api/v1/reports/timesheet", params=DAY, headers=operator.headers)
     assert answer.status_code == 403
+
+
+async def test_the_timesheet_csv_writes_formulas_as_text(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    headers, worker, absent = await a_day_with_pauses(app, client, sessionmaker)
+    names = {worker: '=HYPERLINK("http://evil.example","pay")', absent: "@SUM(1+1)"}
+    async with sessionmaker.begin() as session:
+        for login, name in names.items():
+            await session.execute(update(User).where(User.login == login).values(name=name))
+    with clock_at(app, msk(19)):
+        answer = await client.get(
+            "/api/v1/reports/timesheet", params=DAY | {"format": "csv"}, headers=headers
+        )
+    rows = {r["login"]: r for r in csv.DictReader(io.StringIO(answer.text))}
+    assert rows[worker]["name"] == "'" + names[worker]
+    assert rows[absent]["name"] == "'" + names[absent]
+    assert (rows[worker]["minutes_paid"], rows[worker]["pay"]) == ("220.0", "1100.00")

@@ -78,8 +78,8 @@ async def test_the_usual_event_keeps_what_the_full_path_keeps(
         assert all(a.json()["matched"] for a in answer)
         # The retried event is the one kept the first time.
         assert answer[2].json()["event_id"] == answer[1].json()["event_id"]
-    assert answers[0][0].content.replace(b" ", b"").startswith(b'{"event_id":')
     assert answers[0][0].json().keys() == answers[1][0].json().keys()
+    assert answers[0][0].json()["kept_aside"] is answers[1][0].json()["kept_aside"] is None
     ours, theirs = await kept(floor, anna), await kept(floor, boris)
     assert [(o[0], o[1], o[3], o[4], o[5]) for o in ours] == [
         (t[0], t[1], t[3], t[4], t[5]) for t in theirs
@@ -95,8 +95,8 @@ async def test_the_usual_event_keeps_what_the_full_path_keeps(
 async def test_what_the_usual_event_does_not_keep_the_full_path_answers(
     app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    """An unknown number, a hang-up after the outcome, a revoked token, a bad body, a
-    supervisor: the same answer by either path."""
+    """An unknown number, a time before the lease, a hang-up after the outcome, a revoked
+    token, a bad body, a supervisor: the same answer by either path."""
     floor = await make_floor(app, client, sessionmaker, operators=3)
     anna, boris, vera = floor.operators
     for _ in floor.operators:
@@ -107,24 +107,28 @@ async def test_what_the_usual_event_does_not_keep_the_full_path_answers(
     async with sessionmaker.begin() as session:
         await session.execute(update(User).where(User.id == vera.id).values(active=False))
     at = floor.clock.now.isoformat()
-    cases: list[tuple[Actor, dict[str, Any], int, bool | None]] = [
-        (anna, {"event": "dialing", "number": phone(), "at": at}, 202, False),
-        (boris, {"event": "hangup", "number": leases[1]["contact"]["phone"], "at": at}, 202, True),
-        (vera, {"event": "dialing", "number": leases[2]["contact"]["phone"]}, 401, None),
+    before = (floor.clock.now - timedelta(minutes=5)).isoformat()  # before the lease began
+    annas = leases[0]["contact"]["phone"]
+    cases: list[tuple[Actor, dict[str, Any], int, tuple[bool, str | None] | None]] = [
+        (anna, {"event": "dialing", "number": phone(), "at": at}, 202, (False, None)),
+        (anna, {"event": "dialing", "number": annas, "at": before}, 202, (False, "outside_lease")),
         (
-            anna,
-            {"event": "dialing", "number": leases[0]["contact"]["phone"], "at": "soon"},
-            422,
-            None,
+            boris,
+            {"event": "hangup", "number": leases[1]["contact"]["phone"], "at": at},
+            202,
+            (False, "outcome_recorded"),
         ),
+        (vera, {"event": "dialing", "number": leases[2]["contact"]["phone"]}, 401, None),
+        (anna, {"event": "dialing", "number": annas, "at": "soon"}, 422, None),
         (floor.supervisor, {"event": "dialing", "number": phone()}, 403, None),
     ]
-    for actor, body, status, matched in cases:
+    for actor, body, status, answer in cases:
         usual = await send(floor, actor, body, full=False)
         full = await send(floor, actor, body, full=True)
         assert usual.status_code == full.status_code == status, (usual.text, full.text)
-        if matched is None:
+        if answer is None:
             assert usual.json()["error"] == full.json()["error"]
         else:
-            assert usual.json()["matched"] is full.json()["matched"] is matched
+            for sent in (usual, full):
+                assert (sent.json()["matched"], sent.json()["kept_aside"]) == answer
     assert len(await kept(floor, vera)) == 0

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query
 
 from app.deps import Session, Staff
 from app.listing import Page, Total
+from app.schemas import Text
 from dialer.base.audit import AuditFilter, entries
+from dialer.base.clock import require_aware
 from dialer.base.errors import InvalidInput
 
 router = APIRouter(tags=["audit"])
@@ -22,10 +24,11 @@ def _instant(value: str | None, name: str, *, end: bool = False) -> datetime | N
         if len(value) == 10:
             day = datetime.combine(date.fromisoformat(value), time(), UTC)
             return day + timedelta(days=1) if end else day
-        instant = datetime.fromisoformat(value)
-    except ValueError:
+        instant = require_aware(datetime.fromisoformat(value))
+    except (ValueError, OverflowError):
+        # Not a date or an instant, one without an offset, or one past the calendar.
         instant = None
-    if instant is None or instant.tzinfo is None:
+    if instant is None:
         raise InvalidInput(
             f"{name} must be a date or an instant with its offset.",
             fields=[{"loc": ["query", name], "msg": "a date or an instant with its offset"}],
@@ -40,11 +43,11 @@ async def audit(
     total: Total,
     _staff: Staff,
     actor_id: uuid.UUID | None = None,
-    action: str | None = None,
-    target_id: str | None = None,
+    action: Text | None = None,
+    target_id: Text | None = None,
     # `from` is a keyword in Python.
-    from_: Annotated[str | None, Query(alias="from")] = None,
-    to: str | None = None,
+    from_: Annotated[Text | None, Query(alias="from")] = None,
+    to: Text | None = None,
 ) -> list[dict[str, Any]]:
     """Entries matching every filter given, newest first."""
     found, count = await entries(

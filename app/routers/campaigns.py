@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from app.deps import Now, Session, Staff
 from app.listing import Page, Total
-from app.schemas import Model
+from app.schemas import Model, WallTime
 from dialer.base.audit import record
 from dialer.base.models import Campaign
 from dialer.contacts.campaigns import (
@@ -34,8 +34,8 @@ Code = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
 
 
 class Window(Model):
-    start: time = time(9, 0)
-    end: time = time(20, 0)
+    start: WallTime = time(9, 0)
+    end: WallTime = time(20, 0)
 
 
 class RetryRule(Model):
@@ -79,6 +79,7 @@ class CampaignIn(Model):
     )
     lease_minutes: int = Field(default=10, ge=1, le=120)
     callback_handover_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    callback_max_days: int = Field(default=90, ge=1, le=3660)
     active: bool = True
 
 
@@ -94,6 +95,7 @@ class CampaignPatch(Model):
     questionnaire_fields: list[QuestionnaireField] | None = Field(default=None, max_length=100)
     lease_minutes: int | None = Field(default=None, ge=1, le=120)
     callback_handover_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
+    callback_max_days: int | None = Field(default=None, ge=1, le=3660)
     active: bool | None = None
 
     def applied_to(self, spec: CampaignSpec) -> CampaignSpec:
@@ -104,7 +106,7 @@ class CampaignPatch(Model):
             for name in ("name", "timezone", "script", "lease_minutes")
             if name in given and getattr(self, name) is not None
         }
-        for name in ("callback_handover_minutes", "active"):
+        for name in ("callback_handover_minutes", "callback_max_days", "active"):
             if name in given and getattr(self, name) is not None:
                 changes[name] = getattr(self, name)
         if self.calling_window is not None:
@@ -132,6 +134,7 @@ class CampaignOut(BaseModel):
     questionnaire_fields: list[Any]
     lease_minutes: int
     callback_handover_minutes: int
+    callback_max_days: int
     active: bool
     created_at: datetime
 
@@ -151,6 +154,7 @@ class CampaignOut(BaseModel):
             questionnaire_fields=c.questionnaire_fields,
             lease_minutes=c.lease_seconds // 60,
             callback_handover_minutes=c.callback_handover_minutes,
+            callback_max_days=c.callback_max_days,
             active=c.active,
             created_at=c.created_at,
         )
@@ -174,6 +178,7 @@ async def add_campaign(body: CampaignIn, session: Session, now: Now, staff: Staf
         questionnaire_fields=[f.model_dump(exclude_none=True) for f in body.questionnaire_fields],
         lease_minutes=body.lease_minutes,
         callback_handover_minutes=body.callback_handover_minutes,
+        callback_max_days=body.callback_max_days,
         active=body.active,
     )
     created = await create_campaign(session, spec, now)

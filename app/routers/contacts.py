@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 
 from app.deps import AppSettings, Now, Session, Staff
 from app.listing import Page, Total
+from app.schemas import Text
 from dialer.base.audit import record
 from dialer.base.models import Contact, ContactState
 from dialer.contacts.lookup import ContactQuery, find_contacts
@@ -23,7 +24,7 @@ async def contacts(
     page: Page,
     total: Total,
     _staff: Staff,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[Text | None, Query(max_length=200)] = None,
     campaign_id: uuid.UUID | None = None,
     state: ContactState | None = None,
 ) -> list[dict[str, Any]]:

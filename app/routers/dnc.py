@@ -1,20 +1,19 @@
 """The do-not-call list and erasure of a contact's personal data."""
 
 import asyncio
-import csv
-import io
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from app.deps import Admin, AppSettings, Now, Session, Staff
+from app.deps import STAFF_ROLES, Admin, AppSettings, Now, Session, Staff, checked_before_body
 from app.listing import Page, Total
 from app.routers.imports import save_upload
-from app.schemas import Model
+from app.schemas import Model, Text
 from dialer.base.audit import record
+from dialer.base.exports import csv_text
 from dialer.base.models import ContactState, DncEntry
 from dialer.contacts.dnc import (
     DncSource,
@@ -76,7 +75,6 @@ async def add(
     return DncOut.of(entry)
 
 
-@router.post("/dnc/imports")
 async def import_numbers(
     file: UploadFile, session: Session, settings: AppSettings, now: Now, staff: Staff
 ) -> DncImportOut:
@@ -100,6 +98,14 @@ async def import_numbers(
     )
 
 
+router.add_api_route(
+    "/dnc/imports",
+    import_numbers,
+    methods=["POST"],
+    route_class_override=checked_before_body(*STAFF_ROLES),
+)
+
+
 @router.get("/dnc", response_model=None)
 async def entries(
     session: Session,
@@ -107,7 +113,7 @@ async def entries(
     page: Page,
     total: Total,
     _staff: Staff,
-    q: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[Text | None, Query(max_length=64)] = None,
     fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
 ) -> list[DncOut] | Response:
     """The list, newest first, searchable by number; erased numbers show only their keyed hash.
@@ -145,15 +151,9 @@ async def erase(contact_id: uuid.UUID, session: Session, now: Now, admin: Admin)
 
 
 def _as_csv(found: list[DncEntry]) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["phone", "source", "created_at"])
-    rows: list[list[Any]] = [
-        [e.phone or "(erased)", e.source, e.created_at.isoformat()] for e in found
-    ]
-    writer.writerows(rows)
+    rows = ([e.phone or "(erased)", e.source, e.created_at.isoformat()] for e in found)
     return Response(
-        out.getvalue(),
+        csv_text(["phone", "source", "created_at"], rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="do-not-call.csv"'},
     )

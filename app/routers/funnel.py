@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from app.deps import Session, Staff
+from app.schemas import Day
 from dialer.base.errors import InvalidInput
 from dialer.contacts.campaigns import check_timezone
 from dialer.reports.funnel import funnel_report, report_csv, report_json
@@ -34,8 +35,8 @@ def _period(start: date, end: date, zone: str) -> tuple[datetime, datetime]:
 async def funnel(
     session: Session,
     _staff: Staff,
-    start: Annotated[date, Query(alias="from")],
-    end: Annotated[date, Query(alias="to")],
+    start: Annotated[Day, Query(alias="from")],
+    end: Annotated[Day, Query(alias="to")],
     format: Literal["json", "csv"] = "json",
     tz: str = "UTC",
 ) -> dict[str, Any] | Response:

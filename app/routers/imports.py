@@ -1,10 +1,8 @@
 """Importing the raw contact base: a CSV upload answered at once, a report to poll."""
 
 import asyncio
-import csv
-import io
+import os
 import shutil
-import tempfile
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -13,11 +11,12 @@ from typing import IO, Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response, UploadFile
 from pydantic import BaseModel
 
-from app.background import import_tasks
-from app.deps import AppSettings, Now, Session, Staff
+from app.background import import_tasks, upload_file
+from app.deps import STAFF_ROLES, AppSettings, Now, Session, Staff, checked_before_body
 from app.listing import Page, Total
 from dialer.base.audit import record
 from dialer.base.clock import utcnow
+from dialer.base.exports import csv_text
 from dialer.base.models import ContactImport, ImportStatus
 from dialer.contacts.campaigns import get_campaign
 from dialer.contacts.imports.files import inspect_file
@@ -63,7 +62,6 @@ class ImportReport(ImportSummary):
         return cls.model_validate(found, from_attributes=True)
 
 
-@router.post("/campaigns/{campaign_id}/imports", status_code=202)
 async def start_import(
     campaign_id: uuid.UUID,
     file: UploadFile,
@@ -102,6 +100,15 @@ async def start_import(
     await session.commit()
     import_tasks(request).start(job, path)
     return ImportStarted(import_id=import_id, status="running")
+
+
+router.add_api_route(
+    "/campaigns/{campaign_id}/imports",
+    start_import,
+    methods=["POST"],
+    status_code=202,
+    route_class_override=checked_before_body(*STAFF_ROLES),
+)
 
 
 @router.get("/imports/{import_id}")
@@ -149,14 +156,8 @@ async def import_errors(
     ]
     if fmt == "json":
         return lines
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["line", "reason", "raw"])
-    writer.writerows(
-        [e["line"] if e["line"] is not None else "", e["reason"], e["raw"]] for e in lines
-    )
     return Response(
-        out.getvalue(),
+        csv_text(["line", "reason", "raw"], ([e["line"], e["reason"], e["raw"]] for e in lines)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="import-{import_id}-errors.csv"'},
     )
@@ -164,6 +165,11 @@ async def import_errors(
 
 def save_upload(upload: IO[Any]) -> Path:
     # The upload is closed when the response is sent; the import outlives it.
-    with tempfile.NamedTemporaryFile(prefix="cascade-import-", suffix=".csv", delete=False) as f:
-        shutil.copyfileobj(upload, f, 1 << 20)
-    return Path(f.name)
+    descriptor, path = upload_file()
+    try:
+        with os.fdopen(descriptor, "wb") as f:
+            shutil.copyfileobj(upload, f, 1 << 20)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path

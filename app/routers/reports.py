@@ -1,9 +1,7 @@
 """Reports: the timesheet, per operator per shift, as JSON or CSV for payroll."""
 
-import csv
-import io
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -12,6 +10,8 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from app.deps import AppSettings, Now, Session, Staff
+from app.schemas import Day
+from dialer.base.exports import csv_text
 from dialer.reports.timesheet import TimesheetRow, timesheet
 
 router = APIRouter(tags=["reports"])
@@ -66,12 +66,9 @@ class TimesheetLine(BaseModel):
 
 def as_csv(lines: list[TimesheetLine]) -> str:
     """The lines as CSV with a header, in the JSON's field order."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(TimesheetLine.model_fields)
-    for line in lines:
-        writer.writerow("" if v is None else v for v in line.model_dump(mode="json").values())
-    return out.getvalue()
+    return csv_text(
+        TimesheetLine.model_fields, (line.model_dump(mode="json").values() for line in lines)
+    )
 
 
 @router.get("/reports/timesheet", response_model=list[TimesheetLine])
@@ -80,8 +77,8 @@ async def timesheet_report(
     now: Now,
     settings: AppSettings,
     _staff: Staff,
-    first: Annotated[date, Query(alias="from")],
-    last: Annotated[date, Query(alias="to")],
+    first: Annotated[Day, Query(alias="from")],
+    last: Annotated[Day, Query(alias="to")],
     fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
 ) -> Response:
     """Per operator per shift: minutes clocked, paused and paid, calls, talk time, warm, pay."""

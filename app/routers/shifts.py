@@ -1,7 +1,7 @@
 """Shift templates, dated shifts, rosters and a supervisor's shift controls."""
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from app.deps import Now, Session, Staff
-from app.schemas import Model
+from app.schemas import Day, Model
 from dialer.base.audit import record
 from dialer.base.models import ShiftState, ShiftTemplate, User
 from dialer.shifts.attendance import add_walk_in, set_roster
@@ -164,8 +164,8 @@ async def shifts(
     session: Session,
     now: Now,
     _staff: Staff,
-    first: Annotated[date | None, Query(alias="from")] = None,
-    last: Annotated[date | None, Query(alias="to")] = None,
+    first: Annotated[Day | None, Query(alias="from")] = None,
+    last: Annotated[Day | None, Query(alias="to")] = None,
 ) -> list[ShiftOut]:
     """Dated shifts whose local start date is in [from, to] (default: two weeks from today)."""
     first = first or now.date()

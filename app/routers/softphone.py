@@ -12,17 +12,26 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from app.addresses import client_address, public_base_url
 from app.deps import AppSettings, CurrentUser, Now, Operator, Session, Staff
 from app.ratelimit import TokenBuckets
 from app.routers.usual import usual_case_route, usual_token
-from app.schemas import Instant, Model
+from app.schemas import Instant, Model, Text
 from dialer.base.audit import record
 from dialer.base.db import driver_connection
-from dialer.base.errors import Forbidden, InvalidInput, TooManyRequests
+from dialer.base.errors import Forbidden, InvalidInput, PublicUrlUnset, TooManyRequests
 from dialer.base.models import Role, SoftphoneEvent, User
 from dialer.base.settings import Settings
 from dialer.calls.calls import CallEvent
-from dialer.calls.events import IncomingEvent, LeaseCall, lease_call, list_events, record_event
+from dialer.calls.events import (
+    Aside,
+    IncomingEvent,
+    LeaseCall,
+    Recorded,
+    lease_call,
+    list_events,
+    record_event,
+)
 from dialer.calls.hooks import (
     MAX_TOKEN_LENGTH,
     has_hook_token,
@@ -72,10 +81,20 @@ class EventAccepted(BaseModel):
     event_id: uuid.UUID
     lease_id: uuid.UUID | None
     matched: bool
+    kept_aside: Aside | None = Field(
+        description="Why the event found its lease but changed nothing: `outcome_recorded`, "
+        "`lease_ended` or `outside_lease` (its time outside the lease's life by over a minute)."
+    )
 
     @classmethod
-    def of(cls, row: SoftphoneEvent) -> "EventAccepted":
-        return cls(event_id=row.id, lease_id=row.lease_id, matched=row.lease_id is not None)
+    def of(cls, recorded: Recorded) -> "EventAccepted":
+        row = recorded.row
+        return cls(
+            event_id=row.id,
+            lease_id=row.lease_id,
+            matched=row.lease_id is not None,
+            kept_aside=recorded.aside,
+        )
 
 
 class HookAccepted(BaseModel):
@@ -83,6 +102,7 @@ class HookAccepted(BaseModel):
 
     event_id: uuid.UUID
     matched: bool
+    kept_aside: Aside | None
 
 
 class EventOut(BaseModel):
@@ -174,7 +194,12 @@ async def usual_event(request: Request) -> Response | None:
     if kept is None:
         return None
     event_id, lease_id = kept
-    answer = {"event_id": str(event_id), "lease_id": str(lease_id), "matched": True}
+    answer = {
+        "event_id": str(event_id),
+        "lease_id": str(lease_id),
+        "matched": True,
+        "kept_aside": None,
+    }
     return JSONResponse(answer, status_code=202)
 
 
@@ -187,10 +212,10 @@ async def post_event(
     body: EventIn, session: Session, settings: AppSettings, now: Now, operator: Operator
 ) -> EventAccepted:
     """A call event from the operator's softphone (or its connector)."""
-    row = await record_event(
+    recorded = await record_event(
         session, operator.id, _incoming(body, now), settings.default_region, now
     )
-    return EventAccepted.of(row)
+    return EventAccepted.of(recorded)
 
 
 @router.get("/softphone/events")
@@ -220,8 +245,12 @@ async def call_of_lease(lease_id: uuid.UUID, session: Session, user: CurrentUser
     return LeaseCallOut.of(await lease_call(session, lease_id, user))
 
 
-def _hook_url(request: Request, token: str) -> str:
-    return f"{str(request.base_url).rstrip('/')}{HOOK_PATH}/{token}/"
+def _hook_base(request: Request) -> str:
+    """Where hook URLs point; checked before a token is made, so a refusal changes nothing."""
+    base = public_base_url(request)
+    if base is None:
+        raise PublicUrlUnset()
+    return f"{base}{HOOK_PATH}"
 
 
 @router.post("/me/hook-token", status_code=201)
@@ -229,8 +258,9 @@ async def rotate_own_hook_token(
     request: Request, session: Session, settings: AppSettings, operator: Operator
 ) -> HookTokenOut:
     """A new hook token for the caller, replacing the old one; the secret is shown only now."""
+    base = _hook_base(request)
     token = await issue_hook_token(session, settings.secret_key, operator.id)
-    return HookTokenOut(hook_token=token, hook_url=_hook_url(request, token))
+    return HookTokenOut(hook_token=token, hook_url=f"{base}/{token}/")
 
 
 @router.get("/me/hook-token")
@@ -256,9 +286,10 @@ async def rotate_hook_token(
     staff: Staff,
 ) -> HookTokenOut:
     """A new hook token for an operator, replacing the old one; the secret is shown only now."""
+    base = _hook_base(request)
     token = await issue_hook_token(session, settings.secret_key, operator_id)
     await record(session, staff, "hook_token.issue", "user", operator_id, "issued", now)
-    return HookTokenOut(hook_token=token, hook_url=_hook_url(request, token))
+    return HookTokenOut(hook_token=token, hook_url=f"{base}/{token}/")
 
 
 @router.get("/operators/{operator_id}/hook-token")
@@ -288,8 +319,7 @@ async def hook_operator(
     limits: Annotated[HookLimits, Depends(hook_limits)],
 ) -> User:
     """The operator of the hook token in the path, after the rate limits."""
-    address = request.client.host if request.client else "unknown"
-    limits.check(address, hook_token)
+    limits.check(client_address(request), hook_token)
     return await operator_for_hook_token(session, settings.secret_key, hook_token)
 
 
@@ -321,16 +351,19 @@ async def _hook(
     settings: AppSettings,
     now: Now,
     operator: Annotated[User, Depends(hook_operator)],
-    number: Annotated[str | None, Query(max_length=64)] = None,
-    call_id: Annotated[str | None, Query(max_length=255)] = None,
-    reason: Annotated[str | None, Query(max_length=255)] = None,
-    at: Annotated[str | None, Query(max_length=64)] = None,
+    number: Annotated[Text | None, Query(max_length=64)] = None,
+    call_id: Annotated[Text | None, Query(max_length=255)] = None,
+    reason: Annotated[Text | None, Query(max_length=255)] = None,
+    at: Annotated[Text | None, Query(max_length=64)] = None,
 ) -> HookAccepted:
     """A call event from a softphone that can only open a URL; the token names the operator."""
     kind, instant = _hook_event(event, at, now)
     incoming = IncomingEvent(kind, instant, call_id, number, reason)
-    row = await record_event(session, operator.id, incoming, settings.default_region, now)
-    return HookAccepted(event_id=row.id, matched=row.lease_id is not None)
+    recorded = await record_event(session, operator.id, incoming, settings.default_region, now)
+    row = recorded.row
+    return HookAccepted(
+        event_id=row.id, matched=row.lease_id is not None, kept_aside=recorded.aside
+    )
 
 
 # One handler for both methods, registered twice so each has its own OpenAPI operation:

@@ -15,7 +15,9 @@ from app.schemas import Model
 from dialer.base.audit import record
 from dialer.base.locks import lock_managers
 from dialer.base.models import Desk, Role, User
+from dialer.base.passwords import MAX_LENGTH
 from dialer.base.users import (
+    LOGIN_PATTERN,
     NewUser,
     UserChange,
     change_own_password,
@@ -33,8 +35,9 @@ router = APIRouter(tags=["users"])
 
 
 class UserIn(Model):
-    login: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
-    password: str = Field(min_length=8, max_length=256)
+    login: str = Field(min_length=1, max_length=64, pattern=LOGIN_PATTERN)
+    # Its rules (length, not the login, not common) are the domain's: `check_password`.
+    password: str = Field(max_length=MAX_LENGTH)
     name: str = Field(default="", max_length=200)
     role: Role
     desk: Desk | None = None
@@ -67,12 +70,12 @@ class UserPatch(Model):
 
 
 class PasswordIn(Model):
-    password: str = Field(min_length=8, max_length=256)
+    password: str = Field(max_length=MAX_LENGTH)
 
 
 class OwnPasswordIn(Model):
-    current: str = Field(min_length=1, max_length=256)
-    new: str = Field(min_length=8, max_length=256)
+    current: str = Field(min_length=1, max_length=MAX_LENGTH)
+    new: str = Field(max_length=MAX_LENGTH)
 
 
 @router.post("/users", status_code=201)

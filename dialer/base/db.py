@@ -156,13 +156,18 @@ def create_sync_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite database; None for PostgreSQL or an in-memory database."""
+    if not is_sqlite(url):
+        return None
+    database = _url(url).database
+    return Path(database) if database and database != ":memory:" else None
+
+
 def ensure_sqlite_folder(url: str) -> None:
     """Create the folder of an SQLite file so the first connection can create it."""
-    if not is_sqlite(url):
-        return
-    database = _url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if (database := sqlite_path(url)) is not None:
+        database.parent.mkdir(parents=True, exist_ok=True)
 
 
 @asynccontextmanager

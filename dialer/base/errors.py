@@ -47,11 +47,6 @@ class Conflict(DomainError):
     code = "conflict"
 
 
-class LoginLocked(Unauthenticated):
-    code = "login_locked"
-    default_detail = "Too many failed logins: try again in 15 minutes."
-
-
 class LoginTaken(Conflict):
     code = "login_taken"
     default_detail = "That login is already taken."
@@ -139,3 +134,11 @@ class TooManyRequests(DomainError):
 class ShiftClosed(Conflict):
     code = "shift_closed"
     default_detail = "The shift is closed: its roster and attendance no longer change."
+
+
+class PublicUrlUnset(Conflict):
+    code = "public_url_unset"
+    default_detail = (
+        "The service does not know the address softphones reach it at: set "
+        "CASCADE_PUBLIC_URL (e.g. https://cascade.example) and try again. Nothing was changed."
+    )

@@ -78,6 +78,8 @@ class Desk(StrEnum):
 
 class User(Base):
     __tablename__ = "user_account"
+    # `ADMIN` beside `admin` would be two people to the eye and one to a person typing.
+    __table_args__ = (Index("uq_user_account_login_lower", text("lower(login)"), unique=True),)
 
     id: Mapped[uuid.UUID] = new_id()
     login: Mapped[str] = mapped_column(String(64), unique=True)
@@ -91,8 +93,6 @@ class User(Base):
     # Bumped on deactivation and password change: every token carries the
     # version it was issued at, so old tokens stop working at once.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
     hook_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
 
@@ -110,6 +110,8 @@ class Campaign(Base):
     calls_per_day: Mapped[int]
     lease_seconds: Mapped[int]
     callback_handover_minutes: Mapped[int]
+    # How far ahead a callback may be set: a contact asking to be called in 9999 is a typo.
+    callback_max_days: Mapped[int] = mapped_column(server_default=text("90"))
     script: Mapped[str] = mapped_column(Text)
     objections: Mapped[list[Any]]
     questionnaire_fields: Mapped[list[Any]]

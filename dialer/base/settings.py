@@ -1,16 +1,28 @@
 """Configuration read from the environment (`CASCADE_*`)."""
 
+import ipaddress
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class SchedulerMode(StrEnum):
     EMBEDDED = "embedded"
     OFF = "off"
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def proxy_networks(text: str) -> tuple[Network, ...]:
+    """The networks of `CASCADE_TRUSTED_PROXIES`: addresses or CIDR blocks, comma separated."""
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()
+    )
 
 
 def default_database_url() -> str:
@@ -27,7 +39,8 @@ class Settings(BaseSettings):
     scheduler: SchedulerMode = SchedulerMode.EMBEDDED
     default_region: str = "RU"
     sip_domain: str | None = None
-    secret_key: str = "change-me-in-production"
+    # Empty: an embedded database on this machine makes its own (`dialer.base.keys`).
+    secret_key: str = ""
     language: str = "ru"
     token_ttl_hours: int = 12
     # PostgreSQL connections per app process (half as many again under bursts); unset,
@@ -48,6 +61,26 @@ class Settings(BaseSettings):
     # Whether an operator's own break counts as paid time on the timesheet (pauses a
     # supervisor or saturation imposes always do).
     self_pause_paid: bool = False
+    # Where operators' softphones reach the service (`https://cascade.example`): the hook
+    # URLs are built on it. Unset, only a request made on this machine may stand for it.
+    public_url: str = ""
+    # Load balancers or proxies whose X-Forwarded-For is believed; nobody's when unset.
+    trusted_proxies: str = ""
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.netloc or parts.query):
+            raise ValueError("CASCADE_PUBLIC_URL must be an http(s) address, e.g. https://host")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        proxy_networks(value)
+        return value
 
     @model_validator(mode="after")
     def _low_below_high(self) -> "Settings":

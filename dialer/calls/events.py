@@ -1,21 +1,35 @@
 """Softphone call events: kept, matched to the operator's lease, written into its attempt.
 
 An event belongs to a lease when it continues a call already matched (same SIP
-Call-ID), or when its number is the number of the operator's active lease. A
-hang-up may arrive after the outcome ended the lease (a softphone that reports
-only on call end, a network delay): it still finds its lease for a while. Every
-event is kept; one that matches nothing keeps a null lease for the supervisors.
+Call-ID), or when its number is the number of the operator's active lease (a hang-up
+also looks at the lease that ended last for that number). Every event is kept; one
+that matches nothing keeps a null lease for the supervisors.
+
+The attempt is the record of the call once its outcome is written: an event that
+comes after the lease ended, or whose time lies outside the lease's life by more than
+a minute, is kept aside (a null lease, and the reason in the answer) and changes
+nothing. Otherwise a late `answered` would turn a no-answer into a conversation, and
+a time in the year 9999 would give a talk time of centuries.
 """
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.errors import Forbidden, NotFound
-from dialer.base.models import Attempt, Contact, Disposition, Lease, Role, SoftphoneEvent, User
+from dialer.base.models import (
+    Contact,
+    Disposition,
+    Lease,
+    LeaseEnd,
+    Role,
+    SoftphoneEvent,
+    User,
+)
 from dialer.calls.calls import (
     CallEvent,
     CallTimes,
@@ -26,8 +40,11 @@ from dialer.calls.calls import (
 )
 from dialer.contacts.phones import normalise
 
-# How long after its lease ended a hang-up without a known Call-ID still finds it.
+# How long after its lease ended a hang-up without a known Call-ID is still told apart
+# as that call's, to say why it was kept aside.
 LATE_HANGUP_WINDOW = timedelta(minutes=15)
+# A softphone's clock may be this far from the service's.
+CLOCK_SKEW = timedelta(minutes=1)
 NUMBER_LENGTH = 32
 TEXT_LENGTH = 255
 
@@ -41,6 +58,22 @@ class IncomingEvent:
     call_id: str | None = None
     number: str | None = None
     reason: str | None = None
+
+
+class Aside(StrEnum):
+    """Why an event that found its lease was kept aside instead of joining its call."""
+
+    OUTCOME_RECORDED = "outcome_recorded"
+    LEASE_ENDED = "lease_ended"
+    OUTSIDE_LEASE = "outside_lease"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An event as kept, and why it joined no lease when it found one."""
+
+    row: SoftphoneEvent
+    aside: Aside | None = None
 
 
 @dataclass(frozen=True)
@@ -72,16 +105,17 @@ async def record_event(
     incoming: IncomingEvent,
     region: str,
     now: datetime,
-) -> SoftphoneEvent:
-    """Keep the event, attach it to its lease when one matches, refresh a recorded attempt."""
+) -> Recorded:
+    """Keep the event, attached to its lease when one matches and may still take it."""
     e164 = dialled_number(incoming.number, region)
     repeated = await _same_event(session, operator_id, incoming)
     if repeated is not None:
-        return repeated
-    lease_id = await _matching_lease(session, operator_id, incoming, e164, now)
+        return Recorded(repeated)
+    lease = await _matching_lease(session, operator_id, incoming, e164, now)
+    aside = None if lease is None else kept_aside(lease, incoming.at, now)
     row = SoftphoneEvent(
         operator_id=operator_id,
-        lease_id=lease_id,
+        lease_id=None if lease is None or aside is not None else lease.id,
         event=incoming.event.value,
         call_id=clip(incoming.call_id, TEXT_LENGTH),
         number=e164 or clip(incoming.number, NUMBER_LENGTH),
@@ -91,11 +125,16 @@ async def record_event(
     )
     session.add(row)
     await session.flush()
-    if lease_id is not None:
-        attempt = await session.scalar(select(Attempt).where(Attempt.lease_id == lease_id))
-        if attempt is not None:
-            await attach_call(session, attempt)
-    return row
+    return Recorded(row, aside)
+
+
+def kept_aside(lease: Lease, at: datetime, now: datetime) -> Aside | None:
+    """Why an event of the lease must not join its call, or None when it may."""
+    if lease.ended_at is not None:
+        return Aside.OUTCOME_RECORDED if lease.end_reason is LeaseEnd.OUTCOME else Aside.LEASE_ENDED
+    if not lease.created_at - CLOCK_SKEW <= at <= now + CLOCK_SKEW:
+        return Aside.OUTSIDE_LEASE
+    return None
 
 
 def clip(text: str | None, length: int) -> str | None:
@@ -106,16 +145,20 @@ def clip(text: str | None, length: int) -> str | None:
 async def _same_event(
     session: AsyncSession, operator_id: uuid.UUID, incoming: IncomingEvent
 ) -> SoftphoneEvent | None:
-    # A client retrying after a lost answer sends the same event again: keep one.
+    # A client retrying after a lost answer, or a hook URL opened again, sends the same
+    # event of the same call again, its time that of the request when it gives none:
+    # one call has one event of each kind, so keep the first.
     if incoming.call_id is None:
         return None
     found: SoftphoneEvent | None = await session.scalar(
-        select(SoftphoneEvent).where(
+        select(SoftphoneEvent)
+        .where(
             SoftphoneEvent.operator_id == operator_id,
             SoftphoneEvent.call_id == clip(incoming.call_id, TEXT_LENGTH),
             SoftphoneEvent.event == incoming.event.value,
-            SoftphoneEvent.at == incoming.at,
         )
+        .order_by(SoftphoneEvent.received_at)
+        .limit(1)
     )
     return found
 
@@ -126,10 +169,11 @@ async def _matching_lease(
     incoming: IncomingEvent,
     e164: str | None,
     now: datetime,
-) -> uuid.UUID | None:
+) -> Lease | None:
     if incoming.call_id is not None:
         known = await session.scalar(
-            select(SoftphoneEvent.lease_id)
+            select(Lease)
+            .join(SoftphoneEvent, SoftphoneEvent.lease_id == Lease.id)
             .where(
                 SoftphoneEvent.operator_id == operator_id,
                 SoftphoneEvent.call_id == clip(incoming.call_id, TEXT_LENGTH),
@@ -141,13 +185,13 @@ async def _matching_lease(
             return known
     if e164 is None:
         return None
-    leases = select(Lease.id).join(Contact, Contact.id == Lease.contact_id)
+    leases = select(Lease).join(Contact, Contact.id == Lease.contact_id)
     mine = leases.where(Lease.operator_id == operator_id, Contact.phone == e164)
-    active = await session.scalar(mine.where(Lease.ended_at.is_(None)))
+    active: Lease | None = await session.scalar(mine.where(Lease.ended_at.is_(None)))
     if active is not None or incoming.event is not CallEvent.HANGUP:
         return active
     recent = mine.where(Lease.ended_at >= now - LATE_HANGUP_WINDOW).order_by(Lease.ended_at.desc())
-    late: uuid.UUID | None = await session.scalar(recent.limit(1))
+    late: Lease | None = await session.scalar(recent.limit(1))
     return late
 
 
@@ -165,21 +209,6 @@ async def heard_on(session: AsyncSession, lease_id: uuid.UUID) -> Heard:
     """What the lease's events say of its call, for the attempt about to be written."""
     events = await lease_events(session, lease_id)
     return Heard(call_id_of(events), call_times(events))
-
-
-async def attach_call(session: AsyncSession, attempt: Attempt) -> None:
-    """Write the call's times and hang-up reason from the lease's events into the attempt."""
-    events = await lease_events(session, attempt.lease_id)
-    if not events:
-        return
-    times = call_times(events)
-    attempt.call_id = call_id_of(events)
-    attempt.dialed_at = times.dialed
-    attempt.ringing_at = times.ringing
-    attempt.answered_at = times.answered
-    attempt.hangup_at = times.hangup
-    attempt.hangup_reason = times.reason
-    await session.flush()
 
 
 async def lease_call(session: AsyncSession, lease_id: uuid.UUID, viewer: User) -> LeaseCall:

@@ -4,11 +4,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.base.clock import is_zone
 from dialer.base.errors import InvalidInput, NotFound
 from dialer.base.models import Campaign
 
@@ -61,17 +61,16 @@ class CampaignSpec:
     )
     lease_minutes: int = 10
     callback_handover_minutes: int = 30
+    callback_max_days: int = 90
     active: bool = True
 
 
 def check_timezone(name: str, loc: str = "timezone") -> str:
     """The IANA zone name, or InvalidInput."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    if not is_zone(name):
         raise InvalidInput(
             f"Unknown time zone {name!r}.", fields=[{"loc": [loc], "msg": "unknown time zone"}]
-        ) from error
+        )
     return name
 
 
@@ -109,6 +108,7 @@ def _apply(campaign: Campaign, spec: CampaignSpec) -> None:
     campaign.calls_per_day = int(retry["calls_per_day"])
     campaign.lease_seconds = spec.lease_minutes * 60
     campaign.callback_handover_minutes = spec.callback_handover_minutes
+    campaign.callback_max_days = spec.callback_max_days
     campaign.script = spec.script
     campaign.objections = spec.objections
     campaign.questionnaire_fields = spec.questionnaire_fields
@@ -138,6 +138,7 @@ def spec_of(campaign: Campaign) -> CampaignSpec:
         questionnaire_fields=list(campaign.questionnaire_fields),
         lease_minutes=campaign.lease_seconds // 60,
         callback_handover_minutes=campaign.callback_handover_minutes,
+        callback_max_days=campaign.callback_max_days,
         active=campaign.active,
     )
 

@@ -165,3 +165,20 @@ async def list_entries(
 def _insert(session: AsyncSession) -> Callable[..., Any]:
     dialect = session.get_bind().dialect.name
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+async def hashed_with(session: AsyncSession, key: str) -> bool:
+    """Whether the numbers already stored were hashed with `key` (true while there are none).
+
+    The hash is how a number is found on the list and among a campaign's contacts: under
+    another key, suppressed numbers would be handed out and imported again.
+    """
+    for table in (Contact, DncEntry):
+        row = (
+            await session.execute(
+                select(table.phone, table.phone_hash).where(table.phone.is_not(None)).limit(1)
+            )
+        ).first()
+        if row is not None:
+            return bool(row.phone_hash == phone_hash(key, row.phone))
+    return True

@@ -62,6 +62,7 @@ class CampaignView:
     max_attempts: int
     lease_seconds: int
     callback_handover_minutes: int
+    callback_max_days: int
     retry: RetryPolicy
     zones: frozenset[str]
 
@@ -78,6 +79,7 @@ class CampaignView:
             max_attempts=campaign.max_attempts,
             lease_seconds=campaign.lease_seconds,
             callback_handover_minutes=campaign.callback_handover_minutes,
+            callback_max_days=campaign.callback_max_days,
             retry=RetryPolicy.of(campaign.retry),
             zones=frozenset(zones),
         )

@@ -10,7 +10,7 @@ submit waits for the first and then receives the first answer.
 import dataclasses
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -161,6 +161,13 @@ def validate_outcome(
 def _check_callback_time(at: datetime, view: CampaignView, zone: str, now: datetime) -> None:
     if at <= now:
         raise _invalid("callback_at", "must be in the future", "The callback time has passed.")
+    if at > now + timedelta(days=view.callback_max_days):
+        days = view.callback_max_days
+        raise _invalid(
+            "callback_at",
+            f"at most {days} days ahead",
+            f"A callback may be set at most {days} days ahead (the campaign's callback_max_days).",
+        )
     if not is_open(zone, view.window_start, view.window_end, at):
         window = f"{view.window_start:%H:%M}–{view.window_end:%H:%M}"
         raise _invalid(

@@ -11,13 +11,17 @@ from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dialer.base.clock import is_zone
+
 
 @lru_cache(maxsize=2048)
 def zone(name: str) -> ZoneInfo | None:
     """The zone of that name, or None when the name is unknown."""
+    if not is_zone(name):
+        return None
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return None
 
 

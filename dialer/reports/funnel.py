@@ -5,8 +5,6 @@ attempts, the conversations (reached), the warm questionnaires those calls produ
 and how far each has gone since — first order, account, regular desk, key account.
 """
 
-import csv
-import io
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,6 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.base.exports import csv_text
 from dialer.base.models import (
     Account,
     AccountStage,
@@ -176,15 +175,12 @@ CSV_COLUMNS = ("section", "key", "name", *STAGES, "conversion")
 
 def report_csv(report: Report) -> str:
     """The report as one CSV table: a section column says which cut a row belongs to."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
 
-    def row(section: str, key: str, name: str, funnel: Funnel) -> None:
+    def row(section: str, key: str, name: str, funnel: Funnel) -> list[object]:
         stages = funnel.stages()
-        writer.writerow([section, key, name, *(stages[s] for s in STAGES), funnel.conversion()])
+        return [section, key, name, *(stages[s] for s in STAGES), funnel.conversion()]
 
-    row("total", "", "all calls", report.total)
+    rows = [row("total", "", "all calls", report.total)]
     for section, groups in (
         ("campaign", report.campaigns),
         ("operator", report.operators),
@@ -194,13 +190,13 @@ def report_csv(report: Report) -> str:
             name = group.name
             if group.extra.get("starts_at"):
                 name = f"{name} {group.extra['starts_at']}"
-            row(section, group.key, name, group.funnel)
+            rows.append(row(section, group.key, name, group.funnel))
     for hour, funnel in sorted(report.hours.items()):
-        row("hour_of_shift", str(hour), f"hour {hour}", funnel)
+        rows.append(row("hour_of_shift", str(hour), f"hour {hour}", funnel))
     for code, count in report.total.objections.most_common():
         # An objection row counts the times it was heard in the attempts column.
-        writer.writerow(["objection", code, code, "", count, *[""] * (len(STAGES) - 1)])
-    return out.getvalue()
+        rows.append(["objection", code, code, "", count, *[""] * (len(STAGES) - 1)])
+    return csv_text(CSV_COLUMNS, rows)
 
 
 async def calls_between(session: AsyncSession, start: datetime, end: datetime) -> list[Call]:

@@ -22,11 +22,12 @@ from dialer.base.settings import Settings
 from tests.browser.conftest import new_context
 from tests.browser.harness import SCREENSHOTS, Floor
 from tests.browser.test_operator import calling_zone
+from tests.builders import TEST_SECRET
 
 PASSWORD = demo.DEMO_PASSWORD
 IN_REVIEW = "+74952345678"
 LANGUAGES = {"ru": "ru-RU", "en": "en-US"}
-TOO_SHORT = {"ru": "Слишком коротко.", "en": "Too short."}
+TOO_SHORT = {"ru": "Не короче 10 символов.", "en": "At least 10 characters."}
 PAGES = ["supervisor", "campaigns", "shifts", "contacts", "dnc", "users", "audit"]
 
 
@@ -38,7 +39,7 @@ def seed_demo(floor: Floor) -> None:
     """
 
     async def work(_client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> None:
-        settings = Settings(database_url=floor.database_url, secret_key="test-secret-key")
+        settings = Settings(database_url=floor.database_url, secret_key=TEST_SECRET)
         async with maker.begin() as session:
             assert await demo.seed(session, settings, datetime.now(UTC)) is not None
             await session.execute(

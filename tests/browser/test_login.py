@@ -78,10 +78,16 @@ def test_a_role_is_sent_from_a_page_that_is_not_its_own(page: Page, floor: Floor
     log_in(page, floor, who, "/operator")
     page.goto(floor.url + "/supervisor")
     page.wait_for_url(floor.url + "/operator")
+    token = page.evaluate("() => sessionStorage.getItem('cascade.token')")
+    me = httpx.get(f"{floor.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
     page.get_by_role("button", name="Выйти").click()
     page.wait_for_url(floor.url + "/")
     page.goto(floor.url + "/operator")
     page.wait_for_url(floor.url + "/")
+    # Logging out ended the token at the service, not only in the tab.
+    me = httpx.get(f"{floor.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 401
 
 
 def test_the_callback_picker_reads_the_contacts_wall_clock(page: Page, floor: Floor) -> None:

@@ -17,10 +17,11 @@ from functools import cache
 from typing import Any, Literal, NamedTuple
 from zoneinfo import available_timezones
 
-from dialer.contacts.imports.files import ColumnMap
+from dialer.contacts.imports.files import CONTROL_CHARACTER, MAX_ROW, TOO_LONG, ColumnMap
 from dialer.contacts.phones import normalise_with_zone, phone_hash
 
 MAX_ERRORS = 1000
+CONTROL_IN_LINE = "the line holds a control character (such as NUL)"
 TEXT_LENGTH = 200
 # Several numbers in one cell: "8 495 123-45-67, 8 495 765-43-21", "…; …", "… / …".
 CELL_SEPARATORS = re.compile(r"[,;/|\n]+")
@@ -126,34 +127,61 @@ class NewContact(NamedTuple):
     fields: str
 
 
+def refused(line: int, reason: str) -> Prepared:
+    """A row the reader did not read, as a block of its own: one invalid line."""
+    prepared = Prepared()
+    prepared.rows = 1
+    prepared.error(line, reason)
+    return prepared
+
+
 def prepare(plan: Plan, first_line: int, text: str) -> Prepared:
     """The contacts of a block of rows, in file order, and its invalid lines."""
     prepared = Prepared()
     encode = copy_line(plan) if plan.output == "copy" else sqlite_row(plan)
     reader = csv.reader(io.StringIO(text), delimiter=plan.delimiter)
+    # Checked once a block; its rows one by one only when the block has one.
+    control = CONTROL_CHARACTER.search(text) is not None
     consumed = 0
     seen: set[str] = set()
     records: list[Any] = []
     lines: list[str] | None = None
-    for row in reader:
-        start, line, consumed = consumed, first_line + consumed, reader.line_num
-        if not any(row):
-            continue
-        prepared.rows += 1
-        refused = len(prepared.errors)
-        found = contacts_of(plan, line, row, prepared)
-        if len(prepared.errors) > refused:
-            # Refused lines are few: the block is split into lines only when one is.
-            lines = lines or io.StringIO(text).readlines()
-            raw = "".join(lines[start:consumed]).rstrip("\r\n")
-            prepared.errors[refused:] = [(n, why, raw) for n, why, _ in prepared.errors[refused:]]
-        for contact in found:
-            if contact.hashed in seen:
-                prepared.repeats.append(contact.hashed)
-                continue
-            seen.add(contact.hashed)
-            prepared.hashes.append(contact.hashed)
-            records.append(encode(contact))
+    while True:
+        try:
+            for row in reader:
+                start, line, consumed = consumed, first_line + consumed, reader.line_num
+                if not any(row):
+                    continue
+                prepared.rows += 1
+                if consumed - start > 1 and sum(map(len, row)) > MAX_ROW:
+                    prepared.error(line, TOO_LONG)
+                    continue
+                if control and any(CONTROL_CHARACTER.search(cell) for cell in row):
+                    # Not kept as it was either: no database stores a NUL in text.
+                    prepared.error(line, CONTROL_IN_LINE)
+                    continue
+                before = len(prepared.errors)
+                found = contacts_of(plan, line, row, prepared)
+                if len(prepared.errors) > before:
+                    # Refused lines are few: the block is split into lines only when one is.
+                    lines = lines or io.StringIO(text).readlines()
+                    raw = "".join(lines[start:consumed]).rstrip("\r\n")
+                    prepared.errors[before:] = [
+                        (n, why, raw) for n, why, _ in prepared.errors[before:]
+                    ]
+                for contact in found:
+                    if contact.hashed in seen:
+                        prepared.repeats.append(contact.hashed)
+                        continue
+                    seen.add(contact.hashed)
+                    prepared.hashes.append(contact.hashed)
+                    records.append(encode(contact))
+            break
+        except csv.Error as error:
+            # A field past the reader's own bound: that row is an error, the next is read.
+            prepared.rows += 1
+            prepared.error(first_line + consumed, f"not readable as CSV: {error}")
+            consumed = reader.line_num
     if plan.output == "copy":
         prepared.copy = "".join(records).encode()
     else:

@@ -21,8 +21,8 @@ from sqlalchemy.pool import NullPool
 from dialer.base.db import create_sync_engine, is_sqlite
 from dialer.base.errors import NotFound
 from dialer.base.models import Campaign, ContactImport, ImportStatus
-from dialer.contacts.imports.files import CsvFormat, read_blocks
-from dialer.contacts.imports.rows import Plan, Prepared, Tally, prepare
+from dialer.contacts.imports.files import Block, CsvFormat, Refused, read_blocks
+from dialer.contacts.imports.rows import Plan, Prepared, Tally, prepare, refused
 from dialer.contacts.imports.stores import PostgresStore, SqliteStore, Store
 from dialer.contacts.imports.worker import Workers, in_order
 
@@ -39,6 +39,12 @@ WRITERS = 2
 INLINE_BELOW = 1 << 20
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 STOPPED = "The import was stopped before it finished; the contacts counted here were imported."
+# What a person reads; the error itself, with a worker's traceback and the server's
+# paths, goes to the log under the import's id.
+FAILED = (
+    "The import stopped on an unexpected error; the contacts counted here were imported, "
+    "the rest of the file was not. The service's log has the details."
+)
 
 Progress = Callable[[int, "Tally"], None]
 
@@ -196,7 +202,7 @@ class ImportJob:
         if not isinstance(error, ImportStopped):
             log.exception("import %s failed", self.import_id)
         self.status = ImportStatus.FAILED
-        reason = str(error) if isinstance(error, ImportStopped) else f"The import failed: {error!r}"
+        reason = str(error) if isinstance(error, ImportStopped) else FAILED
         self.conn.rollback()
         tally.errors.insert(0, {"line": None, "reason": reason})
         with self.conn.begin():
@@ -208,12 +214,15 @@ class ImportJob:
 
 
 def prepared_blocks(
-    plan: Plan, blocks: Iterator[tuple[int, str, int]], workers: int
+    plan: Plan, blocks: Iterator[Block | Refused], workers: int
 ) -> Iterator[tuple[Prepared, int]]:
     """The blocks prepared, in file order; in worker processes when there are any."""
     if workers == 0:
-        for line, text, position in blocks:
-            yield prepare(plan, line, text), position
+        for block in blocks:
+            if isinstance(block, Refused):
+                yield refused(block.line, block.reason), block.position
+            else:
+                yield prepare(plan, block.line, block.text), block.position
         return
     pool = Workers(workers)
     try:

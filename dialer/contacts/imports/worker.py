@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
-from dialer.contacts.imports.rows import Plan, Prepared, prepare
+from dialer.contacts.imports.files import Block, Refused
+from dialer.contacts.imports.rows import Plan, Prepared, prepare, refused
 
 HEADER = 8
 
@@ -103,12 +104,17 @@ class Workers:
 
 
 def in_order(
-    workers: Workers, plan: Plan, blocks: Iterator[tuple[int, str, int]]
+    workers: Workers, plan: Plan, blocks: Iterator[Block | Refused]
 ) -> Iterator[tuple[Prepared, int]]:
     """The blocks prepared by the workers, in file order, a bounded number in flight."""
     pending: list[tuple[Future[Prepared], int]] = []
-    for line, text, position in blocks:
-        pending.append((workers.submit(plan, line, text), position))
+    for block in blocks:
+        if isinstance(block, Refused):
+            done: Future[Prepared] = Future()
+            done.set_result(refused(block.line, block.reason))
+            pending.append((done, block.position))
+        else:
+            pending.append((workers.submit(plan, block.line, block.text), block.position))
         # Bounded: memory stays flat whatever the file's size. One block more than there
         # are workers keeps every worker busy while the oldest block is being written.
         if len(pending) > len(workers.processes):

@@ -33,7 +33,6 @@ const REFUSALS = {
   network: _("The server cannot be reached. Check the network and try again."),
   unauthenticated: _("Log in again: your session expired or was revoked."),
   login_failed: _("Wrong login or password."),
-  login_locked: _("Too many failed logins: try again in 15 minutes."),
   forbidden: _("Your role does not allow this."),
   not_found: _("There is no such thing."),
   invalid_input: _("Check the form's fields."),
@@ -53,6 +52,7 @@ const REFUSALS = {
   lease_closed: _("This call has already been recorded."),
   shift_closed: _("The shift is closed: its roster and attendance no longer change."),
   too_many_requests: _("Too many requests: wait a moment and try again."),
+  public_url_unset: _("The service's address is not set: ask an admin to set CASCADE_PUBLIC_URL."),
   no_manager_room: _("No other acquisition manager has room for it now."),
   erased_number: _("This number was erased at its owner's request and stays suppressed."),
 };
@@ -196,8 +196,14 @@ export async function whoAmI(roles) {
   return me;
 }
 
-// Logging out asks nothing of the server, so it works before the page has loaded its data.
-$("logout")?.addEventListener("click", () => {
+// Logging out ends the token at the service too, not only in this tab; it needs nothing the
+// page loads, so it works before the page has loaded its data.
+$("logout")?.addEventListener("click", async () => {
+  try {
+    await api("POST", "/auth/logout");
+  } catch {
+    // Already revoked, or the network is down: this tab forgets it all the same.
+  }
   sessionStorage.removeItem(TOKEN);
   location.assign("/");
 });
