@@ -26,8 +26,13 @@ run: install
 	$(BIN)/cascade demo
 	$(BIN)/cascade serve --host 127.0.0.1 --port 8000
 
+# Tests run side by side in worker processes (pytest-xdist), each with its own migrated
+# template database; many of them wait on real processes (servers, baresip, Chromium), so
+# more workers than cores pays. `make test TEST_WORKERS=0` runs them in one process.
+TEST_WORKERS ?= 4
+
 test: install system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install
 	$(BIN)/ruff format --check .

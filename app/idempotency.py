@@ -21,12 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.idempotency import complete, fingerprint, reserve
 
+MAX_KEY_LENGTH = 200
+
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
         min_length=1,
-        max_length=200,
+        max_length=MAX_KEY_LENGTH,
         description="Repeat an unsafe request safely: the same key and body get the first answer.",
     ),
 ]

@@ -3,7 +3,9 @@
 Generates a Windows-1251 CSV of 1,000,000 rows — numbers in the spellings real bases have,
 some invalid, some repeated — imports it end to end (decoding check, normalising in worker
 processes, writing) into a fresh SQLite file and a fresh PostgreSQL database, and prints
-rows per second and the peak memory of the importing process with its workers.
+rows per second and the peak memory of the importing process with its workers. On
+PostgreSQL it then COPYs the same file, as it is, into a table with a unique index on the
+same server, and prints the import's rate as a share of that plain COPY's.
 
     python -m bench.imports [--rows N] [--postgres URL]
 """
@@ -16,6 +18,8 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -176,18 +180,52 @@ def with_database(server: str, name: str) -> str:
     return make_url(server).set(database=name).render_as_string(hide_password=False)
 
 
-def on_postgres(server: str, path: Path) -> tuple[float, float, int, Tally]:
+@contextmanager
+def scratch_database(server: str) -> Iterator[str]:
+    """A database of its own on the server, dropped afterwards."""
     name = f"cascade_bench_{uuid.uuid4().hex[:8]}"
     admin = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        return import_into(with_database(server, name), path)
+        yield with_database(server, name)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+def on_postgres(server: str, path: Path) -> tuple[float, float, int, Tally]:
+    with scratch_database(server) as url:
+        return import_into(url, path)
+
+
+# The file's rows as they are, each under a unique key: what PostgreSQL itself does with
+# a million rows and one unique index to keep, and nothing of Cascade.
+_BASELINE = """
+CREATE TABLE base (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, phone text, name text,
+                   company text, region text, comment text)
+"""
+_COPY = (
+    "COPY base (phone, name, company, region, comment) FROM STDIN"
+    " WITH (FORMAT csv, DELIMITER ';', HEADER true, ENCODING 'WIN1251')"
+)
+
+
+def plain_copy(server: str, path: Path) -> tuple[float, int]:
+    """Seconds a plain COPY of the file takes into a table with a unique index, and its rows."""
+    with scratch_database(server) as url:
+        conninfo = make_url(url).set(drivername="postgresql").render_as_string(False)
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(_BASELINE)
+            started = time.perf_counter()
+            with conn.cursor().copy(_COPY) as copy, path.open("rb") as source:
+                while block := source.read(1 << 20):
+                    copy.write(block)
+            elapsed = time.perf_counter() - started
+            rows = conn.execute("SELECT count(*) FROM base").fetchone()
+    return elapsed, rows[0] if rows else 0
 
 
 def main() -> None:
@@ -207,7 +245,18 @@ def main() -> None:
         if args.only != "postgresql":
             show("SQLite", *import_into(f"sqlite:///{folder}/bench.db", path))
         if args.only != "sqlite":
-            show("PostgreSQL", *on_postgres(args.postgres, path))
+            imported = on_postgres(args.postgres, path)
+            show("PostgreSQL", *imported)
+            elapsed, rows = plain_copy(args.postgres, path)
+            copy_rate = rows / elapsed
+            rate = imported[3].rows / imported[0]
+            print(
+                f"{'plain COPY':<10} {rows:>9,} rows in {elapsed:6.1f} s"
+                f" = {copy_rate:>8,.0f} rows/s"
+                f"   (the same file into a table with a unique index, same server;"
+                f" load average {os.getloadavg()[0]:.1f})"
+            )
+            print(f"import / plain COPY: {rate / copy_rate:.2f} (target >= 0.18)")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -262,3 +263,105 @@ async def open_loop(
             "mean_ms": statistics.fmean(latencies) * 1000 if latencies else 0.0,
         },
     )
+
+
+# One call of each disposition in turn: the floor's outcomes, each its own line.
+MIX_OUTCOMES: list[dict[str, Any]] = [
+    {"disposition": "no_answer"},
+    {"disposition": "busy"},
+    {"disposition": "voicemail"},
+    {"disposition": "wrong_number"},
+    {"disposition": "not_interested", "objection": "need_nothing"},
+    {"disposition": "callback", "callback_scope": "anyone"},
+    {"disposition": "do_not_call"},
+    {
+        "disposition": "warm",
+        "questionnaire": {"contact_person": "Иван Петрович", "need": "бумага А4", "volume": 100},
+    },
+]
+
+
+class Mix:
+    """The floor's requests, each timed under its own name: operators calling in a loop
+    (next-call, three softphone events, a heartbeat, an outcome of each disposition in
+    turn), managers working their questionnaires, a supervisor polling the dashboard."""
+
+    def __init__(self, base: str, http: aiohttp.ClientSession) -> None:
+        self.base = base
+        self.http = http
+        self.took: dict[str, list[float]] = {}
+        self.errors: Counter[str] = Counter()
+
+    async def send(self, name: str, method: str, path: str, token: str, body: Any = None) -> Any:
+        headers = {"Authorization": f"Bearer {token}"}
+        started = time.perf_counter()
+        async with self.http.request(
+            method, self.base + path, json=body, headers=headers
+        ) as answer:
+            payload = await answer.json(content_type=None)
+        self.took.setdefault(name, []).append(time.perf_counter() - started)
+        if answer.status >= 300:
+            self.errors[f"{name} {answer.status}"] += 1
+            return None
+        return payload
+
+    async def operator(self, token: str, n: int, stop: Callable[[], bool]) -> None:
+        while not stop():
+            lease = await self.send("next-call", "POST", "/api/v1/dialer/next", token)
+            if lease is None:
+                await asyncio.sleep(0.05)
+                continue
+            lease_path = f"/api/v1/leases/{lease['lease_id']}"
+            call_id = f"{time.perf_counter_ns()}-{n}@bench"
+            for event in ("dialing", "answered", "hangup"):
+                body = {"event": event, "call_id": call_id, "number": lease["contact"]["phone"]}
+                await self.send("event", "POST", "/api/v1/softphone/events", token, body)
+            await self.send("heartbeat", "POST", f"{lease_path}/heartbeat", token)
+            outcome = dict(MIX_OUTCOMES[n % len(MIX_OUTCOMES)])
+            if outcome["disposition"] == "callback":
+                outcome["callback_at"] = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+            name = f"outcome {outcome['disposition']}"
+            await self.send(name, "POST", f"{lease_path}/outcome", token, outcome)
+            n += 1
+
+    async def manager(self, token: str, stop: Callable[[], bool]) -> None:
+        while not stop():
+            path = "/api/v1/questionnaires?status=new"
+            listed = await self.send("questionnaires", "GET", path, token) or []
+            for item in listed[:5]:
+                path = f"/api/v1/questionnaires/{item['id']}/status"
+                await self.send("status change", "POST", path, token, {"status": "in_progress"})
+                lost = {"status": "lost", "reason": "no budget"}
+                await self.send("status change", "POST", path, token, lost)
+            await asyncio.sleep(0.2)
+
+    async def supervisor(self, token: str, stop: Callable[[], bool]) -> None:
+        while not stop():
+            await self.send("dialer status", "GET", "/api/v1/dialer/status", token)
+            await self.send("operators live", "GET", "/api/v1/operators/live", token)
+            await asyncio.sleep(0.2)
+
+
+async def floor_mix(
+    base: str, tokens: list[str], staff: dict[str, list[str]], operators: int, seconds: float
+) -> Mix:
+    """The floor's mix for a while, closed loop; each request's latencies by name."""
+    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        mix = Mix(base, http)
+        deadline = time.perf_counter() + seconds
+
+        def stop() -> bool:
+            return time.perf_counter() >= deadline
+
+        await asyncio.gather(
+            *(mix.operator(t, n, stop) for n, t in enumerate(tokens[:operators])),
+            *(mix.manager(t, stop) for t in staff["manager"]),
+            *(mix.supervisor(t, stop) for t in staff["supervisor"]),
+        )
+    return mix
+
+
+def percentile_ms(values: list[float], q: float) -> float:
+    """The q-th percentile of durations in seconds, in milliseconds."""
+    return _percentile(values, q)

@@ -11,7 +11,14 @@ It seeds a database of its own (`cascade_bench`, dropped afterwards unless
   next-plus-outcome round trips (aiohttp) with p50/p99 at 16, 64 and 256 operators,
   on the small base, on the large one, and on the large one with 90 % of the
   contacts outside their calling window now;
-- p50/p99 of next-call under an open-loop offered load of 200 per second;
+- next-plus-outcome through Cascade ÷ through the floor's bare endpoint
+  (`bench/bare_floor.py`: Cascade's own statements without the service around them), one
+  process each, the same aiohttp client, alternating runs;
+- each request of the floor's mix (events, heartbeat, the outcome of each disposition, a
+  manager's status change, the dialer's status, the operators live) with its p50/p99 through
+  Cascade and through the floor's bare endpoint, and their ratio;
+- p50/p99 of next-call under an open-loop offered load of a tenth of the bare endpoint's
+  peak measured in the same run;
 - the endurance pass: leases per second in each tenth of a long run;
 - staff's lookups on the large base (`bench/lookups.py`): a contact found by a number
   written with spaces and brackets, and the campaign's stats;
@@ -49,6 +56,13 @@ LEVELS = (16, 64, 256)
 # cores gain nothing from more, and the shared server has only 100.
 POOL = 8
 DISPOSITIONS = ["no_answer", "busy", "no_answer", "voicemail", "busy"]
+# Cascade against the floor's bare endpoint: operators, managers, runs of each in turn.
+MIX_OPERATORS = 64
+MIX_MANAGERS = 4
+RATIO_RUNS = 3
+# Long enough that the managers see warm questionnaires and the supervisor polls a few times.
+MIX_SECONDS = 5
+OPEN_LOOP_SHARE = 0.10
 
 
 @dataclass(frozen=True)
@@ -90,7 +104,9 @@ def outcome(n: int) -> dict[str, Any]:
 
 
 @contextmanager
-def server(app: str, env: dict[str, str], workers: int, log: Path) -> Iterator[str]:
+def server(
+    app: str, env: dict[str, str], workers: int, log: Path, *, scheduler: bool = True
+) -> Iterator[str]:
     """uvicorn serving `app` on a free port, with Cascade's scheduler; stopped afterwards."""
     port = _free_port()
     command = [
@@ -108,7 +124,7 @@ def server(app: str, env: dict[str, str], workers: int, log: Path) -> Iterator[s
                 command, env={**os.environ, **env}, stdout=sink, stderr=subprocess.STDOUT
             )
         )
-        if app.endswith("create_app"):
+        if app.endswith("create_app") and scheduler:
             # As production runs several workers: the scheduler beside them, in a process
             # of its own. Among its jobs it keeps the tables vacuumed when the server won't.
             processes.append(
@@ -174,6 +190,7 @@ class Bench:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.sizes = QUICK if args.quick else FULL
+        self.mix_only: bool = args.mix_only
         self.workers: int = args.workers
         self.server_url: str = args.postgres
         self.folder = Path(tempfile.mkdtemp(prefix="cascade-bench-"))
@@ -182,6 +199,7 @@ class Bench:
         self.url = ""
         self.tokens: list[str] = []
         self.campaigns: dict[str, Any] = {}
+        self.staff: dict[str, list[str]] = {}
         self.lookup_checks: list[tuple[str, float, str, bool]] = []
 
     @property
@@ -200,6 +218,7 @@ class Bench:
         with seed.connect(self.url) as db:
             operators = seed.seed_operators(db, self.sizes.operators, now)
             self.tokens = operators.tokens
+            self.staff = seed.seed_staff(db, MIX_MANAGERS, now)
             for name, size in (("small", self.sizes.small), ("large", self.sizes.large)):
                 self.campaigns[name] = seed.seed_campaign(db, name, size, now)
             db.execute(BARE_TABLE)
@@ -260,10 +279,73 @@ class Bench:
             seed.wait_idle(db)
             seed.reset(db)
 
-    def open_loop(self) -> None:
+    def against_bare(self) -> None:
+        """Cascade and the floor's bare endpoint, one process each, driven alike in turn."""
         print(
-            "open loop, 200 next-calls per second (each operator then reports;"
-            " the first 5 s not counted):",
+            "Cascade against the floor's bare endpoint (the same statements), one process"
+            f" each, alternating, {MIX_OPERATORS} operators:",
+            flush=True,
+        )
+        with seed.connect(self.url) as db:
+            seed.activate(db, self.campaigns["small"], clock_time(0, 0), clock_time.max)
+        bare_env = {**self.env, "CASCADE_DB_POOL_SIZE": str(POOL)}
+        with (
+            server("app.main:create_app", self.env, 1, self.log, scheduler=False) as cascade,
+            server("bench.bare_floor:app", bare_env, 1, self.log) as bare,
+        ):
+            targets = {"cascade": cascade, "bare": bare}
+            for base in targets.values():
+                run(load.rounds_for(base, self.tokens, outcome, 16, 1))  # warm up
+            rounds: dict[str, list[float]] = {"cascade": [], "bare": []}
+            for _ in range(RATIO_RUNS):
+                for name, base in targets.items():
+                    self._reset()
+                    result = run(
+                        load.rounds_for(
+                            base, self.tokens, outcome, MIX_OPERATORS, self.sizes.seconds
+                        )
+                    )
+                    show(f"next+outcome, {name}", result, "rounds/s")
+                    rounds[name].append(result.rate)
+            ratio = sum(rounds["cascade"]) / sum(rounds["bare"])
+            print(f"  next+outcome, Cascade / bare: {ratio:.2f}", flush=True)
+            self.figures["rounds / bare"] = ratio
+            mixes = {}
+            for name, base in targets.items():
+                self._reset()
+                mixes[name] = run(
+                    load.floor_mix(
+                        base,
+                        self.tokens,
+                        self.staff,
+                        MIX_OPERATORS,
+                        MIX_SECONDS * self.sizes.seconds,
+                    )
+                )
+        self._show_mix(mixes["cascade"], mixes["bare"])
+
+    def _show_mix(self, cascade: load.Mix, bare: load.Mix) -> None:
+        print("  the floor's mix, p50 / p99 in ms, Cascade against bare (ratio of p50s):")
+        for name in sorted(cascade.took):
+            ours, theirs = cascade.took[name], bare.took.get(name, [])
+            p = load.percentile_ms
+            ratio = p(ours, 0.5) / p(theirs, 0.5) if theirs else float("nan")
+            print(
+                f"    {name:<26} {p(ours, 0.5):6.1f} / {p(ours, 0.99):6.1f}"
+                f"   bare {p(theirs, 0.5):6.1f} / {p(theirs, 0.99):6.1f}"
+                f"   ratio {ratio:5.2f}   ({len(ours):,} / {len(theirs):,})",
+                flush=True,
+            )
+        for name, mix in (("Cascade", cascade), ("bare", bare)):
+            if mix.errors:
+                print(f"    {name} errors: {dict(mix.errors)}")
+
+    def open_loop(self) -> None:
+        # A share of this machine, whatever it is: a tenth of the bare endpoint's peak.
+        rate = round(OPEN_LOOP_SHARE * max(self.figures[f"bare {n}"] for n in LEVELS))
+        print(
+            f"open loop, {rate} next-calls per second, a tenth of the bare endpoint's peak"
+            " (each operator then reports; the first 5 s not counted):",
             flush=True,
         )
         with seed.connect(self.url) as db:
@@ -274,10 +356,10 @@ class Bench:
             self._reset()
             result = run(
                 load.open_loop(
-                    base, self.tokens, outcome, 200, self.sizes.open_loop_seconds, warmup=5
+                    base, self.tokens, outcome, rate, self.sizes.open_loop_seconds, warmup=5
                 )
             )
-        show("200/s offered", result)
+        show(f"{rate}/s offered", result)
         print(
             f"    max {result.extra['max_ms']:.1f} ms, generator lag p99"
             f" {result.extra['generator_lag_p99_ms']:.1f} ms"
@@ -328,7 +410,10 @@ class Bench:
         outside_rounds = max(f[f"90% outside, large base rounds {n}"] for n in LEVELS)
         checks = [
             ("peak next-call / bare endpoint", peak / ceiling, ">= 0.60", peak / ceiling >= 0.6),
-            ("p99 under 200/s (ms)", f["open p99"], "<= 25", f["open p99"] <= 25),
+            ("p99 under a tenth of bare's peak (ms)", f["open p99"], "<= 25",
+             f["open p99"] <= 25),
+            ("next+outcome / bare's, one process", f["rounds / bare"], ">= 0.80",
+             f["rounds / bare"] >= 0.8),
             ("small / large next-call", peak / large_next, "<= 1.20", peak / large_next <= 1.2),
             ("small / large next+outcome", small / large, "<= 1.20", small / large <= 1.2),
             ("90% outside / friendly next-call", outside / large_next, ">= 0.80",
@@ -364,11 +449,16 @@ class Bench:
         )
         self.prepare()
         self.bare()
+        if self.mix_only:
+            self.against_bare()
+            self.open_loop()
+            return
         everything = (clock_time(0, 0), clock_time.max)
         self.scenario("friendly, small base", "small", everything)
         self.scenario("friendly, large base", "large", everything)
         moscow = seed.moscow_only_window(datetime.now(UTC))
         self.scenario("90% outside, large base", "large", moscow)
+        self.against_bare()
         self.open_loop()
         self.endurance()
         self.lookups()
@@ -379,6 +469,11 @@ class Bench:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short run proving every part")
+    parser.add_argument(
+        "--mix-only",
+        action="store_true",
+        help="only the bare endpoints, Cascade against the floor's bare one, and the open loop",
+    )
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
     parser.add_argument(
         "--postgres",

@@ -240,3 +240,26 @@ def moscow_only_window(now: datetime) -> tuple[time, time]:
 def leases_since(db: psycopg.Connection, since: datetime) -> int:
     row = db.execute("SELECT count(*) FROM lease WHERE created_at >= %s", (since,)).fetchone()
     return int(row[0]) if row else 0
+
+
+def seed_staff(db: psycopg.Connection, managers: int, now: datetime) -> dict[str, list[str]]:
+    """Acquisition managers with room for everything and a supervisor: their tokens."""
+    people = {"manager": [uuid.uuid4() for _ in range(managers)], "supervisor": [uuid.uuid4()]}
+    stamp = now.isoformat()
+    for role, ids in people.items():
+        desk, capacity = ("acquisition", "1000000") if role == "manager" else ("\\N", "\\N")
+        _copy(
+            db,
+            "user_account",
+            ["id", "login", "password_hash", "name", "role", "desk", "capacity", "active"]
+            + ["token_version", "failed_logins", "created_at"],
+            (
+                f"{i}\t{role}-{n}\t!\t{role} {n}\t{role}\t{desk}\t{capacity}\tt\t0\t0\t{stamp}\n"
+                for n, i in enumerate(ids)
+            ),
+        )
+    expires = now + timedelta(days=2)
+    return {
+        role: [issue_token(SECRET, User(id=i, token_version=0), expires) for i in ids]
+        for role, ids in people.items()
+    }

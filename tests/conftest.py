@@ -5,13 +5,21 @@ from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.main import create_app
+from dialer.base import users
 from dialer.base.settings import SchedulerMode, Settings
 from tests.builders import TEST_SECRET
 from tests.databases import PostgresDatabases, SqliteDatabases, postgres_server_url
+
+# Argon2id at its least cost for the passwords the tests set: the same algorithm and the
+# same checks without 64 MiB and three passes a hash (0.1–0.6 s each on two cores, and the
+# builders log hundreds of users in). A hash carries its parameters, so the live servers
+# verify these as cheaply; the service's own hasher is untouched.
+users._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 BACKENDS = ["sqlite", "postgresql"] if postgres_server_url() else ["sqlite"]
 

@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from dialer.base.clock import utcnow
@@ -14,6 +15,10 @@ from dialer.base.models import Attempt, Contact, ContactState, Lease, LeaseEnd
 from dialer.queue.leases import expire_leases
 from tests.floorsetup import build_floor
 from tests.live import live_server
+
+# Several servers and dozens of client threads each: side by side with one another they
+# only slow each other past the pool's timeout, so one worker runs them in turn.
+pytestmark = pytest.mark.xdist_group("servers_under_load")
 
 OPERATORS = 12
 ACKNOWLEDGED_BEFORE_KILL = 120

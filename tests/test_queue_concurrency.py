@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,6 +26,10 @@ from dialer.base.models import Attempt, Desk, Lease, LeaseEnd, Role
 from tests.builders import on_shift
 from tests.floor import Clock, Floor, quick_actor
 from tests.live import live_server
+
+# Several servers and dozens of client threads each: side by side with one another they
+# only slow each other past the pool's timeout, so one worker runs them in turn.
+pytestmark = pytest.mark.xdist_group("servers_under_load")
 
 OPERATORS = 64
 CONTACTS = 160
@@ -103,7 +108,7 @@ def work(url: str, token: str, operator: str, ledger: Ledger, seed: int) -> None
                 ledger.saw(http.post(f"/api/v1/leases/{lease['lease_id']}/release"))
                 continue
             path = f"/api/v1/leases/{lease['lease_id']}/outcome"
-            # Half with a key (the full path), half without (the usual case where it applies).
+            # Half with a key, half without: either takes the usual case where it applies.
             key = {"Idempotency-Key": lease["lease_id"]} if rng.random() < 0.5 else {}
             body = outcome_body(rng)
             done = http.post(path, json=body, headers=key)

@@ -4,6 +4,7 @@ import asyncio
 import uuid
 
 import aiohttp
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
@@ -11,6 +12,10 @@ from dialer.base.db import create_engine, create_sessionmaker
 from dialer.base.models import Attempt, Lease, LeaseEnd
 from tests.floorsetup import build_floor
 from tests.live import live_server
+
+# Several servers and dozens of client threads each: side by side with one another they
+# only slow each other past the pool's timeout, so one worker runs them in turn.
+pytestmark = pytest.mark.xdist_group("servers_under_load")
 
 OPERATORS = 200
 CALLS_EACH = 3

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from dialer.base.clock import utcnow
 from dialer.base.db import create_engine, create_sessionmaker
 from dialer.base.models import Shift, ShiftEvent, ShiftState, ShiftTemplate
-from tests.live import read_lines, wait_for_line
+from tests.live import STARTUP_TIMEOUT, read_lines, wait_for_line
 
 EVERY_DAY = [1, 2, 3, 4, 5, 6, 7]
 # APScheduler's line once CascadeScheduler.start() has reconciled and started its jobs.
@@ -35,7 +35,7 @@ def scheduler_process(database_url: str, announces: str) -> Iterator[subprocess.
         text=True,
     )
     try:
-        wait_for_line(read_lines(process), announces, timeout=30)
+        wait_for_line(read_lines(process), announces, timeout=STARTUP_TIMEOUT)
         yield process
     finally:
         if process.poll() is None:

@@ -9,14 +9,16 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, ValidationError
 
 from app.deps import Now, Operator, Session
-from app.idempotency import IdempotencyKey, idempotent
+from app.idempotency import MAX_KEY_LENGTH, IdempotencyKey, idempotent
 from app.routers.dialer import get_catalog
 from app.routers.usual import usual_case_route, usual_token
 from app.schemas import Instant, Model
 from dialer.base.db import driver_connection
+from dialer.base.idempotency import fingerprint
 from dialer.base.models import CallbackScope, Disposition
 from dialer.queue.leases import heartbeat, release
 from dialer.queue.outcomes import Outcome, record_outcome
+from dialer.queue.usual_heartbeat import extend_usual
 from dialer.queue.usual_outcome import record_usual
 
 router = APIRouter(tags=["leases"])
@@ -43,7 +45,27 @@ class OutcomeIn(Model):
     consent: ConsentIn | None = None
 
 
-@router.post("/leases/{lease_id}/heartbeat", responses=LEASE_REFUSALS)
+async def usual_heartbeat(request: Request) -> Response | None:
+    """A heartbeat's usual case (`dialer.queue.usual_heartbeat`): the answer, or None."""
+    state = request.app.state
+    now: datetime = state.clock()
+    token = await usual_token(request, now)
+    if token is None:
+        return None
+    try:
+        lease_id = uuid.UUID(request.path_params["lease_id"])
+    except ValueError:
+        return None
+    async with driver_connection(state.engine) as driver:
+        expires_at = await extend_usual(driver, lease_id, token, now)
+    return None if expires_at is None else JSONResponse({"expires_at": expires_at.isoformat()})
+
+
+# The heartbeat's router alone, so that its route class concerns no other route.
+heartbeat_router = APIRouter(tags=["leases"], route_class=usual_case_route(usual_heartbeat))
+
+
+@heartbeat_router.post("/leases/{lease_id}/heartbeat", responses=LEASE_REFUSALS)
 async def extend(
     lease_id: uuid.UUID,
     request: Request,
@@ -56,36 +78,54 @@ async def extend(
     return {"expires_at": expires_at.isoformat()}
 
 
-def reported_in(body: bytes) -> Outcome | None:
+def reported_in(body: bytes) -> OutcomeIn | None:
     """The outcome a body reports, read by the full route's own schema; None if invalid."""
     try:
-        return Outcome(**OutcomeIn.model_validate_json(body).model_dump())
+        return OutcomeIn.model_validate_json(body)
     except ValidationError:
         return None
+
+
+def idempotency_key(request: Request) -> str | None | bool:
+    """The request's Idempotency-Key, None without one, False if the full route refuses it."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    return key if 1 <= len(key) <= MAX_KEY_LENGTH else False
 
 
 async def usual_outcome(request: Request) -> Response | None:
     """An outcome's usual case with the least machinery: the answer, or None.
 
-    On PostgreSQL, without an Idempotency-Key, with a bearer token of good signature and a
-    JSON body the full route would accept, `dialer.queue.usual_outcome.record_usual` runs on a
-    pooled driver connection outside any session. Everything else, and everything it
+    On PostgreSQL, with a bearer token of good signature, a JSON body the full route would
+    accept and an Idempotency-Key or none, `dialer.queue.usual_outcome.record_usual` runs
+    on a pooled driver connection outside any session. Everything else, and everything it
     refuses, is None: `outcome` then answers as it always has.
     """
     state = request.app.state
     now: datetime = state.clock()
-    token = await usual_token(request, now)
-    if token is None or not request.headers.get("content-type", "").startswith("application/json"):
+    token = await usual_token(request, now, keyed=True)
+    key = idempotency_key(request)
+    content_type = request.headers.get("content-type", "")
+    if token is None or key is False or not content_type.startswith("application/json"):
         return None
     try:
         lease_id = uuid.UUID(request.path_params["lease_id"])
     except ValueError:
         return None
-    reported = reported_in(await request.body())
-    if reported is None:
+    body = reported_in(await request.body())
+    if body is None:
         return None
+    reported = Outcome(**body.model_dump())
+    kept = None
+    if isinstance(key, str):
+        # `outcome`'s fingerprint, so that a repeat on the full route finds this answer.
+        path = f"/leases/{lease_id}/outcome"
+        kept = (key, fingerprint("POST", path, body.model_dump(mode="json")))
     async with driver_connection(state.engine) as driver:
-        answer = await record_usual(driver, get_catalog(request), lease_id, token, reported, now)
+        answer = await record_usual(
+            driver, get_catalog(request), lease_id, token, reported, now, kept
+        )
     return None if answer is None else JSONResponse(answer)
 
 

@@ -9,15 +9,19 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from app.addresses import client_address, public_base_url
 from app.deps import AppSettings, CurrentUser, Now, Operator, Session, Staff
 from app.ratelimit import TokenBuckets
+from app.routers.usual import usual_case_route, usual_token
 from app.schemas import Instant, Model, Text
 from dialer.base.audit import record
+from dialer.base.db import driver_connection
 from dialer.base.errors import Forbidden, InvalidInput, PublicUrlUnset, TooManyRequests
 from dialer.base.models import Role, SoftphoneEvent, User
+from dialer.base.settings import Settings
 from dialer.calls.calls import CallEvent
 from dialer.calls.events import (
     Aside,
@@ -35,6 +39,7 @@ from dialer.calls.hooks import (
     operator_for_hook_token,
     revoke_hook_token,
 )
+from dialer.calls.usual_event import keep_usual
 
 router = APIRouter(tags=["softphone"])
 hooks = APIRouter(tags=["softphone"])
@@ -168,7 +173,41 @@ def _incoming(body: EventIn, now: datetime) -> IncomingEvent:
     return IncomingEvent(body.event, body.at or now, body.call_id, body.number, body.reason)
 
 
-@router.post("/softphone/events", status_code=202)
+async def usual_event(request: Request) -> Response | None:
+    """A softphone event's usual case (`dialer.calls.usual_event`): the answer, or None.
+
+    Read by the full route's own schema; on PostgreSQL, without an Idempotency-Key, with a
+    bearer token of good signature. Everything else, and every refusal, is None.
+    """
+    state = request.app.state
+    now: datetime = state.clock()
+    token = await usual_token(request, now)
+    if token is None or not request.headers.get("content-type", "").startswith("application/json"):
+        return None
+    try:
+        body = EventIn.model_validate_json(await request.body())
+    except ValidationError:
+        return None
+    settings: Settings = state.settings
+    async with driver_connection(state.engine) as driver:
+        kept = await keep_usual(driver, token, _incoming(body, now), settings.default_region, now)
+    if kept is None:
+        return None
+    event_id, lease_id = kept
+    answer = {
+        "event_id": str(event_id),
+        "lease_id": str(lease_id),
+        "matched": True,
+        "kept_aside": None,
+    }
+    return JSONResponse(answer, status_code=202)
+
+
+# The router of the operator's events alone, so that its route class concerns no other route.
+events_router = APIRouter(tags=["softphone"], route_class=usual_case_route(usual_event))
+
+
+@events_router.post("/softphone/events", status_code=202)
 async def post_event(
     body: EventIn, session: Session, settings: AppSettings, now: Now, operator: Operator
 ) -> EventAccepted:

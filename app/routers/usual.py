@@ -30,18 +30,25 @@ def usual_case_route(usual: UsualCase) -> type[APIRoute]:
             full = super().get_route_handler()
 
             async def handler(request: Request) -> Response:
-                return await usual(request) or await full(request)
+                if request.app.state.usual_cases:
+                    return await usual(request) or await full(request)
+                return await full(request)
 
             return handler
 
     return UsualCaseRoute
 
 
-async def usual_token(request: Request, now: datetime) -> TokenClaims | None:
-    """The claims of a request that may take a usual case: on PostgreSQL, without an
-    Idempotency-Key, with a bearer token of good signature. None for any other."""
+async def usual_token(
+    request: Request, now: datetime, *, keyed: bool = False
+) -> TokenClaims | None:
+    """The claims of a request that may take a usual case: on PostgreSQL, with a bearer
+    token of good signature, and without an Idempotency-Key unless the usual case keeps
+    one (`keyed`). None for any other."""
     state = request.app.state
-    if "idempotency-key" in request.headers or state.engine.dialect.name != "postgresql":
+    if state.engine.dialect.name != "postgresql":
+        return None
+    if "idempotency-key" in request.headers and not keyed:
         return None
     credentials = await bearer_credentials(request)
     if credentials is None:

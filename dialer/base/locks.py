@@ -1,4 +1,4 @@
-"""The managers' lock: one writer at a time routes, changes or weighs questionnaires."""
+"""The managers' lock: one writer at a time routes or weighs questionnaires; closes share it."""
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,4 +22,20 @@ async def lock_managers(session: AsyncSession) -> None:
     if connection.dialect.name == "postgresql":
         await session.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": MANAGERS_LOCK_KEY}
+        )
+
+
+async def share_managers(session: AsyncSession) -> None:
+    """Hold the managers' lock shared with other closes until the transaction ends.
+
+    Closing a questionnaire only lowers its manager's load. While nobody waits for a
+    manager and dialing is not paused for them, such a close needs nothing weighed, so
+    closes share the lock among themselves and only routing and weighing (the exclusive
+    holders) wait for them, and they for it (`dialer.sales.saturation.lock_for_closing`).
+    Nothing on SQLite, as above.
+    """
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": MANAGERS_LOCK_KEY}
         )

@@ -117,9 +117,9 @@ async def record_event(
         operator_id=operator_id,
         lease_id=None if lease is None or aside is not None else lease.id,
         event=incoming.event.value,
-        call_id=_clip(incoming.call_id, TEXT_LENGTH),
-        number=e164 or _clip(incoming.number, NUMBER_LENGTH),
-        reason=_clip(incoming.reason, TEXT_LENGTH),
+        call_id=clip(incoming.call_id, TEXT_LENGTH),
+        number=e164 or clip(incoming.number, NUMBER_LENGTH),
+        reason=clip(incoming.reason, TEXT_LENGTH),
         at=incoming.at,
         received_at=now,
     )
@@ -137,7 +137,8 @@ def kept_aside(lease: Lease, at: datetime, now: datetime) -> Aside | None:
     return None
 
 
-def _clip(text: str | None, length: int) -> str | None:
+def clip(text: str | None, length: int) -> str | None:
+    """The text cut to the column's length; None for nothing."""
     return text[:length] if text else None
 
 
@@ -153,7 +154,7 @@ async def _same_event(
         select(SoftphoneEvent)
         .where(
             SoftphoneEvent.operator_id == operator_id,
-            SoftphoneEvent.call_id == _clip(incoming.call_id, TEXT_LENGTH),
+            SoftphoneEvent.call_id == clip(incoming.call_id, TEXT_LENGTH),
             SoftphoneEvent.event == incoming.event.value,
         )
         .order_by(SoftphoneEvent.received_at)
@@ -175,7 +176,7 @@ async def _matching_lease(
             .join(SoftphoneEvent, SoftphoneEvent.lease_id == Lease.id)
             .where(
                 SoftphoneEvent.operator_id == operator_id,
-                SoftphoneEvent.call_id == _clip(incoming.call_id, TEXT_LENGTH),
+                SoftphoneEvent.call_id == clip(incoming.call_id, TEXT_LENGTH),
                 SoftphoneEvent.lease_id.is_not(None),
             )
             .limit(1)

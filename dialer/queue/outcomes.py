@@ -117,7 +117,7 @@ async def record_outcome(
         return await _repeat(session, held, request_hash)
     await check_live(session, held, operator_id, now)
     view = await catalog.campaign(session, held.campaign_id)
-    answers = _validate(outcome, view, call.contact, now)
+    answers = validate_outcome(outcome, view, call.contact, now)
     recorded = await _apply(session, call, view, outcome, answers, now)
     answer = recorded.as_json()
     await save(session, operator_id, lease_key(held.id), request_hash, Answer(200, answer), now)
@@ -139,7 +139,7 @@ def _invalid(loc: str, msg: str, detail: str) -> InvalidInput:
     return InvalidInput(detail, fields=[{"loc": ["body", loc], "msg": msg}])
 
 
-def _validate(
+def validate_outcome(
     outcome: Outcome, view: CampaignView, called: CalledContact, now: datetime
 ) -> dict[str, Any] | None:
     """Refuse fields that do not go with the disposition; the checked answers of a warm one."""
@@ -223,38 +223,43 @@ async def _next_state(
     session: AsyncSession, call: Call, view: CampaignView, outcome: Outcome, now: datetime
 ) -> Change:
     called = call.contact
-    disposition = outcome.disposition
-    unchanged = Change(called.state, called.next_call_at)
-    if called.state in SUPPRESSED:
-        return unchanged
-    if disposition in CLOSING:
-        return Change(ContactState.CLOSED, called.next_call_at)
-    if disposition is Disposition.DO_NOT_CALL:
+    change, capped = change_of(call, view, outcome, now)
+    if outcome.disposition is Disposition.DO_NOT_CALL and called.state not in SUPPRESSED:
         await suppress_hash(
             session, called.phone_hash, called.phone, DncSource.OUTCOME, call.lease.operator_id, now
         )
-        return Change(ContactState.DO_NOT_CALL, called.next_call_at)
+    if capped is not None:
+        await cap_siblings(session, called.phone_hash, called.id, capped)
+    return change
+
+
+def change_of(
+    call: Call, view: CampaignView, outcome: Outcome, now: datetime
+) -> tuple[Change, datetime | None]:
+    """The contact's new state after a checked outcome, and until when its number is capped.
+
+    Pure: a do-not-call's suppression and the cap's siblings are the caller's to write.
+    """
+    called = call.contact
+    disposition = outcome.disposition
+    if called.state in SUPPRESSED:
+        return Change(called.state, called.next_call_at), None
+    if disposition in CLOSING:
+        return Change(ContactState.CLOSED, called.next_call_at), None
+    if disposition is Disposition.DO_NOT_CALL:
+        return Change(ContactState.DO_NOT_CALL, called.next_call_at), None
     if disposition is Disposition.CALLBACK:
-        assert outcome.callback_at is not None  # checked by _validate
+        assert outcome.callback_at is not None  # checked by validate_outcome
         personal = outcome.callback_scope is CallbackScope.PERSONAL
-        return Change(
+        change = Change(
             ContactState.READY,
             outcome.callback_at,
             outcome.callback_at,
             outcome.callback_scope,
             call.lease.operator_id if personal else None,
         )
-    return await _retry_or_close(session, call, view, disposition, now)
-
-
-async def _retry_or_close(
-    session: AsyncSession, call: Call, view: CampaignView, disposition: Disposition, now: datetime
-) -> Change:
-    change, capped = retry_or_close(call, view, disposition, now)
-    if capped is not None:
-        called = call.contact
-        await cap_siblings(session, called.phone_hash, called.id, capped)
-    return change
+        return change, None
+    return retry_or_close(call, view, disposition, now)
 
 
 def retry_or_close(

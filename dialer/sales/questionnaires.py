@@ -35,7 +35,7 @@ from dialer.contacts.history import Past, histories
 from dialer.sales.accounts import open_account
 from dialer.sales.policy import Policy, policy_of
 from dialer.sales.routing import rebalance
-from dialer.sales.saturation import OPEN_STATUSES
+from dialer.sales.saturation import OPEN_STATUSES, lock_for_closing
 
 Status = QuestionnaireStatus
 
@@ -205,11 +205,16 @@ async def change_status(
 
     Taking one up (`in_progress`) keeps it open: no manager's load changes, so it needs
     neither the managers' lock nor a rebalance, only its own row locked. Closing it
-    frees a place, which routing and the saturation pause must weigh under the lock.
+    frees a place, which routing and the saturation pause must weigh under the lock,
+    unless there is nothing to weigh: then losses share the lock (`lock_for_closing`). A
+    first order always holds it alone: its account is routed across the MRK's desk.
     """
-    frees_a_place = change.status not in OPEN_STATUSES
-    if frees_a_place:
+    rebalancing = change.status not in OPEN_STATUSES
+    if change.status is Status.FIRST_ORDER:
+        # The new account is routed to the least-loaded MRK: weighed under the lock alone.
         await lock_managers(session)
+    elif rebalancing:
+        rebalancing = not await lock_for_closing(session, policy.marks)
     questionnaire = await get_questionnaire(session, questionnaire_id, actor, lock=True)
     if questionnaire.manager_id is None:
         raise InvalidTransition("The questionnaire is still waiting for a manager.")
@@ -223,7 +228,7 @@ async def change_status(
     account = None
     if change.status is Status.FIRST_ORDER:
         account = await open_account(session, questionnaire, actor.id, now, policy)
-    if frees_a_place:
+    if rebalancing:
         await rebalance(session, now, policy.marks)
     return questionnaire, account
 

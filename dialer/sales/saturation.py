@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.base.locks import lock_managers
+from dialer.base.locks import lock_managers, share_managers
 from dialer.base.models import (
     Desk,
     Pause,
@@ -208,3 +208,30 @@ async def managers_status(session: AsyncSession, now: datetime, policy: Policy) 
         closing_window=policy.closing_window,
         resume_estimate=estimate,
     )
+
+
+async def lock_for_closing(session: AsyncSession, marks: Marks) -> bool:
+    """The managers' lock for closing a questionnaire: True when the close needs nothing
+    weighed, and then only shared with other such closes; else held alone (False).
+
+    Nothing needs weighing when nobody waits for a manager, dialing is not paused for
+    them, and the backlog less this questionnaire is under the high mark: routing would
+    hand out nothing and the saturation check change nothing. Only exclusive holders
+    make a questionnaire wait or pause dialing, so under the shared lock that stays true
+    until the commit. When it does not hold, the shared lock is given back (its savepoint
+    rolled back: PostgreSQL releases the locks taken inside) and the exclusive one taken.
+    """
+    savepoint = await session.begin_nested()
+    await share_managers(session)
+    state = await backlog(session)
+    quiet = (
+        state.waiting == 0
+        and await saturation_pause(session) is None
+        and not reaches_high(state.open - 1, state.capacity, marks)
+    )
+    if quiet:
+        await savepoint.commit()
+        return True
+    await savepoint.rollback()
+    await lock_managers(session)
+    return False

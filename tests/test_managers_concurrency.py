@@ -1,0 +1,117 @@
+"""Managers closing questionnaires at once: closes that weigh nothing share the managers' lock,
+and loads, routing and the saturation pause come out as if they had closed one by one."""
+
+import asyncio
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialer.base.clock import utcnow
+from dialer.base.locks import share_managers
+from dialer.base.models import Desk, Questionnaire, QuestionnaireStatus, Role
+from dialer.sales.saturation import OPEN_STATUSES, backlog, saturation_pause
+from tests.builders import Actor
+from tests.builders_managers import floor, warm
+from tests.floor import quick_actor
+
+
+async def mpks(sessionmaker: async_sessionmaker[AsyncSession], n: int) -> list[Actor]:
+    now = utcnow()
+    return [
+        await quick_actor(sessionmaker, Role.MANAGER, now, desk=Desk.ACQUISITION, capacity=2)
+        for _ in range(n)
+    ]
+
+
+async def open_of(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Questionnaire]:
+    async with sessionmaker() as session:
+        rows = await session.scalars(
+            select(Questionnaire).where(Questionnaire.status.in_(OPEN_STATUSES))
+        )
+        return list(rows)
+
+
+async def close_all(client: httpx.AsyncClient, managers: dict[uuid.UUID, Actor]) -> None:
+    """Every manager takes up and loses each of its questionnaires, all at once."""
+
+    async def work(manager: Actor, questionnaire_id: str) -> None:
+        url = f"/api/v1/questionnaires/{questionnaire_id}/status"
+        for body in ({"status": "in_progress"}, {"status": "lost", "reason": "no budget"}):
+            answer = await client.post(url, json=body, headers=manager.headers)
+            assert answer.status_code == 200, answer.text
+
+    async def mine(manager: Actor) -> list[str]:
+        listed = await client.get(
+            "/api/v1/questionnaires", params={"status": "new"}, headers=manager.headers
+        )
+        return [q["id"] for q in listed.json()]
+
+    jobs = [work(m, q) for m in managers.values() for q in await mine(m)]
+    await asyncio.gather(*jobs)
+
+
+async def test_closes_at_once_keep_loads_routing_and_saturation_exact(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    managers = {m.id: m for m in await mpks(sessionmaker, 4)}  # capacity 8 in all
+    where = await floor(sessionmaker)
+    start = utcnow()
+
+    # Quiet: nobody waits, dialing runs. Four closes at once, each shares the lock.
+    for i in range(4):
+        await warm(sessionmaker, where, now=start + timedelta(seconds=i))
+    await close_all(client, managers)
+    assert await open_of(sessionmaker) == []
+    async with sessionmaker() as session:
+        assert await saturation_pause(session) is None
+
+    # Saturated: ten filed for eight places; two wait and dialing pauses.
+    for i in range(10):
+        await warm(sessionmaker, where, now=start + timedelta(minutes=1, seconds=i))
+    async with sessionmaker() as session:
+        assert (await backlog(session)).waiting == 2
+        assert await saturation_pause(session) is not None
+    waiting = {q.id for q in await open_of(sessionmaker) if q.manager_id is None}
+
+    await close_all(client, managers)
+
+    # As one by one: the two that waited went to managers with room as places freed, and
+    # with 2 open of 8 (at most the low mark's 6) dialing resumed.
+    left = await open_of(sessionmaker)
+    assert {q.id for q in left} == waiting
+    assert all(q.manager_id is not None for q in left)
+    assert all(q.status is QuestionnaireStatus.NEW for q in left)
+    assert max(Counter(q.manager_id for q in left).values()) <= 2  # each one's capacity
+    async with sessionmaker() as session:
+        assert await saturation_pause(session) is None
+        assert (await backlog(session)).open == 2
+
+
+async def test_a_close_with_nothing_to_weigh_does_not_wait_for_other_closes(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Another close holds the shared lock throughout; this one completes beside it."""
+    (manager,) = await mpks(sessionmaker, 1)
+    filed = await warm(sessionmaker, await floor(sessionmaker))
+    url = f"/api/v1/questionnaires/{filed.id}/status"
+    started = await client.post(url, json={"status": "in_progress"}, headers=manager.headers)
+    assert started.status_code == 200
+    async with sessionmaker() as holder:
+        # SQLite has no such lock: every transaction takes the database's write lock, so
+        # there the holder only reads.
+        if holder.bind.dialect.name == "postgresql":
+            await share_managers(holder)
+        else:
+            await backlog(holder)
+            await holder.rollback()
+        lost = await asyncio.wait_for(
+            client.post(url, json={"status": "lost", "reason": "no"}, headers=manager.headers),
+            30,
+        )
+        assert lost.status_code == 200, lost.text
+        await holder.rollback()
