@@ -17,8 +17,22 @@ from tests.browser.harness import Floor, log_in, shoot
 from tests.builders import Actor, actor
 
 LANGUAGES = {
-    "ru": ("ru-RU", "Заметки оператора", "Мои клиенты", "Добавить заказ", "Заказ добавлен."),
-    "en": ("en-US", "Operator's notes", "My accounts", "Add order", "Order added."),
+    "ru": (
+        "ru-RU",
+        "Заметки оператора",
+        "Мои клиенты",
+        "Добавить заказ",
+        "Заказ добавлен.",
+        "первый заказ на",
+    ),
+    "en": (
+        "en-US",
+        "Operator's notes",
+        "My accounts",
+        "Add order",
+        "Order added.",
+        "first order of",
+    ),
 }
 
 
@@ -26,7 +40,7 @@ LANGUAGES = {
 def test_a_manager_reads_labels_and_notes_and_an_mrk_adds_an_order(
     browser: Browser, floor: Floor, lang: str
 ) -> None:
-    locale, notes_words, accounts_words, add_words, added_words = LANGUAGES[lang]
+    locale, notes_words, accounts_words, add_words, added_words, opened = LANGUAGES[lang]
 
     async def seed(
         client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]
@@ -64,6 +78,8 @@ def test_a_manager_reads_labels_and_notes_and_an_mrk_adds_an_order(
     expect(row).to_contain_text(notes_words)
     expect(row).to_contain_text("Перезвонить Ивану после обеда")
     expect(page.locator("#accounts-link")).to_be_hidden()
+    sold_row = page.locator("#questionnaires tr", has_text="ООО Клиент")
+    expect(sold_row.locator(".closed")).to_have_text(re.compile(r"120\D?000"))
     shoot(page, floor, f"manager-{lang}-1366")
     page.set_viewport_size({"width": 390, "height": 844})
     shoot(page, floor, f"manager-{lang}-390")
@@ -78,6 +94,8 @@ def test_a_manager_reads_labels_and_notes_and_an_mrk_adds_an_order(
     account = page.locator("#stages tr", has_text="ООО Клиент")
     turnover = account.locator(".turnover")
     expect(turnover).to_contain_text("/")
+    expect(account.locator(".history")).to_contain_text(opened)
+    expect(account.locator(".history")).not_to_contain_text("questionnaire")
     before = turnover.inner_text()
     orders = int(account.locator(".orders").inner_text())
 

@@ -27,11 +27,41 @@ function progress(a) {
     a.plan_volume === null ? el("small", { class: "hint" }, _("the usual plan")) : "");
 }
 
+// The service's reasons for a hand-off in words; one it does not know shows as sent.
+const REASONS = [
+  [/^first order ([\d.]+) from questionnaire \S+/,
+    (m) => _("first order of {amount}", { amount: money(m[1]) })],
+  [/^turnover ([\d.]+) reached the plan ([\d.]+)/,
+    (m) => _("turnover {turnover} reached the plan {plan}",
+      { turnover: money(m[1]), plan: money(m[2]) })],
+  [/^turnover ([\d.]+) reached the strategic threshold ([\d.]+)/,
+    (m) => _("turnover {turnover} reached the strategic threshold {threshold}",
+      { turnover: money(m[1]), threshold: money(m[2]) })],
+  [/^marked strategic by a supervisor/, () => _("marked strategic by a supervisor")],
+  [/^an MRK has room/, () => _("a manager had room")],
+  [/^the manager was deactivated/, () => _("the manager was deactivated")],
+];
+
+const WAITING = {
+  "; every MRK is full, waiting": _("every manager of the desk is full, waiting"),
+  "; no active manager at the desk yet": _("no active manager at the desk yet"),
+};
+
+function reasonWords(reason) {
+  for (const [pattern, words] of REASONS) {
+    const m = reason.match(pattern);
+    if (!m) continue;
+    const rest = reason.slice(m[0].length);
+    return rest ? `${words(m)}; ${WAITING[rest] ?? rest.replace(/^; /, "")}` : words(m);
+  }
+  return reason;
+}
+
 function handoffs(a) {
   return el("ol", { class: "history" }, (a.handoffs || []).map((h) => el("li", {},
     el("time", { datetime: h.at }, clockIn(MY_ZONE, new Date(h.at), true)), " ",
     `${h.from_stage ? STAGES[h.from_stage] ?? h.from_stage : _("—")} → `,
-    STAGES[h.to_stage] ?? h.to_stage, h.reason ? ` — ${h.reason}` : "")));
+    STAGES[h.to_stage] ?? h.to_stage, h.reason ? ` — ${reasonWords(h.reason)}` : "")));
 }
 
 function account(a) {

@@ -68,8 +68,8 @@ function row(q) {
     answers.push(el("dt", {}, _("Last calls")), el("dd", {}, pastCalls(q.history)));
   }
   const late = Boolean(q.overdue);
-  const status = el("td", { "data-status": q.status, "data-label": _("Status") },
-    STATUSES[q.status] ?? q.status);
+  const status = el("td", { "data-label": _("Status") },
+    el("span", { "data-status": q.status }, STATUSES[q.status] ?? q.status));
   if (late) status.append(" ", el("strong", { class: "overdue" }, _("overdue")));
   if (q.amount !== null && q.amount !== undefined) {
     status.append(el("br"), el("span", { class: "closed" },
