@@ -113,6 +113,13 @@ def test_a_manager_reads_labels_and_notes_and_an_mrk_adds_an_order(
     expect(turnover).not_to_have_text(before)
     digits = re.sub(r"\D", "", turnover.inner_text().split("/")[0])
     assert int(digits) == int(re.sub(r"\D", "", before.split("/")[0])) + 30000
+    # The account's own plan: empty at first (the usual plan), saved, shown against the turnover.
+    plan = account.locator("input[name=plan_volume]")
+    expect(plan).to_have_value("")
+    plan.fill("500000")
+    plan.press("Enter")
+    expect(turnover).to_have_text(re.compile(r"/\s*500\D?000"))
+    expect(account.locator("input[name=plan_volume]")).to_have_value("500000.00")
     shoot(page, floor, f"accounts-{lang}-1366")
     page.set_viewport_size({"width": 390, "height": 844})
     shoot(page, floor, f"accounts-{lang}-390")
