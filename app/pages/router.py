@@ -49,6 +49,7 @@ TITLES = {
     "operator": N_("Operator console"),
     "supervisor": N_("Supervisor dashboard"),
     "manager": N_("My questionnaires"),
+    "accounts": N_("My accounts"),
     "plan": N_("Shift planner"),
     "campaigns": N_("Campaigns"),
     "users": N_("Users"),
@@ -174,6 +175,12 @@ async def plan_page(request: Request, language: Language) -> HTMLResponse:
 async def manager_page(request: Request, language: Language) -> HTMLResponse:
     """The manager's questionnaires."""
     return _render(request, "manager", language)
+
+
+@router.get("/accounts", response_class=HTMLResponse)
+async def accounts_page(request: Request, language: Language) -> HTMLResponse:
+    """The MRK's and KAM's accounts: turnover against plan, orders, hand-offs."""
+    return _render(request, "accounts", language)
 
 
 def _staff_page(name: str) -> None:

@@ -1,6 +1,6 @@
 // The manager's questionnaires: each one's status, moved on by hand.
 
-import { $, _, api, el, explain, say, whoAmI } from "./shared.js";
+import { $, DISPOSITIONS, _, api, el, explain, money, say, whoAmI } from "./shared.js";
 import { MY_ZONE, clockIn } from "./time.js";
 
 const STATUSES = {
@@ -34,10 +34,16 @@ function statusForm(q) {
   return form;
 }
 
+// Answers under the campaign's labels, a yes/no as a mark, the code only where none is known.
+function answerList(answers, labels) {
+  return Object.entries(answers || {}).flatMap(([name, value]) => [
+    el("dt", {}, labels?.[name] ?? name),
+    el("dd", {}, typeof value === "boolean" ? (value ? _("yes") : _("no")) : String(value))]);
+}
+
 // A warm call from another number of the company, added to this questionnaire.
-function addition(a) {
-  const answers = Object.entries(a.answers || {}).flatMap(
-    ([name, value]) => [el("dt", {}, name), el("dd", {}, String(value))]);
+function addition(a, labels) {
+  const answers = answerList(a.answers, labels);
   return el("div", { class: "addition" },
     el("p", {}, el("strong", {}, _("Another number of the company called")), " ",
       a.phone ? el("a", { href: `tel:${a.phone}` }, a.phone) : "", " · ",
@@ -46,22 +52,43 @@ function addition(a) {
     a.notes ? el("p", { class: "hint" }, a.notes) : "");
 }
 
+// The contact's last attempts, newest first, each with the operator's notes.
+function pastCalls(history) {
+  return el("ol", { class: "history" }, history.map((h) => el("li", {},
+    el("time", { datetime: h.at }, clockIn(MY_ZONE, new Date(h.at), true)), " ",
+    DISPOSITIONS[h.disposition] ?? h.disposition, h.notes ? ` — ${h.notes}` : "")));
+}
+
 function row(q) {
-  const answers = Object.entries(q.answers || {}).flatMap(
-    ([name, value]) => [el("dt", {}, name), el("dd", {}, String(value))]);
+  const answers = answerList(q.answers, q.labels);
+  if (q.notes) {
+    answers.push(el("dt", {}, _("Operator's notes")), el("dd", { class: "notes" }, q.notes));
+  }
+  if (q.history?.length) {
+    answers.push(el("dt", {}, _("Last calls")), el("dd", {}, pastCalls(q.history)));
+  }
   const late = Boolean(q.overdue);
-  const status = el("td", { "data-status": q.status }, STATUSES[q.status] ?? q.status);
+  const status = el("td", { "data-label": _("Status") },
+    el("span", { "data-status": q.status }, STATUSES[q.status] ?? q.status));
   if (late) status.append(" ", el("strong", { class: "overdue" }, _("overdue")));
+  if (q.amount !== null && q.amount !== undefined) {
+    status.append(el("br"), el("span", { class: "closed" },
+      _("Order of {amount}", { amount: money(q.amount) })));
+  }
+  if (q.reason) {
+    status.append(el("br"), el("span", { class: "closed" }, _("Lost: {reason}", { reason: q.reason })));
+  }
   const created = new Date(q.created_at);
   return el("tr", { "data-id": q.id, class: late ? "late" : false },
-    el("td", {}, el("time", { datetime: q.created_at },
+    el("td", { "data-label": _("Received") }, el("time", { datetime: q.created_at },
       `${clockIn(MY_ZONE, created, true)} (${MY_ZONE})`)),
     el("th", { scope: "row" }, q.company || _("—")),
-    el("td", {}, q.contact?.name || "", el("br"),
+    el("td", { "data-label": _("Contact") }, q.contact?.name || "", el("br"),
       q.contact?.phone ? el("a", { href: `tel:${q.contact.phone}` }, q.contact.phone) : ""),
-    el("td", {}, el("dl", { class: "answers" }, answers), ...q.additions.map(addition)),
+    el("td", { "data-label": "" }, el("dl", { class: "answers" }, answers),
+      ...(q.additions || []).map((a) => addition(a, q.labels))),
     status,
-    el("td", {}, NEXT_STATUS[q.status] ? statusForm(q) : ""));
+    el("td", { "data-label": "" }, NEXT_STATUS[q.status] ? statusForm(q) : ""));
 }
 
 async function load() {
@@ -90,5 +117,10 @@ $("questionnaires").addEventListener("submit", async (event) => {
 
 const loop = () => load().catch((refusal) => say(explain(refusal)))
   .finally(() => setTimeout(loop, 15000));
-whoAmI(["manager", "supervisor", "admin"]).then((me) => { if (me) loop(); })
+whoAmI(["manager", "supervisor", "admin"]).then((me) => {
+  if (!me) return;
+  // The development and key-account desks keep accounts; the acquisition desk hands them on.
+  $("accounts-link").hidden = me.role === "manager" && me.user.desk === "acquisition";
+  loop();
+})
   .catch((refusal) => say(explain(refusal)));

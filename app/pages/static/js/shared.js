@@ -149,6 +149,12 @@ export function follow(path, onEvent, poll) {
   connect();
 }
 
+// A sum of money in the reader's language.
+export function money(amount) {
+  return new Intl.NumberFormat(document.documentElement.lang, { maximumFractionDigits: 2 })
+    .format(Number(amount));
+}
+
 // An attempt's disposition, as the API names it.
 export const DISPOSITIONS = {
   no_answer: _("No answer"),

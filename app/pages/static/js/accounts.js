@@ -1,0 +1,123 @@
+// The MRK's and KAM's accounts, by stage: turnover against plan, orders, hand-offs.
+
+import { $, _, api, el, explain, money, newKey, say, whoAmI } from "./shared.js";
+import { clearErrors, showRefusal } from "./forms.js";
+import { MY_ZONE, clockIn } from "./time.js";
+
+const STAGES = {
+  working: _("Working"),
+  regular: _("Regular"),
+  key_account: _("Key account"),
+};
+
+function cloneForm(id, a) {
+  const form = $(id).content.firstElementChild.cloneNode(true);
+  form.dataset.id = a.id;
+  for (const input of form.querySelectorAll("input")) input.id = `${input.name}-${a.id}`;
+  return form;
+}
+
+// Turnover against the plan in force: the figures and a bar, full at the plan.
+function progress(a) {
+  const share = Number(a.plan) ? Math.min(100, (100 * Number(a.turnover)) / Number(a.plan)) : 0;
+  return el("div", {},
+    el("span", { class: "turnover" }, `${money(a.turnover)} / ${money(a.plan)}`),
+    el("progress", { max: "100", value: String(Math.round(share)),
+      "aria-label": _("{share}% of the plan", { share: Math.round(share) }) }),
+    a.plan_volume === null ? el("small", { class: "hint" }, _("the usual plan")) : "");
+}
+
+// The service's reasons for a hand-off in words; one it does not know shows as sent.
+const REASONS = [
+  [/^first order ([\d.]+) from questionnaire \S+/,
+    (m) => _("first order of {amount}", { amount: money(m[1]) })],
+  [/^turnover ([\d.]+) reached the plan ([\d.]+)/,
+    (m) => _("turnover {turnover} reached the plan {plan}",
+      { turnover: money(m[1]), plan: money(m[2]) })],
+  [/^turnover ([\d.]+) reached the strategic threshold ([\d.]+)/,
+    (m) => _("turnover {turnover} reached the strategic threshold {threshold}",
+      { turnover: money(m[1]), threshold: money(m[2]) })],
+  [/^marked strategic by a supervisor/, () => _("marked strategic by a supervisor")],
+  [/^an MRK has room/, () => _("a manager had room")],
+  [/^the manager was deactivated/, () => _("the manager was deactivated")],
+];
+
+const WAITING = {
+  "; every MRK is full, waiting": _("every manager of the desk is full, waiting"),
+  "; no active manager at the desk yet": _("no active manager at the desk yet"),
+};
+
+function reasonWords(reason) {
+  for (const [pattern, words] of REASONS) {
+    const m = reason.match(pattern);
+    if (!m) continue;
+    const rest = reason.slice(m[0].length);
+    return rest ? `${words(m)}; ${WAITING[rest] ?? rest.replace(/^; /, "")}` : words(m);
+  }
+  return reason;
+}
+
+function handoffs(a) {
+  return el("ol", { class: "history" }, (a.handoffs || []).map((h) => el("li", {},
+    el("time", { datetime: h.at }, clockIn(MY_ZONE, new Date(h.at), true)), " ",
+    `${h.from_stage ? STAGES[h.from_stage] ?? h.from_stage : _("—")} → `,
+    STAGES[h.to_stage] ?? h.to_stage, h.reason ? ` — ${reasonWords(h.reason)}` : "")));
+}
+
+function account(a) {
+  const plan = cloneForm("plan-form", a);
+  if (a.plan_volume !== null) plan.elements.plan_volume.value = a.plan_volume;
+  return el("tr", { "data-id": a.id },
+    el("th", { scope: "row" }, a.company || _("—"),
+      a.strategic ? el("small", { class: "hint" }, " ", _("strategic")) : ""),
+    el("td", { "data-label": _("Turnover") }, progress(a)),
+    el("td", { "data-label": _("Orders"), class: "orders" }, String(a.orders)),
+    el("td", { "data-label": _("Hand-offs") }, handoffs(a)),
+    el("td", { "data-label": "" }, cloneForm("order-form", a), plan));
+}
+
+async function load() {
+  const list = await api("GET", "/accounts");
+  const full = await Promise.all(list.map((a) => api("GET", `/accounts/${a.id}`)));
+  const box = $("stages");
+  if (box.contains(document.activeElement) && box.querySelector("[aria-invalid]")) return;
+  box.replaceChildren(...Object.entries(STAGES).map(([stage, words]) => {
+    const mine = full.filter((a) => a.stage === stage);
+    if (!mine.length) return "";
+    return el("section", { class: "card", "aria-labelledby": `stage-${stage}` },
+      el("h2", { id: `stage-${stage}` }, `${words} · ${mine.length}`),
+      el("div", { class: "table-wrap" }, el("table", {},
+        el("thead", {}, el("tr", {}, ...[_("Company"), _("Turnover"), _("Orders"),
+          _("Hand-offs"), _("Add order")].map((w) => el("th", { scope: "col" }, w)))),
+        el("tbody", {}, ...mine.map(account)))));
+  }));
+  $("empty").hidden = full.length > 0;
+}
+
+$("stages").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  clearErrors(form);
+  const id = form.dataset.id;
+  try {
+    if (form.classList.contains("order-form")) {
+      await api("POST", `/accounts/${id}/orders`,
+        { json: { amount: form.elements.amount.value || null }, key: newKey() });
+      say(_("Order added."));
+    } else {
+      const value = form.elements.plan_volume.value;
+      await api("PATCH", `/accounts/${id}`, { json: { plan_volume: value === "" ? null : value } });
+      say(_("Plan saved."));
+    }
+    document.activeElement.blur();
+    await load();
+  } catch (refusal) {
+    if (!refusal.body) throw refusal;
+    showRefusal(form, refusal);
+  }
+});
+
+const loop = () => load().catch((refusal) => say(explain(refusal)))
+  .finally(() => setTimeout(loop, 30000));
+whoAmI(["manager", "supervisor", "admin"]).then((me) => { if (me) loop(); })
+  .catch((refusal) => say(explain(refusal)));

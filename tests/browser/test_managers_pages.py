@@ -1,0 +1,127 @@
+"""The managers' pages: answers under the campaign's labels with the operator's notes; the
+MRK's accounts with turnover against plan, an order added and a refusal beside its field."""
+
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialer.base.clock import utcnow
+from dialer.base.models import Desk, Disposition, Role
+from dialer.sales.questionnaires import file_questionnaire
+from tests import builders_managers as managers
+from tests.browser.conftest import new_context
+from tests.browser.harness import Floor, log_in, shoot
+from tests.builders import Actor, actor
+
+LANGUAGES = {
+    "ru": (
+        "ru-RU",
+        "Заметки оператора",
+        "Мои клиенты",
+        "Добавить заказ",
+        "Заказ добавлен.",
+        "первый заказ на",
+    ),
+    "en": (
+        "en-US",
+        "Operator's notes",
+        "My accounts",
+        "Add order",
+        "Order added.",
+        "first order of",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_manager_reads_labels_and_notes_and_an_mrk_adds_an_order(
+    browser: Browser, floor: Floor, lang: str
+) -> None:
+    locale, notes_words, accounts_words, add_words, added_words, opened = LANGUAGES[lang]
+
+    async def seed(
+        client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]
+    ) -> tuple[Actor, Actor]:
+        mpk = await actor(client, maker, Role.MANAGER, desk=Desk.ACQUISITION, capacity=5)
+        mrk = await actor(client, maker, Role.MANAGER, desk=Desk.DEVELOPMENT, capacity=10)
+        where = await managers.floor(maker)
+        now = utcnow()
+        async with maker.begin() as session:
+            contact = await managers.add_contact(
+                session, where.campaign_id, company="ООО Ромашка", now=now
+            )
+            attempt = await managers.call(
+                session, where, contact, Disposition.WARM, now, answered=True
+            )
+            attempt.notes = "Перезвонить Ивану после обеда"
+            filed = await file_questionnaire(
+                session, attempt, {"need": "офисная бумага"}, contact.company, now
+            )
+        sold = await managers.warm(maker, where, company="ООО Клиент")
+        url = f"/api/v1/questionnaires/{sold.id}/status"
+        for body in ({"status": "in_progress"}, {"status": "first_order", "amount": "120000"}):
+            answer = await client.post(url, json=body, headers=mpk.headers)
+            assert answer.status_code == 200, answer.text
+        assert filed.id
+        return mpk, mrk
+
+    mpk, mrk = floor.run(seed)
+    context = new_context(browser, locale)
+    page = context.new_page()
+    log_in(page, floor, mpk, "/manager")
+    row = page.locator("#questionnaires tr", has_text="ООО Ромашка")
+    expect(row).to_contain_text("What they need")
+    expect(row.locator(".answers dt").first).not_to_have_text("need")
+    expect(row).to_contain_text(notes_words)
+    expect(row).to_contain_text("Перезвонить Ивану после обеда")
+    expect(page.locator("#accounts-link")).to_be_hidden()
+    sold_row = page.locator("#questionnaires tr", has_text="ООО Клиент")
+    expect(sold_row.locator(".closed")).to_have_text(re.compile(r"120\D?000"))
+    shoot(page, floor, f"manager-{lang}-1366")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shoot(page, floor, f"manager-{lang}-390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
+
+    context = new_context(browser, locale)
+    page = context.new_page()
+    log_in(page, floor, mrk, "/manager")
+    page.get_by_role("link", name=accounts_words).click()
+    page.wait_for_url(re.compile(r"/accounts$"))
+    account = page.locator("#stages tr", has_text="ООО Клиент")
+    turnover = account.locator(".turnover")
+    expect(turnover).to_contain_text("/")
+    expect(account.locator(".history")).to_contain_text(opened)
+    expect(account.locator(".history")).not_to_contain_text("questionnaire")
+    before = turnover.inner_text()
+    orders = int(account.locator(".orders").inner_text())
+
+    amount = account.get_by_label(re.compile(r"Сумма заказа|Order amount"))
+    amount.fill("0")
+    account.get_by_role("button", name=add_words).click()
+    expect(account.locator(".order-form .field-error")).to_be_visible()
+    expect(amount).to_have_attribute("aria-invalid", "true")
+    expect(account.locator(".orders")).to_have_text(str(orders))
+
+    amount.fill("30000")
+    amount.press("Enter")
+    expect(page.get_by_role("status")).to_have_text(added_words)
+    expect(account.locator(".orders")).to_have_text(str(orders + 1))
+    expect(turnover).not_to_have_text(before)
+    digits = re.sub(r"\D", "", turnover.inner_text().split("/")[0])
+    assert int(digits) == int(re.sub(r"\D", "", before.split("/")[0])) + 30000
+    # The account's own plan: empty at first (the usual plan), saved, shown against the turnover.
+    plan = account.locator("input[name=plan_volume]")
+    expect(plan).to_have_value("")
+    plan.fill("500000")
+    plan.press("Enter")
+    expect(turnover).to_have_text(re.compile(r"/\s*500\D?000"))
+    expect(account.locator("input[name=plan_volume]")).to_have_value("500000.00")
+    shoot(page, floor, f"accounts-{lang}-1366")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shoot(page, floor, f"accounts-{lang}-390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
