@@ -222,6 +222,7 @@ async function act(path, json) {
     say(explain(refusal));
     return false;
   }
+  say(_("Done."));
   await refresh().catch((refusal) => say(explain(refusal)));
   return true;
 }
