@@ -1,14 +1,17 @@
 """Errors in red beside what caused them, kept until the next success; a page for a wrong
 address; the dashboard and its header at a phone's width."""
 
+from datetime import timedelta
+
 import httpx
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dialer.base.clock import utcnow
 from dialer.base.models import Role
 from tests.browser.conftest import new_context
 from tests.browser.harness import Floor, log_in, shoot
-from tests.builders import Actor, actor
+from tests.builders import Actor, actor, campaign, contact
 
 RED = "rgb(179, 38, 30)"
 
@@ -84,3 +87,23 @@ def test_the_dashboard_fits_a_phone(browser: Browser, floor: Floor) -> None:
         page.locator("#logout").click()
         page.wait_for_url(floor.url + "/")
         context.close()
+
+
+def test_the_dashboard_counts_callable_and_waiting_per_campaign(page: Page, floor: Floor) -> None:
+    async def seed(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> Actor:
+        boss = await actor(client, maker, Role.SUPERVISOR)
+        # Open all day, so that what waits here waits for its retry only.
+        created = await campaign(
+            client, boss, name="Окна", calling_window={"start": "00:00", "end": "23:59"}
+        )
+        now = utcnow()
+        for i in range(2):
+            await contact(maker, created["id"], f"+749500055{i}0", next_call_at=now)
+        await contact(maker, created["id"], "+74950005599", next_call_at=now + timedelta(hours=1))
+        return boss
+
+    boss = floor.run(seed)
+    log_in(page, floor, boss, "/supervisor")
+    row = page.locator("#campaigns tr", has_text="Окна")
+    expect(row.locator("td")).to_have_text(["2", "0", "1", "0"])
+    expect(page.locator("#campaigns-h")).to_have_text("Кампании: можно звонить сейчас и ждут")

@@ -49,9 +49,57 @@ function showStatus(s) {
   }
   const waiting = Object.values(s.queue?.waiting || {}).reduce((a, b) => a + b, 0);
   $("queue-waiting").textContent = waiting;
+  $("campaigns").replaceChildren(...(s.campaigns || []).map((c) => el("tr", { "data-campaign": c.id },
+    el("th", { scope: "row" }, c.name), el("td", {}, c.callable_now),
+    el("td", {}, c.waiting.outside_calling_window ?? 0), el("td", {}, c.waiting.retry_not_due ?? 0),
+    el("td", {}, c.waiting.callback_not_due ?? 0))));
   showManagers(s.managers || {});
   showClients(s.clients || {});
   showShift(s.shift);
+  showAlerts();
+}
+
+// What a supervisor should look at now (the thresholds are in README.md, "Dashboard alerts").
+const IDLE_ALERT_MIN = 5;
+const BREAK_ALERT_MIN = 20;
+const EMPTY_WITHIN_MIN = 15;
+const NEAR_SATURATION = 0.8;
+let operatorsNow = [];
+
+function minutesSince(instant) {
+  return Math.max(0, Math.floor((Date.now() - new Date(instant)) / 60000));
+}
+
+function showAlerts() {
+  const found = [];
+  // The floor's pace: about a call a minute for each operator working or ready for a number.
+  const working = operatorsNow.filter((o) => !["off", "offline", "break", "paused"]
+    .includes(o.state)).length;
+  for (const c of status?.campaigns || []) {
+    if (working > 0 && c.callable_now < working * EMPTY_WITHIN_MIN) {
+      found.push(_("{name}: the callable queue empties in about {minutes} min at this pace.",
+        { name: c.name, minutes: Math.floor(c.callable_now / working) }));
+    }
+  }
+  const m = status?.managers || {};
+  const high = Math.ceil(((m.capacity || 0) * (m.high_mark_percent ?? 100)) / 100);
+  if (!m.saturated && high > 0 && m.open >= high * NEAR_SATURATION) {
+    found.push(_("The acquisition managers are near saturation: {open} of {capacity} open.",
+      { open: m.open, capacity: m.capacity }));
+  }
+  for (const o of operatorsNow) {
+    if (!o.since) continue;
+    const minutes = minutesSince(o.since);
+    const name = o.name || o.login;
+    if (o.state === "idle" && minutes >= IDLE_ALERT_MIN) {
+      found.push(_("{name} has waited for a number for {minutes} min.", { name, minutes }));
+    }
+    if (o.state === "break" && minutes >= BREAK_ALERT_MIN) {
+      found.push(_("{name} has been on a break for {minutes} min.", { name, minutes }));
+    }
+  }
+  $("alerts").replaceChildren(...found.map((text) => el("li", {}, text)));
+  $("alerts-box").hidden = found.length === 0;
 }
 
 // What the planner recommends for the live shift, beside its roster.
@@ -143,6 +191,7 @@ function showManagers(managers) {
 }
 
 function showOperators(operators) {
+  operatorsNow = operators;
   const rows = operators.map((o) => {
     const id = o.id;
     const paused = o.paused;
