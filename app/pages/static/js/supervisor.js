@@ -49,10 +49,13 @@ function showStatus(s) {
   }
   const waiting = Object.values(s.queue?.waiting || {}).reduce((a, b) => a + b, 0);
   $("queue-waiting").textContent = waiting;
+  // Each count carries its column's name, for the stacked rows of a narrow screen.
+  const labels = [...document.querySelectorAll(".campaigns thead th")].map((th) => th.textContent);
+  const cell = (i, value) => el("td", { "data-label": labels[i] }, value ?? 0);
   $("campaigns").replaceChildren(...(s.campaigns || []).map((c) => el("tr", { "data-campaign": c.id },
-    el("th", { scope: "row" }, c.name), el("td", {}, c.callable_now),
-    el("td", {}, c.waiting.outside_calling_window ?? 0), el("td", {}, c.waiting.retry_not_due ?? 0),
-    el("td", {}, c.waiting.callback_not_due ?? 0))));
+    el("th", { scope: "row" }, c.name), cell(1, c.callable_now),
+    cell(2, c.waiting.outside_calling_window), cell(3, c.waiting.retry_not_due),
+    cell(4, c.waiting.callback_not_due))));
   showManagers(s.managers || {});
   showClients(s.clients || {});
   showShift(s.shift);
