@@ -107,3 +107,4 @@ def test_the_dashboard_counts_callable_and_waiting_per_campaign(page: Page, floo
     row = page.locator("#campaigns tr", has_text="Окна")
     expect(row.locator("td")).to_have_text(["2", "0", "1", "0"])
     expect(page.locator("#campaigns-h")).to_have_text("Кампании: можно звонить сейчас и ждут")
+    expect(page.locator("#managers-overdue")).to_have_text("Просроченных анкет: 0")

@@ -241,13 +241,31 @@ function showFunnel(report) {
     (report.objections || []).map((o) => ({
       label: OBJECTIONS[o.code] ?? o.code, values: [o.count] })),
     [{ name: _("Times heard"), cls: "calls" }]));
+  // The whole funnel, a row per operator then per campaign; each count named for narrow screens.
+  const labels = [...document.querySelectorAll(".funnel thead th")].map((th) => th.textContent);
+  const stages = ["contacts", "attempts", "reached", "warm", "questionnaires", "first_order",
+    "working", "regular", "key_account"];
+  const percent = (c) => (c === null || c === undefined ? "–" : `${Math.round(c * 1000) / 10}%`);
+  const line = (g, kind) => el("tr", { "data-kind": kind },
+    el("th", { scope: "row" }, g.name || "–"),
+    ...stages.map((k, i) => el("td", { "data-label": labels[i + 1] }, g[k] ?? 0)),
+    el("td", { "data-label": labels[stages.length + 1] }, percent(g.conversion)));
+  $("funnel").replaceChildren(
+    ...(report.by_operator || []).map((g) => line(g, "operator")),
+    ...(report.by_campaign || []).map((g) => line(g, "campaign")));
+}
+
+// The acquisition managers' questionnaires past their deadline.
+function showOverdue(late) {
+  $("managers-overdue").textContent = _("Overdue questionnaires: {n}", { n: late.length });
+  $("managers-overdue").className = late.length ? "overdue" : "hint";
 }
 
 // Each part shows what it got; one refusal does not blank the others.
 async function refresh() {
   const period = new URLSearchParams({ from: today(), to: today(), tz: MY_ZONE });
   const parts = [["/dialer/status", showStatus], ["/operators/live", showOperators],
-    [`/reports/funnel?${period}`, showFunnel]];
+    [`/reports/funnel?${period}`, showFunnel], ["/questionnaires?overdue=true", showOverdue]];
   const answers = await Promise.allSettled(parts.map(([path]) => api("GET", path)));
   answers.forEach((answer, i) => {
     if (answer.status === "fulfilled") parts[i][1](answer.value);
