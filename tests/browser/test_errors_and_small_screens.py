@@ -32,7 +32,8 @@ def test_an_error_is_red_stays_and_goes_at_the_next_success(page: Page, floor: F
     reason.evaluate("input => input.removeAttribute('maxlength')")
     reason.fill("x" * 501)
     page.get_by_role("button", name="Приостановить обзвон").click()
-    error = page.locator("#message.action-error")
+    # Beside the form that caused it.
+    error = page.locator("#dialer-pause + #dialer-pause-error.action-error")
     expect(error).to_have_text(
         "Проверьте поля формы. (reason: String should have at most 500 characters)×"
     )

@@ -1,7 +1,7 @@
 // The supervisor's dashboard: the dialer, the shift, the queue, the floor, polled.
 
 import {
-  $, OBJECTIONS, STATES, _, api, el, explain, follow, say, svg, whoAmI,
+  $, OBJECTIONS, STATES, _, api, el, explain, follow, say, svg, warn, whoAmI,
 } from "./shared.js";
 import { MY_ZONE, clockIn, today } from "./time.js";
 
@@ -285,11 +285,12 @@ async function poll() {
   }
 }
 
-async function act(path, json) {
+// A supervisor's action; its refusal shows beside what was pressed (`near`).
+async function act(path, json, near = null) {
   try {
     await api("POST", path, { json });
   } catch (refusal) {
-    say(explain(refusal));
+    warn(refusal, near);
     return false;
   }
   say(_("Done."));
@@ -300,18 +301,21 @@ async function act(path, json) {
 $("dialer-pause").addEventListener("submit", async (event) => {
   event.preventDefault();
   if (!event.target.reportValidity()) return;
-  if (await act("/dialer/pause", { reason: $("dialer-reason").value })) event.target.reset();
+  if (await act("/dialer/pause", { reason: $("dialer-reason").value }, event.target)) {
+    event.target.reset();
+  }
 });
-$("dialer-resume").addEventListener("click", () => act("/dialer/resume"));
+$("dialer-resume").addEventListener("click", (event) => act("/dialer/resume", undefined, event.target));
 $("shift-pause").addEventListener("submit", async (event) => {
   event.preventDefault();
   if (!status?.shift || !event.target.reportValidity()) return;
-  if (await act(`/shifts/${status.shift.id}/pause`, { reason: $("shift-reason").value })) {
+  if (await act(`/shifts/${status.shift.id}/pause`, { reason: $("shift-reason").value },
+    event.target)) {
     event.target.reset();
   }
 });
 $("shift-resume").addEventListener("click", () => {
-  if (status?.shift) act(`/shifts/${status.shift.id}/resume`);
+  if (status?.shift) act(`/shifts/${status.shift.id}/resume`, undefined, $("shift-resume"));
 });
 $("operators").addEventListener("submit", async (event) => {
   event.preventDefault();
