@@ -5,6 +5,7 @@ script fills it from the `/api/v1` JSON API with the bearer token, so every rule
 role check stays in the API and nothing is decided twice.
 """
 
+import inspect
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Cookie, Depends, FastAPI, Header, Query, Request,
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.deps import AppSettings
 from app.pages.i18n import LANGUAGES, N_, language_name, negotiate, script_catalogue, translations
@@ -59,6 +61,7 @@ TITLES = {
     "audit": N_("Audit log"),
     "qc": N_("Quality control"),
     "reviews": N_("My reviewed calls"),
+    "not_found": N_("Page not found"),
 }
 ROLES = (
     ("operator", N_("operator")),
@@ -119,7 +122,7 @@ def templates_in(language: str) -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def _render(request: Request, page: str, language: str) -> HTMLResponse:
+def _render(request: Request, page: str, language: str, status_code: int = 200) -> HTMLResponse:
     context: dict[str, Any] = {
         "page": page,
         "lang": language,
@@ -139,7 +142,7 @@ def _render(request: Request, page: str, language: str) -> HTMLResponse:
     }
     templates = templates_in(language)
     response: HTMLResponse = templates.TemplateResponse(
-        request, f"{page}.html", context, headers=PAGE_HEADERS
+        request, f"{page}.html", context, status_code=status_code, headers=PAGE_HEADERS
     )
     if request.query_params.get("lang") == language:
         # A language picked by hand sticks for the following pages.
@@ -211,6 +214,30 @@ async def reviews_page(request: Request, language: Language) -> HTMLResponse:
 
 
 def install_pages(app: FastAPI) -> None:
-    """Mount the pages and their static files on the application."""
+    """Mount the pages and their static files on the application.
+
+    A path that matches nothing outside `/api/` and `/static/` (a mistyped address in a
+    browser) gets a page in the reader's language with a link home, status 404; the API's
+    unknown paths keep the JSON error of API.md.
+    """
     app.include_router(router)
     app.mount("/static", _StaticFiles(directory=HERE / "static"), name="static")
+    api_handler = app.exception_handlers[StarletteHTTPException]
+
+    async def page_or_api(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        path = request.url.path
+        unmatched = "endpoint" not in request.scope
+        if exc.status_code == 404 and unmatched and not path.startswith(("/api/", "/static/")):
+            settings = request.app.state.settings
+            language = language_of(
+                settings,
+                request.query_params.get("lang"),
+                request.cookies.get(LANGUAGE_COOKIE),
+                request.headers.get("accept-language"),
+            )
+            return _render(request, "not_found", language, status_code=404)
+        response = api_handler(request, exc)
+        return await response if inspect.isawaitable(response) else response
+
+    app.add_exception_handler(StarletteHTTPException, page_or_api)

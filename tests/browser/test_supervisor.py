@@ -46,6 +46,11 @@ def test_the_charts_show_todays_calls_objections_and_conversion(page: Page, floo
         "aria-label", re.compile("Нам ничего не нужно: 2; Я занят: 1")
     )
     expect(objections.locator("rect")).to_have_count(2)
+    # The same calls in the funnel's table: four calls, all reached, one warm, 25%.
+    by_operator = page.locator("#funnel tr[data-kind=operator]")
+    expect(by_operator.locator("td").nth(1)).to_have_text("4")
+    expect(by_operator.locator("td").nth(3)).to_have_text("1")
+    expect(by_operator.locator("td").last).to_have_text("25%")
     shoot(page, floor, "supervisor-charts")
     with page.expect_download() as download:
         page.get_by_role("button", name="Скачать CSV").click()

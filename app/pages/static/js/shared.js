@@ -249,6 +249,12 @@ export function keepToken(token) {
 
 // A refusal in words: the sentence, then details (which fields).
 export function explain(refusal) {
+  const text = refusalWords(refusal);
+  explained.add(text);
+  return text;
+}
+
+function refusalWords(refusal) {
   const body = refusal.body || {};
   if (PAGE === "login" && body.error === "unauthenticated") return REFUSALS.login_failed;
   if (body.error === "dialer_paused" && DIALER_PAUSED[body.reason]) {
@@ -262,12 +268,65 @@ export function explain(refusal) {
   return text;
 }
 
+// The page's messages. A success is said in the message line and fades after a while; it
+// clears every error shown before it, so "Saved" never stands beside a stale error. An error is
+// red, in words, next to what caused it (`near`, else the message line, which stays in view),
+// and stays until dismissed or until the next success.
 let messageTimer;
+const ERRORS = "action-error";
+const explained = new Set();
+
+function clearErrorsShown() {
+  for (const note of document.querySelectorAll(`.${ERRORS}`)) {
+    if (note.id === "message") continue;
+    note.remove();
+  }
+  const box = $("message");
+  box.classList.remove(ERRORS);
+  box.setAttribute("role", "status");
+  box.replaceChildren();
+}
+
 export function say(text) {
+  // A page that still says a refusal through `say` gets it shown as an error all the same.
+  if (explained.has(text)) {
+    warn(text);
+    return;
+  }
+  clearErrorsShown();
   const box = $("message");
   box.textContent = text;
   clearTimeout(messageTimer);
-  messageTimer = setTimeout(() => { box.textContent = ""; }, 8000);
+  messageTimer = setTimeout(() => { if (box.textContent === text) box.textContent = ""; }, 8000);
+}
+
+function dismissible(node, text) {
+  const close = el("button", { type: "button", class: "quiet dismiss", "aria-label": _("Dismiss") }, "×");
+  close.addEventListener("click", () => {
+    if (node.id === "message") clearErrorsShown();
+    else node.remove();
+  });
+  node.replaceChildren(el("span", { class: "error-text" }, text), close);
+}
+
+// Show a refusal (or words) as an error, next to `near` when given.
+export function warn(refusal, near = null) {
+  const text = typeof refusal === "string" ? refusal : explain(refusal);
+  clearTimeout(messageTimer);
+  if (near) {
+    const id = `${near.id || "action"}-error`;
+    let note = document.getElementById(id);
+    if (!note) {
+      note = el("p", { class: ERRORS, id, role: "alert" });
+      near.insertAdjacentElement("afterend", note);
+    }
+    dismissible(note, text);
+    return;
+  }
+  const box = $("message");
+  box.classList.add(ERRORS);
+  box.setAttribute("role", "alert");
+  dismissible(box, text);
 }
 
 // ---- the header

@@ -1,7 +1,7 @@
 // The supervisor's dashboard: the dialer, the shift, the queue, the floor, polled.
 
 import {
-  $, OBJECTIONS, STATES, _, api, el, explain, follow, say, svg, whoAmI,
+  $, OBJECTIONS, STATES, _, api, el, explain, follow, say, svg, warn, whoAmI,
 } from "./shared.js";
 import { MY_ZONE, clockIn, today } from "./time.js";
 
@@ -49,9 +49,60 @@ function showStatus(s) {
   }
   const waiting = Object.values(s.queue?.waiting || {}).reduce((a, b) => a + b, 0);
   $("queue-waiting").textContent = waiting;
+  // Each count carries its column's name, for the stacked rows of a narrow screen.
+  const labels = [...document.querySelectorAll(".campaigns thead th")].map((th) => th.textContent);
+  const cell = (i, value) => el("td", { "data-label": labels[i] }, value ?? 0);
+  $("campaigns").replaceChildren(...(s.campaigns || []).map((c) => el("tr", { "data-campaign": c.id },
+    el("th", { scope: "row" }, c.name), cell(1, c.callable_now),
+    cell(2, c.waiting.outside_calling_window), cell(3, c.waiting.retry_not_due),
+    cell(4, c.waiting.callback_not_due))));
   showManagers(s.managers || {});
   showClients(s.clients || {});
   showShift(s.shift);
+  showAlerts();
+}
+
+// What a supervisor should look at now (the thresholds are in README.md, "Dashboard alerts").
+const IDLE_ALERT_MIN = 5;
+const BREAK_ALERT_MIN = 20;
+const EMPTY_WITHIN_MIN = 15;
+const NEAR_SATURATION = 0.8;
+let operatorsNow = [];
+
+function minutesSince(instant) {
+  return Math.max(0, Math.floor((Date.now() - new Date(instant)) / 60000));
+}
+
+function showAlerts() {
+  const found = [];
+  // The floor's pace: about a call a minute for each operator working or ready for a number.
+  const working = operatorsNow.filter((o) => !["off", "offline", "break", "paused"]
+    .includes(o.state)).length;
+  for (const c of status?.campaigns || []) {
+    if (working > 0 && c.callable_now < working * EMPTY_WITHIN_MIN) {
+      found.push(_("{name}: the callable queue empties in about {minutes} min at this pace.",
+        { name: c.name, minutes: Math.floor(c.callable_now / working) }));
+    }
+  }
+  const m = status?.managers || {};
+  const high = Math.ceil(((m.capacity || 0) * (m.high_mark_percent ?? 100)) / 100);
+  if (!m.saturated && high > 0 && m.open >= high * NEAR_SATURATION) {
+    found.push(_("The acquisition managers are near saturation: {open} of {capacity} open.",
+      { open: m.open, capacity: m.capacity }));
+  }
+  for (const o of operatorsNow) {
+    if (!o.since) continue;
+    const minutes = minutesSince(o.since);
+    const name = o.name || o.login;
+    if (o.state === "idle" && minutes >= IDLE_ALERT_MIN) {
+      found.push(_("{name} has waited for a number for {minutes} min.", { name, minutes }));
+    }
+    if (o.state === "break" && minutes >= BREAK_ALERT_MIN) {
+      found.push(_("{name} has been on a break for {minutes} min.", { name, minutes }));
+    }
+  }
+  $("alerts").replaceChildren(...found.map((text) => el("li", {}, text)));
+  $("alerts-box").hidden = found.length === 0;
 }
 
 // What the planner recommends for the live shift, beside its roster.
@@ -143,6 +194,7 @@ function showManagers(managers) {
 }
 
 function showOperators(operators) {
+  operatorsNow = operators;
   const rows = operators.map((o) => {
     const id = o.id;
     const paused = o.paused;
@@ -189,13 +241,31 @@ function showFunnel(report) {
     (report.objections || []).map((o) => ({
       label: OBJECTIONS[o.code] ?? o.code, values: [o.count] })),
     [{ name: _("Times heard"), cls: "calls" }]));
+  // The whole funnel, a row per operator then per campaign; each count named for narrow screens.
+  const labels = [...document.querySelectorAll(".funnel thead th")].map((th) => th.textContent);
+  const stages = ["contacts", "attempts", "reached", "warm", "questionnaires", "first_order",
+    "working", "regular", "key_account"];
+  const percent = (c) => (c === null || c === undefined ? "–" : `${Math.round(c * 1000) / 10}%`);
+  const line = (g, kind) => el("tr", { "data-kind": kind },
+    el("th", { scope: "row" }, g.name || "–"),
+    ...stages.map((k, i) => el("td", { "data-label": labels[i + 1] }, g[k] ?? 0)),
+    el("td", { "data-label": labels[stages.length + 1] }, percent(g.conversion)));
+  $("funnel").replaceChildren(
+    ...(report.by_operator || []).map((g) => line(g, "operator")),
+    ...(report.by_campaign || []).map((g) => line(g, "campaign")));
+}
+
+// The acquisition managers' questionnaires past their deadline.
+function showOverdue(late) {
+  $("managers-overdue").textContent = _("Overdue questionnaires: {n}", { n: late.length });
+  $("managers-overdue").className = late.length ? "overdue" : "hint";
 }
 
 // Each part shows what it got; one refusal does not blank the others.
 async function refresh() {
   const period = new URLSearchParams({ from: today(), to: today(), tz: MY_ZONE });
   const parts = [["/dialer/status", showStatus], ["/operators/live", showOperators],
-    [`/reports/funnel?${period}`, showFunnel]];
+    [`/reports/funnel?${period}`, showFunnel], ["/questionnaires?overdue=true", showOverdue]];
   const answers = await Promise.allSettled(parts.map(([path]) => api("GET", path)));
   answers.forEach((answer, i) => {
     if (answer.status === "fulfilled") parts[i][1](answer.value);
@@ -215,13 +285,15 @@ async function poll() {
   }
 }
 
-async function act(path, json) {
+// A supervisor's action; its refusal shows beside what was pressed (`near`).
+async function act(path, json, near = null) {
   try {
     await api("POST", path, { json });
   } catch (refusal) {
-    say(explain(refusal));
+    warn(refusal, near);
     return false;
   }
+  say(_("Done."));
   await refresh().catch((refusal) => say(explain(refusal)));
   return true;
 }
@@ -229,18 +301,21 @@ async function act(path, json) {
 $("dialer-pause").addEventListener("submit", async (event) => {
   event.preventDefault();
   if (!event.target.reportValidity()) return;
-  if (await act("/dialer/pause", { reason: $("dialer-reason").value })) event.target.reset();
+  if (await act("/dialer/pause", { reason: $("dialer-reason").value }, event.target)) {
+    event.target.reset();
+  }
 });
-$("dialer-resume").addEventListener("click", () => act("/dialer/resume"));
+$("dialer-resume").addEventListener("click", (event) => act("/dialer/resume", undefined, event.target));
 $("shift-pause").addEventListener("submit", async (event) => {
   event.preventDefault();
   if (!status?.shift || !event.target.reportValidity()) return;
-  if (await act(`/shifts/${status.shift.id}/pause`, { reason: $("shift-reason").value })) {
+  if (await act(`/shifts/${status.shift.id}/pause`, { reason: $("shift-reason").value },
+    event.target)) {
     event.target.reset();
   }
 });
 $("shift-resume").addEventListener("click", () => {
-  if (status?.shift) act(`/shifts/${status.shift.id}/resume`);
+  if (status?.shift) act(`/shifts/${status.shift.id}/resume`, undefined, $("shift-resume"));
 });
 $("operators").addEventListener("submit", async (event) => {
   event.preventDefault();
