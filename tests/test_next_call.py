@@ -19,7 +19,10 @@ def statements_of(app: FastAPI) -> list[str]:
     sent: list[str] = []
 
     def record(*args: Any) -> None:
-        sent.append(args[2])
+        context = args[4]
+        # The live floor's own refresh runs beside any request: not the request's doing.
+        if context is None or not context.execution_options.get("cascade_background"):
+            sent.append(args[2])
 
     event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
     return sent
