@@ -6,10 +6,11 @@ from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from app.deps import AppSettings, Now, Operator, Session, Staff
+from app.listing import Page, Total
 from app.schemas import Model
 from dialer.base.audit import record
 from dialer.base.models import Attempt, Campaign, QcReview, Recording
@@ -62,17 +63,16 @@ class QueuedOut(BaseModel):
 
 @router.get("/qc/queue")
 async def queue(
-    response: Response,
+    total_count: Total,
     session: Session,
     settings: AppSettings,
     now: Now,
     staff: Staff,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    page: Page,
 ) -> list[QueuedOut]:
     """Calls sampled for review and not yet reviewed, oldest first, each with its recording."""
-    calls, total = await review_queue(session, limit, offset)
-    response.headers["X-Total-Count"] = str(total)
+    calls, total = await review_queue(session, page.limit, page.offset)
+    total_count.set(total)
     return [_queued(call, settings.secret_key, staff.id, now) for call in calls]
 
 
@@ -187,11 +187,10 @@ async def my_reviews(
     settings: AppSettings,
     now: Now,
     operator: Operator,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    page: Page,
 ) -> list[MyReviewOut]:
     """The caller's reviewed calls, newest review first, with scores, comments and the audio."""
-    rows = await reviews_of(session, operator.id, limit, offset)
+    rows = await reviews_of(session, operator.id, page.limit, page.offset)
     return [_mine(*row, settings.secret_key, operator.id, now) for row in rows]
 
 

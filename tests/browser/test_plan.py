@@ -1,7 +1,8 @@
 """The shift planner's page: measured rates, the MPK, and each shift's recommendation."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 from playwright.sync_api import Browser, expect
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.clock import utcnow
 from dialer.base.models import Role, RosterEntry, Shift
+from dialer.shifts.calendar import local_date
 from tests.browser.conftest import new_context
 from tests.browser.harness import Floor, log_in, shoot
 from tests.builders import Actor, actor
@@ -17,6 +19,7 @@ from tests.builders_plan import known_history, shifts_from
 from tests.floor import quick_actor
 
 NARROW = {"width": 390, "height": 844}
+MOSCOW = ZoneInfo("Europe/Moscow")
 
 
 def test_the_planner_shows_each_shift_its_roster_and_recommendation(
@@ -24,7 +27,10 @@ def test_the_planner_shows_each_shift_its_roster_and_recommendation(
 ) -> None:
     async def seed(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> Actor:
         now = utcnow()
-        await known_history(maker, now - timedelta(days=28), now)
+        # Whole floor days only, ended before today's first shift: the service's clock is
+        # the wall's, so a shift in progress would count part of an hour.
+        today = datetime.combine(local_date(now, "Europe/Moscow"), time(), MOSCOW)
+        await known_history(maker, today - timedelta(days=27), today)
         supervisor = await actor(client, maker, Role.SUPERVISOR)
         operators = [await quick_actor(maker, Role.OPERATOR, now) for _ in range(6)]
         await shifts_from(maker, now, now + timedelta(days=15))
