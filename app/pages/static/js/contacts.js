@@ -15,14 +15,18 @@ const CONTACT_STATES = {
 };
 
 let offset = 0;
+// Searches may answer out of order (a slow one overtaken by the next): only the latest shows.
+let latest = 0;
 
 async function search() {
   const form = $("search");
   const data = new FormData(form);
+  const mine = ++latest;
   try {
     const { items, total } = await page(
       "/contacts", { q: data.get("q"), state: data.get("state") }, LIMIT, offset,
     );
+    if (mine !== latest) return;
     $("found").textContent = _("Found: {n}", { n: total ?? items.length });
     $("prev").disabled = offset === 0;
     $("next-page").disabled = total === null || offset + LIMIT >= total;
