@@ -196,6 +196,7 @@ function showManagers(managers) {
 
 function showOperators(operators) {
   operatorsNow = operators;
+  const labels = [...document.querySelectorAll(".operators thead th")].map((th) => th.textContent);
   const rows = operators.map((o) => {
     const id = o.id;
     const paused = o.paused;
@@ -211,16 +212,18 @@ function showOperators(operators) {
     const why = reasonWords(o.reasons);
     const aht = o.calls ? Math.round(o.talk_seconds / o.calls) : "–";
     const conversion = o.conversion === null ? "–" : `${Math.round(o.conversion * 1000) / 10}%`;
+    // A phone shows each row as a list of facts: each value names its column.
+    const named = (i) => ({ "data-label": labels[i] });
     return el("tr", { "data-operator": id },
       el("th", { scope: "row" }, o.name || o.login),
       el("td", { "data-state": o.state }, STATES[o.state] ?? o.state),
-      el("td", {}, minutes === null ? "–" : _("{minutes} min", { minutes }),
+      el("td", named(2), minutes === null ? "–" : _("{minutes} min", { minutes }),
         why ? el("small", { class: "why" }, el("br"), why) : ""),
-      el("td", {}, o.calls),
-      el("td", {}, Math.round(o.talk_seconds / 60)),
-      el("td", {}, aht),
-      el("td", {}, o.warm_questionnaires),
-      el("td", {}, conversion),
+      el("td", named(3), o.calls),
+      el("td", named(4), Math.round(o.talk_seconds / 60)),
+      el("td", named(5), aht),
+      el("td", named(6), o.warm_questionnaires),
+      el("td", named(7), conversion),
       el("td", {}, action));
   });
   const tbody = $("operators");
