@@ -23,7 +23,7 @@ function progress(a) {
   return el("div", {},
     el("span", { class: "turnover" }, `${money(a.turnover)} / ${money(a.plan)}`),
     el("progress", { max: "100", value: String(Math.round(share)),
-      "aria-label": _("{share}% of the plan", { share: Math.round(share) }) }),
+      "aria-label": _("Plan done: {share}%", { share: Math.round(share) }) }),
     a.plan_volume === null ? el("small", { class: "hint" }, _("the usual plan")) : "");
 }
 
