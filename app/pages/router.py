@@ -79,17 +79,24 @@ WEEKDAYS = (
     (7, N_("Sun")),
 )
 # The supervisor's navigation: the dashboard, then a page for each job of the floor.
-STAFF_PAGES = (
+STAFF_NAV = (
     "supervisor",
     "campaigns",
     "shifts",
     "plan",
     "contacts",
+    "accounts",
     "qc",
     "dnc",
     "users",
     "audit",
 )
+# Pages the staff share with managers: their shell carries the staff's navigation hidden,
+# and the page's script shows it once the API has said the reader is a supervisor or admin.
+SHARED_PAGES = ("accounts",)
+STAFF_PAGES = tuple(name for name in STAFF_NAV if name not in SHARED_PAGES)
+# A page's name in the navigation, where it differs from its title ("My accounts").
+NAV_TITLES = {"accounts": N_("Accounts")}
 
 router = APIRouter(include_in_schema=False)
 
@@ -132,11 +139,16 @@ def _render(request: Request, page: str, language: str, status_code: int = 200) 
         "title": translations(language).gettext(TITLES[page]),
         "homes": HOME_BY_ROLE,
         "nav": [
-            (f"/{name}", translations(language).gettext(TITLES[name]), name == page)
-            for name in STAFF_PAGES
+            (
+                f"/{name}",
+                translations(language).gettext(NAV_TITLES.get(name, TITLES[name])),
+                name == page,
+            )
+            for name in STAFF_NAV
         ]
-        if page in STAFF_PAGES
+        if page in STAFF_NAV
         else [],
+        "nav_hidden": page in SHARED_PAGES,
         "roles": [(role, translations(language).gettext(words)) for role, words in ROLES],
         "weekdays": [(n, translations(language).gettext(words)) for n, words in WEEKDAYS],
     }

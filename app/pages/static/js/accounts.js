@@ -23,7 +23,7 @@ function progress(a) {
   return el("div", {},
     el("span", { class: "turnover" }, `${money(a.turnover)} / ${money(a.plan)}`),
     el("progress", { max: "100", value: String(Math.round(share)),
-      "aria-label": _("{share}% of the plan", { share: Math.round(share) }) }),
+      "aria-label": _("Plan done: {share}%", { share: Math.round(share) }) }),
     a.plan_volume === null ? el("small", { class: "hint" }, _("the usual plan")) : "");
 }
 
@@ -119,5 +119,18 @@ $("stages").addEventListener("submit", async (event) => {
 
 const loop = () => load().catch((refusal) => say(explain(refusal)))
   .finally(() => setTimeout(loop, 30000));
-whoAmI(["manager", "supervisor", "admin"]).then((me) => { if (me) loop(); })
-  .catch((refusal) => say(explain(refusal)));
+// A supervisor or admin sees every desk's accounts: the floor's navigation, not a manager's
+// own questionnaires, and a title that does not say "my".
+function asStaff() {
+  document.querySelector(".floor-nav").hidden = false;
+  $("manager-link").hidden = true;
+  const title = _("Accounts");
+  document.title = document.title.replace($("page-title").textContent, title);
+  $("page-title").textContent = title;
+}
+
+whoAmI(["manager", "supervisor", "admin"]).then((me) => {
+  if (!me) return;
+  if (me.role !== "manager") asStaff();
+  loop();
+}).catch((refusal) => say(explain(refusal)));

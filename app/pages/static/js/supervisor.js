@@ -3,7 +3,8 @@
 import {
   $, OBJECTIONS, STATES, _, api, el, explain, follow, say, svg, warn, whoAmI,
 } from "./shared.js";
-import { MY_ZONE, clockIn, today } from "./time.js";
+import { page } from "./forms.js";
+import { MY_ZONE, clockIn, daysBefore, today } from "./time.js";
 
 // What a pause holds still, and why.
 const SCOPES = { dialer: _("dialer"), shift: _("shift"), operator: _("operator") };
@@ -195,6 +196,7 @@ function showManagers(managers) {
 
 function showOperators(operators) {
   operatorsNow = operators;
+  const labels = [...document.querySelectorAll(".operators thead th")].map((th) => th.textContent);
   const rows = operators.map((o) => {
     const id = o.id;
     const paused = o.paused;
@@ -210,16 +212,18 @@ function showOperators(operators) {
     const why = reasonWords(o.reasons);
     const aht = o.calls ? Math.round(o.talk_seconds / o.calls) : "–";
     const conversion = o.conversion === null ? "–" : `${Math.round(o.conversion * 1000) / 10}%`;
+    // A phone shows each row as a list of facts: each value names its column.
+    const named = (i) => ({ "data-label": labels[i] });
     return el("tr", { "data-operator": id },
       el("th", { scope: "row" }, o.name || o.login),
       el("td", { "data-state": o.state }, STATES[o.state] ?? o.state),
-      el("td", {}, minutes === null ? "–" : _("{minutes} min", { minutes }),
+      el("td", named(2), minutes === null ? "–" : _("{minutes} min", { minutes }),
         why ? el("small", { class: "why" }, el("br"), why) : ""),
-      el("td", {}, o.calls),
-      el("td", {}, Math.round(o.talk_seconds / 60)),
-      el("td", {}, aht),
-      el("td", {}, o.warm_questionnaires),
-      el("td", {}, conversion),
+      el("td", named(3), o.calls),
+      el("td", named(4), Math.round(o.talk_seconds / 60)),
+      el("td", named(5), aht),
+      el("td", named(6), o.warm_questionnaires),
+      el("td", named(7), conversion),
       el("td", {}, action));
   });
   const tbody = $("operators");
@@ -261,12 +265,60 @@ function showOverdue(late) {
   $("managers-overdue").className = late.length ? "overdue" : "hint";
 }
 
+// Quality control at a glance: the calls waiting for a review, the lowest average scores of
+// the last seven days, and the objection answered worst.
+const QC_DAYS = 7;
+const QC_ROWS = 5;
+
+function showQcQueue({ items, total }) {
+  $("qc-queue").textContent = total ?? items.length;
+}
+
+// The objection with the smallest share handled well, over every operator's reviews; a tie
+// goes to the one handled badly more often. Null when no reviewed call was handled badly.
+function weakestObjection(lines) {
+  const sums = {};
+  for (const line of lines) {
+    for (const [code, h] of Object.entries(line.objections)) {
+      const sum = (sums[code] ??= { code, well: 0, badly: 0 });
+      sum.well += h.handled_well;
+      sum.badly += h.handled_badly;
+    }
+  }
+  const share = (s) => s.well / (s.well + s.badly);
+  const ranked = Object.values(sums).filter((s) => s.badly > 0)
+    .sort((a, b) => share(a) - share(b) || b.badly - a.badly || a.code.localeCompare(b.code));
+  return ranked[0] ?? null;
+}
+
+function showQcReport(lines) {
+  const lowest = [...lines].sort((a, b) => Number(a.score) - Number(b.score)).slice(0, QC_ROWS);
+  $("qc-scores").replaceChildren(...lowest.map((line) => el("tr", { "data-operator": line.operator_id },
+    el("th", { scope: "row" }, line.name || line.login),
+    el("td", {}, `${Math.round(Number(line.score))} %`),
+    el("td", {}, line.reviews))));
+  $("qc-scores-table").hidden = lines.length === 0;
+  $("qc-scores-empty").hidden = lines.length > 0;
+  const weakest = weakestObjection(lines);
+  $("qc-objection").replaceChildren(weakest
+    ? el("span", {}, el("strong", {}, OBJECTIONS[weakest.code] ?? weakest.code), " — ",
+      _("handled well in {well} of {calls} reviewed calls",
+        { well: weakest.well, calls: weakest.well + weakest.badly }))
+    : el("span", { class: "hint" }, _("No objection was handled badly.")));
+}
+
 // Each part shows what it got; one refusal does not blank the others.
 async function refresh() {
   const period = new URLSearchParams({ from: today(), to: today(), tz: MY_ZONE });
-  const parts = [["/dialer/status", showStatus], ["/operators/live", showOperators],
-    [`/reports/funnel?${period}`, showFunnel], ["/questionnaires?overdue=true", showOverdue]];
-  const answers = await Promise.allSettled(parts.map(([path]) => api("GET", path)));
+  const week = new URLSearchParams({ from: daysBefore(today(), QC_DAYS - 1), to: today(),
+    tz: MY_ZONE });
+  const get = (path) => () => api("GET", path);
+  const parts = [[get("/dialer/status"), showStatus], [get("/operators/live"), showOperators],
+    [get(`/reports/funnel?${period}`), showFunnel],
+    [get("/questionnaires?overdue=true"), showOverdue],
+    [() => page("/qc/queue", {}, 1, 0), showQcQueue],
+    [get(`/reports/qc?${week}`), showQcReport]];
+  const answers = await Promise.allSettled(parts.map(([ask]) => ask()));
   answers.forEach((answer, i) => {
     if (answer.status === "fulfilled") parts[i][1](answer.value);
   });

@@ -47,3 +47,9 @@ export function instantToWall(date, zone) {
 export function today() {
   return new Intl.DateTimeFormat("en-CA", { timeZone: MY_ZONE }).format(new Date());
 }
+
+// The date `days` before a "YYYY-MM-DD" date, in the same format (calendar days, no zone).
+export function daysBefore(day, days) {
+  const [y, m, d] = day.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d - days)).toISOString().slice(0, 10);
+}
