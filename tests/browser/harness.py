@@ -13,7 +13,8 @@ from playwright.sync_api import Page
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.db import create_engine, create_sessionmaker
-from tests.builders import PASSWORD, Actor
+from dialer.base.models import Role
+from tests.builders import PASSWORD, Actor, actor
 
 # The system's Chromium, never a downloaded build. --no-sandbox because the tests may run as
 # root (CI does); the rest keeps the browser from reaching out or doing work the tests don't need.
@@ -75,3 +76,14 @@ def shoot(page: Page, floor: Floor, name: str) -> None:
     """Keep a screenshot of the page as an artefact of the run."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}-{floor.backend}.png", full_page=True)
+
+
+async def lunch_break(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> None:
+    """The admin's break code `lunch` (unpaid), for an operator to take."""
+    admin = await actor(client, maker, Role.ADMIN)
+    added = await client.post(
+        "/api/v1/break-codes",
+        json={"code": "lunch", "label": "Обед", "paid": False},
+        headers=admin.headers,
+    )
+    assert added.status_code == 201

@@ -18,7 +18,7 @@ from dialer.calls.qc import review
 from dialer.sales.questionnaires import file_questionnaire
 from tests import builders_managers as managers
 from tests.browser.conftest import new_context
-from tests.browser.harness import Floor, log_in, shoot
+from tests.browser.harness import Floor, log_in, lunch_break, shoot
 from tests.browser.test_operator import seed_floor
 from tests.builders import Actor, actor, contact
 from tests.builders_recordings import upload, wav
@@ -166,13 +166,7 @@ def test_each_alert_shows_while_its_condition_holds(
     scene = seed_floor(floor, contacts=2)
 
     async def more(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> str:
-        admin = await actor(client, maker, Role.ADMIN)
-        added = await client.post(
-            "/api/v1/break-codes",
-            json={"code": "lunch", "label": "Обед", "paid": False},
-            headers=admin.headers,
-        )
-        assert added.status_code == 201
+        await lunch_break(client, maker)
         made = (await client.get("/api/v1/campaigns", headers=scene.supervisor.headers)).json()
         campaign_id = uuid.UUID(made[0]["id"])
         # Four of the MPK's five places taken: 80 % of the high mark, not yet saturated.

@@ -9,11 +9,10 @@ import httpx
 from playwright.sync_api import Browser, Dialog, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.base.models import Role
 from tests.browser.conftest import new_context
-from tests.browser.harness import Floor, log_in, shoot
+from tests.browser.harness import Floor, log_in, lunch_break, shoot
 from tests.browser.test_operator import ZONES, seed_floor
-from tests.builders import Actor, actor, contact
+from tests.builders import Actor, contact
 
 
 def api(floor: Floor, method: str, path: str, who: Actor, **body: object) -> httpx.Response:
@@ -143,16 +142,7 @@ def test_8_breaks_confirmations_a_cue_and_counts_that_stay(
 ) -> None:
     scene = seed_floor(floor, contacts=2)
 
-    async def codes(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> None:
-        admin = await actor(client, maker, Role.ADMIN)
-        added = await client.post(
-            "/api/v1/break-codes",
-            json={"code": "lunch", "label": "Обед", "paid": False},
-            headers=admin.headers,
-        )
-        assert added.status_code == 201
-
-    floor.run(codes)
+    floor.run(lunch_break)
     log_in(page, floor, scene.operator, "/operator")
     page.get_by_label("Перерыв").select_option("lunch")
     page.get_by_role("button", name="Уйти на перерыв").click()
