@@ -1,0 +1,151 @@
+"""The queue's standings, counted once a second per process and shared by every reader.
+
+`standing()` groups every ready contact of the active campaigns: its cost grows with the
+base (a few hundred milliseconds at two million contacts), while everything else in the
+dialer's status (pauses, the live shift, leases, the managers' and clients' load) reads
+small sets and stays computed per request, fresh. So `GET /dialer/status`, the dialer's
+pause and resume, and the live floor's stream all take the standings from one entry here:
+
+- an entry at most `FRESH_FOR` old is served as it is;
+- an older one, up to `SERVED_FOR`, is served too, and one background count starts (one at
+  a time, however many readers ask), so the next readers find it fresh;
+- with no entry, one too old, or one for other campaigns (one activated, a window moved),
+  the reader counts in its own session; readers arriving meanwhile wait for that count
+  instead of starting their own.
+
+So on a quiet or a busy service only the first reader pays the full count, and the counts
+trail the base by a second or two at most; a new background count that differs from the
+last marks the floor changed, so the streams send it.
+
+An entry's age is taken on both clocks: the wall's (monotonic) for how long ago it was
+counted, and the app's (`now`, which the tests move) for which instants it may answer —
+never one before it was counted, nor one more than `SERVED_FOR` after.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import time as clock_time
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialer.queue.catalog import CampaignView
+from dialer.queue.why import Standing, standing
+
+log = logging.getLogger(__name__)
+
+FRESH_FOR = 1.0
+SERVED_FOR = 5.0
+# The hub's own statements, told apart from requests' (the tests count those).
+BACKGROUND = {"cascade_background": True}
+
+Standings = dict[uuid.UUID, Standing]
+# What the standings depend on besides the contacts: the campaigns and their windows.
+Key = tuple[tuple[uuid.UUID, clock_time, clock_time], ...]
+
+
+def key_of(views: list[CampaignView]) -> Key:
+    return tuple((v.id, v.window_start, v.window_end) for v in views)
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: Key
+    at: datetime
+    counted: float
+    standings: Standings
+
+    def serves(self, key: Key, now: datetime) -> bool:
+        """Counted for these campaigns, not after `now` nor too long before it."""
+        age = time.monotonic() - self.counted
+        late = (now - self.at).total_seconds()
+        return key == self.key and 0 <= late <= SERVED_FOR and age <= SERVED_FOR
+
+    def fresh(self, now: datetime) -> bool:
+        late = (now - self.at).total_seconds()
+        return late <= FRESH_FOR and time.monotonic() - self.counted <= FRESH_FOR
+
+
+class SharedCounts:
+    """One process's standings entry, its background count and the readers' single count."""
+
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], on_new: Callable[[], None]
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._on_new = on_new
+        self._entry: Entry | None = None
+        self._counting: asyncio.Future[None] | None = None
+        self._refresh: asyncio.Task[None] | None = None
+
+    async def standings(
+        self, session: AsyncSession, views: list[CampaignView], now: datetime
+    ) -> Standings:
+        """The standings of these campaigns as of `now`, or of a second or two before."""
+        key = key_of(views)
+        entry = self._entry
+        if entry is not None and entry.serves(key, now):
+            if not entry.fresh(now):
+                self._start_refresh(views, now)
+            return entry.standings
+        return await self._count_once(session, views, now)
+
+    async def stop(self) -> None:
+        if self._refresh is not None:
+            self._refresh.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(self._refresh, SERVED_FOR)
+
+    async def _count_once(
+        self, session: AsyncSession, views: list[CampaignView], now: datetime
+    ) -> Standings:
+        """Count here, or wait for the reader already counting (each in its own session,
+        so that waiting needs no second connection: SQLite's pool holds one)."""
+        key = key_of(views)
+        if self._counting is not None:
+            # Shielded: a waiter cancelled must not cancel the counter's future for others.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._counting)
+            entry = self._entry
+            if entry is not None and entry.serves(key, now):
+                return entry.standings
+        counting = asyncio.get_running_loop().create_future()
+        self._counting = counting
+        try:
+            counted = time.monotonic()
+            found = await standing(session, views, now)
+            self._keep(Entry(key, now, counted, found))
+            return found
+        finally:
+            if self._counting is counting:
+                self._counting = None
+            counting.set_result(None)
+
+    def _start_refresh(self, views: list[CampaignView], now: datetime) -> None:
+        if self._refresh is None or self._refresh.done():
+            self._refresh = asyncio.create_task(self._count_behind(views, now))
+
+    async def _count_behind(self, views: list[CampaignView], now: datetime) -> None:
+        before = self._entry
+        try:
+            counted = time.monotonic()
+            async with self._sessionmaker() as session:
+                await session.connection(execution_options=BACKGROUND)
+                found = await standing(session, views, now)
+        except Exception:
+            log.exception("the queue's standings could not be counted; served as they were")
+            return
+        self._keep(Entry(key_of(views), now, counted, found))
+        if before is None or before.standings != found:
+            self._on_new()
+
+    def _keep(self, entry: Entry) -> None:
+        """Keep the latest count (by when it started): a slow one never replaces a newer."""
+        if self._entry is None or self._entry.counted <= entry.counted:
+            self._entry = entry
+
