@@ -60,15 +60,14 @@ class Entry:
     counted: float
     standings: Standings
 
-    def serves(self, key: Key, now: datetime) -> bool:
+    def serves(self, key: Key, now: datetime, wall: float) -> bool:
         """Counted for these campaigns, not after `now` nor too long before it."""
-        age = time.monotonic() - self.counted
         late = (now - self.at).total_seconds()
-        return key == self.key and 0 <= late <= SERVED_FOR and age <= SERVED_FOR
+        return key == self.key and 0 <= late <= SERVED_FOR and wall - self.counted <= SERVED_FOR
 
-    def fresh(self, now: datetime) -> bool:
+    def fresh(self, now: datetime, wall: float) -> bool:
         late = (now - self.at).total_seconds()
-        return late <= FRESH_FOR and time.monotonic() - self.counted <= FRESH_FOR
+        return late <= FRESH_FOR and wall - self.counted <= FRESH_FOR
 
 
 class SharedCounts:
@@ -79,6 +78,8 @@ class SharedCounts:
     ) -> None:
         self._sessionmaker = sessionmaker
         self._on_new = on_new
+        # The wall clock, in seconds: the tests hold it still or move it.
+        self.wall: Callable[[], float] = time.monotonic
         self._entry: Entry | None = None
         self._counting: asyncio.Future[None] | None = None
         self._refresh: asyncio.Task[None] | None = None
@@ -89,8 +90,8 @@ class SharedCounts:
         """The standings of these campaigns as of `now`, or of a second or two before."""
         key = key_of(views)
         entry = self._entry
-        if entry is not None and entry.serves(key, now):
-            if not entry.fresh(now):
+        if entry is not None and entry.serves(key, now, self.wall()):
+            if not entry.fresh(now, self.wall()):
                 self._start_refresh(views, now)
             return entry.standings
         return await self._count_once(session, views, now)
@@ -112,12 +113,12 @@ class SharedCounts:
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._counting)
             entry = self._entry
-            if entry is not None and entry.serves(key, now):
+            if entry is not None and entry.serves(key, now, self.wall()):
                 return entry.standings
         counting = asyncio.get_running_loop().create_future()
         self._counting = counting
         try:
-            counted = time.monotonic()
+            counted = self.wall()
             found = await standing(session, views, now)
             self._keep(Entry(key, now, counted, found))
             return found
@@ -133,7 +134,7 @@ class SharedCounts:
     async def _count_behind(self, views: list[CampaignView], now: datetime) -> None:
         before = self._entry
         try:
-            counted = time.monotonic()
+            counted = self.wall()
             async with self._sessionmaker() as session:
                 await session.connection(execution_options=BACKGROUND)
                 found = await standing(session, views, now)
@@ -148,4 +149,3 @@ class SharedCounts:
         """Keep the latest count (by when it started): a slow one never replaces a newer."""
         if self._entry is None or self._entry.counted <= entry.counted:
             self._entry = entry
-

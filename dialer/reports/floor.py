@@ -19,7 +19,6 @@ from dialer.sales.saturation import managers_status
 from dialer.shifts.dated import NOBODY, ShiftView, live_shifts, roster_size, view
 from dialer.shifts.gate import DIALER_TARGET
 
-
 # How the status gets the queue's standings: `standing` itself, or a count shared by a
 # process's readers (`app.counts`), which may trail the base by a second or two.
 CountStandings = Callable[
