@@ -96,11 +96,11 @@ class SharedCounts:
             return entry.standings
         return await self._count_once(session, views, now)
 
-    async def stop(self) -> None:
-        if self._refresh is not None:
+    async def stop(self, within: float) -> None:
+        """Cancel the count running behind, waiting for it `within` seconds at most."""
+        if self._refresh is not None and not self._refresh.done():
             self._refresh.cancel()
-            with contextlib.suppress(BaseException):
-                await asyncio.wait_for(self._refresh, SERVED_FOR)
+            await asyncio.wait([self._refresh], timeout=within)
 
     async def _count_once(
         self, session: AsyncSession, views: list[CampaignView], now: datetime
@@ -108,7 +108,7 @@ class SharedCounts:
         """Count here, or wait for the reader already counting (each in its own session,
         so that waiting needs no second connection: SQLite's pool holds one)."""
         key = key_of(views)
-        if self._counting is not None:
+        while self._counting is not None:
             # Shielded: a waiter cancelled must not cancel the counter's future for others.
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._counting)

@@ -85,7 +85,7 @@ class Hub:
             self._tasks.append(asyncio.create_task(self._listen()))
 
     async def stop(self) -> None:
-        await self.counts.stop()
+        await self.counts.stop(STOP_WITHIN)
         for task in self._tasks:
             task.cancel()
         # A refresh cancelled inside a database call may never return (an SQLite write
