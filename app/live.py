@@ -156,6 +156,7 @@ class Hub:
             self._stale.clear()
             try:
                 await self._write_presence()
+                self.counts.keep_warm(self._clock())
                 if self._streams:
                     await self._rebuild()
             except Exception:

@@ -1,6 +1,7 @@
 """The dialer status's queue counts: one count per process, shared by its readers, catching up."""
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -9,9 +10,10 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.counts import SERVED_FOR
 from app.routers.floor import StatusOut
 from dialer.reports.floor import dialer_status
-from tests.floor import Floor, make_floor, status_once
+from tests.floor import CATCH_UP_WITHIN, Floor, make_floor, status_once
 from tests.test_next_call import statements_of
 
 # The standings' two statements (ready contacts, callbacks), each a group-by over contacts.
@@ -92,6 +94,28 @@ async def test_the_counts_catch_up_with_a_change_counted_behind_the_requests(
     assert counts_in(sent) == 0
 
 
+async def test_the_hub_keeps_the_counts_warm_while_someone_reads_them(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    floor = await make_floor(app, client, sessionmaker)
+    wall = hold_wall(app)
+    counts = app.state.hub.counts
+    counts.keep_warm(floor.clock.now)
+    assert counts.counted_at is None  # nobody read them yet: nothing to keep
+    await floor.add()
+    assert (await status(floor))["queue"]["ready"] == 1
+    await floor.add()
+    wall.advance(2)
+    counts.keep_warm(floor.clock.now)
+    deadline = time.monotonic() + CATCH_UP_WITHIN
+    while counts.counted_at != wall.now and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert counts.counted_at == wall.now
+    sent = statements_of(app)
+    assert (await status(floor))["queue"]["ready"] == 2
+    assert counts_in(sent) == 0
+
+
 async def test_an_answer_far_too_old_is_never_served(
     app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -100,7 +124,7 @@ async def test_an_answer_far_too_old_is_never_served(
     await floor.add()
     assert (await status(floor))["queue"]["ready"] == 1
     await floor.add()
-    wall.advance(10)
+    wall.advance(SERVED_FOR + 1)
     sent = statements_of(app)
     assert (await status(floor))["queue"]["ready"] == 2
     assert counts_in(sent) == 2
