@@ -1,10 +1,11 @@
 """The queue's standings, counted once a second per process and shared by every reader.
 
 `standing()` groups every ready contact of the active campaigns: its cost grows with the
-base (0.09 s at 100,000 contacts, 0.8 s at 2,000,000, on PostgreSQL), while everything else in the
-dialer's status (pauses, the live shift, leases, the managers' and clients' load) reads
-small sets and stays computed per request, fresh. So `GET /dialer/status`, the dialer's
-pause and resume, and the live floor's stream all take the standings from one entry here:
+base (0.09 s at 100,000 contacts, 0.8 s at 2,000,000, on PostgreSQL), while everything else
+in the dialer's status (pauses, the live shift, leases, the managers' and clients' load)
+reads small sets and stays computed per request, fresh. So `GET /dialer/status`, the
+dialer's pause and resume, and the live floor's stream all take the standings from one entry
+here:
 
 - an entry at most `FRESH_FOR` old is served as it is;
 - an older one, up to `SERVED_FOR`, is served too, and one background count starts (one at
