@@ -15,6 +15,8 @@ from dialer.base.models import Role, User
 from dialer.base.recording_store import RecordingStore
 from dialer.base.settings import Settings
 from dialer.base.users import TokenClaims, read_token, user_for_token
+from dialer.queue.why import standing
+from dialer.reports.floor import CountStandings
 from dialer.sales.policy import Policy
 
 # The bearer credentials of a request, or None; next-call's usual case reads them too.
@@ -165,3 +167,12 @@ async def _caller_of_role(request: Request, roles: tuple[Role, ...]) -> None:
     claims = read_token(settings.secret_key, credentials.credentials, get_clock(request)())
     async with get_sessionmaker(request)() as session:
         allowed(await user_for_token(session, claims), *roles)
+
+
+def get_counts(request: Request) -> CountStandings:
+    """The queue's standings as this process shares them (`app.counts`)."""
+    hub = getattr(request.app.state, "hub", None)
+    return standing if hub is None else hub.counts.standings
+
+
+Counts = Annotated[CountStandings, Depends(get_counts)]

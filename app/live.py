@@ -7,6 +7,7 @@ process that also `LISTEN`s; on SQLite there is one process and the mark is enou
 snapshot is rebuilt at most once a second while something changed, and every
 `RECHECK_EVERY` regardless (the clock moves states too: offline, a shift opening), and
 only while a stream is open. Streams compare what they would send with what they sent.
+The queue's standings in it come from `app.counts`, the entry the requests share too.
 
 The hub also keeps operators' signs of life: every request's caller and every open
 operator stream, written to `operator_presence` every `PRESENCE_EVERY`.
@@ -28,6 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.counts import BACKGROUND, SharedCounts
 from dialer.base.presence import record_seen
 from dialer.reports.snapshot import Snapshot, snapshot
 
@@ -41,9 +43,6 @@ PRESENCE_EVERY = timedelta(seconds=5)
 RECONNECT_AFTER = 1.0
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-
-# The hub's own statements, told apart from requests' (the tests count those).
-BACKGROUND = {"cascade_background": True}
 # How long shutting down waits for the refresh and the listener to end.
 STOP_WITHIN = 5.0
 
@@ -73,6 +72,8 @@ class Hub:
         self._notify_due = False
         self._listener: asyncpg.Connection | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        # The queue's standings, shared by the streams and the requests alike.
+        self.counts = SharedCounts(sessionmaker, self._stale.set)
 
     @property
     def postgres(self) -> bool:
@@ -84,6 +85,7 @@ class Hub:
             self._tasks.append(asyncio.create_task(self._listen()))
 
     async def stop(self) -> None:
+        await self.counts.stop(STOP_WITHIN)
         for task in self._tasks:
             task.cancel()
         # A refresh cancelled inside a database call may never return (an SQLite write
@@ -154,6 +156,7 @@ class Hub:
             self._stale.clear()
             try:
                 await self._write_presence()
+                self.counts.keep_warm(self._clock())
                 if self._streams:
                     await self._rebuild()
             except Exception:
@@ -164,7 +167,9 @@ class Hub:
         self._built = time.monotonic()
         async with self._sessionmaker() as session:
             await session.connection(execution_options=BACKGROUND)
-            fresh = await snapshot(session, self._clock(), seen=self.sightings())
+            fresh = await snapshot(
+                session, self._clock(), seen=self.sightings(), count=self.counts.standings
+            )
         async with self._fresh:
             self._snapshot = fresh
             self._fresh.notify_all()

@@ -22,6 +22,8 @@ It seeds a database of its own (`cascade_bench`, dropped afterwards unless
 - the endurance pass: leases per second in each tenth of a long run;
 - staff's lookups on the large base (`bench/lookups.py`): a contact found by a number
   written with spaces and brackets, and the campaign's stats;
+- the floor's reads, `GET /dialer/status` and `GET /operators/live`, p50/p99 one request at a
+  time with the small campaign active and with the large one, and the ratio of the p99s;
 - the targets of the issue, met or missed.
 """
 
@@ -63,6 +65,7 @@ RATIO_RUNS = 3
 # Long enough that the managers see warm questionnaires and the supervisor polls a few times.
 MIX_SECONDS = 5
 OPEN_LOOP_SHARE = 0.10
+FLOOR_ROUNDS = 100
 
 
 @dataclass(frozen=True)
@@ -394,10 +397,20 @@ class Bench:
             seed.drop(self.server_url, name)
 
     def lookups(self) -> None:
-        """Staff's contact search by number and campaign stats, on the large base as it is now."""
-        with server("app.main:create_app", self.env, self.workers, self.log) as base:
-            timings = lookups.measure(base, self.url, self.campaigns["large"])
+        """Staff's contact search by number and campaign stats, on the large base as it is
+        now; the floor's reads with the small campaign active, then the large one."""
+        floor: list[dict[str, lookups.Percentiles]] = []
+        for name in ("small", "large"):
+            with seed.connect(self.url) as db:
+                seed.activate(db, self.campaigns[name], clock_time(0, 0), clock_time.max)
+            with server("app.main:create_app", self.env, self.workers, self.log) as base:
+                # Thousands of operators make each `/operators/live` long: fewer rounds.
+                floor.append(lookups.measure_floor(base, self.url, FLOOR_ROUNDS))
+                if name == "large":
+                    timings = lookups.measure(base, self.url, self.campaigns["large"])
+        sizes = (self.sizes.small, self.sizes.large)
         self.lookup_checks = lookups.report(timings, self.sizes.large)
+        self.lookup_checks += lookups.report_floor(floor[0], floor[1], sizes)
 
     def summary(self) -> None:
         f = self.figures

@@ -1,7 +1,10 @@
 """A small dialing floor for queue tests: a fixed clock, a campaign, operators on shift."""
 
+import asyncio
 import itertools
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,11 +22,28 @@ from tests.builders import TEST_SECRET, Actor, campaign, on_shift
 # 14:00 in Moscow, 11:00 UTC, on a Tuesday.
 MOSCOW_2PM = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)
 _numbers = itertools.count(1_000_000)
+# How long the dialer's counts may take to catch up with a change (`app.counts`: a second
+# or two), with room for a slow, shared machine.
+CATCH_UP_WITHIN = 30.0
 
 
 def phone() -> str:
     """A fresh, valid Moscow number."""
     return f"+7495{next(_numbers):07d}"
+
+
+async def status_once(
+    client: httpx.AsyncClient, headers: dict[str, str], settled: Callable[[Any], bool]
+) -> Any:
+    """The dialer's status once `settled` holds for it (its queue's counts trail the base
+    by a second or two), or as it stands after `CATCH_UP_WITHIN`: the caller asserts."""
+    deadline = time.monotonic() + CATCH_UP_WITHIN
+    while True:
+        answer = await client.get("/api/v1/dialer/status", headers=headers)
+        assert answer.status_code == 200, answer.text
+        if settled(answer.json()) or time.monotonic() > deadline:
+            return answer.json()
+        await asyncio.sleep(0.05)
 
 
 @dataclass

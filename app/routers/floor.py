@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
-from app.deps import Now, Operator, Session, Sightings, Staff
+from app.deps import Counts, Now, Operator, Session, Sightings, Staff
 from app.routers.shifts import ReasonIn, ShiftFields, ShiftOut
 from app.schemas import Model
 from dialer.base.audit import record
@@ -175,25 +175,30 @@ async def _one(
 
 
 @router.get("/dialer/status")
-async def status(session: Session, now: Now, _staff: Staff) -> StatusOut:
-    """Running or paused, every active reason, the queue, the managers and the live shift."""
-    return StatusOut.of(await dialer_status(session, now))
+async def status(session: Session, now: Now, count: Counts, _staff: Staff) -> StatusOut:
+    """Running or paused, every active reason, the queue, the managers and the live shift.
+
+    The queue's standings may trail the contacts by a second or two (`app.counts`).
+    """
+    return StatusOut.of(await dialer_status(session, now, count))
 
 
 @router.post("/dialer/pause")
-async def pause(body: ReasonIn, session: Session, now: Now, staff: Staff) -> StatusOut:
+async def pause(
+    body: ReasonIn, session: Session, now: Now, count: Counts, staff: Staff
+) -> StatusOut:
     """Pause all dialing, with a reason; it holds across shifts until resumed."""
     await pause_dialer(session, body.reason, staff.id, now)
     await record(session, staff, "dialer.pause", "dialer", None, body.reason, now)
-    return StatusOut.of(await dialer_status(session, now))
+    return StatusOut.of(await dialer_status(session, now, count))
 
 
 @router.post("/dialer/resume")
-async def resume(session: Session, now: Now, staff: Staff) -> StatusOut:
+async def resume(session: Session, now: Now, count: Counts, staff: Staff) -> StatusOut:
     """End a supervisor's pause of the dialer (a saturation pause lifts by itself)."""
     await resume_dialer(session, staff.id, now)
     await record(session, staff, "dialer.resume", "dialer", None, "resumed", now)
-    return StatusOut.of(await dialer_status(session, now))
+    return StatusOut.of(await dialer_status(session, now, count))
 
 
 @router.get("/operators/live")

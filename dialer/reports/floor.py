@@ -1,6 +1,7 @@
 """The floor as a supervisor sees it: the dialer's state and reasons, the queue per campaign."""
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,12 @@ from dialer.sales.policy import policy_of
 from dialer.sales.saturation import managers_status
 from dialer.shifts.dated import NOBODY, ShiftView, live_shifts, roster_size, view
 from dialer.shifts.gate import DIALER_TARGET
+
+# How the status gets the queue's standings: `standing` itself, or a count shared by a
+# process's readers (`app.counts`), which may trail the base by a second or two.
+CountStandings = Callable[
+    [AsyncSession, list[CampaignView], datetime], Awaitable[dict[uuid.UUID, Standing]]
+]
 
 
 @dataclass(frozen=True)
@@ -96,8 +103,13 @@ async def queue_counts(
     )
 
 
-async def dialer_status(session: AsyncSession, now: datetime) -> DialerStatus:
-    """Running or paused, every reason, the queue, the managers' load and the live shift."""
+async def dialer_status(
+    session: AsyncSession, now: datetime, count: CountStandings = standing
+) -> DialerStatus:
+    """Running or paused, every reason, the queue, the managers' load and the live shift.
+
+    Everything is read as of now but the standings, which `count` may share.
+    """
     live = await live_shifts(session, now)
     shift = live[0] if live else None
     why = await reasons(session, PauseScope.DIALER, [DIALER_TARGET])
@@ -110,7 +122,7 @@ async def dialer_status(session: AsyncSession, now: datetime) -> DialerStatus:
             select(Campaign).where(Campaign.active.is_(True)).order_by(Campaign.name)
         )
     )
-    standings = await standing(session, [CampaignView.of(c) for c in campaigns], now)
+    standings = await count(session, [CampaignView.of(c) for c in campaigns], now)
     return DialerStatus(
         state="paused" if why else "running",
         reasons=why,

@@ -12,7 +12,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.reports.floor import DialerStatus, dialer_status
+from dialer.queue.why import standing
+from dialer.reports.floor import CountStandings, DialerStatus, dialer_status
 from dialer.reports.live import OperatorLive, live_operators
 from dialer.shifts.dated import ShiftView, live_shifts, views
 
@@ -43,10 +44,11 @@ async def snapshot(
     now: datetime,
     operator_ids: list[uuid.UUID] | None = None,
     seen: Mapping[uuid.UUID, datetime] | None = None,
+    count: CountStandings = standing,
 ) -> Snapshot:
     """The whole floor, with the dialer's status; or just these operators, without it."""
     operators = await live_operators(session, now, operator_ids, seen)
     only = operator_ids[0] if operator_ids is not None and len(operator_ids) == 1 else None
     shifts = await views(session, await live_shifts(session, now), only)
-    status = await dialer_status(session, now) if operator_ids is None else None
+    status = await dialer_status(session, now, count) if operator_ids is None else None
     return Snapshot(now, {o.id: o for o in operators}, shifts, status)
