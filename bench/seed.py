@@ -252,9 +252,9 @@ def seed_staff(db: psycopg.Connection, managers: int, now: datetime) -> dict[str
             db,
             "user_account",
             ["id", "login", "password_hash", "name", "role", "desk", "capacity", "active"]
-            + ["token_version", "failed_logins", "created_at"],
+            + ["token_version", "created_at"],
             (
-                f"{i}\t{role}-{n}\t!\t{role} {n}\t{role}\t{desk}\t{capacity}\tt\t0\t0\t{stamp}\n"
+                f"{i}\t{role}-{n}\t!\t{role} {n}\t{role}\t{desk}\t{capacity}\tt\t0\t{stamp}\n"
                 for n, i in enumerate(ids)
             ),
         )
