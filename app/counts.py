@@ -1,4 +1,4 @@
-"""The queue's standings, counted once a second per process and shared by every reader.
+"""Counts over the whole base, counted once a second per process and shared by every reader.
 
 `standing()` groups every ready contact of the active campaigns: its cost grows with the
 base (0.09 s at 100,000 contacts, 0.8 s at 2,000,000, on PostgreSQL), while everything else
@@ -21,6 +21,10 @@ finds its entry too old. So on a quiet or a busy service only the first reader p
 full count, and the counts trail the base by a second or two; a background count that
 differs from the last marks the floor changed, so the streams send it.
 
+A campaign's stats (`GET /campaigns/{id}/stats`) are one pass over the campaign's contacts
+too (0.8 s at 2,000,000 in one campaign), so they are kept the same way, an entry per
+campaign and calling window beside the standings' entry per set of active campaigns.
+
 An entry's age is taken on both clocks: the wall's (monotonic) for how long ago it was
 counted, and the app's (`now`, which the tests move) for which instants it may answer —
 never one before it was counted, nor one more than `SERVED_FOR` after.
@@ -31,15 +35,16 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from datetime import time as clock_time
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.queue.catalog import CampaignView
 from dialer.queue.why import Standing, standing
+from dialer.reports.campaigns import campaign_stats
 
 log = logging.getLogger(__name__)
 
@@ -51,33 +56,38 @@ WARM_FOR = 60.0
 BACKGROUND = {"cascade_background": True}
 
 Standings = dict[uuid.UUID, Standing]
-# What the standings depend on besides the contacts: the campaigns and their windows.
-Key = tuple[tuple[uuid.UUID, clock_time, clock_time], ...]
-
-
-def key_of(views: list[CampaignView]) -> Key:
-    return tuple((v.id, v.window_start, v.window_end) for v in views)
+# A count as of an instant, in a session of its own.
+Count = Callable[[AsyncSession, datetime], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
 class Entry:
-    key: Key
     at: datetime
     counted: float
-    standings: Standings
+    value: Any
 
-    def serves(self, key: Key, now: datetime, wall: float) -> bool:
-        """Counted for these campaigns, not after `now` nor too long before it."""
+    def serves(self, now: datetime, wall: float) -> bool:
+        """Not counted after `now`, nor too long before it."""
         late = (now - self.at).total_seconds()
-        return key == self.key and 0 <= late <= SERVED_FOR and wall - self.counted <= SERVED_FOR
+        return 0 <= late <= SERVED_FOR and wall - self.counted <= SERVED_FOR
 
     def fresh(self, now: datetime, wall: float) -> bool:
         late = (now - self.at).total_seconds()
         return late <= FRESH_FOR and wall - self.counted <= FRESH_FOR
 
 
+@dataclass(frozen=True)
+class Read:
+    """What a reader asked for last, and when: the hub keeps it warm for a while."""
+
+    count: Count
+    at: float
+    floor: bool
+
+
 class SharedCounts:
-    """One process's standings entry, its background count and the readers' single count."""
+    """One process's entries (one per key: what was counted, for which campaigns and
+    windows), their background counts and the readers' single counts."""
 
     def __init__(
         self, sessionmaker: async_sessionmaker[AsyncSession], on_new: Callable[[], None]
@@ -86,89 +96,118 @@ class SharedCounts:
         self._on_new = on_new
         # The wall clock, in seconds: the tests hold it still or move it.
         self.wall: Callable[[], float] = time.monotonic
-        self._entry: Entry | None = None
-        # The campaigns of the latest read, and when it was.
-        self._read: tuple[list[CampaignView], float] | None = None
-        self._counting: asyncio.Future[None] | None = None
-        self._refresh: asyncio.Task[None] | None = None
+        self._entries: dict[Hashable, Entry] = {}
+        self._reads: dict[Hashable, Read] = {}
+        self._counting: dict[Hashable, asyncio.Future[None]] = {}
+        self._refreshes: dict[Hashable, asyncio.Task[None]] = {}
 
     async def standings(
         self, session: AsyncSession, views: list[CampaignView], now: datetime
     ) -> Standings:
         """The standings of these campaigns as of `now`, or of a second or two before."""
-        self._read = (views, self.wall())
-        key = key_of(views)
-        entry = self._entry
-        if entry is not None and entry.serves(key, now, self.wall()):
-            if not entry.fresh(now, self.wall()):
-                self._start_refresh(views, now)
-            return entry.standings
-        return await self._count_once(session, views, now)
+        key = ("standings", *((v.id, v.window_start, v.window_end) for v in views))
+
+        async def count(session: AsyncSession, at: datetime) -> Standings:
+            return await standing(session, views, at)
+
+        return cast(Standings, await self._read(session, key, count, now, floor=True))
+
+    async def campaign_stats(
+        self, session: AsyncSession, view: CampaignView, now: datetime
+    ) -> dict[str, Any]:
+        """A campaign's stats as of `now`, or of a second or two before."""
+        key = ("campaign", view.id, view.window_start, view.window_end)
+
+        async def count(session: AsyncSession, at: datetime) -> dict[str, Any]:
+            return await campaign_stats(session, view, at)
+
+        return cast(dict[str, Any], await self._read(session, key, count, now, floor=False))
 
     @property
     def counted_at(self) -> float | None:
-        """When the entry's count began, on `wall`; None before the first."""
-        return None if self._entry is None else self._entry.counted
+        """When the latest entry's count began, on `wall`; None before the first."""
+        return max((e.counted for e in self._entries.values()), default=None)
 
     def keep_warm(self, now: datetime) -> None:
-        """Count behind if someone read lately and the entry is no longer fresh."""
-        if self._read is None:
-            return
-        views, at = self._read
-        entry = self._entry
-        if self.wall() - at <= WARM_FOR and (entry is None or not entry.fresh(now, self.wall())):
-            self._start_refresh(views, now)
+        """Count behind what someone read lately and is no longer fresh; forget the rest."""
+        wall = self.wall()
+        for key, read in list(self._reads.items()):
+            if wall - read.at > WARM_FOR:
+                del self._reads[key]
+                self._entries.pop(key, None)
+                continue
+            entry = self._entries.get(key)
+            if entry is None or not entry.fresh(now, wall):
+                self._start_refresh(key, read, now)
 
     async def stop(self, within: float) -> None:
-        """Cancel the count running behind, waiting for it `within` seconds at most."""
-        if self._refresh is not None and not self._refresh.done():
-            self._refresh.cancel()
-            await asyncio.wait([self._refresh], timeout=within)
+        """Cancel the counts running behind, waiting for them `within` seconds at most."""
+        running = [task for task in self._refreshes.values() if not task.done()]
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running, timeout=within)
+
+    async def _read(
+        self, session: AsyncSession, key: Hashable, count: Count, now: datetime, *, floor: bool
+    ) -> Any:
+        read = Read(count, self.wall(), floor)
+        self._reads[key] = read
+        entry = self._entries.get(key)
+        if entry is not None and entry.serves(now, self.wall()):
+            if not entry.fresh(now, self.wall()):
+                self._start_refresh(key, read, now)
+            return entry.value
+        return await self._count_once(session, key, count, now)
 
     async def _count_once(
-        self, session: AsyncSession, views: list[CampaignView], now: datetime
-    ) -> Standings:
+        self, session: AsyncSession, key: Hashable, count: Count, now: datetime
+    ) -> Any:
         """Count here, or wait for the reader already counting (each in its own session,
         so that waiting needs no second connection: SQLite's pool holds one)."""
-        key = key_of(views)
-        while self._counting is not None:
+        while (counting := self._counting.get(key)) is not None:
             # Shielded: a waiter cancelled must not cancel the counter's future for others.
             with contextlib.suppress(Exception):
-                await asyncio.shield(self._counting)
-            entry = self._entry
-            if entry is not None and entry.serves(key, now, self.wall()):
-                return entry.standings
-        counting = asyncio.get_running_loop().create_future()
-        self._counting = counting
+                await asyncio.shield(counting)
+            entry = self._entries.get(key)
+            if entry is not None and entry.serves(now, self.wall()):
+                return entry.value
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._counting[key] = mine
         try:
             counted = self.wall()
-            found = await standing(session, views, now)
-            self._keep(Entry(key, now, counted, found))
+            found = await count(session, now)
+            self._keep(key, Entry(now, counted, found))
             return found
         finally:
-            if self._counting is counting:
-                self._counting = None
-            counting.set_result(None)
+            if self._counting.get(key) is mine:
+                del self._counting[key]
+            mine.set_result(None)
 
-    def _start_refresh(self, views: list[CampaignView], now: datetime) -> None:
-        if self._refresh is None or self._refresh.done():
-            self._refresh = asyncio.create_task(self._count_behind(views, now))
+    def _start_refresh(self, key: Hashable, read: Read, now: datetime) -> None:
+        running = self._refreshes.get(key)
+        if running is None or running.done():
+            self._refreshes[key] = asyncio.create_task(self._count_behind(key, read, now))
 
-    async def _count_behind(self, views: list[CampaignView], now: datetime) -> None:
-        before = self._entry
+    async def _count_behind(self, key: Hashable, read: Read, now: datetime) -> None:
+        before = self._entries.get(key)
         try:
             counted = self.wall()
             async with self._sessionmaker() as session:
                 await session.connection(execution_options=BACKGROUND)
-                found = await standing(session, views, now)
+                found = await read.count(session, now)
         except Exception:
-            log.exception("the queue's standings could not be counted; served as they were")
+            log.exception("the shared counts could not be counted; served as they were")
             return
-        self._keep(Entry(key_of(views), now, counted, found))
-        if before is None or before.standings != found:
+        finally:
+            if self._refreshes.get(key) is asyncio.current_task():
+                del self._refreshes[key]
+        self._keep(key, Entry(now, counted, found))
+        if read.floor and (before is None or before.value != found):
             self._on_new()
 
-    def _keep(self, entry: Entry) -> None:
+    def _keep(self, key: Hashable, entry: Entry) -> None:
         """Keep the latest count (by when it started): a slow one never replaces a newer."""
-        if self._entry is None or self._entry.counted <= entry.counted:
-            self._entry = entry
+        kept = self._entries.get(key)
+        if kept is None or kept.counted <= entry.counted:
+            self._entries[key] = entry

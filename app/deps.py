@@ -16,6 +16,7 @@ from dialer.base.recording_store import RecordingStore
 from dialer.base.settings import Settings
 from dialer.base.users import TokenClaims, read_token, user_for_token
 from dialer.queue.why import standing
+from dialer.reports.campaigns import CountStats, campaign_stats
 from dialer.reports.floor import CountStandings
 from dialer.sales.policy import Policy
 
@@ -176,3 +177,12 @@ def get_counts(request: Request) -> CountStandings:
 
 
 Counts = Annotated[CountStandings, Depends(get_counts)]
+
+
+def get_stats_count(request: Request) -> CountStats:
+    """A campaign's stats as this process shares them (`app.counts`)."""
+    hub = getattr(request.app.state, "hub", None)
+    return campaign_stats if hub is None else hub.counts.campaign_stats
+
+
+StatsCount = Annotated[CountStats, Depends(get_stats_count)]

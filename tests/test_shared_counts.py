@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.counts import SERVED_FOR
 from app.routers.floor import StatusOut
+from dialer.base.models import Campaign
+from dialer.queue.catalog import CampaignView
+from dialer.reports.campaigns import campaign_stats
 from dialer.reports.floor import dialer_status
 from tests.floor import CATCH_UP_WITHIN, Floor, make_floor, status_once
 from tests.test_next_call import statements_of
@@ -207,3 +210,45 @@ async def test_the_shared_counts_say_what_a_full_count_says(
     # with the campaigns' (one campaign), whatever they trailed.
     for answer in [before, *answers]:
         assert answer["campaigns"][0]["callable_now"] == answer["queue"]["ready"]
+
+
+# A campaign's stats: its contacts by state and zone, one group-by over the campaign's.
+STATS_COUNT = "GROUP BY contact.state, contact.timezone"
+
+
+async def stats(floor: Floor) -> Any:
+    path = f"/api/v1/campaigns/{floor.campaign_id}/stats"
+    answer = await floor.client.get(path, headers=floor.supervisor.headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def test_a_campaigns_stats_are_shared_within_the_second_and_catch_up_after(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    floor = await make_floor(app, client, sessionmaker)
+    wall = hold_wall(app)
+    await floor.add()
+    sent = statements_of(app)
+    first = await stats(floor)
+    assert sum(STATS_COUNT in s for s in sent) == 1
+    assert (first["contacts"], first["callable_now"]) == (1, 1)
+    await floor.add()
+    async with sessionmaker() as session:
+        campaign = await session.get(Campaign, floor.campaign_id)
+        assert campaign is not None
+        full = await campaign_stats(session, CampaignView.of(campaign), floor.clock.now)
+    assert (full["contacts"], full["callable_now"]) == (2, 2)
+    sent.clear()
+    wall.advance(0.5)
+    assert await stats(floor) == first
+    assert sum(STATS_COUNT in s for s in sent) == 0
+    # Past the second: served as it was while one count runs behind, then caught up with
+    # what a count from scratch says.
+    wall.advance(1)
+    assert await stats(floor) == first
+    deadline = time.monotonic() + CATCH_UP_WITHIN
+    while (now := await stats(floor)) != full and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert now == full
+    assert sum(STATS_COUNT in s for s in sent) == 0  # counted behind, not by a request

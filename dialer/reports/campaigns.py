@@ -2,23 +2,27 @@
 
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.base.models import Attempt, Campaign, Contact, ContactState
+from dialer.base.models import Attempt, Contact, ContactState
+from dialer.queue.catalog import CampaignView
 from dialer.queue.windows import is_open
 
 contact = cast(Table, Contact.__table__)
 attempt = cast(Table, Attempt.__table__)
 
 WAITING = ("outside_calling_window", "retry_not_due", "callback_not_due")
+# `campaign_stats`, or a caller's shared copy of it (`app.counts`).
+CountStats = Callable[[AsyncSession, CampaignView, datetime], Awaitable[dict[str, Any]]]
 
 
 async def campaign_stats(
-    session: AsyncSession, campaign: Campaign, now: datetime
+    session: AsyncSession, campaign: CampaignView, now: datetime
 ) -> dict[str, Any]:
     """The counts the campaign's page shows, all as of `now`."""
     states: Counter[str] = Counter()
