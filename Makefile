@@ -38,7 +38,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy app dialer scheduler softphone
+	$(BIN)/mypy app dialer scheduler softphone bench
 
 # The pages' words: extract them from the templates, Python and scripts (babel.cfg), merge
 # them into each language's .po, and compile the .mo files the service reads (both committed).

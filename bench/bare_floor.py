@@ -35,7 +35,8 @@ from dialer.queue.leases import permitted_slots
 from dialer.queue.outcomes import Outcome, record_outcome
 from dialer.queue.usual_heartbeat import extend_usual
 from dialer.queue.usual_outcome import record_usual
-from dialer.reports.floor import dialer_status, live_operators
+from dialer.reports.floor import dialer_status
+from dialer.reports.live import live_operators
 from dialer.sales.policy import bind_policy, policy_from
 from dialer.sales.questionnaires import StatusChange, change_status, list_questionnaires, view
 

@@ -108,6 +108,7 @@ def main() -> None:
             report("postgresql", asyncio.run(measure(url, args.calls)))
         finally:
             name = make_url(url).database
+            assert name is not None  # postgres_database made it
             with psycopg.connect(admin, autocommit=True) as connection:
                 connection.execute(
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
