@@ -430,7 +430,9 @@ def main() -> None:
             if not step(base, tokens, operators, args.minutes):
                 break
             passed = operators
-        held = passed if passed and step(base, tokens, passed, args.hold) else 0
+        # `--hold 0` steps only: the largest floor that passed is the answer.
+        holding = passed and args.hold > 0
+        held = passed if not holding or step(base, tokens, passed, args.hold) else 0
     finally:
         for process in processes:
             process.terminate()
