@@ -140,6 +140,12 @@ class SharedCounts:
             if entry is None or not entry.fresh(now, wall):
                 self._start_refresh(key, read, now)
 
+    async def settled(self) -> None:
+        """Once the counts running behind have ended (at once when none runs)."""
+        running = [task for task in self._refreshes.values() if not task.done()]
+        if running:
+            await asyncio.wait(running)
+
     async def stop(self, within: float) -> None:
         """Cancel the counts running behind, waiting for them `within` seconds at most."""
         running = [task for task in self._refreshes.values() if not task.done()]
