@@ -6,7 +6,9 @@ served it marks its own snapshot stale at once and, on PostgreSQL, tells the oth
 process that also `LISTEN`s; on SQLite there is one process and the mark is enough. The
 snapshot is rebuilt at most once a second while something changed, and every
 `RECHECK_EVERY` regardless (the clock moves states too: offline, a shift opening), and
-only while a stream is open. Streams compare what they would send with what they sent.
+only while a stream is open. A new snapshot wakes the floor's streams and those of the
+operators whose part of it moved, not every console: a floor of thousands mostly stands
+still from one second to the next.
 The queue's standings in it come from `app.counts`, the entry the requests share too.
 
 The hub also keeps operators' signs of life: every request's caller and every open
@@ -20,7 +22,7 @@ import os
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -61,15 +63,17 @@ class Hub:
         self._clock = clock
         self._me = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._stale = asyncio.Event()
-        self._fresh = asyncio.Condition()
         self._snapshot: Snapshot | None = None
         self._built = 0.0
-        self._streams = 0
+        self._watches: set[Watch] = set()
         self._operators: Counter[uuid.UUID] = Counter()
         self._seen: dict[uuid.UUID, datetime] = {}
         self._unwritten: set[uuid.UUID] = set()
         self._written = datetime.min.replace(tzinfo=UTC)
         self._notify_due = False
+        # One statement at a time on the listener's connection: a slow NOTIFY must not
+        # meet the next one there ("another operation is in progress").
+        self._notifying = asyncio.Lock()
         self._listener: asyncpg.Connection | None = None
         self._tasks: list[asyncio.Task[None]] = []
         # The queue's standings, shared by the streams and the requests alike.
@@ -118,31 +122,33 @@ class Hub:
 
     # Streams --------------------------------------------------------------------------
 
+    def now(self) -> datetime:
+        return self._clock()
+
+    @property
+    def latest(self) -> Snapshot | None:
+        return self._snapshot
+
     @contextlib.asynccontextmanager
-    async def stream(self, operator_id: uuid.UUID | None = None) -> Any:
-        """Count a stream open while in the block (an operator's keeps it seen)."""
-        self._streams += 1
+    async def stream(self, operator_id: uuid.UUID | None = None) -> AsyncIterator["Watch"]:
+        """A stream's watch on the floor, open while in the block: an operator's, or the
+        floor's with no operator (an operator's stream also keeps it seen)."""
+        watch = Watch(self, operator_id)
+        self._watches.add(watch)
         if operator_id is not None:
             self._operators[operator_id] += 1
+        if self._snapshot is not None:
+            watch.wake()
         self._stale.set()
         try:
-            yield
+            yield watch
         finally:
-            self._streams -= 1
+            self._watches.discard(watch)
             if operator_id is not None:
                 self._operators[operator_id] -= 1
                 if self._operators[operator_id] <= 0:
                     del self._operators[operator_id]
                 self.seen(operator_id)
-
-    async def next_snapshot(self, after: Snapshot | None) -> Snapshot:
-        """The shared snapshot, once there is one newer than `after`."""
-        async with self._fresh:
-            await self._fresh.wait_for(
-                lambda: self._snapshot is not None and self._snapshot is not after
-            )
-            assert self._snapshot is not None
-            return self._snapshot
 
     # Work -----------------------------------------------------------------------------
 
@@ -157,7 +163,7 @@ class Hub:
             try:
                 await self._write_presence()
                 self.counts.keep_warm(self._clock())
-                if self._streams:
+                if self._watches:
                     await self._rebuild()
             except Exception:
                 log.exception("the live floor could not be refreshed; trying again")
@@ -170,9 +176,11 @@ class Hub:
             fresh = await snapshot(
                 session, self._clock(), seen=self.sightings(), count=self.counts.standings
             )
-        async with self._fresh:
-            self._snapshot = fresh
-            self._fresh.notify_all()
+        moved = fresh.moved_since(self._snapshot)
+        self._snapshot = fresh
+        for watch in self._watches:
+            if watch.operator_id is None or moved is None or watch.operator_id in moved:
+                watch.wake()
 
     async def _write_presence(self) -> None:
         now = self._clock()
@@ -225,9 +233,33 @@ class Hub:
 
     async def _notify(self, listener: asyncpg.Connection) -> None:
         try:
-            await listener.execute("SELECT pg_notify($1, $2)", CHANNEL, self._me)
+            async with self._notifying:
+                await listener.execute("SELECT pg_notify($1, $2)", CHANNEL, self._me)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             log.warning("could not tell the other processes of a change")
+
+
+class Watch:
+    """One stream's wait for the snapshots that concern it."""
+
+    def __init__(self, hub: Hub, operator_id: uuid.UUID | None) -> None:
+        self.operator_id = operator_id
+        self._hub = hub
+        self._woken = asyncio.Event()
+
+    def wake(self) -> None:
+        self._woken.set()
+
+    async def next(self, within: float) -> Snapshot | None:
+        """The latest snapshot once one concerns this stream; None after `within` seconds."""
+        try:
+            await asyncio.wait_for(self._woken.wait(), within)
+        except TimeoutError:
+            return None
+        self._woken.clear()
+        latest = self._hub.latest
+        assert latest is not None, "woken only once there is a snapshot"
+        return latest
 
 
 def _on_close(closed: asyncio.Event) -> Callable[[Any], None]:

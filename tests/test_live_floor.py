@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.models import Desk, Disposition, Role
+from dialer.reports.snapshot import Snapshot, snapshot
 from tests.builders import Actor, actor, campaign, contact
 from tests.builders_shifts import call, clock_at, msk
 from tests.test_floor import floor_with_one_operator
@@ -257,3 +258,31 @@ async def test_the_status_tells_callable_from_waiting_per_campaign(
     assert status["campaigns"] == [
         {"id": created["id"], "name": created["name"], "callable_now": 2, "waiting": waiting}
     ]
+
+
+async def test_a_snapshot_names_the_operators_that_moved_and_all_when_a_shift_did(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # The live streams wake only the consoles of the operators a new snapshot names.
+    with clock_at(app, msk(10, 1)) as clock:
+        supervisor, operator, morning, _ = await floor_with_one_operator(client, sessionmaker)
+        other = await actor(client, sessionmaker, Role.OPERATOR)
+
+        async def now() -> Snapshot:
+            async with sessionmaker() as session:
+                return await snapshot(session, clock.now)
+
+        first = await now()
+        assert first.moved_since(None) is None
+        assert (await now()).moved_since(first) == set()
+        await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+        clocked = await now()
+        assert other.id in clocked.operators
+        assert clocked.moved_since(first) == {operator.id}
+        paused = await client.post(
+            f"/api/v1/shifts/{morning}/pause",
+            json={"reason": "fire drill"},
+            headers=supervisor.headers,
+        )
+        assert paused.status_code == 200, paused.text
+        assert (await now()).moved_since(clocked) is None

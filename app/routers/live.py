@@ -3,12 +3,15 @@
 Server-Sent Events through sse-starlette: an event whenever the answer of `GET /me`
 (`event: me`), or of `GET /dialer/status` with `GET /operators/live` (`event: floor`),
 differs from the last one sent, and a comment every `PING_SECONDS` to keep proxies from
-closing a quiet stream. Every stream of a process reads the hub's one shared snapshot.
+closing a quiet stream. Every stream of a process reads the hub's one shared snapshot, and
+what the streams of a snapshot have in common is made once: the floor's answer, each live
+shift's. An operator's answer is made again only when its own state or its shift moved.
 """
 
 import json
 from collections.abc import AsyncIterator
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -38,26 +41,30 @@ def floor_answer(snap: Snapshot) -> dict[str, Any]:
     }
 
 
+# The floor's answer, made once a snapshot for all its streams and dropped with it.
+_floor_bodies: WeakKeyDictionary[Snapshot, str] = WeakKeyDictionary()
+
+
+def _floor_body(snap: Snapshot) -> str:
+    if snap not in _floor_bodies:
+        _floor_bodies[snap] = json.dumps(floor_answer(snap))
+    return _floor_bodies[snap]
+
+
 async def _events(
-    request: Request, hub: Hub, token: TokenClaims, name: str, user: User | None
+    hub: Hub, token: TokenClaims, name: str, user: User | None
 ) -> AsyncIterator[ServerSentEvent]:
     sent: str | None = None
-    snap: Snapshot | None = None
-    async with hub.stream(user.id if user else None):
-        while not await request.is_disconnected():
-            snap = await hub.next_snapshot(snap)
-            if _ended(snap, token, user):
-                return
-            body = json.dumps(me_answer(user, snap) if user else floor_answer(snap))
+    # sse-starlette cancels this when the client goes: the stream is then counted closed.
+    async with hub.stream(user.id if user else None) as watch:
+        while True:
+            snap = await watch.next(within=token.expires - hub.now().timestamp())
+            if snap is None or (user is not None and user.id not in snap.operators):
+                return  # the token expired, or the operator is no longer an active one
+            body = json.dumps(me_answer(user, snap)) if user else _floor_body(snap)
             if body != sent:
                 sent = body
                 yield ServerSentEvent(data=body, event=name)
-
-
-def _ended(snap: Snapshot, token: TokenClaims, user: User | None) -> bool:
-    """A stream ends with its token, or when its operator is no longer an active one."""
-    expired = token.expires <= snap.at.timestamp()
-    return expired or (user is not None and user.id not in snap.operators)
 
 
 def _response(events: AsyncIterator[ServerSentEvent]) -> EventSourceResponse:
@@ -67,11 +74,11 @@ def _response(events: AsyncIterator[ServerSentEvent]) -> EventSourceResponse:
 @router.get("/me/stream", response_class=EventSourceResponse, responses=STREAM)
 async def me_stream(request: Request, operator: Operator, token: Token) -> EventSourceResponse:
     """The operator's `GET /me`, again each time it changes (`event: me`)."""
-    return _response(_events(request, request.app.state.hub, token, "me", operator))
+    return _response(_events(request.app.state.hub, token, "me", operator))
 
 
 @router.get("/floor/stream", response_class=EventSourceResponse, responses=STREAM)
 async def floor_stream(request: Request, _staff: Staff, token: Token) -> EventSourceResponse:
     """`GET /dialer/status` and `GET /operators/live`, again each time they change
     (`event: floor`, data `{"status": …, "operators": […]}`)."""
-    return _response(_events(request, request.app.state.hub, token, "floor", None))
+    return _response(_events(request.app.state.hub, token, "floor", None))

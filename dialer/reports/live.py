@@ -12,6 +12,11 @@ States, first that applies:
 
 "This shift" is the shift of its latest clock-in in the last `SHIFT_LOOKBACK`, so the
 numbers stay on the board after it clocks out.
+
+The whole floor is read once a second per process while a stream is open (`app.live`), so
+it reads plain rows into values, not mapped objects: loading thousands of those is the
+floor's largest cost, and values compare equal when nothing changed, which lets a stream
+skip an operator whose state did not move.
 """
 
 import uuid
@@ -78,6 +83,25 @@ class ShiftCounts:
 
 
 @dataclass(frozen=True)
+class Held:
+    """The lease an operator holds, as the floor shows it."""
+
+    id: uuid.UUID
+    contact_id: uuid.UUID
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Clocked:
+    """An operator's clock-in: its shift, and when it clocked in and (if it did) out."""
+
+    shift_id: uuid.UUID
+    clock_in_at: datetime
+    clock_out_at: datetime | None
+
+
+@dataclass(frozen=True)
 class OperatorLive:
     """One operator now."""
 
@@ -88,8 +112,8 @@ class OperatorLive:
     since: datetime | None
     shift_id: uuid.UUID | None
     clocked_in: bool
-    lease: Lease | None
-    holds: list[Reason]
+    lease: Held | None
+    holds: tuple[Reason, ...]
     counts: ShiftCounts
 
     @property
@@ -105,8 +129,8 @@ class OperatorLive:
 @dataclass
 class _Floor:
     live: dict[uuid.UUID, Shift]
-    latest: dict[uuid.UUID, Attendance] = field(default_factory=dict)
-    leases: dict[uuid.UUID, Lease] = field(default_factory=dict)
+    latest: dict[uuid.UUID, Clocked] = field(default_factory=dict)
+    leases: dict[uuid.UUID, Held] = field(default_factory=dict)
     calls: dict[uuid.UUID, tuple[str, datetime]] = field(default_factory=dict)
     holds: dict[uuid.UUID, list[Reason]] = field(default_factory=dict)
     resumed: dict[uuid.UUID, datetime] = field(default_factory=dict)
@@ -124,21 +148,21 @@ async def live_operators(
 
     `seen` adds sightings the database may not have yet (this process's, not yet written).
     """
-    query = select(User).where(User.role == Role.OPERATOR, User.active.is_(True))
+    query = select(User.id, User.login, User.name).where(
+        User.role == Role.OPERATOR, User.active.is_(True)
+    )
     if operator_ids is not None:
         query = query.where(User.id.in_(operator_ids))
-    operators = list(await session.scalars(query.order_by(User.name, User.login)))
+    operators = list(await session.execute(query.order_by(User.name, User.login)))
     # The whole floor reads whole (small, indexed) sets rather than thousands of ids.
     ids = None if operator_ids is None else [o.id for o in operators]
     floor = _Floor(live={s.id: s for s in await live_shifts(session, now)})
     floor.latest = await _latest_attendance(session, ids, now)
-    floor.leases = {
-        lease.operator_id: lease
-        for lease in await session.scalars(
-            select(Lease).where(*_among(Lease.operator_id, ids), Lease.ended_at.is_(None))
-        )
-    }
-    floor.calls = await _call_states(session, [lease.id for lease in floor.leases.values()])
+    held = select(
+        Lease.operator_id, Lease.id, Lease.contact_id, Lease.created_at, Lease.expires_at
+    ).where(*_among(Lease.operator_id, ids), Lease.ended_at.is_(None))
+    floor.leases = {row[0]: Held(*row[1:]) for row in await session.execute(held)}
+    floor.calls = await _call_states(session, ids)
     await _pauses(session, floor, ids, now)
     known = select(OperatorPresence.operator_id, OperatorPresence.seen_at).where(
         *_among(OperatorPresence.operator_id, ids)
@@ -147,46 +171,48 @@ async def live_operators(
     for operator_id, at in (seen or {}).items():
         floor.seen[operator_id] = max(at, floor.seen.get(operator_id, at))
     floor.counts = await _counts(session, floor.latest)
-    return [_one(o, floor, now) for o in operators]
+    return [_one(id_, login, name, floor, now) for id_, login, name in operators]
 
 
 def _among(column: Any, ids: list[uuid.UUID] | None) -> list[Any]:
     return [] if ids is None else [column.in_(ids)]
 
 
-def _one(operator: User, floor: _Floor, now: datetime) -> OperatorLive:
-    record = floor.latest.get(operator.id)
+def _one(
+    operator_id: uuid.UUID, login: str, name: str, floor: _Floor, now: datetime
+) -> OperatorLive:
+    record = floor.latest.get(operator_id)
     clocked_in = (
         record is not None and record.clock_out_at is None and record.shift_id in floor.live
     )
-    holds = floor.holds.get(operator.id, []) + (
+    holds = floor.holds.get(operator_id, []) + (
         floor.holds.get(record.shift_id, []) if record and clocked_in else []
     )
     holds += floor.holds.get(DIALER_TARGET, [])
-    lease = floor.leases.get(operator.id)
-    state, since = _state(operator.id, record if clocked_in else None, lease, holds, floor, now)
+    lease = floor.leases.get(operator_id)
+    state, since = _state(operator_id, record if clocked_in else None, lease, holds, floor, now)
     if state == "off" and record is not None:
         since = record.clock_out_at
     return OperatorLive(
-        id=operator.id,
-        login=operator.login,
-        name=operator.name,
+        id=operator_id,
+        login=login,
+        name=name,
         state=state,
         since=since,
         shift_id=record.shift_id if record else None,
         clocked_in=clocked_in,
         lease=lease,
-        holds=holds
-        if clocked_in or lease
-        else [h for h in holds if h.scope is PauseScope.OPERATOR],
-        counts=floor.counts.get(operator.id, ShiftCounts()),
+        holds=tuple(
+            holds if clocked_in or lease else (h for h in holds if h.scope is PauseScope.OPERATOR)
+        ),
+        counts=floor.counts.get(operator_id, ShiftCounts()),
     )
 
 
 def _state(
     operator_id: uuid.UUID,
-    record: Attendance | None,
-    lease: Lease | None,
+    record: Clocked | None,
+    lease: Held | None,
     holds: Sequence[Reason],
     floor: _Floor,
     now: datetime,
@@ -216,28 +242,30 @@ def _state(
 
 async def _latest_attendance(
     session: AsyncSession, ids: list[uuid.UUID] | None, now: datetime
-) -> dict[uuid.UUID, Attendance]:
+) -> dict[uuid.UUID, Clocked]:
     """Each operator's latest clock-in of the last hours: "this shift"."""
-    latest: dict[uuid.UUID, Attendance] = {}
-    for record in await session.scalars(
-        select(Attendance)
+    rows = await session.execute(
+        select(
+            Attendance.operator_id,
+            Attendance.shift_id,
+            Attendance.clock_in_at,
+            Attendance.clock_out_at,
+        )
         .where(*_among(Attendance.operator_id, ids), Attendance.clock_in_at > now - SHIFT_LOOKBACK)
         .order_by(Attendance.clock_in_at)
-    ):
-        latest[record.operator_id] = record
-    return latest
+    )
+    return {row[0]: Clocked(*row[1:]) for row in rows}
 
 
 async def _call_states(
-    session: AsyncSession, lease_ids: list[uuid.UUID]
+    session: AsyncSession, ids: list[uuid.UUID] | None
 ) -> dict[uuid.UUID, tuple[str, datetime]]:
-    """The softphone's last event for each of these leases, and when it happened."""
+    """The softphone's last event for each open lease (of these operators), and when."""
     found: dict[uuid.UUID, tuple[str, datetime]] = {}
-    if not lease_ids:
-        return found
     rows = await session.execute(
         select(SoftphoneEvent.lease_id, SoftphoneEvent.event, SoftphoneEvent.at)
-        .where(SoftphoneEvent.lease_id.in_(lease_ids))
+        .join(Lease, Lease.id == SoftphoneEvent.lease_id)
+        .where(*_among(Lease.operator_id, ids), Lease.ended_at.is_(None))
         .order_by(SoftphoneEvent.at, SoftphoneEvent.received_at)
     )
     for lease_id, event, at in rows:
@@ -254,7 +282,17 @@ async def _pauses(
     starts = [r.clock_in_at for r in floor.latest.values()]
     targets = None if ids is None else [*ids, *floor.live, DIALER_TARGET]
     query = (
-        select(Pause, User.name)
+        select(
+            Pause.target_id,
+            Pause.scope,
+            Pause.reason_code,
+            Pause.reason,
+            Pause.started_by,
+            Pause.started_at,
+            Pause.ended_at,
+            Pause.break_code,
+            User.name,
+        )
         .outerjoin(User, User.id == Pause.started_by)
         .where(
             *_among(Pause.target_id, targets),
@@ -262,7 +300,7 @@ async def _pauses(
         )
         .order_by(Pause.started_at)
     )
-    for pause, name in await session.execute(query):
+    for pause in await session.execute(query):
         if pause.ended_at is not None:
             before = floor.resumed.get(pause.target_id)
             floor.resumed[pause.target_id] = max(pause.ended_at, before or pause.ended_at)
@@ -278,7 +316,7 @@ async def _pauses(
                 pause.reason_code.value,
                 pause.reason,
                 pause.started_by,
-                name,
+                pause.name,
                 pause.started_at,
                 pause.break_code,
             )
@@ -286,7 +324,7 @@ async def _pauses(
 
 
 async def _counts(
-    session: AsyncSession, latest: dict[uuid.UUID, Attendance]
+    session: AsyncSession, latest: dict[uuid.UUID, Clocked]
 ) -> dict[uuid.UUID, ShiftCounts]:
     """Calls, talk seconds, warm questionnaires and the last call of each operator's shift."""
     shift_of = {o: r.shift_id for o, r in latest.items()}

@@ -9,16 +9,19 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.base.models import Shift
 from dialer.queue.why import standing
 from dialer.reports.floor import CountStandings, DialerStatus, dialer_status
 from dialer.reports.live import OperatorLive, live_operators
 from dialer.shifts.dated import ShiftView, live_shifts, views
 
 
-@dataclass(frozen=True)
+# Compared by identity: a stream waits for a snapshot other than the one it sent from.
+@dataclass(frozen=True, eq=False)
 class Snapshot:
     at: datetime
     operators: dict[uuid.UUID, OperatorLive]
@@ -30,13 +33,44 @@ class Snapshot:
         it is rostered on, with itself alone on the roster."""
         live = self.operators.get(operator_id)
         attended = live.shift_id if live is not None and live.clocked_in else None
-        found = next((v for v in self.shifts if v.shift.id == attended), None) or next(
-            (v for v in self.shifts if operator_id in v.roster), None
-        )
+        found = self._by_id.get(attended) if attended else None
+        found = found or self._rostered.get(operator_id)
         if found is None:
             return None
-        mine = [operator_id] if operator_id in found.roster else []
+        mine = [operator_id] if operator_id in self._rosters[found.shift.id] else []
         return ShiftView(found.shift, found.timezone, mine)
+
+    def moved_since(self, before: "Snapshot | None") -> set[uuid.UUID] | None:
+        """The operators whose part of the floor differs from `before`'s; None for all of
+        them (nothing before, or a live shift changed: every operator's answer shows one)."""
+        if before is None or _shifts_as_values(self.shifts) != _shifts_as_values(before.shifts):
+            return None
+        ids = self.operators.keys() | before.operators.keys()
+        return {i for i in ids if self.operators.get(i) != before.operators.get(i)}
+
+    # Every operator's stream asks once a snapshot: indexes, not a scan of each roster.
+    @cached_property
+    def _by_id(self) -> dict[uuid.UUID, ShiftView]:
+        return {v.shift.id: v for v in self.shifts}
+
+    @cached_property
+    def _rostered(self) -> dict[uuid.UUID, ShiftView]:
+        """Each operator's first shift (in the snapshot's order) it is rostered on."""
+        found: dict[uuid.UUID, ShiftView] = {}
+        for view in self.shifts:
+            for operator_id in view.roster:
+                found.setdefault(operator_id, view)
+        return found
+
+    @cached_property
+    def _rosters(self) -> dict[uuid.UUID, frozenset[uuid.UUID]]:
+        return {v.shift.id: frozenset(v.roster) for v in self.shifts}
+
+
+def _shifts_as_values(views: list[ShiftView]) -> list[tuple[object, ...]]:
+    """The live shifts as plain values: each snapshot loads its own mapped objects."""
+    columns = Shift.__table__.columns
+    return [(*(getattr(v.shift, c.key) for c in columns), v.timezone, v.roster) for v in views]
 
 
 async def snapshot(
