@@ -1,6 +1,7 @@
 """The floor as it is now: operators' states and since when, breaks with a code, callbacks,
 what is callable against what waits, and the numbers of a shift kept after clock-out."""
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -8,6 +9,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.routers.live import floor_body
 from dialer.base.models import Desk, Disposition, Role
 from dialer.reports.snapshot import Snapshot, snapshot
 from tests.builders import Actor, actor, campaign, contact
@@ -286,3 +288,30 @@ async def test_a_snapshot_names_the_operators_that_moved_and_all_when_a_shift_di
         )
         assert paused.status_code == 200, paused.text
         assert (await now()).moved_since(clocked) is None
+
+
+async def test_the_floor_streams_event_is_what_the_two_requests_answer(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    with clock_at(app, msk(10, 1)) as clock:
+        supervisor, operator, _, _ = await floor_with_one_operator(client, sessionmaker)
+        await actor(client, sessionmaker, Role.OPERATOR)
+        await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+
+        async def answered() -> tuple[dict[str, Any], dict[str, Any]]:
+            status = await client.get("/api/v1/dialer/status", headers=supervisor.headers)
+            live = await client.get("/api/v1/operators/live", headers=supervisor.headers)
+            async with sessionmaker() as session:
+                sent = json.loads(floor_body(await snapshot(session, clock.now)))
+            return sent, {"status": status.json(), "operators": live.json()}
+
+        await client.post("/api/v1/me/pause", json={}, headers=operator.headers)
+        on_break = await answered()
+        # The next event rewrites the row that moved and keeps the other as it was.
+        clock.now = msk(10, 3)
+        await client.post("/api/v1/me/resume", headers=operator.headers)
+        back = await answered()
+    assert sorted(o["state"] for o in on_break[1]["operators"]) == ["break", "off"]
+    assert sorted(o["state"] for o in back[1]["operators"]) == ["idle", "off"]
+    assert on_break[0] == on_break[1]
+    assert back[0] == back[1]

@@ -22,6 +22,7 @@ from app.routers.floor import OperatorOut, StatusOut
 from app.routers.users import me_answer
 from dialer.base.models import User
 from dialer.base.users import TokenClaims
+from dialer.reports.live import OperatorLive
 from dialer.reports.snapshot import Snapshot
 
 router = APIRouter(tags=["floor"])
@@ -32,22 +33,25 @@ STREAM: dict[int | str, dict[str, Any]] = {
 }
 
 
-def floor_answer(snap: Snapshot) -> dict[str, Any]:
-    """`GET /dialer/status` and `GET /operators/live` together, as the floor stream sends."""
-    assert snap.status is not None
-    return {
-        "status": StatusOut.of(snap.status).model_dump(mode="json"),
-        "operators": [OperatorOut.of(o).model_dump(mode="json") for o in snap.operators.values()],
-    }
-
-
 # The floor's answer, made once a snapshot for all its streams and dropped with it.
 _floor_bodies: WeakKeyDictionary[Snapshot, str] = WeakKeyDictionary()
+# Each operator's row as last written, by its value: most of a floor stands still from one
+# snapshot to the next, and writing a thousand rows each second stalled the stream's worker.
+_rows: dict[OperatorLive, str] = {}
 
 
-def _floor_body(snap: Snapshot) -> str:
+def floor_body(snap: Snapshot) -> str:
+    """`GET /dialer/status` and `GET /operators/live` together, as the floor stream sends
+    them: `{"status": …, "operators": […]}`, each operator's row written only when it moved."""
     if snap not in _floor_bodies:
-        _floor_bodies[snap] = json.dumps(floor_answer(snap))
+        assert snap.status is not None
+        rows = {
+            o: _rows.get(o) or OperatorOut.of(o).model_dump_json() for o in snap.operators.values()
+        }
+        _rows.clear()
+        _rows.update(rows)
+        status = StatusOut.of(snap.status).model_dump_json()
+        _floor_bodies[snap] = f'{{"status":{status},"operators":[{",".join(rows.values())}]}}'
     return _floor_bodies[snap]
 
 
@@ -61,7 +65,7 @@ async def _events(
             snap = await watch.next(within=token.expires - hub.now().timestamp())
             if snap is None or (user is not None and user.id not in snap.operators):
                 return  # the token expired, or the operator is no longer an active one
-            body = json.dumps(me_answer(user, snap)) if user else _floor_body(snap)
+            body = json.dumps(me_answer(user, snap)) if user else floor_body(snap)
             if body != sent:
                 sent = body
                 yield ServerSentEvent(data=body, event=name)
