@@ -3,9 +3,9 @@
 Server-Sent Events through sse-starlette: an event whenever the answer of `GET /me`
 (`event: me`), or of `GET /dialer/status` with `GET /operators/live` (`event: floor`),
 differs from the last one sent, and a comment every `PING_SECONDS` to keep proxies from
-closing a quiet stream. Every stream of a process reads the hub's one shared snapshot, and
-what the streams of a snapshot have in common is made once: the floor's answer, each live
-shift's. An operator's answer is made again only when its own state or its shift moved.
+closing a quiet stream. Every stream of a process reads the hub's one shared snapshot and
+is woken only by one that concerns it (`app.live.Watch`); the floor's answer is written once a
+snapshot for all the floor's streams.
 """
 
 import json
