@@ -301,8 +301,10 @@ async def test_the_floor_streams_event_is_what_the_two_requests_answer(
         async def answered() -> tuple[dict[str, Any], dict[str, Any]]:
             status = await client.get("/api/v1/dialer/status", headers=supervisor.headers)
             live = await client.get("/api/v1/operators/live", headers=supervisor.headers)
+            # As the hub builds it: with this process's sightings not yet written.
+            seen = app.state.hub.sightings()
             async with sessionmaker() as session:
-                sent = json.loads(floor_body(await snapshot(session, clock.now)))
+                sent = json.loads(floor_body(await snapshot(session, clock.now, seen=seen)))
             return sent, {"status": status.json(), "operators": live.json()}
 
         await client.post("/api/v1/me/pause", json={}, headers=operator.headers)
