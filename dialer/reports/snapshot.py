@@ -20,7 +20,7 @@ from dialer.reports.live import OperatorLive, live_operators
 from dialer.shifts.dated import ShiftView, live_shifts, views
 
 
-# Compared by identity: a stream waits for a snapshot other than the one it sent from.
+# Hashed by identity: what the streams make of a snapshot is kept beside it while it lives.
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     at: datetime
@@ -33,8 +33,9 @@ class Snapshot:
         it is rostered on, with itself alone on the roster."""
         live = self.operators.get(operator_id)
         attended = live.shift_id if live is not None and live.clocked_in else None
-        found = self._by_id.get(attended) if attended else None
-        found = found or self._rostered.get(operator_id)
+        found = next((v for v in self.shifts if v.shift.id == attended), None) or next(
+            (v for v in self.shifts if operator_id in self._rosters[v.shift.id]), None
+        )
         if found is None:
             return None
         mine = [operator_id] if operator_id in self._rosters[found.shift.id] else []
@@ -48,20 +49,7 @@ class Snapshot:
         ids = self.operators.keys() | before.operators.keys()
         return {i for i in ids if self.operators.get(i) != before.operators.get(i)}
 
-    # Every operator's stream asks once a snapshot: indexes, not a scan of each roster.
-    @cached_property
-    def _by_id(self) -> dict[uuid.UUID, ShiftView]:
-        return {v.shift.id: v for v in self.shifts}
-
-    @cached_property
-    def _rostered(self) -> dict[uuid.UUID, ShiftView]:
-        """Each operator's first shift (in the snapshot's order) it is rostered on."""
-        found: dict[uuid.UUID, ShiftView] = {}
-        for view in self.shifts:
-            for operator_id in view.roster:
-                found.setdefault(operator_id, view)
-        return found
-
+    # Every operator's stream asks once a snapshot: sets, not a scan of each roster.
     @cached_property
     def _rosters(self) -> dict[uuid.UUID, frozenset[uuid.UUID]]:
         return {v.shift.id: frozenset(v.roster) for v in self.shifts}
