@@ -7,16 +7,18 @@ from collections import Counter
 from datetime import timedelta
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.clock import utcnow
 from dialer.base.locks import share_managers
-from dialer.base.models import Desk, Questionnaire, QuestionnaireStatus, Role
+from dialer.base.models import Account, Desk, Questionnaire, QuestionnaireStatus, Role
+from dialer.sales.clients import clients, clients_pause
 from dialer.sales.saturation import OPEN_STATUSES, backlog, saturation_pause
 from tests.builders import Actor
-from tests.builders_managers import floor, warm
+from tests.builders_managers import floor, user_row, warm
 from tests.floor import quick_actor
 
 
@@ -36,12 +38,20 @@ async def open_of(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Questi
         return list(rows)
 
 
-async def close_all(client: httpx.AsyncClient, managers: dict[uuid.UUID, Actor]) -> None:
-    """Every manager takes up and loses each of its questionnaires, all at once."""
+FIRST_ORDER = {"status": "first_order", "amount": "100"}
+
+
+async def close_all(
+    client: httpx.AsyncClient,
+    managers: dict[uuid.UUID, Actor],
+    close: dict[str, str] | None = None,
+) -> None:
+    """Every manager takes up and closes (loses) each of its questionnaires, all at once."""
+    close = close or {"status": "lost", "reason": "no budget"}
 
     async def work(manager: Actor, questionnaire_id: str) -> None:
         url = f"/api/v1/questionnaires/{questionnaire_id}/status"
-        for body in ({"status": "in_progress"}, {"status": "lost", "reason": "no budget"}):
+        for body in ({"status": "in_progress"}, close):
             answer = await client.post(url, json=body, headers=manager.headers)
             assert answer.status_code == 200, answer.text
 
@@ -92,10 +102,41 @@ async def test_closes_at_once_keep_loads_routing_and_saturation_exact(
         assert (await backlog(session)).open == 2
 
 
-async def test_a_close_with_nothing_to_weigh_does_not_wait_for_other_closes(
+async def test_first_orders_at_once_route_accounts_as_one_by_one(
     app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    """Another close holds the shared lock throughout; this one completes beside it."""
+    """Eight first orders at once under the clients' lock: three MRK of two places each hold
+    two apiece, the other two accounts wait, and dialing pauses for the MRK."""
+    managers = {m.id: m for m in await mpks(sessionmaker, 4)}
+    mrks = {await user_row(sessionmaker, Role.MANAGER, desk=Desk.DEVELOPMENT, capacity=2)}
+    mrks |= {await user_row(sessionmaker, Role.MANAGER, desk=Desk.DEVELOPMENT, capacity=2)}
+    mrks |= {await user_row(sessionmaker, Role.MANAGER, desk=Desk.DEVELOPMENT, capacity=2)}
+    where = await floor(sessionmaker)
+    start = utcnow()
+    for i in range(8):
+        await warm(sessionmaker, where, company=f"Client {i}", now=start + timedelta(seconds=i))
+    await close_all(client, managers, FIRST_ORDER)
+
+    async with sessionmaker() as session:
+        accounts = list(await session.scalars(select(Account)))
+        assert len(accounts) == 8
+        held = Counter(a.manager_id for a in accounts if a.manager_id is not None)
+        assert set(held) == mrks
+        assert sorted(held.values()) == [2, 2, 2]
+        assert (await clients(session)).waiting == 2
+        assert await clients_pause(session) is not None
+    assert await open_of(sessionmaker) == []
+
+
+@pytest.mark.parametrize("close", [{"status": "lost", "reason": "no"}, FIRST_ORDER])
+async def test_a_close_with_nothing_to_weigh_does_not_wait_for_other_closes(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    close: dict[str, str],
+) -> None:
+    """Another close holds the shared lock throughout; this one completes beside it, a
+    first order too: its account is weighed under the clients' lock, not the managers'."""
     (manager,) = await mpks(sessionmaker, 1)
     filed = await warm(sessionmaker, await floor(sessionmaker))
     url = f"/api/v1/questionnaires/{filed.id}/status"
@@ -109,9 +150,6 @@ async def test_a_close_with_nothing_to_weigh_does_not_wait_for_other_closes(
         else:
             await backlog(holder)
             await holder.rollback()
-        lost = await asyncio.wait_for(
-            client.post(url, json={"status": "lost", "reason": "no"}, headers=manager.headers),
-            30,
-        )
-        assert lost.status_code == 200, lost.text
+        closed = await asyncio.wait_for(client.post(url, json=close, headers=manager.headers), 30)
+        assert closed.status_code == 200, closed.text
         await holder.rollback()

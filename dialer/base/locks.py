@@ -1,10 +1,51 @@
-"""The managers' lock: one writer at a time routes or weighs questionnaires; closes share it."""
+"""The sales side's two locks: the managers' (questionnaires and the MPK) and the clients'
+(accounts and the desks after the MPK). One writer at a time weighs each; closes share the first.
+
+Whoever takes both takes the managers' lock first, so two transactions never wait for each
+other in a circle. A lock already held by the transaction is not asked for again.
+"""
+
+from collections.abc import Iterator
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import SessionTransaction
 
-# Any fixed 64-bit number unique to this lock among the service's advisory locks.
+# Any fixed 64-bit numbers unique to these locks among the service's advisory locks.
 MANAGERS_LOCK_KEY = 0x4341_5343_4D47_5253
+CLIENTS_LOCK_KEY = 0x4341_5343_434C_4E54
+
+# (transaction, key) of the locks this session's transactions hold.
+_HELD = "cascade.locks_held"
+
+
+def _transactions(session: AsyncSession) -> Iterator[SessionTransaction]:
+    """The session's open transactions, innermost (a savepoint) first."""
+    inner = session.sync_session.get_nested_transaction() or session.sync_session.get_transaction()
+    while inner is not None:
+        yield inner
+        inner = inner.parent
+
+
+async def _take(session: AsyncSession, key: int) -> None:
+    """Hold the exclusive advisory lock until the transaction ends (PostgreSQL only).
+
+    A savepoint rolled back gives back the locks taken inside it, so a lock counts as held
+    only while the transaction, or savepoint, that took it is still open.
+    """
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        return
+    open_now = list(_transactions(session))
+    held = [
+        (transaction, taken)
+        for transaction, taken in session.info.get(_HELD, ())
+        if any(transaction is t for t in open_now)
+    ]
+    if any(taken == key for _, taken in held):
+        return
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    session.info[_HELD] = [*held, (open_now[0], key)]
 
 
 async def lock_managers(session: AsyncSession) -> None:
@@ -14,15 +55,22 @@ async def lock_managers(session: AsyncSession) -> None:
     total: a row lock on the chosen manager alone would let two warm outcomes
     read the same loads and both pick one MPK with one place left. So routing,
     status changes and the saturation check serialize on one transaction-scoped
-    advisory lock on PostgreSQL (a few such writes a minute on a busy floor); on
-    SQLite every transaction already begins IMMEDIATE and holds the write lock.
-    Take it before touching questionnaire rows, so that lock order is always the same.
+    advisory lock on PostgreSQL; on SQLite every transaction already begins
+    IMMEDIATE and holds the write lock. Take it before touching questionnaire rows,
+    so that lock order is always the same.
     """
-    connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": MANAGERS_LOCK_KEY}
-        )
+    await _take(session, MANAGERS_LOCK_KEY)
+
+
+async def lock_clients(session: AsyncSession) -> None:
+    """Hold the clients' lock until the transaction ends.
+
+    Routing an account weighs every manager of its desk, and the MRK's pause their total:
+    first orders, orders, plans and hand-offs serialize on this lock, apart from the
+    questionnaires' routing, which never touches an account. Take it after the managers'
+    lock when both are needed, and before touching account rows. Nothing on SQLite.
+    """
+    await _take(session, CLIENTS_LOCK_KEY)
 
 
 async def share_managers(session: AsyncSession) -> None:

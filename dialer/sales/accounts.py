@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.errors import Forbidden, InvalidInput, NotFound
 from dialer.base.folds import company_key, company_key_sql
-from dialer.base.locks import lock_managers
+from dialer.base.locks import lock_clients
 from dialer.base.models import (
     Account,
     AccountHandoff,
@@ -202,6 +202,7 @@ async def open_account(
     contact = await session.get(Contact, questionnaire.contact_id)
     company = questionnaire.company or (contact.company if contact is not None else None)
     key = company_key(company)
+    await lock_clients(session)
     account = None
     if key is not None:
         account = await session.scalar(
@@ -275,9 +276,9 @@ async def record_order(
     policy: Policy,
 ) -> tuple[Account, AccountOrder]:
     """An order of the account, by its manager or a supervisor; may pass it down the cascade."""
-    # The managers' lock first, as every change of the desks' load takes it; then the
+    # The clients' lock first, as every change of the desks' load takes it; then the
     # account, locked so that two orders at once cannot both promote it.
-    await lock_managers(session)
+    await lock_clients(session)
     account = await get_account(session, account_id, actor, lock=True)
     order = await _add_order(session, account, amount, actor.id, now)
     if await review(session, account, actor.id, now, policy) is not None:
@@ -299,7 +300,7 @@ async def set_plan(
             "A plan needs a positive volume.",
             fields=[{"loc": ["body", "plan_volume"], "msg": "must be greater than 0"}],
         )
-    await lock_managers(session)
+    await lock_clients(session)
     account = await get_account(session, account_id, actor, lock=True)
     # Kept to the cent, as the column keeps it.
     account.plan_volume = None if plan_volume is None else plan_volume.quantize(CENT)
@@ -318,7 +319,7 @@ async def mark_strategic(
     policy: Policy,
 ) -> Account:
     """A supervisor marks the account strategic: it passes to a KAM."""
-    await lock_managers(session)
+    await lock_clients(session)
     account = await session.get(Account, account_id, with_for_update=True)
     if account is None:
         raise NotFound("There is no such account.")
@@ -390,26 +391,31 @@ async def handoffs(session: AsyncSession, account_id: uuid.UUID) -> list[Account
 
 async def assign_unowned(session: AsyncSession, now: datetime, reason: str) -> int:
     """Give accounts left without a manager, oldest first, to one of their desk with room."""
+    await lock_clients(session)
+    # Usually none: then no desk's loads are read at all.
+    unowned = await session.scalars(
+        select(Account)
+        .where(Account.manager_id.is_(None))
+        .order_by(Account.created_at, Account.id)
+        .with_for_update()
+    )
     given = 0
-    for stage, desk in DESK_OF_STAGE.items():
-        if await _pick(session, desk) is None:
+    full: set[Desk] = set()
+    for account in unowned:
+        desk = DESK_OF_STAGE[account.stage]
+        if desk in full:
             continue
-        unowned = await session.scalars(
-            select(Account)
-            .where(Account.manager_id.is_(None), Account.stage == stage)
-            .order_by(Account.created_at, Account.id)
-            .with_for_update()
-        )
-        for account in unowned:
-            if await _pick(session, desk) is None:
-                break
-            await hand_off(session, account, stage, None, reason, now)
-            given += 1
+        if await _pick(session, desk) is None:
+            full.add(desk)
+            continue
+        await hand_off(session, account, account.stage, None, reason, now)
+        given += 1
     return given
 
 
 async def release_accounts(session: AsyncSession, manager_id: uuid.UUID, now: datetime) -> int:
     """Hand the accounts of a manager who left to others of the desk; how many."""
+    await lock_clients(session)
     held = await session.scalars(
         select(Account).where(Account.manager_id == manager_id).with_for_update()
     )

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.base.locks import lock_managers
+from dialer.base.locks import lock_clients
 from dialer.base.models import (
     Account,
     AccountHandoff,
@@ -46,21 +46,19 @@ class Clients:
 
 async def clients(session: AsyncSession) -> Clients:
     """Working accounts, those waiting for an MRK, and the active MRK's total capacity."""
+    desk = (User.role == Role.MANAGER, User.desk == Desk.DEVELOPMENT, User.active.is_(True))
+    of_desk = [
+        select(total).where(*desk).scalar_subquery()
+        for total in (func.count(), func.count(User.capacity), func.sum(User.capacity))
+    ]
     counts = (
         await session.execute(
-            select(func.count(), func.count().filter(Account.manager_id.is_(None))).where(
+            select(func.count(), func.count().filter(Account.manager_id.is_(None)), *of_desk).where(
                 Account.stage == AccountStage.WORKING
             )
         )
     ).one()
-    desk = (
-        await session.execute(
-            select(func.count(), func.count(User.capacity), func.sum(User.capacity)).where(
-                User.role == Role.MANAGER, User.desk == Desk.DEVELOPMENT, User.active.is_(True)
-            )
-        )
-    ).one()
-    managers, limited, total = desk
+    managers, limited, total = counts[2:]
     # Without any MRK the desk is not in use; one without a capacity takes every client.
     capacity = int(total or 0) if managers and managers == limited else None
     return Clients(working=counts[0], waiting=counts[1], capacity=capacity)
@@ -92,7 +90,7 @@ async def evaluate_clients(session: AsyncSession, now: datetime, marks: Marks) -
     The pause is a row the gate and the claim already read, like the MPK's: nothing is
     added to next-call's hot path.
     """
-    await lock_managers(session)
+    await lock_clients(session)
     state = await clients(session)
     pause = await clients_pause(session)
     paused = state.capacity is not None and stays_paused(

@@ -206,14 +206,12 @@ async def change_status(
     Taking one up (`in_progress`) keeps it open: no manager's load changes, so it needs
     neither the managers' lock nor a rebalance, only its own row locked. Closing it
     frees a place, which routing and the saturation pause must weigh under the lock,
-    unless there is nothing to weigh: then losses share the lock (`lock_for_closing`). A
-    first order always holds it alone: its account is routed across the MRK's desk.
+    unless there is nothing to weigh: then closes share the lock (`lock_for_closing`).
+    A first order's account is routed across the MRK's desk under the clients' lock,
+    which only other accounts' changes wait for (`dialer.base.locks`).
     """
     rebalancing = change.status not in OPEN_STATUSES
-    if change.status is Status.FIRST_ORDER:
-        # The new account is routed to the least-loaded MRK: weighed under the lock alone.
-        await lock_managers(session)
-    elif rebalancing:
+    if rebalancing:
         rebalancing = not await lock_for_closing(session, policy.marks)
     questionnaire = await get_questionnaire(session, questionnaire_id, actor, lock=True)
     if questionnaire.manager_id is None:

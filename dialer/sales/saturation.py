@@ -81,20 +81,21 @@ class Backlog:
 
 async def backlog(session: AsyncSession) -> Backlog:
     """Open and waiting questionnaires, and the capacity of the active MPK."""
+    capacity = (
+        select(func.coalesce(func.sum(User.capacity), 0))
+        .where(User.role == Role.MANAGER, User.desk == Desk.ACQUISITION, User.active.is_(True))
+        .scalar_subquery()
+    )
     counts = (
         await session.execute(
             select(
                 func.count(),
                 func.count().filter(Questionnaire.manager_id.is_(None)),
+                capacity,
             ).where(Questionnaire.status.in_(OPEN_STATUSES))
         )
     ).one()
-    capacity = await session.scalar(
-        select(func.coalesce(func.sum(User.capacity), 0)).where(
-            User.role == Role.MANAGER, User.desk == Desk.ACQUISITION, User.active.is_(True)
-        )
-    )
-    return Backlog(open=counts[0], waiting=counts[1], capacity=int(capacity or 0))
+    return Backlog(open=counts[0], waiting=counts[1], capacity=int(counts[2] or 0))
 
 
 def _active_pause() -> Select[Pause]:
