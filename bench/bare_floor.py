@@ -38,7 +38,7 @@ from dialer.queue.usual_outcome import record_usual
 from dialer.reports.floor import dialer_status
 from dialer.reports.live import live_operators
 from dialer.sales.policy import bind_policy, policy_from
-from dialer.sales.questionnaires import StatusChange, change_status, list_questionnaires, view
+from dialer.sales.questionnaires import StatusChange, change_and_view, list_questionnaires
 
 state: dict[str, Any] = {}
 
@@ -168,10 +168,9 @@ async def floor_status_change(questionnaire_id: str, request: Request) -> Any:
     policy = state["policy"]
     async with state["maker"].begin() as session:
         user = await _user(session, token)
-        changed, _ = await change_status(
+        seen, _ = await change_and_view(
             session, uuid.UUID(questionnaire_id), change, user, now, policy
         )
-        seen = await view(session, changed, now, policy)
         return {"id": str(seen.questionnaire.id), "status": seen.questionnaire.status.value}
 
 

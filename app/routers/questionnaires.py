@@ -17,7 +17,7 @@ from dialer.base.models import QuestionnaireStatus
 from dialer.sales.questionnaires import (
     QuestionnaireView,
     StatusChange,
-    change_status,
+    change_and_view,
     get_questionnaire,
     list_questionnaires,
     view,
@@ -152,8 +152,7 @@ async def set_status(
     change = StatusChange(body.status, body.amount, body.reason)
 
     async def work() -> dict[str, Any]:
-        changed, account = await change_status(session, questionnaire_id, change, user, now, policy)
-        seen = await view(session, changed, now, policy)
+        seen, account = await change_and_view(session, questionnaire_id, change, user, now, policy)
         shown = QuestionnaireOut.of(seen, account.id if account is not None else None)
         return shown.model_dump(mode="json")
 

@@ -185,7 +185,10 @@ async def get_questionnaire(
     session: AsyncSession, questionnaire_id: uuid.UUID, actor: User, *, lock: bool = False
 ) -> Questionnaire:
     """A questionnaire the actor may act on."""
-    questionnaire = await session.get(Questionnaire, questionnaire_id, with_for_update=lock)
+    # Locked, it is read afresh: an earlier read in this transaction may be out of date.
+    questionnaire = await session.get(
+        Questionnaire, questionnaire_id, with_for_update=lock, populate_existing=lock
+    )
     if questionnaire is None:
         raise NotFound("There is no such questionnaire.")
     if not can_act(actor, questionnaire):
@@ -229,6 +232,27 @@ async def change_status(
     if rebalancing:
         await rebalance(session, now, policy.marks)
     return questionnaire, account
+
+
+async def change_and_view(
+    session: AsyncSession,
+    questionnaire_id: uuid.UUID,
+    change: StatusChange,
+    actor: User,
+    now: datetime,
+    policy: Policy,
+) -> tuple["QuestionnaireView", Account | None]:
+    """`change_status`, and the questionnaire as its manager sees it after the change.
+
+    What a manager reads beside the questionnaire (its contact, fields' labels, the
+    operator's notes, the contact's history) does not move with its status, so it is read
+    before the change takes its locks, which are then held for the change alone.
+    """
+    before = await view(
+        session, await get_questionnaire(session, questionnaire_id, actor), now, policy
+    )
+    changed, account = await change_status(session, questionnaire_id, change, actor, now, policy)
+    return replace(before, questionnaire=changed, overdue=is_overdue(changed, now, policy)), account
 
 
 @dataclass(frozen=True)
