@@ -4,9 +4,10 @@ Every simulated operator, once a minute, pulls a call, sends three softphone eve
 the lease and records an outcome (a share of them warm), and keeps its console's live stream
 (`/me/stream`) open throughout; managers work their questionnaires; supervisors keep the floor's
 stream (`/floor/stream`) open. Each stream is an open connection for the whole step, counted
-with the events it brought. The floor grows step by step (2 minutes each); the largest
-floor whose p99 stayed within 50 ms with no errors is then held for 10 minutes, and printed if it
-held. Runs on PostgreSQL; the load is open loop (calls start on a schedule, not when the
+with the events it brought; the floor logs in over the step's first seconds (`--log-in-over`),
+each console opening its stream at its own moment. The floor grows step by step (2 minutes
+each); the largest floor whose p99 stayed within 50 ms with no errors is then held for 10
+minutes, and printed if it held. Runs on PostgreSQL; the load is open loop (calls start on a schedule, not when the
 previous answer came back).
 """
 
@@ -93,10 +94,13 @@ class Stats:
 class Floor:
     """HTTP traffic of one floor: operators, managers, supervisors."""
 
-    def __init__(self, base: str, session: aiohttp.ClientSession, stats: Stats) -> None:
+    def __init__(
+        self, base: str, session: aiohttp.ClientSession, stats: Stats, log_in_over: float
+    ) -> None:
         self.base = base
         self.session = session
         self.stats = stats
+        self.log_in_over = log_in_over
 
     async def request(
         self,
@@ -170,6 +174,8 @@ class Floor:
         """Hold a live stream open until the step ends, as a console or dashboard does."""
         headers = {"Authorization": f"Bearer {token}"}
         stats = self.stats
+        # Its person logs in at their own moment of the floor's log-in.
+        await asyncio.sleep(random.uniform(0, self.log_in_over))
         try:
             timeout = aiohttp.ClientTimeout(total=None, sock_read=STREAM_SILENCE)
             async with self.session.get(self.base + path, headers=headers, timeout=timeout) as sse:
@@ -216,7 +222,7 @@ def _outcome() -> dict[str, object]:
 
 
 async def run_step(
-    base: str, tokens: dict[str, list[str]], operators: int, seconds: float
+    base: str, tokens: dict[str, list[str]], operators: int, seconds: float, log_in_over: float
 ) -> Stats:
     """One floor size for a while: each operator calls once a minute, at its own offset."""
     stats = Stats()
@@ -226,7 +232,7 @@ async def run_step(
     connector = aiohttp.TCPConnector(limit=2000 + streams)
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        floor = Floor(base, session, stats)
+        floor = Floor(base, session, stats, log_in_over)
         background = [asyncio.create_task(floor.manager(t, until)) for t in tokens["manager"]]
         background += [
             asyncio.create_task(floor.stream("/api/v1/floor/stream", t, until))
@@ -415,6 +421,13 @@ def main() -> None:
         "--hold", type=float, default=10.0, help="minutes to hold the largest floor that passed"
     )
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--log-in-over",
+        type=float,
+        default=10.0,
+        help="seconds over which the floor logs in and opens its streams at each step's start"
+        " (0: all in one instant, as every console reconnecting after a restart)",
+    )
     parser.add_argument("--contacts", type=int, default=300_000)
     args = parser.parse_args()
     floors = [int(f) for f in args.floors.split(",")]
@@ -427,12 +440,14 @@ def main() -> None:
         _wait_until_serving(f"{base}/healthz")
         passed = 0
         for operators in floors:
-            if not step(base, tokens, operators, args.minutes):
+            if not step(base, tokens, operators, args.minutes, args.log_in_over):
                 break
             passed = operators
         # `--hold 0` steps only: the largest floor that passed is the answer.
         holding = passed and args.hold > 0
-        held = passed if not holding or step(base, tokens, passed, args.hold) else 0
+        held = (
+            passed if not holding or step(base, tokens, passed, args.hold, args.log_in_over) else 0
+        )
     finally:
         for process in processes:
             process.terminate()
@@ -443,9 +458,11 @@ def main() -> None:
     )
 
 
-def step(base: str, tokens: dict[str, list[str]], operators: int, minutes: float) -> bool:
+def step(
+    base: str, tokens: dict[str, list[str]], operators: int, minutes: float, log_in_over: float
+) -> bool:
     """One floor size for a while; whether it held the budget with no errors."""
-    stats = asyncio.run(run_step(base, tokens, operators, minutes * 60))
+    stats = asyncio.run(run_step(base, tokens, operators, minutes * 60, log_in_over))
     p50, p99 = stats.p(0.50), stats.p(0.99)
     streams = operators + len(tokens["supervisor"])
     ok = p99 <= P99_BUDGET_MS and not stats.errors and stats.streams_most == streams
