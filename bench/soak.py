@@ -7,8 +7,8 @@ stream (`/floor/stream`) open. Each stream is an open connection for the whole s
 with the events it brought; the floor logs in over the step's first seconds (`--log-in-over`),
 each console opening its stream at its own moment. The floor grows step by step (2 minutes
 each); the largest floor whose p99 stayed within 50 ms with no errors is then held for 10
-minutes, and printed if it held. Runs on PostgreSQL; the load is open loop (calls start on a schedule, not when the
-previous answer came back).
+minutes, and printed if it held. Runs on PostgreSQL; the load is open loop (calls start on a
+schedule, not when the previous answer came back).
 """
 
 import argparse
