@@ -344,11 +344,13 @@ class Bench:
                 print(f"    {name} errors: {dict(mix.errors)}")
 
     def open_loop(self) -> None:
-        # A share of this machine, whatever it is: a tenth of the bare endpoint's peak.
-        rate = round(OPEN_LOOP_SHARE * max(self.figures[f"bare {n}"] for n in LEVELS))
+        # A share of this machine, whatever it is: a tenth of the bare endpoint's peak in
+        # requests. Each round is two (the next-call, then its outcome): half that in rounds.
+        requests = round(OPEN_LOOP_SHARE * max(self.figures[f"bare {n}"] for n in LEVELS))
+        rate = requests / 2
         print(
-            f"open loop, {rate} next-calls per second, a tenth of the bare endpoint's peak"
-            " (each operator then reports; the first 5 s not counted):",
+            f"open loop, {rate:g} next-calls per second, each followed by its outcome: {requests}"
+            " requests/s, a tenth of the bare endpoint's peak (the first 5 s not counted):",
             flush=True,
         )
         with seed.connect(self.url) as db:
@@ -362,7 +364,7 @@ class Bench:
                     base, self.tokens, outcome, rate, self.sizes.open_loop_seconds, warmup=5
                 )
             )
-        show(f"{rate}/s offered", result)
+        show(f"{rate:g} rounds/s offered", result)
         print(
             f"    max {result.extra['max_ms']:.1f} ms, generator lag p99"
             f" {result.extra['generator_lag_p99_ms']:.1f} ms"
