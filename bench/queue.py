@@ -364,7 +364,7 @@ class Bench:
                     base, self.tokens, outcome, rate, self.sizes.open_loop_seconds, warmup=5
                 )
             )
-        show(f"{rate:g} rounds/s offered", result)
+        show(f"{rate:g} rounds/s offered", result, "rounds/s")
         print(
             f"    max {result.extra['max_ms']:.1f} ms, generator lag p99"
             f" {result.extra['generator_lag_p99_ms']:.1f} ms"
