@@ -258,6 +258,20 @@ async def run_step(
     return stats
 
 
+def staff(database: str, operators: int) -> None:
+    """The floor of a step: its first `operators` operators active, the rest not yet hired.
+
+    Every operator is seeded once, on the roster and clocked in, for the largest floor; a
+    smaller floor's live answers (a row per active operator) must not carry the larger one's.
+    """
+    with psycopg.connect(f"{SERVER}/{database}", autocommit=True) as db:
+        db.execute(
+            "UPDATE user_account SET active = (substring(login from 9)::int < %s)"
+            " WHERE role = 'operator'",
+            (operators,),
+        )
+
+
 def prepare(database: str, operators: int, contacts: int) -> dict[str, list[str]]:
     """A fresh database with a floor seeded directly, and a token for everyone."""
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
@@ -440,11 +454,14 @@ def main() -> None:
         _wait_until_serving(f"{base}/healthz")
         passed = 0
         for operators in floors:
+            staff(database, operators)
             if not step(base, tokens, operators, args.minutes, args.log_in_over):
                 break
             passed = operators
         # `--hold 0` steps only: the largest floor that passed is the answer.
         holding = passed and args.hold > 0
+        if holding:
+            staff(database, passed)
         held = (
             passed if not holding or step(base, tokens, passed, args.hold, args.log_in_over) else 0
         )
