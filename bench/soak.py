@@ -259,16 +259,31 @@ async def run_step(
 
 
 def staff(database: str, operators: int) -> None:
-    """The floor of a step: its first `operators` operators active, the rest not yet hired.
-
-    Every operator is seeded once, on the roster and clocked in, for the largest floor; a
-    smaller floor's live answers (a row per active operator) must not carry the larger one's.
-    """
-    with psycopg.connect(f"{SERVER}/{database}", autocommit=True) as db:
+    """The floor of a step: its first `operators` operators active, on the roster and clocked
+    in; the rest not yet hired. Every operator is seeded once, for the largest floor, but a
+    smaller floor's live answers (a row per active operator, the roster's ids) must not carry
+    the larger one's."""
+    with psycopg.connect(f"{SERVER}/{database}", autocommit=True) as db, db.transaction():
         db.execute(
             "UPDATE user_account SET active = (substring(login from 9)::int < %s)"
             " WHERE role = 'operator'",
             (operators,),
+        )
+        away = "SELECT id FROM user_account WHERE role = 'operator' AND NOT active"
+        db.execute(f"DELETE FROM attendance WHERE operator_id IN ({away})")
+        db.execute(f"DELETE FROM roster_entry WHERE operator_id IN ({away})")
+        here = (
+            "FROM user_account u JOIN shift s ON s.name = 'Soak'"
+            " WHERE u.role = 'operator' AND u.active"
+            " AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.operator_id = u.id)"
+        )
+        db.execute(
+            "INSERT INTO roster_entry (shift_id, operator_id, walk_in, added_at)"
+            " SELECT s.id, u.id, false, now() " + here.format(table="roster_entry")
+        )
+        db.execute(
+            "INSERT INTO attendance (id, shift_id, operator_id, clock_in_at)"
+            " SELECT gen_random_uuid(), s.id, u.id, now() " + here.format(table="attendance")
         )
 
 

@@ -1,18 +1,24 @@
 """The floor as it is now: operators' states and since when, breaks with a code, callbacks,
 what is callable against what waits, and the numbers of a shift kept after clock-out."""
 
+import asyncio
 import json
+import time
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.routers.live import floor_body
-from dialer.base.models import Desk, Disposition, Role
+from app.routers.live import _events, floor_body
+from dialer.base.models import Desk, Disposition, Role, User
+from dialer.base.users import TokenClaims
 from dialer.reports.snapshot import Snapshot, snapshot
 from tests.builders import Actor, actor, campaign, contact
+from tests.builders_managers import user_row
 from tests.builders_shifts import call, clock_at, msk
 from tests.test_floor import floor_with_one_operator
 
@@ -317,3 +323,38 @@ async def test_the_floor_streams_event_is_what_the_two_requests_answer(
     assert sorted(o["state"] for o in back[1]["operators"]) == ["idle", "off"]
     assert on_break[0] == on_break[1]
     assert back[0] == back[1]
+
+
+async def test_an_operator_made_active_a_moment_ago_keeps_its_stream(
+    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A console that connects before the process's snapshot has caught up with its operator
+    waits for the next snapshot, instead of ending as for an operator no longer active."""
+    hub = app.state.hub
+    operator_id = await user_row(sessionmaker, Role.OPERATOR)
+    await set_active(sessionmaker, operator_id, False)
+    async with hub.stream() as floor:  # the hub builds snapshots while a stream is open
+        before = await floor.next(within=30)
+        assert before is not None
+        assert operator_id not in before.operators
+        await set_active(sessionmaker, operator_id, True)
+        async with sessionmaker() as session:
+            user = await session.get(User, operator_id)
+        assert user is not None
+        token = TokenClaims(operator_id, user.token_version, int(time.time()) + 60)
+        events = _events(hub, token, "me", user)
+        try:
+            event = await asyncio.wait_for(anext(events), 30)
+        finally:
+            await events.aclose()
+    assert event.event == "me"
+    answer = json.loads(event.data)
+    assert answer["user"]["id"] == str(operator_id)
+    assert answer["live"] is not None  # made from a snapshot that knows the operator
+
+
+async def set_active(
+    sessionmaker: async_sessionmaker[AsyncSession], user_id: uuid.UUID, active: bool
+) -> None:
+    async with sessionmaker.begin() as session:
+        await session.execute(update(User).where(User.id == user_id).values(active=active))

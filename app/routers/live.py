@@ -59,12 +59,17 @@ async def _events(
     hub: Hub, token: TokenClaims, name: str, user: User | None
 ) -> AsyncIterator[ServerSentEvent]:
     sent: str | None = None
+    opened = hub.now()
     # sse-starlette cancels this when the client goes: the stream is then counted closed.
     async with hub.stream(user.id if user else None) as watch:
         while True:
             snap = await watch.next(within=token.expires - hub.now().timestamp())
-            if snap is None or (user is not None and user.id not in snap.operators):
-                return  # the token expired, or the operator is no longer an active one
+            if snap is None:
+                return  # the token expired
+            if user is not None and user.id not in snap.operators:
+                if snap.at >= opened:
+                    return  # the operator is no longer an active one
+                continue  # made before an operator just made active: wait for the next one
             body = json.dumps(me_answer(user, snap)) if user else floor_body(snap)
             if body != sent:
                 sent = body
