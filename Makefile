@@ -63,6 +63,7 @@ bench-import: install
 bench-gate: install
 	$(BIN)/python -m bench.gate $(if $(CASCADE_TEST_POSTGRES_URL),--postgres $(CASCADE_TEST_POSTGRES_URL))
 
-# A whole floor against one service on PostgreSQL: two minutes per floor size, then ten on the largest that held.
+# A whole floor against one service on PostgreSQL: two minutes per floor size, then ten on the
+# largest that passed (or, if it misses, the next smaller one).
 soak: install
 	$(BIN)/python -m bench.soak

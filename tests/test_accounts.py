@@ -6,13 +6,13 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from sqlalchemy import literal, select
+from sqlalchemy import event, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.clock import utcnow
 from dialer.base.folds import company_key, company_key_sql
 from dialer.base.models import Account, Contact, ContactState, Desk, Role, User
-from dialer.sales.accounts import record_order
+from dialer.sales.accounts import assign_unowned, record_order
 from dialer.sales.managers import recheck
 from dialer.sales.policy import Policy
 from tests.builders import Actor, actor
@@ -254,6 +254,33 @@ async def test_accounts_wait_for_a_desk_and_follow_a_departing_manager(
     assert shown["manager_id"] == str(second)
     assert [h["to_manager_id"] for h in shown["handoffs"]] == [None, str(first), str(second)]
     assert "no active manager" in shown["handoffs"][0]["reason"]
+
+
+async def test_waiting_accounts_are_read_only_when_their_desk_has_room(
+    sessionmaker: Maker,
+) -> None:
+    # Every new client weighs the accounts still waiting: behind a desk without room
+    # that must cost the same however many wait, and room goes to the oldest first.
+    waiting = [await _account(sessionmaker) for _ in range(3)]
+    loaded: list[uuid.UUID] = []
+
+    def seen(target: Account, _context: object) -> None:
+        loaded.append(target.id)
+
+    event.listen(Account, "load", seen)
+    try:
+        async with sessionmaker.begin() as session:
+            assert await assign_unowned(session, utcnow(), "nobody at the desk") == 0
+        assert loaded == []
+        mrk = await user_row(sessionmaker, Role.MANAGER, desk=Desk.DEVELOPMENT, capacity=2)
+        async with sessionmaker.begin() as session:
+            assert await assign_unowned(session, utcnow(), "an MRK has room") == 2
+    finally:
+        event.remove(Account, "load", seen)
+    assert loaded == waiting[:2]
+    async with sessionmaker() as session:
+        owners = [(await session.get(Account, i)).manager_id for i in waiting]  # type: ignore[union-attr]
+    assert owners == [mrk, mrk, None]
 
 
 async def _account(sessionmaker: Maker) -> uuid.UUID:

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialer.base.clock import utcnow
 from dialer.base.locks import share_managers
 from dialer.base.models import Account, Desk, Questionnaire, QuestionnaireStatus, Role
-from dialer.sales.clients import clients, clients_pause
-from dialer.sales.saturation import OPEN_STATUSES, backlog, saturation_pause
+from dialer.sales.clients import clients
+from dialer.sales.saturation import OPEN_STATUSES, backlog
 from tests.builders import Actor
 from tests.builders_managers import floor, user_row, warm
 from tests.floor import quick_actor
@@ -78,14 +78,14 @@ async def test_closes_at_once_keep_loads_routing_and_saturation_exact(
     await close_all(client, managers)
     assert await open_of(sessionmaker) == []
     async with sessionmaker() as session:
-        assert await saturation_pause(session) is None
+        assert (await backlog(session)).paused_since is None
 
     # Saturated: ten filed for eight places; two wait and dialing pauses.
     for i in range(10):
         await warm(sessionmaker, where, now=start + timedelta(minutes=1, seconds=i))
     async with sessionmaker() as session:
         assert (await backlog(session)).waiting == 2
-        assert await saturation_pause(session) is not None
+        assert (await backlog(session)).paused_since is not None
     waiting = {q.id for q in await open_of(sessionmaker) if q.manager_id is None}
 
     await close_all(client, managers)
@@ -98,7 +98,7 @@ async def test_closes_at_once_keep_loads_routing_and_saturation_exact(
     assert all(q.status is QuestionnaireStatus.NEW for q in left)
     assert max(Counter(q.manager_id for q in left).values()) <= 2  # each one's capacity
     async with sessionmaker() as session:
-        assert await saturation_pause(session) is None
+        assert (await backlog(session)).paused_since is None
         assert (await backlog(session)).open == 2
 
 
@@ -124,7 +124,7 @@ async def test_first_orders_at_once_route_accounts_as_one_by_one(
         assert set(held) == mrks
         assert sorted(held.values()) == [2, 2, 2]
         assert (await clients(session)).waiting == 2
-        assert await clients_pause(session) is not None
+        assert (await clients(session)).paused_since is not None
     assert await open_of(sessionmaker) == []
 
 

@@ -511,6 +511,18 @@ class Account(Base):
     # The account's own plan; None follows the setting (CASCADE_PLAN_VOLUME).
     plan_volume: Mapped[Decimal | None]
 
+    __table_args__ = (
+        # Accounts waiting for a manager, oldest first within a stage: see the migration.
+        Index(
+            "ix_account_unowned",
+            "stage",
+            "created_at",
+            "id",
+            postgresql_where=text("manager_id IS NULL"),
+            sqlite_where=text("manager_id IS NULL"),
+        ),
+    )
+
 
 class AccountOrder(Base):
     __tablename__ = "account_order"

@@ -31,7 +31,7 @@ from dialer.base.models import (
 from dialer.contacts.campaigns import planning_of_spec
 from dialer.reports import planner
 from dialer.sales.policy import Policy
-from dialer.sales.saturation import CLOSED_STATUSES, backlog, saturation_pause
+from dialer.sales.saturation import CLOSED_STATUSES, backlog
 from dialer.shifts.calendar import local_date
 from dialer.shifts.dated import shifts_between
 
@@ -210,7 +210,7 @@ async def plan_report(
         low_percent=policy.marks.low,
     )
     state = await backlog(session)
-    paused = await saturation_pause(session) is not None
+    paused = state.paused_since is not None
     shifts = [
         planner.PlannedShift(
             v.shift.id,

@@ -17,6 +17,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from dialer.base.errors import Forbidden, InvalidInput, NotFound
 from dialer.base.folds import company_key, company_key_sql
@@ -98,17 +99,20 @@ async def desk_loads(session: AsyncSession, desk: Desk) -> list[Load]:
     return [Load(row[0], row[2], unset if row[1] is None else row[1], row[3]) for row in rows]
 
 
-async def _pick(session: AsyncSession, desk: Desk) -> uuid.UUID | None:
+def _choose(desk: Desk, loads: list[Load]) -> uuid.UUID | None:
     """The manager of the desk whose turn it is, or None when the account must wait.
 
     The MRK hold only what they have room for: a full development desk leaves new
     clients waiting. The regular desk and the KAM take their clients whatever their load.
     """
-    loads = await desk_loads(session, desk)
     chosen = choose(loads)
     if chosen is None and desk is not Desk.DEVELOPMENT:
         chosen = choose(loads, need_room=False)
     return chosen.manager_id if chosen is not None else None
+
+
+async def _pick(session: AsyncSession, desk: Desk) -> uuid.UUID | None:
+    return _choose(desk, await desk_loads(session, desk))
 
 
 async def hand_off(
@@ -121,14 +125,15 @@ async def hand_off(
     *,
     opening: bool = False,
 ) -> AccountHandoff:
-    """Move the account to a stage and the least-loaded manager of its desk; logged."""
+    """Move the account to a stage and the least-loaded manager of its desk; logged.
+
+    Opening, the account is new: it is written with its manager, beside its first step.
+    """
     desk = DESK_OF_STAGE[to_stage]
-    chosen = await _pick(session, desk)
+    loads = await desk_loads(session, desk)
+    chosen = _choose(desk, loads)
     if chosen is None:
-        anyone = bool(await desk_loads(session, desk))
-        reason += (
-            "; every MRK is full, waiting" if anyone else "; no active manager at the desk yet"
-        )
+        reason += "; every MRK is full, waiting" if loads else "; no active manager at the desk yet"
     handoff = AccountHandoff(
         account_id=account.id,
         from_stage=None if opening else account.stage,
@@ -141,7 +146,7 @@ async def hand_off(
     )
     account.stage = to_stage
     account.manager_id = handoff.to_manager_id
-    session.add(handoff)
+    session.add_all([account, handoff])
     await session.flush()
     return handoff
 
@@ -162,9 +167,11 @@ async def review(
     actor_id: uuid.UUID | None,
     now: datetime,
     policy: Policy,
+    amount: Decimal | None = None,
 ) -> AccountHandoff | None:
-    """Pass the account down the cascade when its turnover or flag says so."""
-    amount = await turnover(session, account.id, now - policy.plan_period)
+    """Pass the account down the cascade when its turnover (read unless given) or flag says so."""
+    if amount is None:
+        amount = await turnover(session, account.id, now - policy.plan_period)
     step = promotion(account.stage, amount, account.strategic, policy, account.plan_volume)
     if step is None:
         return None
@@ -199,45 +206,54 @@ async def open_account(
     policy: Policy,
 ) -> Account:
     """The first order of a questionnaire: the company's account, handed to an MRK."""
-    contact = await session.get(Contact, questionnaire.contact_id)
-    company = questionnaire.company or (contact.company if contact is not None else None)
+    company = questionnaire.company
+    if not company:
+        company = await session.scalar(
+            select(Contact.company).where(Contact.id == questionnaire.contact_id)
+        )
     key = company_key(company)
+    # The company's other numbers are the contacts', not the desks': closed before the
+    # clients' lock, which is then held for the account alone.
+    await close_contacts(session, key, questionnaire.contact_id)
     await lock_clients(session)
     account = None
     if key is not None:
         account = await session.scalar(
             select(Account).where(Account.company_key == key).with_for_update()
         )
-    if account is None:
-        account = Account(
-            questionnaire_id=questionnaire.id,
-            company=company,
-            company_key=key,
-            stage=AccountStage.WORKING,
-            strategic=False,
-            created_at=now,
-        )
-        session.add(account)
-        await session.flush()
-        reason = f"first order {questionnaire.amount} from questionnaire {questionnaire.id}"
-        await hand_off(session, account, AccountStage.WORKING, actor_id, reason, now, opening=True)
-    # A company already a client only gains an order: it stays with whoever holds it.
-    await _add_order(session, account, questionnaire.amount or Decimal(0), actor_id, now)
-    await close_contacts(session, key, contact)
-    await review(session, account, actor_id, now, policy)
-    await desks_changed(session, now, policy)
+    amount = questionnaire.amount or Decimal(0)
+    if account is not None:
+        # A company already a client only gains an order: it stays with whoever holds it.
+        await _add_order(session, account, amount, actor_id, now)
+        if await review(session, account, actor_id, now, policy) is not None:
+            await desks_changed(session, now, policy)
+        return account
+    account = Account(
+        id=uuid.uuid4(),
+        questionnaire_id=questionnaire.id,
+        company=company,
+        company_key=key,
+        strategic=False,
+        created_at=now,
+    )
+    reason = f"first order {questionnaire.amount} from questionnaire {questionnaire.id}"
+    await hand_off(session, account, AccountStage.WORKING, actor_id, reason, now, opening=True)
+    await _add_order(session, account, amount, actor_id, now)
+    # Its only order is its turnover; passed on at once, it frees the MRK's place it took.
+    if await review(session, account, actor_id, now, policy, amount) is not None:
+        await desks_changed(session, now, policy)
+    else:
+        await evaluate_clients(session, now, policy.marks)
     return account
 
 
-async def close_contacts(session: AsyncSession, key: str | None, contact: Contact | None) -> int:
+async def close_contacts(session: AsyncSession, key: str | None, contact_id: uuid.UUID) -> int:
     """Close every contact of a new client still open: its company's and its number's."""
-    same: list[ColumnElement[bool]] = []
-    if contact is not None:
-        same.append(Contact.phone_hash == contact.phone_hash)
+    called = aliased(Contact)
+    number = select(called.phone_hash).where(called.id == contact_id).scalar_subquery()
+    same: list[ColumnElement[bool]] = [Contact.phone_hash == number]
     if key is not None:
         same.append(company_key_sql(Contact.company) == key)
-    if not same:
-        return 0
     # Mid-call ones too: an outcome leaves a contact closed during its call closed. One
     # whose outcome is being written right now is skipped, not waited for (that outcome
     # may be waiting for the managers' lock we hold); the claim never hands it out again.
@@ -390,26 +406,28 @@ async def handoffs(session: AsyncSession, account_id: uuid.UUID) -> list[Account
 
 
 async def assign_unowned(session: AsyncSession, now: datetime, reason: str) -> int:
-    """Give accounts left without a manager, oldest first, to one of their desk with room."""
+    """Give accounts left without a manager, oldest first, to one of their desk with room.
+
+    Each waiting account is read only once its desk has room for it: behind a full or
+    empty desk they may be many, and every new client weighs them again.
+    """
     await lock_clients(session)
+    unowned = select(Account).where(Account.manager_id.is_(None))
     # Usually none: then no desk's loads are read at all.
-    unowned = await session.scalars(
-        select(Account)
-        .where(Account.manager_id.is_(None))
-        .order_by(Account.created_at, Account.id)
-        .with_for_update()
-    )
+    stages = await session.scalars(unowned.with_only_columns(Account.stage).distinct())
     given = 0
-    full: set[Desk] = set()
-    for account in unowned:
-        desk = DESK_OF_STAGE[account.stage]
-        if desk in full:
-            continue
-        if await _pick(session, desk) is None:
-            full.add(desk)
-            continue
-        await hand_off(session, account, account.stage, None, reason, now)
-        given += 1
+    for stage in sorted(stages.all(), key=list(AccountStage).index):
+        while await _pick(session, DESK_OF_STAGE[stage]) is not None:
+            account = await session.scalar(
+                unowned.where(Account.stage == stage)
+                .order_by(Account.created_at, Account.id)
+                .limit(1)
+                .with_for_update()
+            )
+            if account is None:
+                break
+            await hand_off(session, account, stage, None, reason, now)
+            given += 1
     return given
 
 

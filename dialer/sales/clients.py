@@ -8,7 +8,6 @@ the low mark. An MRK without a capacity holds without limit, and a floor without
 active MRK does not use the desk: neither pauses dialing.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,17 +21,18 @@ from dialer.base.models import (
     AccountHandoff,
     AccountStage,
     Desk,
-    Pause,
     PauseReason,
-    PauseScope,
     Role,
     User,
 )
 from dialer.sales.policy import Marks, Policy
-from dialer.sales.saturation import resume_at_most, resume_estimate, stays_paused
-from dialer.shifts.gate import DIALER_TARGET
-
-log = logging.getLogger(__name__)
+from dialer.sales.saturation import (
+    paused_since,
+    resume_at_most,
+    resume_estimate,
+    stays_paused,
+    turn_pause,
+)
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,13 @@ class Clients:
     working: int
     waiting: int
     capacity: int | None
+    # When dialing was paused for the MRK, or None while it is not.
+    paused_since: datetime | None
 
 
 async def clients(session: AsyncSession) -> Clients:
-    """Working accounts, those waiting for an MRK, and the active MRK's total capacity."""
+    """Working accounts, those waiting for an MRK, the active MRK's total capacity, and
+    whether dialing is paused for them: one statement."""
     desk = (User.role == Role.MANAGER, User.desk == Desk.DEVELOPMENT, User.active.is_(True))
     of_desk = [
         select(total).where(*desk).scalar_subquery()
@@ -53,28 +56,18 @@ async def clients(session: AsyncSession) -> Clients:
     ]
     counts = (
         await session.execute(
-            select(func.count(), func.count().filter(Account.manager_id.is_(None)), *of_desk).where(
-                Account.stage == AccountStage.WORKING
-            )
+            select(
+                func.count(),
+                func.count().filter(Account.manager_id.is_(None)),
+                *of_desk,
+                paused_since(PauseReason.CLIENTS_SATURATED),
+            ).where(Account.stage == AccountStage.WORKING)
         )
     ).one()
-    managers, limited, total = counts[2:]
+    managers, limited, total = counts[2:5]
     # Without any MRK the desk is not in use; one without a capacity takes every client.
     capacity = int(total or 0) if managers and managers == limited else None
-    return Clients(working=counts[0], waiting=counts[1], capacity=capacity)
-
-
-async def clients_pause(session: AsyncSession) -> Pause | None:
-    """The active `clients_saturated` pause, if dialing is paused for the MRK."""
-    pause: Pause | None = await session.scalar(
-        select(Pause).where(
-            Pause.scope == PauseScope.DIALER,
-            Pause.target_id == DIALER_TARGET,
-            Pause.reason_code == PauseReason.CLIENTS_SATURATED,
-            Pause.ended_at.is_(None),
-        )
-    )
-    return pause
+    return Clients(working=counts[0], waiting=counts[1], capacity=capacity, paused_since=counts[5])
 
 
 def _describe(state: Clients, marks: Marks) -> str:
@@ -84,35 +77,18 @@ def _describe(state: Clients, marks: Marks) -> str:
     )
 
 
-async def evaluate_clients(session: AsyncSession, now: datetime, marks: Marks) -> Pause | None:
-    """Pause or resume dialing for the MRK's load; the active pause after it.
+async def evaluate_clients(session: AsyncSession, now: datetime, marks: Marks) -> None:
+    """Pause or resume dialing for the MRK's load.
 
     The pause is a row the gate and the claim already read, like the MPK's: nothing is
     added to next-call's hot path.
     """
     await lock_clients(session)
     state = await clients(session)
-    pause = await clients_pause(session)
-    paused = state.capacity is not None and stays_paused(
-        pause is not None, state.working, state.capacity, marks
-    )
-    if paused and pause is None:
-        pause = Pause(
-            scope=PauseScope.DIALER,
-            target_id=DIALER_TARGET,
-            reason_code=PauseReason.CLIENTS_SATURATED,
-            reason=_describe(state, marks),
-            started_at=now,
-        )
-        session.add(pause)
-        await session.flush()
-        log.info("dialing paused: clients saturated, %s", pause.reason)
-    elif not paused and pause is not None:
-        pause.ended_at = now
-        await session.flush()
-        log.info("dialing resumed: %s", _describe(state, marks))
-        pause = None
-    return pause
+    was = state.paused_since is not None
+    paused = state.capacity is not None and stays_paused(was, state.working, state.capacity, marks)
+    why = _describe(state, marks)
+    await turn_pause(session, PauseReason.CLIENTS_SATURATED, paused, was, why, now)
 
 
 async def developed_since(session: AsyncSession, since: datetime) -> int:
@@ -130,12 +106,11 @@ async def developed_since(session: AsyncSession, since: datetime) -> int:
 async def clients_status(session: AsyncSession, now: datetime, policy: Policy) -> dict[str, Any]:
     """The `clients` part of the dialer's status: the MRK's load and when a pause should end."""
     state = await clients(session)
-    pause = await clients_pause(session)
     passed = await developed_since(session, now - policy.closing_window)
     hours = policy.closing_window.total_seconds() / 3600
     capacity = state.capacity
     estimate = None
-    if pause is not None and capacity is not None:
+    if state.paused_since is not None and capacity is not None:
         estimate = resume_estimate(
             state.working, capacity, policy.marks, passed, policy.closing_window, now
         )
@@ -145,8 +120,8 @@ async def clients_status(session: AsyncSession, now: datetime, policy: Policy) -
         "capacity": capacity,
         "load_percent": round(100 * state.working / capacity, 1) if capacity else None,
         "resume_at_working": resume_at_most(capacity, policy.marks) if capacity else None,
-        "saturated": pause is not None,
-        "paused_since": pause.started_at.isoformat() if pause is not None else None,
+        "saturated": state.paused_since is not None,
+        "paused_since": state.paused_since.isoformat() if state.paused_since else None,
         "developed_recently": passed,
         "developing_rate_per_hour": round(passed / hours, 2),
         "resume_estimate": estimate.isoformat() if estimate is not None else None,

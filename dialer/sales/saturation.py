@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.locks import lock_managers, share_managers
@@ -72,15 +72,54 @@ def resume_estimate(
     return now + window * to_close / closed_recently
 
 
+def _dialer_paused(reason: PauseReason) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Pause.scope == PauseScope.DIALER,
+        Pause.target_id == DIALER_TARGET,
+        Pause.reason_code == reason,
+        Pause.ended_at.is_(None),
+    )
+
+
+def paused_since(reason: PauseReason) -> ScalarSelect[datetime]:
+    """When dialing was paused for the reason (its active pause's start), as a column to
+    read beside the counts that decide it."""
+    return select(Pause.started_at).where(*_dialer_paused(reason)).limit(1).scalar_subquery()
+
+
+async def turn_pause(
+    session: AsyncSession, reason: PauseReason, paused: bool, was: bool, why: str, now: datetime
+) -> None:
+    """Start or end dialing's pause for the reason, as it now should (`paused`) and was."""
+    if paused and not was:
+        session.add(
+            Pause(
+                scope=PauseScope.DIALER,
+                target_id=DIALER_TARGET,
+                reason_code=reason,
+                reason=why,
+                started_at=now,
+            )
+        )
+        await session.flush()
+        log.info("dialing paused: %s, %s", reason.value.replace("_", " "), why)
+    elif was and not paused:
+        await session.execute(update(Pause).where(*_dialer_paused(reason)).values(ended_at=now))
+        log.info("dialing resumed: %s", why)
+
+
 @dataclass(frozen=True)
 class Backlog:
     open: int
     waiting: int
     capacity: int
+    # When dialing was paused for the managers, or None while it is not.
+    paused_since: datetime | None
 
 
 async def backlog(session: AsyncSession) -> Backlog:
-    """Open and waiting questionnaires, and the capacity of the active MPK."""
+    """Open and waiting questionnaires, the capacity of the active MPK, and whether dialing
+    is paused for them: one statement."""
     capacity = (
         select(func.coalesce(func.sum(User.capacity), 0))
         .where(User.role == Role.MANAGER, User.desk == Desk.ACQUISITION, User.active.is_(True))
@@ -92,25 +131,13 @@ async def backlog(session: AsyncSession) -> Backlog:
                 func.count(),
                 func.count().filter(Questionnaire.manager_id.is_(None)),
                 capacity,
+                paused_since(PauseReason.MANAGERS_SATURATED),
             ).where(Questionnaire.status.in_(OPEN_STATUSES))
         )
     ).one()
-    return Backlog(open=counts[0], waiting=counts[1], capacity=int(counts[2] or 0))
-
-
-def _active_pause() -> Select[Pause]:
-    return select(Pause).where(
-        Pause.scope == PauseScope.DIALER,
-        Pause.target_id == DIALER_TARGET,
-        Pause.reason_code == PauseReason.MANAGERS_SATURATED,
-        Pause.ended_at.is_(None),
+    return Backlog(
+        open=counts[0], waiting=counts[1], capacity=int(counts[2] or 0), paused_since=counts[3]
     )
-
-
-async def saturation_pause(session: AsyncSession) -> Pause | None:
-    """The active `managers_saturated` pause, if dialing is paused for the managers."""
-    pause: Pause | None = await session.scalar(_active_pause())
-    return pause
 
 
 def _describe(state: Backlog, marks: Marks) -> str:
@@ -120,29 +147,14 @@ def _describe(state: Backlog, marks: Marks) -> str:
     )
 
 
-async def evaluate_saturation(session: AsyncSession, now: datetime, marks: Marks) -> Pause | None:
-    """Pause or resume dialing for the managers' backlog; the active pause after it."""
+async def evaluate_saturation(session: AsyncSession, now: datetime, marks: Marks) -> None:
+    """Pause or resume dialing for the managers' backlog."""
     await lock_managers(session)
     state = await backlog(session)
-    pause = await saturation_pause(session)
-    paused = stays_paused(pause is not None, state.open, state.capacity, marks)
-    if paused and pause is None:
-        pause = Pause(
-            scope=PauseScope.DIALER,
-            target_id=DIALER_TARGET,
-            reason_code=PauseReason.MANAGERS_SATURATED,
-            reason=_describe(state, marks),
-            started_at=now,
-        )
-        session.add(pause)
-        await session.flush()
-        log.info("dialing paused: managers saturated, %s", pause.reason)
-    elif not paused and pause is not None:
-        pause.ended_at = now
-        await session.flush()
-        log.info("dialing resumed: %s", _describe(state, marks))
-        pause = None
-    return pause
+    was = state.paused_since is not None
+    paused = stays_paused(was, state.open, state.capacity, marks)
+    why = _describe(state, marks)
+    await turn_pause(session, PauseReason.MANAGERS_SATURATED, paused, was, why, now)
 
 
 @dataclass(frozen=True)
@@ -151,7 +163,6 @@ class ManagersStatus:
 
     backlog: Backlog
     marks: Marks
-    paused_since: datetime | None
     closed_recently: int
     closing_window: timedelta
     resume_estimate: datetime | None
@@ -169,8 +180,8 @@ class ManagersStatus:
             "high_mark_percent": self.marks.high,
             "low_mark_percent": self.marks.low,
             "resume_at_open": resume_at_most(capacity, self.marks),
-            "saturated": self.paused_since is not None,
-            "paused_since": _iso(self.paused_since),
+            "saturated": self.backlog.paused_since is not None,
+            "paused_since": _iso(self.backlog.paused_since),
             "closed_recently": self.closed_recently,
             "closing_rate_per_hour": round(self.closed_recently / hours, 2),
             "resume_estimate": _iso(self.resume_estimate),
@@ -194,17 +205,15 @@ async def closed_since(session: AsyncSession, since: datetime) -> int:
 async def managers_status(session: AsyncSession, now: datetime, policy: Policy) -> ManagersStatus:
     """The backlog, the marks, and when a saturation pause should end."""
     state = await backlog(session)
-    pause = await saturation_pause(session)
     closed = await closed_since(session, now - policy.closing_window)
     estimate = None
-    if pause is not None:
+    if state.paused_since is not None:
         estimate = resume_estimate(
             state.open, state.capacity, policy.marks, closed, policy.closing_window, now
         )
     return ManagersStatus(
         backlog=state,
         marks=policy.marks,
-        paused_since=pause.started_at if pause is not None else None,
         closed_recently=closed,
         closing_window=policy.closing_window,
         resume_estimate=estimate,
@@ -227,7 +236,7 @@ async def lock_for_closing(session: AsyncSession, marks: Marks) -> bool:
     state = await backlog(session)
     quiet = (
         state.waiting == 0
-        and await saturation_pause(session) is None
+        and state.paused_since is None
         and not reaches_high(state.open - 1, state.capacity, marks)
     )
     if quiet:
