@@ -61,6 +61,7 @@ SERVED_FOR = 10.0
 WARM_FOR = 60.0
 # The hub's own statements, told apart from requests' (the tests count those).
 BACKGROUND = {"cascade_background": True}
+SERIAL = "SET LOCAL max_parallel_workers_per_gather = 0"
 
 Standings = dict[uuid.UUID, Standing]
 # A count as of an instant, in a session of its own.
@@ -211,7 +212,11 @@ class SharedCounts:
         try:
             counted = self.wall()
             async with self._sessionmaker() as session:
-                await session.connection(execution_options=BACKGROUND)
+                connection = await session.connection(execution_options=BACKGROUND)
+                if connection.dialect.name == "postgresql":
+                    # One core at most, not PostgreSQL's parallel workers besides: the
+                    # readers it counts for are served meanwhile, on the other cores.
+                    await connection.exec_driver_sql(SERIAL)
                 found = await read.count(session, now)
         except Exception:
             log.exception("the shared counts could not be counted; served as they were")
