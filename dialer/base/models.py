@@ -79,7 +79,16 @@ class Desk(StrEnum):
 class User(Base):
     __tablename__ = "user_account"
     # `ADMIN` beside `admin` would be two people to the eye and one to a person typing.
-    __table_args__ = (Index("uq_user_account_login_lower", text("lower(login)"), unique=True),)
+    __table_args__ = (
+        Index("uq_user_account_login_lower", text("lower(login)"), unique=True),
+        # The managers alone (only they have a desk): see migration sales_lookups.
+        Index(
+            "ix_user_account_desk",
+            "desk",
+            postgresql_where=text("desk IS NOT NULL"),
+            sqlite_where=text("desk IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = new_id()
     login: Mapped[str] = mapped_column(String(64), unique=True)
@@ -512,7 +521,8 @@ class Account(Base):
     plan_volume: Mapped[Decimal | None]
 
     __table_args__ = (
-        # Accounts waiting for a manager, oldest first within a stage: see the migration.
+        # Accounts waiting for a manager, oldest first within a stage: see migration
+        # sales_lookups.
         Index(
             "ix_account_unowned",
             "stage",
