@@ -481,6 +481,21 @@ class QuestionnaireStatus(StrEnum):
 
 class Questionnaire(Base):
     __tablename__ = "questionnaire"
+    # The open ones by manager and the closed ones by when: see migration sales_lookups.
+    __table_args__ = (
+        Index(
+            "ix_questionnaire_open",
+            "manager_id",
+            postgresql_where=text("status IN ('new', 'in_progress')"),
+            sqlite_where=text("status IN ('new', 'in_progress')"),
+        ),
+        Index(
+            "ix_questionnaire_closed",
+            "updated_at",
+            postgresql_where=text("status IN ('first_order', 'lost')"),
+            sqlite_where=text("status IN ('first_order', 'lost')"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = new_id()
     attempt_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attempt.id"), unique=True)
@@ -557,7 +572,7 @@ class AccountHandoff(Base):
     to_manager_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
     reason: Mapped[str] = mapped_column(Text)
-    at: Mapped[datetime]
+    at: Mapped[datetime] = mapped_column(index=True)
 
 
 class IdempotencyRecord(Base):

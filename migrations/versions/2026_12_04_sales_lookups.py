@@ -1,4 +1,4 @@
-"""accounts waiting for a manager, and managers by desk
+"""the managers' side by what is open: questionnaires, waiting accounts, desks
 
 Revision ID: sales_lookups
 Revises: recordings_consent
@@ -11,6 +11,14 @@ weighing reads which stages wait and the oldest of one, whatever the number of c
 The managers' side reads a desk's managers under its locks (loads, capacities, the
 pauses' counts) several times a request; on a floor of thousands of operators each read
 walked every user. `ix_user_account_desk` holds the managers alone (only they have a desk).
+
+Questionnaires pile up closed, a few thousand per MPK in a couple of months, while the
+open ones stay within the desk's capacity. Every warm outcome and every close reads the
+open ones under the managers' lock (the backlog, each MPK's load, the company's open
+questionnaire), and the dialer's status the ones closed in the last hour; each walked them
+all (with 100,000 closed: 16, 70 and 29 ms under the lock, 27 ms for the status; with these
+indexes under 0.1 ms each). `ix_questionnaire_open` and `ix_questionnaire_closed` hold one
+side each; `ix_account_handoff_at` does the same for the clients developed lately.
 """
 
 from collections.abc import Sequence
@@ -25,6 +33,8 @@ depends_on: str | Sequence[str] | None = None
 
 UNOWNED = sa.text("manager_id IS NULL")
 AT_A_DESK = sa.text("desk IS NOT NULL")
+OPEN = sa.text("status IN ('new', 'in_progress')")
+CLOSED = sa.text("status IN ('first_order', 'lost')")
 
 
 def upgrade() -> None:
@@ -42,8 +52,26 @@ def upgrade() -> None:
         postgresql_where=AT_A_DESK,
         sqlite_where=AT_A_DESK,
     )
+    op.create_index(
+        "ix_questionnaire_open",
+        "questionnaire",
+        ["manager_id"],
+        postgresql_where=OPEN,
+        sqlite_where=OPEN,
+    )
+    op.create_index(
+        "ix_questionnaire_closed",
+        "questionnaire",
+        ["updated_at"],
+        postgresql_where=CLOSED,
+        sqlite_where=CLOSED,
+    )
+    op.create_index("ix_account_handoff_at", "account_handoff", ["at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_account_handoff_at", "account_handoff")
+    op.drop_index("ix_questionnaire_closed", "questionnaire")
+    op.drop_index("ix_questionnaire_open", "questionnaire")
     op.drop_index("ix_user_account_desk", "user_account")
     op.drop_index("ix_account_unowned", "account")
