@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.counts import BACKGROUND, SharedCounts
 from dialer.base.presence import record_seen
+from dialer.reports.live import Tally
 from dialer.reports.snapshot import Snapshot, snapshot
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ class Hub:
         self._me = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._stale = asyncio.Event()
         self._snapshot: Snapshot | None = None
+        # The floor's settled counts, kept from one snapshot to the next.
+        self._tally = Tally()
         self._built = 0.0
         self._watches: set[Watch] = set()
         self._operators: Counter[uuid.UUID] = Counter()
@@ -174,7 +177,11 @@ class Hub:
         async with self._sessionmaker() as session:
             await session.connection(execution_options=BACKGROUND)
             fresh = await snapshot(
-                session, self._clock(), seen=self.sightings(), count=self.counts.standings
+                session,
+                self._clock(),
+                seen=self.sightings(),
+                count=self.counts.standings,
+                tally=self._tally,
             )
         moved = fresh.moved_since(self._snapshot)
         self._snapshot = fresh

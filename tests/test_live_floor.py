@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 from datetime import datetime, timedelta
+from itertools import cycle
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.routers.live import _events, floor_body
 from dialer.base.models import Desk, Disposition, Role, User
 from dialer.base.users import TokenClaims
+from dialer.reports.live import SETTLED_AFTER, ShiftCounts, Tally, live_operators
 from dialer.reports.snapshot import Snapshot, snapshot
 from tests.builders import Actor, actor, campaign, contact
 from tests.builders_managers import user_row
@@ -181,13 +183,20 @@ async def test_a_supervisors_pause_shows_with_its_reason_and_a_silent_operator_g
     assert datetime.fromisoformat(silent["since"]) == msk(10, 2) + timedelta(seconds=30)
 
 
+async def clocked_in(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> tuple[Actor, Actor, uuid.UUID, dict[str, Any]]:
+    """A supervisor, an operator clocked in to the morning shift, the shift, a campaign."""
+    supervisor, operator, morning, _ = await floor_with_one_operator(client, sessionmaker)
+    await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+    return supervisor, operator, morning, await campaign(client, supervisor)
+
+
 async def test_the_shifts_numbers_stay_after_clock_out(
     app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     with clock_at(app, msk(10)) as clock:
-        supervisor, operator, morning, _ = await floor_with_one_operator(client, sessionmaker)
-        await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
-        created = await campaign(client, supervisor)
+        supervisor, operator, morning, created = await clocked_in(client, sessionmaker)
         talk = timedelta(seconds=90)
         for minute, disposition in ((10, Disposition.NO_ANSWER), (20, Disposition.WARM)):
             await call(
@@ -206,6 +215,42 @@ async def test_the_shifts_numbers_stay_after_clock_out(
     assert live["state"] == "off"
     assert (live["calls"], live["warm_questionnaires"], live["talk_seconds"]) == (2, 1, 180)
     assert live["conversion"] == 0.5
+
+
+async def test_the_floors_kept_counts_agree_with_a_full_count_as_the_shift_goes_on(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # The hub keeps the settled attempts' sums from one snapshot to the next and reads only
+    # the last minutes' anew: raced against a full count at each step, as attempts settle
+    # and when the clock goes back.
+    with clock_at(app, msk(10)) as clock:
+        _, operator, morning, created = await clocked_in(client, sessionmaker)
+        tally = Tally()
+        dispositions = cycle([Disposition.NO_ANSWER, Disposition.WARM, Disposition.BUSY])
+
+        async def both() -> tuple[ShiftCounts, ShiftCounts]:
+            async with sessionmaker() as session:
+                kept = await live_operators(session, clock.now, tally=tally)
+                full = await live_operators(session, clock.now)
+            mine = [next(o.counts for o in seen if o.id == operator.id) for seen in (kept, full)]
+            return mine[0], mine[1]
+
+        for minute in range(1, 41, 3):
+            clock.now = msk(10, minute)
+            at = clock.now - timedelta(seconds=100)
+            talk = timedelta(seconds=45)
+            await call(
+                sessionmaker, operator.id, morning, created["id"], next(dispositions), at, talk
+            )
+            kept, full = await both()
+            assert kept == full
+        # Every step settled the minutes before it: the tally did keep sums.
+        assert tally.until == clock.now - SETTLED_AFTER
+        assert (full.calls, full.warm, full.talk_seconds) == (14, 5, 14 * 45)
+        clock.now = msk(10, 20)
+        kept, full = await both()
+        assert kept == full
+        assert tally.until == msk(10, 20) - SETTLED_AFTER
 
 
 async def test_an_operators_own_callbacks_come_due_first(

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialer.base.models import Shift
 from dialer.queue.why import standing
 from dialer.reports.floor import CountStandings, DialerStatus, dialer_status
-from dialer.reports.live import OperatorLive, live_operators
+from dialer.reports.live import OperatorLive, Tally, live_operators
 from dialer.shifts.dated import ShiftView, live_shifts, views
 
 
@@ -67,9 +67,10 @@ async def snapshot(
     operator_ids: list[uuid.UUID] | None = None,
     seen: Mapping[uuid.UUID, datetime] | None = None,
     count: CountStandings = standing,
+    tally: Tally | None = None,
 ) -> Snapshot:
     """The whole floor, with the dialer's status; or just these operators, without it."""
-    operators = await live_operators(session, now, operator_ids, seen)
+    operators = await live_operators(session, now, operator_ids, seen, tally)
     only = operator_ids[0] if operator_ids is not None and len(operator_ids) == 1 else None
     shifts = await views(session, await live_shifts(session, now), only)
     status = await dialer_status(session, now, count) if operator_ids is None else None
