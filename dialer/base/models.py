@@ -523,6 +523,17 @@ class AccountStage(StrEnum):
 
 class Account(Base):
     __tablename__ = "account"
+    # Accounts waiting for a manager, oldest first within a stage: see migration sales_lookups.
+    __table_args__ = (
+        Index(
+            "ix_account_unowned",
+            "stage",
+            "created_at",
+            "id",
+            postgresql_where=text("manager_id IS NULL"),
+            sqlite_where=text("manager_id IS NULL"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = new_id()
     questionnaire_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("questionnaire.id"), unique=True)
@@ -534,19 +545,6 @@ class Account(Base):
     created_at: Mapped[datetime]
     # The account's own plan; None follows the setting (CASCADE_PLAN_VOLUME).
     plan_volume: Mapped[Decimal | None]
-
-    __table_args__ = (
-        # Accounts waiting for a manager, oldest first within a stage: see migration
-        # sales_lookups.
-        Index(
-            "ix_account_unowned",
-            "stage",
-            "created_at",
-            "id",
-            postgresql_where=text("manager_id IS NULL"),
-            sqlite_where=text("manager_id IS NULL"),
-        ),
-    )
 
 
 class AccountOrder(Base):

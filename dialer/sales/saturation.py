@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.locks import lock_managers, share_managers
@@ -26,6 +26,7 @@ from dialer.base.models import (
 )
 from dialer.sales.policy import Marks, Policy
 from dialer.shifts.gate import DIALER_TARGET
+from dialer.shifts.pauses import end_pauses, start_pause
 
 log = logging.getLogger(__name__)
 
@@ -92,19 +93,10 @@ async def turn_pause(
 ) -> None:
     """Start or end dialing's pause for the reason, as it now should (`paused`) and was."""
     if paused and not was:
-        session.add(
-            Pause(
-                scope=PauseScope.DIALER,
-                target_id=DIALER_TARGET,
-                reason_code=reason,
-                reason=why,
-                started_at=now,
-            )
-        )
-        await session.flush()
+        await start_pause(session, PauseScope.DIALER, DIALER_TARGET, reason, why, None, now)
         log.info("dialing paused: %s, %s", reason.value.replace("_", " "), why)
     elif was and not paused:
-        await session.execute(update(Pause).where(*_dialer_paused(reason)).values(ended_at=now))
+        await end_pauses(session, PauseScope.DIALER, DIALER_TARGET, (reason,), None, now)
         log.info("dialing resumed: %s", why)
 
 
