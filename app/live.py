@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.counts import BACKGROUND, SharedCounts
 from dialer.base.presence import record_seen
-from dialer.reports.live import Tally
+from dialer.reports.live import Tally, off_the_loop
 from dialer.reports.snapshot import Snapshot, snapshot
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ class Hub:
                 count=self.counts.standings,
                 tally=self._tally,
             )
-        moved = fresh.moved_since(self._snapshot)
+        moved = await off_the_loop(len(fresh.operators), fresh.moved_since, self._snapshot)
         self._snapshot = fresh
         for watch in self._watches:
             if watch.operator_id is None or moved is None or watch.operator_id in moved:

@@ -3,6 +3,7 @@ what is callable against what waits, and the numbers of a shift kept after clock
 
 import asyncio
 import json
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from itertools import cycle
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.routers.live import _events, floor_body
 from dialer.base.models import Desk, Disposition, Role, User
 from dialer.base.users import TokenClaims
+from dialer.reports import live
 from dialer.reports.live import SETTLED_AFTER, ShiftCounts, Tally, live_operators
 from dialer.reports.snapshot import Snapshot, snapshot
 from tests.builders import Actor, actor, campaign, contact
@@ -251,6 +254,46 @@ async def test_the_floors_kept_counts_agree_with_a_full_count_as_the_shift_goes_
         kept, full = await both()
         assert kept == full
         assert tally.until == msk(10, 20) - SETTLED_AFTER
+
+
+async def test_a_large_floor_made_off_the_loop_is_the_floor_made_on_it(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # From `LARGE_FLOOR` operators on, the floor's values are made in a worker thread. The
+    # threshold is lowered here so that this floor is made both ways, on the loop and off
+    # it, as its attempts settle: the two floors are the same.
+    threads: list[int] = []
+    made = live._made
+
+    def spied(*args: Any) -> list[live.OperatorLive]:
+        threads.append(threading.get_ident())
+        return made(*args)
+
+    monkeypatch.setattr(live, "_made", spied)
+    with clock_at(app, msk(10)) as clock:
+        _, operator, morning, created = await clocked_in(client, sessionmaker)
+        await user_row(sessionmaker, Role.OPERATOR)
+        on_loop, off_loop = Tally(), Tally()
+        for calls, minute in enumerate((1, 4, 8, 15, 23), start=1):
+            clock.now = msk(10, minute)
+            at = clock.now - timedelta(seconds=100)
+            await call(sessionmaker, operator.id, morning, created["id"], Disposition.WARM, at)
+            monkeypatch.setattr(live, "LARGE_FLOOR", 10**6)
+            async with sessionmaker() as session:
+                here = await live_operators(session, clock.now, tally=on_loop)
+            monkeypatch.setattr(live, "LARGE_FLOOR", 1)
+            async with sessionmaker() as session:
+                there = await live_operators(session, clock.now, tally=off_loop)
+            assert there == here
+            assert len(here) == 2
+            assert next(o for o in there if o.id == operator.id).counts.warm == calls
+    on_the_loop = threading.get_ident()
+    assert threads[0::2] == [on_the_loop] * 5
+    assert on_the_loop not in threads[1::2]
+    assert off_loop.until == on_loop.until == msk(10, 23) - SETTLED_AFTER
 
 
 async def test_an_operators_own_callbacks_come_due_first(
