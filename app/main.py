@@ -129,7 +129,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.trusted_proxies = proxy_networks(settings.trusted_proxies)
     install_error_handlers(app)
     # Routes are matched in order: the floor's hot paths (next call, outcome, call
-    # events) come first, so they are found without trying every other router.
+    # events, the consoles' streams, the managers' questionnaires) come first, so they
+    # are found without trying every other router (at 3,000 operators logging in, matching
+    # a stream's route took a seventh of opening it).
     for router in (
         dialer.router,
         leases.outcome_router,
@@ -137,12 +139,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         leases.router,
         softphone.events_router,
         softphone.router,
+        live.me_router,
+        live.router,
+        questionnaires.router,
         auth.router,
         users.router,
         campaigns.router,
         dnc.router,
         imports.router,
-        questionnaires.router,
         accounts.router,
         funnel.router,
         plan.router,
@@ -150,7 +154,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         attendance.router,
         floor.router,
         breaks.router,
-        live.router,
         reports.router,
         contacts.router,
         audit.router,

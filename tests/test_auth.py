@@ -2,20 +2,24 @@
 
 import asyncio
 import threading
+import uuid
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Literal
 
 import httpx
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base import users
 from dialer.base.clock import utcnow
-from dialer.base.models import Role, User
+from dialer.base.db import driver_connection
+from dialer.base.errors import Unauthenticated
+from dialer.base.models import Desk, Role, User
 from dialer.base.throttle import FREE_FAILURES
 from tests.builders import PASSWORD, actor, login
 from tests.builders_shifts import clock_at
@@ -277,3 +281,54 @@ async def test_a_manager_needs_a_desk(
     answer = await client.post("/api/v1/users", json=body, headers=admin.headers)
     assert answer.status_code == 422
     assert answer.json()["fields"][0]["loc"] == ["desk"]
+
+
+async def test_the_usual_cases_caller_is_the_full_routes_caller(
+    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # An operator's stream opens through `usual_user` on a driver connection (PostgreSQL):
+    # raced here against the full route's `user_for_token`, for a good token and for each
+    # one the full route refuses.
+    if app.state.engine.dialect.name != "postgresql":
+        pytest.skip("the usual cases run on PostgreSQL alone")
+    now = utcnow()
+    async with sessionmaker.begin() as session:
+        kept = [
+            _user_row("anna", now),
+            _user_row("boris", now),
+            _user_row("vera", now),
+            User(
+                login="mpk-1", password_hash="!", name="Mpk", role=Role.MANAGER,
+                desk=Desk.ACQUISITION, capacity=7, hourly_rate=Decimal("410.50"), active=True,
+                token_version=3, created_at=now,
+            ),
+        ]  # fmt: skip
+        session.add_all(kept)
+        await session.flush()
+        anna, boris, vera, manager = (u.id for u in kept)
+    async with sessionmaker.begin() as session:
+        await session.execute(update(User).where(User.id == boris).values(token_version=1))
+        await session.execute(update(User).where(User.id == vera).values(active=False))
+    expires = (now + timedelta(hours=1)).timestamp()
+    claims = [
+        users.TokenClaims(anna, 0, expires),
+        users.TokenClaims(manager, 3, expires),
+        users.TokenClaims(boris, 0, expires),
+        users.TokenClaims(vera, 0, expires),
+        users.TokenClaims(uuid.uuid4(), 0, expires),
+    ]
+    columns = [c.key for c in User.__table__.columns]
+    found = []
+    for claim in claims:
+        async with driver_connection(app.state.engine) as driver:
+            usual = await users.usual_user(driver, claim)
+        async with sessionmaker() as session:
+            try:
+                full: User | None = await users.user_for_token(session, claim)
+            except Unauthenticated:
+                full = None
+        assert (usual is None) == (full is None)
+        if usual is not None and full is not None:
+            assert [getattr(usual, c) for c in columns] == [getattr(full, c) for c in columns]
+            found.append((usual.id, usual.role, usual.desk))
+    assert found == [(anna, Role.OPERATOR, None), (manager, Role.MANAGER, Desk.ACQUISITION)]

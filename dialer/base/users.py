@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.base.db import driver_statement
 from dialer.base.errors import InvalidInput, LoginTaken, NotFound, Unauthenticated
 from dialer.base.models import Desk, Role, User
 from dialer.base.passwords import check_password
@@ -308,3 +309,14 @@ async def user_for_token(session: AsyncSession, claims: TokenClaims) -> User:
     if row is None or not row.active or row.token_version != claims.token_version:
         raise Unauthenticated("The token was revoked: log in again.")
     return User(**row._mapping)
+
+
+async def usual_user(driver: Any, claims: TokenClaims) -> User | None:
+    """`user_for_token` on the driver's own connection (PostgreSQL), for a usual case with
+    no session: the same user, or None where it would refuse (the full route then does)."""
+    statement, _ = driver_statement(_USER_BY_ID)
+    row = await driver.fetchrow(statement, claims.user_id)
+    if row is None or not row["active"] or row["token_version"] != claims.token_version:
+        return None
+    desk = row["desk"]
+    return User(**{**row, "role": Role(row["role"]), "desk": desk and Desk(desk)})
