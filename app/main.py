@@ -1,6 +1,7 @@
 """The FastAPI application: engine and scheduler built in lifespan, routers mounted."""
 
 import gc
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -50,6 +51,8 @@ from dialer.sales.policy import bind_policy, policy_from
 from scheduler.service import CascadeScheduler
 
 API = "/api/v1"
+# Seconds a thread holds the interpreter while another waits for it (see `lifespan`).
+SWITCH_INTERVAL = 0.0005
 
 
 def pool_options(settings: Settings) -> dict[str, int]:
@@ -105,6 +108,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # living a second. Young passes every 10,000 objects let those die young, and a
         # full pass comes every 1,000 young ones (minutes apart) rather than every 100.
         gc.set_threshold(10_000, 10, 100)
+        # A large floor's snapshot is made in a worker thread (`off_the_loop`), and the loop
+        # waits up to the switch interval for the interpreter each time it wakes meanwhile:
+        # at the default 5 ms that made the requests slower than the stall it removed (2,000
+        # operators: p99 54 ms against 48 on the loop); at 0.5 ms, 46 (3,000: 67 against 75).
+        sys.setswitchinterval(SWITCH_INTERVAL)
         try:
             async with running_imports(app):
                 yield

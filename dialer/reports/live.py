@@ -267,9 +267,9 @@ async def off_the_loop(
 ) -> R:
     """`work(*args)` about this many operators: in a worker thread for a large floor.
 
-    While the loop has work, the thread holds the interpreter for at most its switch
-    interval (5 ms) at a time, so requests in flight wait that long, not for the whole
-    floor. Only plain values go in and out, nothing of a session.
+    While the loop has work, the thread holds the interpreter for at most the switch
+    interval at a time (the service sets 0.5 ms, `app.main`), so requests in flight wait
+    that long, not for the whole floor. Only plain values go in and out, nothing of a session.
     """
     if operators >= LARGE_FLOOR:
         return await asyncio.to_thread(work, *args, **kwargs)
