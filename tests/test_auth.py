@@ -23,6 +23,7 @@ from dialer.base.models import Desk, Role, User
 from dialer.base.throttle import FREE_FAILURES
 from tests.builders import PASSWORD, actor, login
 from tests.builders_shifts import clock_at
+from tests.databases import postgres_server_url
 
 
 async def test_login_gives_a_token_that_opens_me(
@@ -283,14 +284,16 @@ async def test_a_manager_needs_a_desk(
     assert answer.json()["fields"][0]["loc"] == ["desk"]
 
 
+# The usual cases run on PostgreSQL alone: this test runs there only (CI gives it one).
+@pytest.mark.parametrize(
+    "database_url", ["postgresql"] if postgres_server_url() else [], indirect=True
+)
 async def test_the_usual_cases_caller_is_the_full_routes_caller(
     app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    # An operator's stream opens through `usual_user` on a driver connection (PostgreSQL):
-    # raced here against the full route's `user_for_token`, for a good token and for each
-    # one the full route refuses.
-    if app.state.engine.dialect.name != "postgresql":
-        pytest.skip("the usual cases run on PostgreSQL alone")
+    # An operator's stream opens through `usual_user` on a driver connection: raced here
+    # against the full route's `user_for_token`, for a good token and for each one the
+    # full route refuses.
     now = utcnow()
     async with sessionmaker.begin() as session:
         kept = [
