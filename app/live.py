@@ -4,11 +4,11 @@ A change is any successful unsafe request (and any softphone hook call). The pro
 served it marks its own snapshot stale at once and, on PostgreSQL, tells the others with
 `NOTIFY cascade_floor`, sent at most every `NOTIFY_EVERY` by one listener connection per
 process that also `LISTEN`s; on SQLite there is one process and the mark is enough. The
-snapshot is rebuilt at most once a second while something changed, and every
-`RECHECK_EVERY` regardless (the clock moves states too: offline, a shift opening), and
-only while a stream is open. A new snapshot wakes the floor's streams and those of the
-operators whose part of it moved, not every console: a floor of thousands mostly stands
-still from one second to the next.
+snapshot is rebuilt at most once a second while something changed (a large floor's, whose
+rebuild is dear, up to every 3 s: `refresh_every`), and every `RECHECK_EVERY` regardless
+(the clock moves states too: offline, a shift opening), and only while a stream is open.
+A new snapshot wakes the floor's streams and those of the operators whose part of it moved,
+not every console: a floor of thousands mostly stands still from one second to the next.
 The queue's standings in it come from `app.counts`, the entry the requests share too.
 
 The hub also keeps operators' signs of life: every request's caller and every open
@@ -33,13 +33,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.counts import BACKGROUND, SharedCounts
 from dialer.base.presence import record_seen
-from dialer.reports.live import Tally, off_the_loop
+from dialer.reports.live import LARGE_FLOOR, Tally, off_the_loop
 from dialer.reports.snapshot import Snapshot, snapshot
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "cascade_floor"
 REFRESH_AT_MOST = 1.0
+# A large floor's snapshot (`LARGE_FLOOR` operators or more) is dear: it is rebuilt once
+# ten times as long as it took, so that it takes at most this share of the process's time,
+# at least once a second and at most every `REFRESH_AT_LEAST`.
+REBUILD_SHARE = 0.1
+REFRESH_AT_LEAST = 3.0
 RECHECK_EVERY = 5.0
 NOTIFY_EVERY = 0.1
 PRESENCE_EVERY = timedelta(seconds=5)
@@ -68,6 +73,7 @@ class Hub:
         # The floor's settled counts, kept from one snapshot to the next.
         self._tally = Tally()
         self._built = 0.0
+        self._every = REFRESH_AT_MOST
         self._watches: set[Watch] = set()
         self._operators: Counter[uuid.UUID] = Counter()
         self._seen: dict[uuid.UUID, datetime] = {}
@@ -159,7 +165,7 @@ class Hub:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stale.wait(), RECHECK_EVERY)
-            wait = self._built + REFRESH_AT_MOST - time.monotonic()
+            wait = self._built + self._every - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
             self._stale.clear()
@@ -188,6 +194,7 @@ class Hub:
         for watch in self._watches:
             if watch.operator_id is None or moved is None or watch.operator_id in moved:
                 watch.wake()
+        self._every = refresh_every(len(fresh.operators), time.monotonic() - self._built)
 
     async def _write_presence(self) -> None:
         now = self._clock()
@@ -244,6 +251,14 @@ class Hub:
                 await listener.execute("SELECT pg_notify($1, $2)", CHANNEL, self._me)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             log.warning("could not tell the other processes of a change")
+
+
+def refresh_every(operators: int, took: float) -> float:
+    """Seconds from one rebuild's start to the next one's after a rebuild of this many
+    operators that took `took` seconds."""
+    if operators < LARGE_FLOOR:
+        return REFRESH_AT_MOST
+    return min(max(REFRESH_AT_MOST, took / REBUILD_SHARE), REFRESH_AT_LEAST)
 
 
 class Watch:

@@ -16,11 +16,12 @@ from fastapi import FastAPI
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.live import REFRESH_AT_LEAST, REFRESH_AT_MOST, refresh_every
 from app.routers.live import _events, floor_body
 from dialer.base.models import Desk, Disposition, Role, User
 from dialer.base.users import TokenClaims
 from dialer.reports import live
-from dialer.reports.live import SETTLED_AFTER, ShiftCounts, Tally, live_operators
+from dialer.reports.live import LARGE_FLOOR, SETTLED_AFTER, ShiftCounts, Tally, live_operators
 from dialer.reports.snapshot import Snapshot, snapshot
 from tests.builders import Actor, actor, campaign, contact
 from tests.builders_managers import user_row
@@ -354,6 +355,15 @@ async def test_the_status_tells_callable_from_waiting_per_campaign(
     assert status["campaigns"] == [
         {"id": created["id"], "name": created["name"], "callable_now": 2, "waiting": waiting}
     ]
+
+
+def test_a_large_floors_snapshot_is_rebuilt_as_seldom_as_it_is_dear() -> None:
+    # A small floor's comes once a second after a change, however long its rebuild took.
+    assert refresh_every(LARGE_FLOOR - 1, took=0.5) == REFRESH_AT_MOST == 1.0
+    # A large one's takes at most a tenth of the process's time, within 1 to 3 seconds.
+    assert refresh_every(LARGE_FLOOR, took=0.05) == 1.0
+    assert refresh_every(3_000, took=0.2) == pytest.approx(2.0)
+    assert refresh_every(5_000, took=0.9) == REFRESH_AT_LEAST == 3.0
 
 
 async def test_a_snapshot_names_the_operators_that_moved_and_all_when_a_shift_did(
