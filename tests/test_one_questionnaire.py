@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.clock import utcnow
 from dialer.base.models import Desk, Questionnaire, QuestionnaireAddition, Role
-from tests.builders import on_shift
+from tests.builders import Actor, on_shift
 from tests.floor import Clock, Floor, make_floor, quick_actor
 from tests.live import live_server
 
@@ -37,9 +37,10 @@ async def warm_call(floor: Floor, **body: Any) -> dict[str, Any]:
     return answer
 
 
-async def test_a_second_number_of_a_company_adds_to_its_open_questionnaire(
+async def two_numbers_of_one_company(
     app: FastAPI, client: httpx.AsyncClient, sessionmaker: Maker
-) -> None:
+) -> tuple[Floor, list[Actor]]:
+    """A floor with two MPK and two numbers of one company, spelt two ways, the second due."""
     floor = await make_floor(app, client, sessionmaker)
     now = floor.clock.now
     mpk = [
@@ -48,6 +49,14 @@ async def test_a_second_number_of_a_company_adds_to_its_open_questionnaire(
     ]
     await floor.add(company="ЗАО «Вектор»", number="+74951110001")
     await floor.add(company="зао  вектор", number="+74951110002", due=now - timedelta(minutes=30))
+    return floor, mpk
+
+
+async def test_a_second_number_of_a_company_adds_to_its_open_questionnaire(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    floor, mpk = await two_numbers_of_one_company(app, client, sessionmaker)
+    now = floor.clock.now
 
     first = await warm_call(floor, questionnaire=FIRST)
     second = await warm_call(floor, questionnaire=SECOND, notes="the buyer's own number")
@@ -78,6 +87,44 @@ async def test_a_second_number_of_a_company_adds_to_its_open_questionnaire(
     )
     total = report.json()["total"]
     assert (total["warm"], total["questionnaires"]) == (2, 1)
+
+
+async def test_one_questionnaire_read_alone_is_what_the_list_shows(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    # One questionnaire, and its status change's answer, read by id as the list reads them all.
+    floor, mpk = await two_numbers_of_one_company(app, client, sessionmaker)
+    await floor.add(
+        company="Alone Ltd", number="+74951110003", due=floor.clock.now - timedelta(minutes=20)
+    )
+    with_addition = await warm_call(floor, questionnaire=FIRST, notes="call after lunch")
+    await warm_call(floor, questionnaire=SECOND, notes="the buyer's own number")
+    alone = await warm_call(floor, questionnaire=SECOND)
+    for filed in (with_addition, alone):
+        qid = filed["questionnaire_id"]
+        [holder] = [
+            m
+            for m in mpk
+            if (await client.get(f"/api/v1/questionnaires/{qid}", headers=m.headers)).status_code
+            == 200
+        ]
+        [other] = [m for m in mpk if m is not holder]
+        listed = await client.get("/api/v1/questionnaires", headers=holder.headers)
+        [shown] = [q for q in listed.json() if q["id"] == qid]
+        one = await client.get(f"/api/v1/questionnaires/{qid}", headers=holder.headers)
+        assert one.json() == shown
+        assert shown["labels"]
+        assert shown["history"]
+        assert bool(shown["additions"]) is (filed is with_addition)
+        assert (shown["notes"] == "call after lunch") is (filed is with_addition)
+        url = f"/api/v1/questionnaires/{qid}/status"
+        taken = await client.post(url, json={"status": "in_progress"}, headers=holder.headers)
+        assert taken.json() | {"status": "new", "updated_at": shown["updated_at"]} == shown
+        # Another MPK's questionnaire, or none at all, as before.
+        refused = await client.get(f"/api/v1/questionnaires/{qid}", headers=other.headers)
+        assert refused.status_code == 403
+    missing = await client.get(f"/api/v1/questionnaires/{uuid.uuid4()}", headers=mpk[0].headers)
+    assert missing.status_code == 404
 
 
 async def test_a_company_whose_questionnaire_was_lost_is_filed_again(

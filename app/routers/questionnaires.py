@@ -18,9 +18,8 @@ from dialer.sales.questionnaires import (
     QuestionnaireView,
     StatusChange,
     change_and_view,
-    get_questionnaire,
     list_questionnaires,
-    view,
+    read_view,
 )
 from dialer.sales.routing import reassign
 
@@ -134,8 +133,7 @@ async def questionnaire(
     questionnaire_id: uuid.UUID, session: Session, now: Now, policy: ManagersPolicy, user: Manager
 ) -> QuestionnaireOut:
     """One questionnaire the caller may act on."""
-    found = await get_questionnaire(session, questionnaire_id, user)
-    return QuestionnaireOut.of(await view(session, found, now, policy))
+    return QuestionnaireOut.of(await read_view(session, questionnaire_id, user, now, policy))
 
 
 @router.post("/questionnaires/{questionnaire_id}/status", response_model=QuestionnaireOut)
@@ -179,7 +177,8 @@ async def assign(
         await record(
             session, staff, "questionnaire.reassign", "questionnaire", moved.id, summary, now
         )
-        return QuestionnaireOut.of(await view(session, moved, now, policy)).model_dump(mode="json")
+        seen = await read_view(session, moved.id, staff, now, policy)
+        return QuestionnaireOut.of(seen).model_dump(mode="json")
 
     path = f"/questionnaires/{questionnaire_id}/assign"
     request = ("POST", path, body.model_dump(mode="json"))

@@ -8,13 +8,13 @@ saturation again, under the managers' lock.
 """
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
@@ -248,9 +248,7 @@ async def change_and_view(
     operator's notes, the contact's history) does not move with its status, so it is read
     before the change takes its locks, which are then held for the change alone.
     """
-    before = await view(
-        session, await get_questionnaire(session, questionnaire_id, actor), now, policy
-    )
+    before = await read_view(session, questionnaire_id, actor, now, policy)
     changed, account = await change_status(session, questionnaire_id, change, actor, now, policy)
     return replace(before, questionnaire=changed, overdue=is_overdue(changed, now, policy)), account
 
@@ -280,11 +278,7 @@ async def list_questionnaires(
     overdue_only: bool = False,
 ) -> list[QuestionnaireView]:
     """The actor's questionnaires (a supervisor: all), oldest first."""
-    query = (
-        select(Questionnaire, Contact.name, Contact.phone)
-        .join(Contact, Contact.id == Questionnaire.contact_id)
-        .order_by(Questionnaire.created_at, Questionnaire.id)
-    )
+    query = _seen().order_by(Questionnaire.created_at, Questionnaire.id)
     if actor.role not in (Role.SUPERVISOR, Role.ADMIN):
         query = query.where(Questionnaire.manager_id == actor.id)
     if statuses:
@@ -295,53 +289,68 @@ async def list_questionnaires(
             Questionnaire.status.in_(OPEN_STATUSES),
             Questionnaire.updated_at <= now - policy.overdue_after,
         )
-    rows = (await session.execute(query)).all()
-    added = await additions_of(session, [row[0].id for row in rows])
-    return await _with_context(
-        session,
-        [
-            QuestionnaireView(q, name, phone, is_overdue(q, now, policy), added.get(q.id, []))
-            for q, name, phone in rows
-        ],
-    )
+    return await _views(session, (await session.execute(query)).all(), now, policy)
 
 
-async def _with_context(
-    session: AsyncSession, views: list[QuestionnaireView]
-) -> list[QuestionnaireView]:
-    """The views with their fields' labels, the operator's notes and the contact's history."""
-    if not views:
-        return views
-    campaigns = {q.questionnaire.campaign_id for q in views}
-    form = select(Campaign.id, Campaign.questionnaire_fields).where(Campaign.id.in_(campaigns))
-    # .all(): a Result has keys(), so dict() would take it for a mapping.
-    fields: dict[uuid.UUID, list[Any]] = dict((await session.execute(form)).all())
-    attempts = [q.questionnaire.attempt_id for q in views]
-    notes = dict(
-        (
-            await session.execute(select(Attempt.id, Attempt.notes).where(Attempt.id.in_(attempts)))
-        ).all()
-    )
-    pasts = await histories(session, [q.questionnaire.contact_id for q in views])
-    found = []
-    for seen in views:
-        q = seen.questionnaire
-        labels = {f["name"]: f.get("label") or f["name"] for f in fields.get(q.campaign_id) or []}
-        past = pasts.get(q.contact_id, ())
-        found.append(replace(seen, labels=labels, notes=notes.get(q.attempt_id), history=past))
-    return found
-
-
-async def view(
-    session: AsyncSession, questionnaire: Questionnaire, now: datetime, policy: Policy
+async def read_view(
+    session: AsyncSession,
+    questionnaire_id: uuid.UUID,
+    actor: User,
+    now: datetime,
+    policy: Policy,
 ) -> QuestionnaireView:
-    """One questionnaire as a manager sees it."""
-    contact = await session.get(Contact, questionnaire.contact_id)
-    seen = QuestionnaireView(
-        questionnaire,
-        contact.name if contact is not None else None,
-        contact.phone if contact is not None else None,
-        is_overdue(questionnaire, now, policy),
-        (await additions_of(session, [questionnaire.id])).get(questionnaire.id, []),
+    """A questionnaire the actor may act on, as its manager sees it."""
+    found = (await session.execute(_seen().where(Questionnaire.id == questionnaire_id))).first()
+    if found is None:
+        raise NotFound("There is no such questionnaire.")
+    if not can_act(actor, found[0]):
+        raise Forbidden("This questionnaire is assigned to another manager.")
+    [seen] = await _views(session, [found], now, policy)
+    return seen
+
+
+# A questionnaire, its contact's name and number, its campaign's fields, the operator's
+# notes, and whether calls were added to it.
+Seen = tuple[Questionnaire, str | None, str | None, list[Any] | None, str | None, bool]
+
+
+def _seen() -> Select[*Seen]:
+    """Questionnaires with what a manager reads beside each (`Seen`), in one statement."""
+    added = exists().where(QuestionnaireAddition.questionnaire_id == Questionnaire.id)
+    return (
+        select(
+            Questionnaire,
+            Contact.name,
+            Contact.phone,
+            Campaign.questionnaire_fields,
+            Attempt.notes,
+            added,
+        )
+        .outerjoin(Contact, Contact.id == Questionnaire.contact_id)
+        .outerjoin(Campaign, Campaign.id == Questionnaire.campaign_id)
+        .outerjoin(Attempt, Attempt.id == Questionnaire.attempt_id)
     )
-    return (await _with_context(session, [seen]))[0]
+
+
+async def _views(
+    session: AsyncSession, rows: Sequence[Row[*Seen]], now: datetime, policy: Policy
+) -> list[QuestionnaireView]:
+    """The views of `_seen`'s rows, with the calls added to them and their contacts' last
+    attempts: two statements besides, one when nothing was added to any of them."""
+    if not rows:
+        return []
+    added = await additions_of(session, [row[0].id for row in rows if row[5]])
+    pasts = await histories(session, [row[0].contact_id for row in rows])
+    return [
+        QuestionnaireView(
+            q,
+            name,
+            phone,
+            is_overdue(q, now, policy),
+            added.get(q.id, []),
+            labels={f["name"]: f.get("label") or f["name"] for f in fields or []},
+            notes=notes,
+            history=pasts.get(q.contact_id, ()),
+        )
+        for q, name, phone, fields, notes, _ in rows
+    ]
