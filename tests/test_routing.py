@@ -6,11 +6,11 @@ from collections import Counter
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.clock import utcnow
-from dialer.base.models import Desk, Questionnaire, QuestionnaireStatus, Role
+from dialer.base.models import Desk, Questionnaire, QuestionnaireStatus, Role, User
 from dialer.sales.routing import assign_waiting
 from tests.builders import Actor, actor
 from tests.builders_managers import floor, user_row, warm, warm_in
@@ -100,6 +100,25 @@ async def test_without_room_questionnaires_wait_and_go_oldest_first(
         waiting = {q.id: q.manager_id for q in await session.scalars(select(Questionnaire))}
     assert waiting[second.id] == manager.id
     assert waiting[third.id] is None
+
+
+async def test_a_new_questionnaire_never_takes_a_place_before_the_waiting_line(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    # A place freed with nothing handed out since (a capacity raised in the database): the
+    # next warm outcome hands it to the oldest waiting one, and the new one waits behind it.
+    manager = await mpk_row(sessionmaker, 1)
+    where = await floor(sessionmaker)
+    start = utcnow()
+    first = await warm(sessionmaker, where, now=start)
+    waiting = await warm(sessionmaker, where, now=start + timedelta(seconds=1))
+    assert (first.manager_id, waiting.manager_id) == (manager, None)
+    async with sessionmaker.begin() as session:
+        await session.execute(update(User).where(User.id == manager).values(capacity=2))
+    new = await warm(sessionmaker, where, now=start + timedelta(seconds=2))
+    async with sessionmaker() as session:
+        held = {q.id: q.manager_id for q in await session.scalars(select(Questionnaire))}
+    assert held == {first.id: manager, waiting.id: manager, new.id: None}
 
 
 async def test_a_new_manager_takes_the_waiting_line_on_the_periodic_check(

@@ -34,7 +34,7 @@ from dialer.base.models import (
 from dialer.contacts.history import Past, histories
 from dialer.sales.accounts import open_account
 from dialer.sales.policy import Policy, policy_of
-from dialer.sales.routing import rebalance
+from dialer.sales.routing import rebalance, route_new
 from dialer.sales.saturation import OPEN_STATUSES, lock_for_closing
 
 Status = QuestionnaireStatus
@@ -92,10 +92,7 @@ async def file_questionnaire(
         created_at=now,
         updated_at=now,
     )
-    session.add(questionnaire)
-    await session.flush()
-    # Routed through the waiting line, so that older waiting ones keep their place.
-    await rebalance(session, now, policy_of(session).marks)
+    await route_new(session, questionnaire, now, policy_of(session).marks)
     return questionnaire
 
 

@@ -142,7 +142,13 @@ def _describe(state: Backlog, marks: Marks) -> str:
 async def evaluate_saturation(session: AsyncSession, now: datetime, marks: Marks) -> None:
     """Pause or resume dialing for the managers' backlog."""
     await lock_managers(session)
-    state = await backlog(session)
+    await weigh_saturation(session, await backlog(session), now, marks)
+
+
+async def weigh_saturation(
+    session: AsyncSession, state: Backlog, now: datetime, marks: Marks
+) -> None:
+    """Pause or resume dialing for this backlog, read under the managers' lock (held)."""
     was = state.paused_since is not None
     paused = stays_paused(was, state.open, state.capacity, marks)
     why = _describe(state, marks)
