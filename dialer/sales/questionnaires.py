@@ -178,14 +178,8 @@ def can_act(actor: User, questionnaire: Questionnaire) -> bool:
     return actor.role is Role.MANAGER and questionnaire.manager_id == actor.id
 
 
-async def get_questionnaire(
-    session: AsyncSession, questionnaire_id: uuid.UUID, actor: User, *, lock: bool = False
-) -> Questionnaire:
-    """A questionnaire the actor may act on."""
-    # Locked, it is read afresh: an earlier read in this transaction may be out of date.
-    questionnaire = await session.get(
-        Questionnaire, questionnaire_id, with_for_update=lock, populate_existing=lock
-    )
+def _may_act(actor: User, questionnaire: Questionnaire | None) -> Questionnaire:
+    """The questionnaire, if there is one and the actor may act on it."""
     if questionnaire is None:
         raise NotFound("There is no such questionnaire.")
     if not can_act(actor, questionnaire):
@@ -213,7 +207,11 @@ async def change_status(
     rebalancing = change.status not in OPEN_STATUSES
     if rebalancing:
         rebalancing = not await lock_for_closing(session, policy.marks)
-    questionnaire = await get_questionnaire(session, questionnaire_id, actor, lock=True)
+    # Read afresh under its row lock: the view read before the change may be out of date.
+    locked = await session.get(
+        Questionnaire, questionnaire_id, with_for_update=True, populate_existing=True
+    )
+    questionnaire = _may_act(actor, locked)
     if questionnaire.manager_id is None:
         raise InvalidTransition("The questionnaire is still waiting for a manager.")
     check_transition(questionnaire.status, change.status)
@@ -297,12 +295,9 @@ async def read_view(
     policy: Policy,
 ) -> QuestionnaireView:
     """A questionnaire the actor may act on, as its manager sees it."""
-    found = (await session.execute(_seen().where(Questionnaire.id == questionnaire_id))).first()
-    if found is None:
-        raise NotFound("There is no such questionnaire.")
-    if not can_act(actor, found[0]):
-        raise Forbidden("This questionnaire is assigned to another manager.")
-    [seen] = await _views(session, [found], now, policy)
+    found = (await session.execute(_seen().where(Questionnaire.id == questionnaire_id))).all()
+    _may_act(actor, found[0][0] if found else None)
+    [seen] = await _views(session, found, now, policy)
     return seen
 
 

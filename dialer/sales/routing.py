@@ -123,18 +123,16 @@ async def route_new(
     """
     await lock_managers(session)
     state = await backlog(session)
-    chosen = None
-    if state.waiting == 0:
-        chosen = choose(await acquisition_loads(session))
-        if chosen is not None:
-            _assign(questionnaire, chosen.manager_id, now)
+    chosen = None if state.waiting else choose(await acquisition_loads(session))
+    if chosen is not None:
+        _assign(questionnaire, chosen.manager_id, now)
     session.add(questionnaire)
     await session.flush()
     if state.waiting:
         await rebalance(session, now, marks)
-        return
-    after = replace(state, open=state.open + 1, waiting=0 if chosen else 1)
-    await weigh_saturation(session, after, now, marks)
+    else:
+        after = replace(state, open=state.open + 1, waiting=0 if chosen else 1)
+        await weigh_saturation(session, after, now, marks)
 
 
 async def rebalance(session: AsyncSession, now: datetime, marks: Marks) -> None:
