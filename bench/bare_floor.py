@@ -38,7 +38,12 @@ from dialer.queue.usual_outcome import record_usual
 from dialer.reports.floor import dialer_status
 from dialer.reports.live import live_operators
 from dialer.sales.policy import bind_policy, policy_from
-from dialer.sales.questionnaires import StatusChange, change_and_view, list_questionnaires
+from dialer.sales.questionnaires import (
+    StatusChange,
+    after_change,
+    change_and_view,
+    list_questionnaires,
+)
 
 state: dict[str, Any] = {}
 
@@ -171,7 +176,9 @@ async def floor_status_change(questionnaire_id: str, request: Request) -> Any:
         seen, _ = await change_and_view(
             session, uuid.UUID(questionnaire_id), change, user, now, policy
         )
-        return {"id": str(seen.questionnaire.id), "status": seen.questionnaire.status.value}
+    async with state["maker"].begin() as session:
+        await after_change(session, change, now, policy)
+    return {"id": str(seen.questionnaire.id), "status": seen.questionnaire.status.value}
 
 
 @app.get("/api/v1/dialer/status")

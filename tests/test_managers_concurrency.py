@@ -1,9 +1,11 @@
-"""Managers closing questionnaires at once: closes that weigh nothing share the managers' lock,
-and loads, routing and the saturation pause come out as if they had closed one by one."""
+"""Managers closing questionnaires at once: a close takes no managers' lock of its own, what it
+leaves to weigh is read under that lock shared, and loads, routing and the saturation pause
+come out as if they had closed one by one."""
 
 import asyncio
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import httpx
@@ -13,9 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.clock import utcnow
-from dialer.base.locks import share_managers
-from dialer.base.models import Account, Desk, Questionnaire, QuestionnaireStatus, Role
+from dialer.base.locks import lock_managers, share_managers
+from dialer.base.models import Account, Desk, Questionnaire, QuestionnaireStatus, Role, User
 from dialer.sales.clients import clients
+from dialer.sales.policy import Policy
+from dialer.sales.questionnaires import StatusChange, after_change, change_status
 from dialer.sales.saturation import OPEN_STATUSES, backlog
 from tests.builders import Actor
 from tests.builders_managers import floor, user_row, warm
@@ -39,6 +43,16 @@ async def open_of(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Questi
 
 
 FIRST_ORDER = {"status": "first_order", "amount": "100"}
+
+
+async def hold(holder: AsyncSession, take: Callable[[AsyncSession], Awaitable[None]]) -> None:
+    """The managers' lock taken by `take` and held by `holder`, on PostgreSQL. SQLite has no
+    such lock: every transaction takes the database's write lock, so there it only reads."""
+    if holder.get_bind().dialect.name == "postgresql":
+        await take(holder)
+    else:
+        await backlog(holder)
+        await holder.rollback()
 
 
 async def close_all(
@@ -143,13 +157,55 @@ async def test_a_close_with_nothing_to_weigh_does_not_wait_for_other_closes(
     started = await client.post(url, json={"status": "in_progress"}, headers=manager.headers)
     assert started.status_code == 200
     async with sessionmaker() as holder:
-        # SQLite has no such lock: every transaction takes the database's write lock, so
-        # there the holder only reads.
-        if holder.bind.dialect.name == "postgresql":
-            await share_managers(holder)
-        else:
-            await backlog(holder)
-            await holder.rollback()
+        await hold(holder, share_managers)
         closed = await asyncio.wait_for(client.post(url, json=close, headers=manager.headers), 30)
         assert closed.status_code == 200, closed.text
         await holder.rollback()
+
+
+async def test_a_close_commits_while_routing_holds_the_lock_and_its_place_is_handed_on_after(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A close locks its own row only: it commits while a warm outcome's routing holds the
+    managers' lock. The place it freed goes to the one waiting once that lock is given back."""
+    (manager,) = await mpks(sessionmaker, 1)  # two places
+    where = await floor(sessionmaker)
+    start = utcnow()
+    held, _, waiting = [
+        await warm(sessionmaker, where, now=start + timedelta(seconds=i)) for i in range(3)
+    ]
+    async with sessionmaker() as session:
+        assert (await backlog(session)).waiting == 1
+        assert (await backlog(session)).paused_since is not None
+    now = start + timedelta(minutes=1)
+    policy = Policy()
+    async with sessionmaker.begin() as session:
+        user = await session.get(User, manager.id)
+        assert user is not None
+        await change_status(
+            session, held.id, StatusChange(QuestionnaireStatus.IN_PROGRESS), user, now, policy
+        )
+    lost = StatusChange(QuestionnaireStatus.LOST, reason="no budget")
+
+    async def close() -> None:
+        async with sessionmaker.begin() as session:
+            user = await session.get(User, manager.id)
+            assert user is not None
+            await change_status(session, held.id, lost, user, now, policy)
+
+    async with sessionmaker() as holder:
+        await hold(holder, lock_managers)
+        await asyncio.wait_for(close(), 30)
+        async with sessionmaker() as session:
+            assert (await backlog(session)).waiting == 1  # nothing weighed yet
+        await holder.rollback()
+
+    async with sessionmaker.begin() as session:
+        await after_change(session, lost, now, policy)
+    async with sessionmaker() as session:
+        given = await session.get(Questionnaire, waiting.id)
+        assert given is not None
+        assert given.manager_id == manager.id
+        state = await backlog(session)
+        assert (state.open, state.waiting) == (2, 0)
+        assert state.paused_since is not None  # 2 open of 2: still at the high mark

@@ -13,7 +13,7 @@ from dialer.base.models import Desk, Pause, PauseReason, Role, User
 from dialer.base.models import QuestionnaireStatus as Status
 from dialer.base.users import deactivate_user
 from dialer.sales.policy import Policy
-from dialer.sales.questionnaires import StatusChange, change_status
+from dialer.sales.questionnaires import StatusChange, after_change, change_status
 from dialer.sales.saturation import evaluate_saturation, managers_status
 from dialer.shifts.gate import may_dial
 from tests.builders import on_shift
@@ -23,14 +23,16 @@ Maker = async_sessionmaker[AsyncSession]
 
 
 async def close(sessionmaker: Maker, questionnaire_id: uuid.UUID, now: datetime) -> None:
-    """A supervisor takes a questionnaire through to lost."""
+    """A supervisor takes a questionnaire through to lost, each change committed and then
+    weighed, as the API does."""
     supervisor_id = await user_row(sessionmaker, Role.SUPERVISOR)
-    async with sessionmaker.begin() as session:
-        supervisor = await session.get(User, supervisor_id)
-        assert supervisor is not None
-        steps = (StatusChange(Status.IN_PROGRESS), StatusChange(Status.LOST, reason="no"))
-        for change in steps:
+    for change in (StatusChange(Status.IN_PROGRESS), StatusChange(Status.LOST, reason="no")):
+        async with sessionmaker.begin() as session:
+            supervisor = await session.get(User, supervisor_id)
+            assert supervisor is not None
             await change_status(session, questionnaire_id, change, supervisor, now, Policy())
+        async with sessionmaker.begin() as session:
+            await after_change(session, change, now, Policy())
 
 
 async def saturation_pauses(sessionmaker: Maker) -> list[Pause]:

@@ -17,6 +17,7 @@ from dialer.base.models import QuestionnaireStatus
 from dialer.sales.questionnaires import (
     QuestionnaireView,
     StatusChange,
+    after_change,
     change_and_view,
     list_questionnaires,
     read_view,
@@ -156,7 +157,11 @@ async def set_status(
 
     path = f"/questionnaires/{questionnaire_id}/status"
     request = ("POST", path, body.model_dump(mode="json"))
-    return await idempotent(session, user.id, key, request, now, work)
+    answer = await idempotent(session, user.id, key, request, now, work)
+    # The change is kept; what a close freed is weighed after it, before the answer.
+    await session.commit()
+    await after_change(session, change, now, policy)
+    return answer
 
 
 @router.post("/questionnaires/{questionnaire_id}/assign", response_model=QuestionnaireOut)

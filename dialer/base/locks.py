@@ -1,8 +1,12 @@
 """The sales side's two locks: the managers' (questionnaires and the MPK) and the clients'
-(accounts and the desks after the MPK). One writer at a time weighs each; closes share the first.
+(accounts and the desks after the MPK). One writer at a time weighs each; what a committed
+close leaves to weigh is read under the first, shared.
 
 Whoever takes both takes the managers' lock first, so two transactions never wait for each
-other in a circle. A lock already held by the transaction is not asked for again.
+other in a circle. A status change locks its questionnaire's row without the managers'
+lock, then (a first order) takes the clients' lock: no holder of the clients' lock waits for
+another questionnaire's row, so that order closes no circle either. A lock already held by
+the transaction is not asked for again.
 """
 
 from collections.abc import Iterator
@@ -76,10 +80,10 @@ async def lock_clients(session: AsyncSession) -> None:
 async def share_managers(session: AsyncSession) -> None:
     """Hold the managers' lock shared with other closes until the transaction ends.
 
-    Closing a questionnaire only lowers its manager's load. While nobody waits for a
-    manager and dialing is not paused for them, such a close needs nothing weighed, so
-    closes share the lock among themselves and only routing and weighing (the exclusive
-    holders) wait for them, and they for it (`dialer.sales.saturation.lock_for_closing`).
+    A committed close only lowered its manager's load. While nobody waits for a manager
+    and dialing is not paused for them, it leaves nothing to weigh: reading that shares
+    the lock with other such reads, and only routing and weighing (the exclusive holders)
+    wait for them, and they for it (`dialer.sales.saturation.nothing_to_weigh`).
     Nothing on SQLite, as above.
     """
     connection = await session.connection()

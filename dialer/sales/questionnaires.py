@@ -3,8 +3,8 @@
 One open questionnaire per company (folded as accounts fold it): a warm call from another
 number of a company whose questionnaire is still open is added to that questionnaire.
 A manager moves its questionnaire new → in_progress → first_order (with the amount)
-or lost (with the reason). Every change hands out waiting questionnaires and weighs
-saturation again, under the managers' lock.
+or lost (with the reason). Once a close has committed, the place it freed is handed out
+and saturation weighed again, under the managers' lock (`after_change`).
 """
 
 import uuid
@@ -34,8 +34,8 @@ from dialer.base.models import (
 from dialer.contacts.history import Past, histories
 from dialer.sales.accounts import open_account
 from dialer.sales.policy import Policy, policy_of
-from dialer.sales.routing import rebalance, route_new
-from dialer.sales.saturation import OPEN_STATUSES, lock_for_closing
+from dialer.sales.routing import after_close, route_new
+from dialer.sales.saturation import OPEN_STATUSES
 
 Status = QuestionnaireStatus
 
@@ -62,7 +62,7 @@ async def file_questionnaire(
     When the company already has an open questionnaire, the call is added to that one
     instead (its MPK sees it there), and that questionnaire is returned.
     """
-    # The lock before the rows: the same order as every other change of questionnaires.
+    # The lock before the rows, as every holder of it that changes questionnaires takes it.
     # It also makes "is one open for this company?" and the insert one step, so two
     # operators filing warm for one company at once file one questionnaire.
     await lock_managers(session)
@@ -197,16 +197,14 @@ async def change_status(
 ) -> tuple[Questionnaire, Account | None]:
     """Move a questionnaire on; a first order opens the client's account (returned).
 
-    Taking one up (`in_progress`) keeps it open: no manager's load changes, so it needs
-    neither the managers' lock nor a rebalance, only its own row locked. Closing it
-    frees a place, which routing and the saturation pause must weigh under the lock,
-    unless there is nothing to weigh: then closes share the lock (`lock_for_closing`).
-    A first order's account is routed across the MRK's desk under the clients' lock,
-    which only other accounts' changes wait for (`dialer.base.locks`).
+    Only its own row is locked: no change of status needs the managers' lock. Taking one
+    up (`in_progress`) changes no manager's load; closing one frees a place, which is
+    handed out, and saturation weighed, once the close has committed (`after_change`).
+    Held to the end of the close, that lock made every warm outcome wait for first orders,
+    and those for each other's accounts. A first order's account is routed across the
+    MRK's desk under the clients' lock, which only other accounts' changes wait for
+    (`dialer.base.locks`).
     """
-    rebalancing = change.status not in OPEN_STATUSES
-    if rebalancing:
-        rebalancing = not await lock_for_closing(session, policy.marks)
     # Read afresh under its row lock: the view read before the change may be out of date.
     locked = await session.get(
         Questionnaire, questionnaire_id, with_for_update=True, populate_existing=True
@@ -224,9 +222,16 @@ async def change_status(
     account = None
     if change.status is Status.FIRST_ORDER:
         account = await open_account(session, questionnaire, actor.id, now, policy)
-    if rebalancing:
-        await rebalance(session, now, policy.marks)
     return questionnaire, account
+
+
+async def after_change(
+    session: AsyncSession, change: StatusChange, now: datetime, policy: Policy
+) -> None:
+    """Once a status change has committed: what a close freed, handed out and weighed in a
+    transaction of its own (`dialer.sales.routing.after_close`)."""
+    if change.status not in OPEN_STATUSES:
+        await after_close(session, now, policy.marks)
 
 
 async def change_and_view(

@@ -218,16 +218,16 @@ async def managers_status(session: AsyncSession, now: datetime, policy: Policy) 
     )
 
 
-async def lock_for_closing(session: AsyncSession, marks: Marks) -> bool:
-    """The managers' lock for closing a questionnaire: True when the close needs nothing
-    weighed, and then only shared with other such closes; else held alone (False).
+async def nothing_to_weigh(session: AsyncSession, marks: Marks) -> bool:
+    """Whether the managers' side needs nothing weighed after a close has committed: read
+    under the managers' lock shared with other such reads, kept when True; when False, the
+    shared lock is given back (its savepoint rolled back: PostgreSQL releases the locks taken
+    inside) for the exclusive one that weighing takes.
 
-    Nothing needs weighing when nobody waits for a manager, dialing is not paused for
-    them, and the backlog less this questionnaire is under the high mark: routing would
-    hand out nothing and the saturation check change nothing. Only exclusive holders
-    make a questionnaire wait or pause dialing, so under the shared lock that stays true
-    until the commit. When it does not hold, the shared lock is given back (its savepoint
-    rolled back: PostgreSQL releases the locks taken inside) and the exclusive one taken.
+    Nothing needs weighing when nobody waits for a manager, dialing is not paused for them,
+    and the backlog is under the high mark. The shared lock waits for a writer in flight (a
+    warm outcome's routing, which may have counted the questionnaire as still open) and
+    keeps the next one out until the end of this transaction, so what it reads holds.
     """
     savepoint = await session.begin_nested()
     await share_managers(session)
@@ -235,11 +235,10 @@ async def lock_for_closing(session: AsyncSession, marks: Marks) -> bool:
     quiet = (
         state.waiting == 0
         and state.paused_since is None
-        and not reaches_high(state.open - 1, state.capacity, marks)
+        and not reaches_high(state.open, state.capacity, marks)
     )
     if quiet:
         await savepoint.commit()
         return True
     await savepoint.rollback()
-    await lock_managers(session)
     return False
