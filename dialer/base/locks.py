@@ -78,7 +78,7 @@ async def lock_clients(session: AsyncSession) -> None:
 
 
 async def share_managers(session: AsyncSession) -> None:
-    """Hold the managers' lock shared with other closes until the transaction ends.
+    """Hold the managers' lock shared with other such holders until the transaction ends.
 
     A committed close only lowered its manager's load. While nobody waits for a manager
     and dialing is not paused for them, it leaves nothing to weigh: reading that shares

@@ -34,8 +34,8 @@ from dialer.base.models import (
 from dialer.contacts.history import Past, histories
 from dialer.sales.accounts import open_account
 from dialer.sales.policy import Policy, policy_of
-from dialer.sales.routing import after_close, route_new
-from dialer.sales.saturation import OPEN_STATUSES
+from dialer.sales.routing import rebalance, route_new
+from dialer.sales.saturation import OPEN_STATUSES, nothing_to_weigh
 
 Status = QuestionnaireStatus
 
@@ -228,10 +228,10 @@ async def change_status(
 async def after_change(
     session: AsyncSession, change: StatusChange, now: datetime, policy: Policy
 ) -> None:
-    """Once a status change has committed: what a close freed, handed out and weighed in a
-    transaction of its own (`dialer.sales.routing.after_close`)."""
-    if change.status not in OPEN_STATUSES:
-        await after_close(session, now, policy.marks)
+    """Once a status change has committed, in a short transaction of its own: the place a
+    close freed handed out and saturation weighed, when either is due (`nothing_to_weigh`)."""
+    if change.status not in OPEN_STATUSES and not await nothing_to_weigh(session, policy.marks):
+        await rebalance(session, now, policy.marks)
 
 
 async def change_and_view(

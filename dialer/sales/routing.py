@@ -19,13 +19,7 @@ from dialer.base.errors import InvalidInput, InvalidTransition, NoManagerRoom, N
 from dialer.base.locks import lock_managers
 from dialer.base.models import Desk, Questionnaire, QuestionnaireStatus, Role, User
 from dialer.sales.policy import Marks
-from dialer.sales.saturation import (
-    OPEN_STATUSES,
-    backlog,
-    evaluate_saturation,
-    nothing_to_weigh,
-    weigh_saturation,
-)
+from dialer.sales.saturation import OPEN_STATUSES, backlog, evaluate_saturation, weigh_saturation
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
@@ -145,13 +139,6 @@ async def rebalance(session: AsyncSession, now: datetime, marks: Marks) -> None:
     """After any change: hand out waiting questionnaires, then weigh saturation."""
     await assign_waiting(session, now)
     await evaluate_saturation(session, now, marks)
-
-
-async def after_close(session: AsyncSession, now: datetime, marks: Marks) -> None:
-    """Once a close has committed: the place it freed handed out and saturation weighed,
-    when either is due (`nothing_to_weigh`), in a short transaction of its own."""
-    if not await nothing_to_weigh(session, marks):
-        await rebalance(session, now, marks)
 
 
 async def release_manager(
