@@ -19,11 +19,14 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
+import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from types import FrameType
 from typing import Any
 
 import asyncpg
@@ -50,6 +53,7 @@ NOTIFY_EVERY = 0.1
 PRESENCE_EVERY = timedelta(seconds=5)
 RECONNECT_AFTER = 1.0
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+EXIT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 # How long shutting down waits for the refresh and the listener to end.
 STOP_WITHIN = 5.0
@@ -85,6 +89,8 @@ class Hub:
         self._notifying = asyncio.Lock()
         self._listener: asyncpg.Connection | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._ending = False
+        self._chained: dict[int, tuple[Any, Any]] = {}
         # The queue's standings, shared by the streams and the requests alike.
         self.counts = SharedCounts(sessionmaker, self._stale.set)
 
@@ -96,8 +102,13 @@ class Hub:
         self._tasks = [asyncio.create_task(self._refresher())]
         if self.postgres:
             self._tasks.append(asyncio.create_task(self._listen()))
+        self._end_streams_on_exit()
 
     async def stop(self) -> None:
+        for sig, (handler, ours) in self._chained.items():
+            if signal.getsignal(sig) is ours:
+                signal.signal(sig, handler)
+        self._chained = {}
         await self.counts.stop(STOP_WITHIN)
         for task in self._tasks:
             task.cancel()
@@ -134,6 +145,25 @@ class Hub:
     def now(self) -> datetime:
         return self._clock()
 
+    def end_streams(self) -> None:
+        """End every open stream, and any opened from now on: the process is stopping."""
+        self._ending = True
+        for watch in self._watches:
+            watch.close()
+
+    def _end_streams_on_exit(self) -> None:
+        """The server waits for every open answer before it stops, and a stream never ends
+        by itself: its exit signals are chained so that they end the streams first."""
+        if threading.current_thread() is not threading.main_thread():
+            return  # signals reach the main thread only: a server elsewhere has its own way
+        loop = asyncio.get_running_loop()
+        for sig in EXIT_SIGNALS:
+            handler = signal.getsignal(sig)
+            if callable(handler):
+                ours = _ending_first(loop, self.end_streams, handler)
+                self._chained[sig] = (handler, ours)
+                signal.signal(sig, ours)
+
     @property
     def latest(self) -> Snapshot | None:
         return self._snapshot
@@ -143,6 +173,8 @@ class Hub:
         """A stream's watch on the floor, open while in the block: an operator's, or the
         floor's with no operator (an operator's stream also keeps it seen)."""
         watch = Watch(self, operator_id)
+        if self._ending:
+            watch.close()
         self._watches.add(watch)
         if operator_id is not None:
             self._operators[operator_id] += 1
@@ -261,22 +293,46 @@ def refresh_every(operators: int, took: float) -> float:
     return min(max(REFRESH_AT_MOST, took / REBUILD_SHARE), REFRESH_AT_LEAST)
 
 
+def _ending_first(
+    loop: asyncio.AbstractEventLoop, end: Callable[[], None], handler: Callable[..., Any]
+) -> Callable[[int, FrameType | None], None]:
+    def on_signal(sig: int, frame: FrameType | None) -> None:
+        # Between any two bytecodes of the loop's thread: the loop takes it from here
+        # (unless it is closed already: the server's own handler still runs).
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(end)
+        handler(sig, frame)
+
+    return on_signal
+
+
 class Watch:
-    """One stream's wait for the snapshots that concern it."""
+    """One stream's wait for the snapshots that concern it, until it is closed (the client
+    went, or the process is stopping)."""
 
     def __init__(self, hub: Hub, operator_id: uuid.UUID | None) -> None:
         self.operator_id = operator_id
+        self.closed = False
         self._hub = hub
         self._woken = asyncio.Event()
 
     def wake(self) -> None:
         self._woken.set()
 
+    def close(self) -> None:
+        self.closed = True
+        self._woken.set()
+
     async def next(self, within: float) -> Snapshot | None:
-        """The latest snapshot once one concerns this stream; None after `within` seconds."""
+        """The latest snapshot once one concerns this stream; None after `within` seconds
+        or once the watch is closed."""
         try:
-            await asyncio.wait_for(self._woken.wait(), within)
+            # Not wait_for: on Python 3.11 it makes a task of each wait.
+            async with asyncio.timeout(within):
+                await self._woken.wait()
         except TimeoutError:
+            return None
+        if self.closed:
             return None
         self._woken.clear()
         latest = self._hub.latest

@@ -102,8 +102,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # stalled every request in flight for 90–110 ms, a few times a minute under load.
         gc.collect()
         gc.freeze()
-        # An open stream holds some 340 objects for as long as it is open: with a console
-        # per operator, each full pass then walked 300,000 of them and stalled the process
+        # An open stream holds objects (the ASGI stack's coroutines, its task, its watch)
+        # for as long as it is open: with a console per operator, each full pass walked
+        # 300,000 of them (340 a stream under a general SSE response) and stalled the process
         # for 150–450 ms, every few seconds, kept coming by the snapshot's objects, each
         # living a second. Young passes every 10,000 objects let those die young, and a
         # full pass comes every 1,000 young ones (minutes apart) rather than every 100.

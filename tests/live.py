@@ -35,6 +35,8 @@ def free_port() -> int:
 class LiveServer:
     process: subprocess.Popen[str]
     port: int
+    # The server's log lines from its start on (read by a thread that keeps the pipe drained).
+    log: queue.Queue[str | None]
 
     @property
     def url(self) -> str:
@@ -135,8 +137,9 @@ def _start(
     process = subprocess.Popen(
         command, env=environment, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
     )
+    lines = read_lines(process)
     try:
-        log = wait_for_line(read_lines(process), BOUND_LINE, STARTUP_TIMEOUT)
+        log = wait_for_line(lines, BOUND_LINE, STARTUP_TIMEOUT)
         if "address already in use" in log:
             raise PortTaken()
         _wait_until_served(port, STARTUP_TIMEOUT)
@@ -144,7 +147,7 @@ def _start(
         process.kill()
         process.wait()
         raise
-    return LiveServer(process, port)
+    return LiveServer(process, port, lines)
 
 
 def _wait_until_served(port: int, timeout: float) -> None:

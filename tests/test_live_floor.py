@@ -1,7 +1,6 @@
 """The floor as it is now: operators' states and since when, breaks with a code, callbacks,
 what is callable against what waits, and the numbers of a shift kept after clock-out."""
 
-import asyncio
 import json
 import threading
 import time
@@ -17,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.live import REFRESH_AT_LEAST, REFRESH_AT_MOST, refresh_every
-from app.routers.live import _events, floor_body
+from app.routers.live import EventStream, floor_body
 from dialer.base.models import Desk, Disposition, Role, User
 from dialer.base.users import TokenClaims
 from dialer.reports import live
@@ -27,6 +26,7 @@ from tests.builders import Actor, actor, campaign, contact
 from tests.builders_managers import user_row
 from tests.builders_shifts import call, clock_at, msk
 from tests.test_floor import floor_with_one_operator
+from tests.test_stream_lifetime import StreamClient
 
 
 async def live_of(client: httpx.AsyncClient, supervisor: Actor, operator: Actor) -> dict[str, Any]:
@@ -440,13 +440,13 @@ async def test_an_operator_made_active_a_moment_ago_keeps_its_stream(
             user = await session.get(User, operator_id)
         assert user is not None
         token = TokenClaims(operator_id, user.token_version, int(time.time()) + 60)
-        events = _events(hub, token, "me", user)
-        try:
-            event = await asyncio.wait_for(anext(events), 30)
-        finally:
-            await events.aclose()
-    assert event.event == "me"
-    answer = json.loads(event.data)
+        console = StreamClient(EventStream(hub, token, "me", user))
+        event = await console.body()
+        console.go()
+        assert await console.ended()
+    name, _, data = event.decode().partition("\n")
+    assert name == "event: me"
+    answer = json.loads(data.removeprefix("data: "))
     assert answer["user"]["id"] == str(operator_id)
     assert answer["live"] is not None  # made from a snapshot that knows the operator
 
