@@ -89,7 +89,14 @@ async def test_erasure_keeps_only_a_hash_that_cannot_be_taken_off_the_list(
             await session.get_one(Contact, contact_id),
             await session.get_one(Contact, twin),
         ):
-            assert (erased.phone, erased.name, erased.company, erased.region) == (None,) * 4
+            personal = (
+                erased.phone,
+                erased.name,
+                erased.company,
+                erased.company_key,
+                erased.region,
+            )
+            assert personal == (None,) * 5
             assert erased.fields == {}
             assert erased.state is ContactState.ERASED
         entries = list(await session.scalars(select(DncEntry)))

@@ -6,13 +6,12 @@ and the claim passes over them.
 
 from sqlalchemy import ColumnElement, exists
 
-from dialer.base.folds import company_key_sql
 from dialer.base.models import Account, Contact
 
 
 def is_a_client() -> ColumnElement[bool]:
     """In a query of contacts: the contact's company is already an account."""
-    return exists().where(Account.company_key == company_key_sql(Contact.company))
+    return exists().where(Account.company_key == Contact.company_key)
 
 
 def not_a_client() -> ColumnElement[bool]:

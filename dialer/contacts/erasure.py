@@ -25,6 +25,7 @@ ERASED_FIELDS: dict[str, Any] = {
     "phone": None,
     "name": None,
     "company": None,
+    "company_key": None,
     "region": None,
     "fields": {},
     "state": ContactState.ERASED,

@@ -240,7 +240,7 @@ def _sqlite_pick(shape: Shape) -> Any:
 # every due contact of a zone (measured: 300 ms on 100k contacts whose statistics
 # predated their import) where a walk down the index stops at the first.
 _NOT_A_CLIENT = """(SELECT 1 FROM account
-               WHERE account.company_key = cascade_company_key(c.company) LIMIT 1) IS NULL"""
+               WHERE account.company_key = c.company_key LIMIT 1) IS NULL"""
 
 # Each campaign's handover cut-off for personal callbacks and its new lease expiry.
 _TERMS = """terms AS (

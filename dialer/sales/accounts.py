@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from dialer.base.errors import Forbidden, InvalidInput, NotFound
-from dialer.base.folds import company_key, company_key_sql
+from dialer.base.folds import company_key
 from dialer.base.locks import lock_clients
 from dialer.base.models import (
     Account,
@@ -253,7 +253,7 @@ async def close_contacts(session: AsyncSession, key: str | None, contact_id: uui
     number = select(called.phone_hash).where(called.id == contact_id).scalar_subquery()
     same: list[ColumnElement[bool]] = [Contact.phone_hash == number]
     if key is not None:
-        same.append(company_key_sql(Contact.company) == key)
+        same.append(Contact.company_key == key)
     # Mid-call ones too: an outcome leaves a contact closed during its call closed. One
     # whose outcome is being written right now is skipped, not waited for (that outcome
     # may be waiting for the managers' lock we hold); the claim never hands it out again.
