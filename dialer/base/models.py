@@ -196,9 +196,10 @@ class Contact(Base):
     )
 
     id: Mapped[uuid.UUID] = new_id()
-    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaign.id"))
-    # The import that brought the contact in; no foreign key, which would cost every
-    # imported row a trigger (see migration 0006_contact_import_reference).
+    # The campaign and the import that brought the contact in; no foreign keys, which
+    # would cost every imported row a trigger (see migrations 0006_contact_import_reference
+    # and contact_campaign_reference).
+    campaign_id: Mapped[uuid.UUID]
     import_id: Mapped[uuid.UUID | None]
     phone: Mapped[str | None] = mapped_column(String(20))
     phone_hash: Mapped[str] = mapped_column(String(64))
