@@ -1,5 +1,7 @@
 """Phone numbers: the spellings of one number, the zone fix, the quick parser's agreement."""
 
+import hashlib
+import hmac
 import random
 import time
 import uuid
@@ -9,7 +11,13 @@ import pytest
 from phonenumbers import timezone as phone_timezone
 
 from dialer.contacts.imports.rows import time_ordered_ids
-from dialer.contacts.phones import normalise, normalise_with_zone, russian_zone, zone_of
+from dialer.contacts.phones import (
+    normalise,
+    normalise_with_zone,
+    phone_hash,
+    russian_zone,
+    zone_of,
+)
 
 SPELLINGS = ["8 (495) 123-45-67", "+7 495 123 45 67", "84951234567", "(495)123-45-67"]
 
@@ -95,3 +103,13 @@ def test_every_russian_number_type_is_told_as_phonenumbers_tells_it() -> None:
         national = rng.choice("3489") + "".join(rng.choice("0123456789") for _ in range(9))
         raw = rng.choice([f"+7{national}", f"8{national}", national])
         assert normalise_with_zone(raw, "RU") == reference(raw), raw
+
+
+@pytest.mark.parametrize(
+    "key", ["k", "bench-secret", "x" * 63, "y" * 64, "z" * 65, "ключ-" * 20, "a" * 200]
+)
+def test_the_phone_hash_is_the_standard_hmac_of_the_number(key: str) -> None:
+    for e164 in ["+74951234567", "+79123456789", "+380441234567", ""]:
+        expected = hmac.digest(key.encode(), e164.encode(), hashlib.sha256).hex()
+        assert phone_hash(key, e164) == expected
+        assert phone_hash(key, e164) == expected  # the key's states are not consumed

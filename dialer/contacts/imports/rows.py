@@ -204,10 +204,10 @@ def contacts_of(plan: Plan, line: int, row: list[str], prepared: Prepared) -> li
     if not raws:
         prepared.error(line, "no phone number")
         return []
-    name, company, region = (_text(row, i) for i in (columns.name, columns.company, columns.region))
-    key = _company_key(company)
+    name, company = _text(row, columns.name), _text(row, columns.company)
+    region, key = _text(row, columns.region), _company_key(company)
     found = custom_fields(columns, row)
-    fields = json.dumps(found, ensure_ascii=False) if found else "{}"
+    fields = _FIELDS_JSON(found) if found else "{}"
     contacts = []
     for raw in raws:
         facts = normalise_with_zone(raw, plan.region)
@@ -223,7 +223,11 @@ def contacts_of(plan: Plan, line: int, row: list[str], prepared: Prepared) -> li
 
 def split_cell(cell: str) -> list[str]:
     """The numbers written in one cell."""
-    return [piece.strip() for piece in CELL_SEPARATORS.split(cell) if piece.strip()]
+    pieces = CELL_SEPARATORS.split(cell)
+    if len(pieces) == 1:
+        # One number, as in most cells.
+        return [cell.strip()] if cell and not cell.isspace() else []
+    return [piece.strip() for piece in pieces if piece.strip()]
 
 
 def custom_fields(columns: ColumnMap, row: list[str]) -> dict[str, str]:
@@ -309,6 +313,8 @@ COPY_COLUMNS = (
     "id, campaign_id, import_id, phone, phone_hash, name, company, company_key, region, "
     "timezone, fields, state, priority, next_call_at, attempts, expired_streak, created_at"
 )
+# json.dumps(…, ensure_ascii=False) builds an encoder per call.
+_FIELDS_JSON = json.JSONEncoder(ensure_ascii=False).encode
 # A base names a few hundred companies over and over: each folded once per worker.
 _company_key = lru_cache(maxsize=1 << 12)(company_key)
 
