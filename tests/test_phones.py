@@ -84,6 +84,18 @@ def test_the_quick_parser_agrees_with_the_general_one() -> None:
         assert normalise_with_zone(raw, "RU") == reference(raw), raw
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "8 (495) 123-45-6\u0667",
+        "\uff18\uff14\uff19\uff15\uff11\uff12\uff13\uff14\uff15\uff16\uff17",
+        "+7 \u0664\u0669\u0665 123 45 67",
+    ],
+)
+def test_digits_of_other_scripts_are_read_as_the_general_parser_reads_them(raw: str) -> None:
+    assert normalise_with_zone(raw, "RU") == reference(raw) == ("+74951234567", "Europe/Moscow")
+
+
 def test_import_ids_are_version_7_uuids_of_the_time_they_were_drawn() -> None:
     before = time.time_ns() // 1_000_000
     ids = time_ordered_ids(block=8)

@@ -115,7 +115,9 @@ def _quick_national(raw: str) -> str | None:
     then takes the general path.
     """
     text = raw.strip()
-    if not _PLAIN.fullmatch(text) or "+" in text[1:]:
+    # ASCII only: the patterns' \d also matches other scripts' digits, which the
+    # general parser reads as the digits they stand for.
+    if not text.isascii() or not _PLAIN.fullmatch(text) or "+" in text[1:]:
         return None
     digits = _NOT_DIGIT.sub("", text)
     if text.startswith("+"):
