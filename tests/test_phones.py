@@ -70,6 +70,8 @@ def spelling(rng: random.Random) -> str:
         f" {digits} ",
         f"+7-{a}-{b}-{c}{d}",
         f"8{digits[:-1]}+{d}",
+        f"+7 ({a}) {b}-{c}-{d} доб.",
+        f"8-{a}-{b}-{c}-{d}/",
     ]
     return rng.choice(forms)
 

@@ -14,10 +14,10 @@ UNKNOWN_ZONE = "Etc/Unknown"
 RUSSIA = 7
 
 # What phonenumbers' general parser accepts in the spellings a Russian base really has:
-# digits, spaces, brackets, dashes and dots, with an optional leading plus.
+# digits, spaces, brackets, dashes and dots, with an optional leading plus; the marks are
+# dropped, and what is left must be digits alone.
 _SHA256_BLOCK = 64
-_PLAIN = re.compile(r"\+?[\d\s().\-]+")
-_NOT_DIGIT = re.compile(r"\D")
+_SPELLING_MARKS = str.maketrans("", "", " \t\n\r\f\v\x1c\x1d\x1e\x1f().-")
 
 
 def normalise(raw: str, region: str) -> str | None:
@@ -115,12 +115,14 @@ def _quick_national(raw: str) -> str | None:
     then takes the general path.
     """
     text = raw.strip()
-    # ASCII only: the patterns' \d also matches other scripts' digits, which the
-    # general parser reads as the digits they stand for.
-    if not text.isascii() or not _PLAIN.fullmatch(text) or "+" in text[1:]:
+    # ASCII only: other scripts' digits are the general parser's to read.
+    if not text.isascii():
         return None
-    digits = _NOT_DIGIT.sub("", text)
-    if text.startswith("+"):
+    plus = text.startswith("+")
+    digits = (text[1:] if plus else text).translate(_SPELLING_MARKS)
+    if not digits.isdigit():
+        return None
+    if plus:
         national = digits[1:] if len(digits) == 11 and digits[0] == "7" else None
     elif len(digits) == 11 and digits[0] in "78":
         national = digits[1:]
