@@ -16,7 +16,6 @@ RUSSIA = 7
 # What phonenumbers' general parser accepts in the spellings a Russian base really has:
 # digits, spaces, brackets, dashes and dots, with an optional leading plus; the marks are
 # dropped, and what is left must be digits alone.
-_SHA256_BLOCK = 64
 _SPELLING_MARKS = str.maketrans("", "", " \t\n\r\f\v\x1c\x1d\x1e\x1f().-")
 
 
@@ -66,7 +65,7 @@ def phone_hash(key: str, e164: str) -> str:
     """A keyed hash of the number: what suppression remembers after erasure.
 
     HMAC-SHA256 with the service's key, whose two padded blocks are hashed once per key
-    (`hmac.digest` does it for every number: measured, five times the cost of the rest).
+    (`hmac.digest` redoes them for every number: measured, 4.4 µs a number against 1.7).
     """
     inner, outer = _hmac_states(key)
     hashed = inner.copy()
@@ -74,6 +73,9 @@ def phone_hash(key: str, e164: str) -> str:
     keyed = outer.copy()
     keyed.update(hashed.digest())
     return keyed.hexdigest()
+
+
+_SHA256_BLOCK = 64
 
 
 @cache

@@ -226,7 +226,7 @@ def split_cell(cell: str) -> list[str]:
     pieces = CELL_SEPARATORS.split(cell)
     if len(pieces) == 1:
         # One number, as in most cells.
-        return [cell.strip()] if cell and not cell.isspace() else []
+        return [one] if (one := cell.strip()) else []
     return [piece.strip() for piece in pieces if piece.strip()]
 
 
