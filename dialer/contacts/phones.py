@@ -226,13 +226,9 @@ def _russian_facts(national: str) -> tuple[str, str | None] | None:
     if kind == PhoneNumberType.UNKNOWN:
         return None
     e164 = f"+{RUSSIA}{national}"
-    if phonenumbers.is_number_type_geographical(kind, RUSSIA):
-        zones = _geographic_zones(e164)
-    else:
-        zones = _country_zone_cache.get(RUSSIA) or _country_zones(
-            PhoneNumber(country_code=RUSSIA, national_number=int(national))
-        )
-    return e164, _one_zone(zones, e164)
+    if not phonenumbers.is_number_type_geographical(kind, RUSSIA):
+        return e164, None  # a mobile has its country's zones: Russia spans eleven
+    return e164, _one_zone(_geographic_zones(e164), e164)
 
 
 def _russian_type(national: str) -> int:

@@ -223,11 +223,7 @@ def contacts_of(plan: Plan, line: int, row: list[str], prepared: Prepared) -> li
 
 def split_cell(cell: str) -> list[str]:
     """The numbers written in one cell."""
-    pieces = CELL_SEPARATORS.split(cell)
-    if len(pieces) == 1:
-        # One number, as in most cells.
-        return [one] if (one := cell.strip()) else []
-    return [piece.strip() for piece in pieces if piece.strip()]
+    return [piece.strip() for piece in CELL_SEPARATORS.split(cell) if piece.strip()]
 
 
 def custom_fields(columns: ColumnMap, row: list[str]) -> dict[str, str]:
