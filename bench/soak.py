@@ -61,6 +61,8 @@ POLL_SECONDS = 5.0
 STREAM_SILENCE = 30.0
 # The largest floors that passed their steps, held in turn until one holds.
 HOLD_TRIES = 2
+# The step's p99 is also printed by windows of this many seconds: the log-in's apart.
+WINDOW_SECONDS = 20
 ALL_DAY = (clock_time(0, 0), clock_time(23, 59, 59))
 
 
@@ -80,6 +82,8 @@ class Stats:
     streams_open: int = 0
     streams_most: int = 0
     stream_events: int = 0
+    started: float = field(default_factory=time.monotonic)
+    by_window: dict[int, list[float]] = field(default_factory=dict)
 
     def error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
@@ -87,6 +91,8 @@ class Stats:
     def took(self, what: str, ms: float) -> None:
         self.latencies_ms.append(ms)
         self.by_request.setdefault(what, []).append(ms)
+        window = int((time.monotonic() - self.started) // WINDOW_SECONDS)
+        self.by_window.setdefault(window, []).append(ms)
 
     def p(self, q: float, latencies: list[float] | None = None) -> float:
         values = self.latencies_ms if latencies is None else latencies
@@ -99,6 +105,10 @@ class Stats:
         """The requests with the worst p99, to say where a failed step spent its time."""
         worst = sorted(((self.p(0.99, v), k) for k, v in self.by_request.items()), reverse=True)
         return ", ".join(f"{k} p99 {p99:.0f} ms" for p99, k in worst[:n])
+
+    def timeline(self) -> str:
+        """The p99 of each window of the step, in order: where in the step the tail was."""
+        return " ".join(f"{self.p(0.99, v):.0f}" for _, v in sorted(self.by_window.items()))
 
 
 class Floor:
@@ -525,6 +535,7 @@ def step(
         flush=True,
     )
     print(f"        slowest: {stats.slowest()}", flush=True)
+    print(f"        p99 by {WINDOW_SECONDS} s (ms): {stats.timeline()}", flush=True)
     print(f"        load generator: {generator:.0%} of the machine's CPU", flush=True)
     return ok
 
