@@ -177,7 +177,7 @@ class ImportJob:
         if sqlite:
             return SqliteStore(self.conn, plan)
         others = [self.engine.connect() for _ in range(WRITERS - 1)]
-        return PostgresStore(self.conn, plan, others)
+        return PostgresStore(self.conn, plan, others, self.fmt.size)
 
     def _save(self, conn: Connection, tally: Tally, batch: Tally, status: ImportStatus) -> None:
         total = Tally()
