@@ -221,9 +221,20 @@ async def test_a_campaigns_stats_count_what_waits_and_why(
     await floor.add(due=now + timedelta(hours=2))
     await floor.add(callback_at=now + timedelta(days=1))
     review = await floor.add()
+    # Another campaign's contacts, in each of the two indexes the stats read: none counted.
+    other = await client.post(
+        f"{API}/campaigns", json={"name": "Other"}, headers=floor.supervisor.headers
+    )
+    elsewhere = other.json()["id"]
+    await floor.add(campaign_id=elsewhere, due=now + timedelta(days=2))
+    await floor.add(campaign_id=elsewhere, callback_at=now + timedelta(days=1))
+    closed_elsewhere = await floor.add(campaign_id=elsewhere)
     async with sessionmaker.begin() as session:
         await session.execute(
             update(Contact).where(Contact.id == review).values(state=ContactState.REVIEW)
+        )
+        await session.execute(
+            update(Contact).where(Contact.id == closed_elsewhere).values(state=ContactState.CLOSED)
         )
     lease = await floor.lease(floor.operators[0])
     await floor.outcome(floor.operators[0], lease["lease_id"], disposition="wrong_number")
@@ -300,6 +311,41 @@ async def test_a_number_in_any_spelling_finds_its_contact_and_its_card(
     assert set(attempt) >= {"at", "objection", "ring_seconds", "talk_seconds", "recording"}
     missing = await client.get(f"{API}/contacts/{uuid.uuid4()}", headers=staff.headers)
     assert missing.status_code == 404
+
+
+async def test_a_campaigns_contacts_are_listed_whatever_their_state_and_only_its_own(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # The ready ones (not callbacks) and the rest are found through two partial indexes.
+    floor = await make_floor(app, client, sessionmaker)
+    staff = floor.supervisor
+    other = await client.post(f"{API}/campaigns", json={"name": "Other"}, headers=staff.headers)
+    assert other.status_code == 201, other.text
+    await floor.add(campaign_id=other.json()["id"])
+    ready = await floor.add()
+    callback = await floor.add(callback_at=floor.clock.now + timedelta(hours=2))
+    closed, review = await floor.add(), await floor.add()
+    async with sessionmaker.begin() as session:
+        for contact_id, state in ((closed, ContactState.CLOSED), (review, ContactState.REVIEW)):
+            await session.execute(
+                update(Contact).where(Contact.id == contact_id).values(state=state)
+            )
+    expected = {
+        None: {ready, callback, closed, review},
+        "ready": {ready, callback},
+        "closed": {closed},
+        "review": {review},
+        "leased": set(),
+    }
+    for state, ids in expected.items():
+        params = {"campaign_id": str(floor.campaign_id), "limit": 100}
+        answer = await client.get(
+            f"{API}/contacts", params=params | ({"state": state} if state else {}),
+            headers=staff.headers,
+        )  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        assert {uuid.UUID(c["id"]) for c in answer.json()} == ids, state
+        assert answer.headers["X-Total-Count"] == str(len(ids)), state
 
 
 async def test_a_contact_in_review_is_released_or_closed_once(

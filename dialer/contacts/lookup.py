@@ -4,11 +4,11 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.folds import company_key, company_key_sql
-from dialer.base.models import Contact, ContactState
+from dialer.base.models import NOT_QUEUED, QUEUED, Contact, ContactState, state_literal
 from dialer.contacts.phones import normalise, phone_hash
 
 # What a number typed by a person may hold besides its digits.
@@ -49,10 +49,25 @@ def _filtered(query: ContactQuery, key: str, region: str) -> Select[Contact]:
     if (condition := _matching(query, key, region)) is not None:
         found = found.where(condition)
     if query.campaign_id is not None:
-        found = found.where(Contact.campaign_id == query.campaign_id)
-    if query.state is not None:
+        found = found.where(_in_campaign(query.campaign_id, query.state))
+    elif query.state is not None:
         found = found.where(Contact.state == query.state)
     return found
+
+
+def _in_campaign(campaign_id: uuid.UUID, state: ContactState | None) -> ColumnElement[bool]:
+    """A campaign's contacts (in a state) as its two partial indexes find them: each contact
+    is in ix_contact_ready or in ix_contact_campaign_state, and a generic plan reaches
+    either only through a condition it sees implies the index's predicate."""
+    ours = Contact.campaign_id == campaign_id
+    if state is None:
+        return and_(ours, or_(text(QUEUED), text(NOT_QUEUED)))
+    same = Contact.state == state_literal(state)
+    if state is ContactState.READY:
+        return and_(
+            ours, same, or_(Contact.callback_at.is_(None), Contact.callback_at.is_not(None))
+        )
+    return and_(ours, same)
 
 
 async def find_contacts(

@@ -31,11 +31,9 @@ from typing import Any, cast
 import asyncpg
 from sqlalchemy import (
     BindParameter,
-    ColumnClause,
     Integer,
     Row,
     Select,
-    String,
     Table,
     Uuid,
     and_,
@@ -45,7 +43,6 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    literal_column,
     or_,
     select,
     text,
@@ -55,7 +52,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.db import UTCDateTime, driver_statement
-from dialer.base.models import Attendance, Campaign, Contact, ContactState, Lease
+from dialer.base.models import Attendance, Campaign, Contact, ContactState, Lease, state_literal
 from dialer.base.users import TokenClaims
 from dialer.contacts.companies import not_a_client
 from dialer.queue.catalog import CampaignView
@@ -66,9 +63,7 @@ lease = cast(Table, Lease.__table__)
 campaign = cast(Table, Campaign.__table__)
 attendance = cast(Table, Attendance.__table__)
 
-# Literal, never a bound parameter: a planner can use a partial index only when
-# it sees that the query's condition matches the index predicate.
-READY: ColumnClause[str] = literal_column("'ready'", String())
+READY = state_literal(ContactState.READY)
 
 CONTACT_COLUMNS = (
     contact.c.id,

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.db import UTCDateTime
 from dialer.base.errors import QueueEmpty
-from dialer.base.models import Attempt, ContactState
+from dialer.base.models import Attempt, ContactState, state_literal
 from dialer.queue.catalog import CampaignView
 from dialer.queue.claims import READY, attendance, contact
 from dialer.queue.retries import RETRYABLE
@@ -178,7 +178,7 @@ async def _closed_counts(session: AsyncSession, campaign_ids: list[uuid.UUID]) -
         select(func.count())
         .select_from(contact.join(attempt, last_attempt))
         .where(
-            contact.c.state == ContactState.CLOSED,
+            contact.c.state == state_literal(ContactState.CLOSED),
             contact.c.campaign_id.in_(campaign_ids),
             attempt.c.disposition.in_([d.value for d in RETRYABLE]),
         )
@@ -186,7 +186,10 @@ async def _closed_counts(session: AsyncSession, campaign_ids: list[uuid.UUID]) -
     )
     do_not_call = (
         select(func.count())
-        .where(contact.c.state == ContactState.DO_NOT_CALL, contact.c.campaign_id.in_(campaign_ids))
+        .where(
+            contact.c.state == state_literal(ContactState.DO_NOT_CALL),
+            contact.c.campaign_id.in_(campaign_ids),
+        )
         .scalar_subquery()
     )
     row = (await session.execute(select(exhausted, do_not_call))).one()

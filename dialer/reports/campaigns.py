@@ -6,16 +6,25 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, func, select, text
+from sqlalchemy import Integer, Table, and_, case, func, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.base.models import Attempt, Contact, ContactState
+from dialer.base.models import (
+    NOT_QUEUED,
+    QUEUED,
+    Attempt,
+    Contact,
+    ContactState,
+    state_literal,
+)
 from dialer.queue.catalog import CampaignView
 from dialer.queue.windows import is_open
 
 contact = cast(Table, Contact.__table__)
 attempt = cast(Table, Attempt.__table__)
 
+READY = state_literal(ContactState.READY)
+CLOSED = state_literal(ContactState.CLOSED)
 WAITING = ("outside_calling_window", "retry_not_due", "callback_not_due")
 # `campaign_stats`, or a caller's shared copy of it (`app.counts`).
 CountStats = Callable[[AsyncSession, CampaignView, datetime], Awaitable[dict[str, Any]]]
@@ -55,23 +64,34 @@ async def campaign_stats(
 
 async def _by_state_and_zone(session: AsyncSession, campaign_id: uuid.UUID, now: datetime) -> Any:
     """Contacts by state and zone, and how many are not due yet: one pass over
-    ix_contact_campaign_state, never the table's rows."""
-    later = case((contact.c.next_call_at > now, 1), else_=0)
+    ix_contact_ready (the ready ones, not callbacks) and one over ix_contact_campaign_state
+    (every other), never the table's rows."""
+    not_due = case((contact.c.next_call_at > now, 1), else_=0)
+    later = func.coalesce(func.sum(not_due), 0).label("later")
     if session.get_bind().dialect.name == "postgresql":
         # When the campaign holds most of the table the planner's estimate picks a
-        # sequential scan of every row; the index alone is a third of the pages and
+        # sequential scan of every row; the indexes alone are a third of the pages and
         # measured faster (300,000 contacts: 265 ms against 433 ms on a loaded machine).
         await session.execute(text("SET LOCAL enable_seqscan = off"))
-    query = (
-        select(
-            contact.c.state,
-            contact.c.timezone,
-            func.count().label("total"),
-            func.coalesce(func.sum(later), 0).label("later"),
-        )
-        .where(contact.c.campaign_id == campaign_id)
+    ours = contact.c.campaign_id == campaign_id
+    queued = (
+        select(READY.label("state"), contact.c.timezone, func.count().label("total"), later)
+        .where(ours, text(QUEUED))
+        .group_by(contact.c.timezone)
+    )
+    others = (
+        select(contact.c.state, contact.c.timezone, func.count().label("total"), later)
+        .where(ours, text(NOT_QUEUED))
         .group_by(contact.c.state, contact.c.timezone)
     )
+    both = union_all(queued, others).subquery()
+    # A zone's ready callbacks come from the second pass: one row per state and zone.
+    query = select(
+        both.c.state,
+        both.c.timezone,
+        func.sum(both.c.total).cast(Integer).label("total"),
+        func.sum(both.c.later).cast(Integer).label("later"),
+    ).group_by(both.c.state, both.c.timezone)
     return (await session.execute(query)).all()
 
 
@@ -82,7 +102,7 @@ async def _callbacks_later(
     rows = await session.execute(
         select(contact.c.timezone, func.count())
         .where(
-            contact.c.state == ContactState.READY,
+            contact.c.state == READY,
             contact.c.callback_at > now,
             contact.c.campaign_id == campaign_id,
         )
@@ -101,7 +121,7 @@ async def _done(
     rows = await session.execute(
         select(attempt.c.disposition, func.count())
         .select_from(contact.join(attempt, last))
-        .where(contact.c.campaign_id == campaign_id, contact.c.state == ContactState.CLOSED)
+        .where(contact.c.campaign_id == campaign_id, contact.c.state == CLOSED)
         .group_by(attempt.c.disposition)
     )
     done: dict[str, int] = {str(d): n for d, n in rows.all()}

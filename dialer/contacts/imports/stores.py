@@ -18,7 +18,7 @@ from types import TracebackType
 import psycopg
 from sqlalchemy import Connection, TextClause, select, text, update
 
-from dialer.base.models import Contact, ContactState, DncEntry
+from dialer.base.models import NOT_QUEUED, QUEUED, Contact, ContactState, DncEntry
 from dialer.contacts.companies import is_a_client
 from dialer.contacts.imports.rows import COPY_COLUMNS, Plan, Prepared, Tally
 
@@ -40,7 +40,11 @@ KNOWN_AMONG = text(
     ON_THE_LIST + " UNION ALL SELECT phone_hash, false FROM contact "
     "WHERE campaign_id = :campaign AND phone_hash = ANY(string_to_array(:among, ','))"
 )
-HAS_CONTACTS = text("SELECT EXISTS (SELECT 1 FROM contact WHERE campaign_id = :campaign)")
+# Each contact is in one of the two partial indexes that lead with the campaign.
+HAS_CONTACTS = text(
+    f"SELECT EXISTS (SELECT 1 FROM contact WHERE campaign_id = :campaign AND {QUEUED}) "
+    f"OR EXISTS (SELECT 1 FROM contact WHERE campaign_id = :campaign AND {NOT_QUEUED})"
+)
 # `Written`'s size: a bit per two bytes of the file (a row of a base is 30 to 100 bytes,
 # so 15 to 50 bits a number), within these bounds (8 KB to 32 MB).
 WRITTEN_BITS = (1 << 16, 1 << 28)
