@@ -208,7 +208,7 @@ class Contact(Base):
         # that index, a campaign's stats in one pass over the two indexes alone (see
         # dialer/reports/campaigns.py). Not the ready ones again: an import writes nothing
         # else, and keeping them here too was a seventh of its work on the server. A query
-        # reaches it with the state a literal (`dialer.base.models.contact_state`).
+        # reaches it with the state a literal (`state_literal`).
         Index(
             "ix_contact_campaign_state",
             "campaign_id",
