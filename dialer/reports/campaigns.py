@@ -18,12 +18,12 @@ from dialer.base.models import (
     state_literal,
 )
 from dialer.queue.catalog import CampaignView
+from dialer.queue.claims import READY
 from dialer.queue.windows import is_open
 
 contact = cast(Table, Contact.__table__)
 attempt = cast(Table, Attempt.__table__)
 
-READY = state_literal(ContactState.READY)
 CLOSED = state_literal(ContactState.CLOSED)
 WAITING = ("outside_calling_window", "retry_not_due", "callback_not_due")
 # `campaign_stats`, or a caller's shared copy of it (`app.counts`).
