@@ -102,13 +102,22 @@ class Stats:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
     def slowest(self, n: int = 3) -> str:
-        """The requests with the worst p99, to say where a failed step spent its time."""
+        """The requests with the worst p99, to say where a failed step spent its time, each
+        with how many of its answers came past the budget (the step may have 1 % of all)."""
         worst = sorted(((self.p(0.99, v), k) for k, v in self.by_request.items()), reverse=True)
-        return ", ".join(f"{k} p99 {p99:.0f} ms" for p99, k in worst[:n])
+        return ", ".join(
+            f"{k} p99 {p99:.0f} ms ({_over(self.by_request[k])} over)" for p99, k in worst[:n]
+        )
 
     def timeline(self) -> str:
-        """The p99 of each window of the step, in order: where in the step the tail was."""
-        return " ".join(f"{self.p(0.99, v):.0f}" for _, v in sorted(self.by_window.items()))
+        """Each window of the step in order, its p99 and its requests over the budget of all
+        it answered: where in the step the tail was, and how much of it."""
+        windows = sorted(self.by_window.items())
+        return " ".join(f"{self.p(0.99, v):.0f} ({_over(v)}/{len(v)})" for _, v in windows)
+
+
+def _over(latencies: list[float]) -> int:
+    return sum(ms > P99_BUDGET_MS for ms in latencies)
 
 
 class Floor:
@@ -535,7 +544,11 @@ def step(
         flush=True,
     )
     print(f"        slowest: {stats.slowest()}", flush=True)
-    print(f"        p99 by {WINDOW_SECONDS} s (ms): {stats.timeline()}", flush=True)
+    print(
+        f"        p99 by {WINDOW_SECONDS} s (ms), (requests over {P99_BUDGET_MS:.0f} ms/all):"
+        f" {stats.timeline()}; the step's budget: {len(stats.latencies_ms) // 100} over",
+        flush=True,
+    )
     print(f"        load generator: {generator:.0%} of the machine's CPU", flush=True)
     return ok
 
