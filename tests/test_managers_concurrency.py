@@ -200,7 +200,7 @@ async def test_a_close_commits_while_routing_holds_the_lock_and_its_place_is_han
             assert (await backlog(session)).waiting == 1  # nothing weighed yet
         await holder.rollback()
 
-    async with sessionmaker.begin() as session:
+    async with sessionmaker() as session:
         await after_change(session, lost, now, policy)
     async with sessionmaker() as session:
         given = await session.get(Questionnaire, waiting.id)

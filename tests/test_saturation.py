@@ -31,7 +31,7 @@ async def close(sessionmaker: Maker, questionnaire_id: uuid.UUID, now: datetime)
             supervisor = await session.get(User, supervisor_id)
             assert supervisor is not None
             await change_status(session, questionnaire_id, change, supervisor, now, Policy())
-        async with sessionmaker.begin() as session:
+        async with sessionmaker() as session:
             await after_change(session, change, now, Policy())
 
 

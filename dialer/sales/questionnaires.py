@@ -228,10 +228,18 @@ async def change_status(
 async def after_change(
     session: AsyncSession, change: StatusChange, now: datetime, policy: Policy
 ) -> None:
-    """Once a status change has committed, in a short transaction of its own: the place a
-    close freed handed out and saturation weighed, when either is due (`nothing_to_weigh`)."""
-    if change.status not in OPEN_STATUSES and not await nothing_to_weigh(session, policy.marks):
+    """Once a status change has committed, in short transactions of its own, each committed
+    here: the place a close freed handed out and saturation weighed, when either is due
+    (`nothing_to_weigh`)."""
+    if change.status in OPEN_STATUSES:
+        return
+    quiet = await nothing_to_weigh(session, policy.marks)
+    # It wrote nothing: its commit gives the shared lock back, for the exclusive one that
+    # weighing takes.
+    await session.commit()
+    if not quiet:
         await rebalance(session, now, policy.marks)
+        await session.commit()
 
 
 async def change_and_view(

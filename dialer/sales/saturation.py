@@ -220,25 +220,18 @@ async def managers_status(session: AsyncSession, now: datetime, policy: Policy) 
 
 async def nothing_to_weigh(session: AsyncSession, marks: Marks) -> bool:
     """Whether the managers' side needs nothing weighed after a close has committed: read
-    under the managers' lock shared with other such reads, kept when True; when False, the
-    shared lock is given back (its savepoint rolled back: PostgreSQL releases the locks taken
-    inside) for the exclusive one that weighing takes.
+    under the managers' lock shared with other such reads, held until the caller ends the
+    transaction (before weighing, which takes the exclusive one).
 
     Nothing needs weighing when nobody waits for a manager, dialing is not paused for them,
     and the backlog is under the high mark. The shared lock waits for a writer in flight (a
     warm outcome's routing, which may have counted the questionnaire as still open) and
-    keeps the next one out until the end of this transaction, so what it reads holds.
+    keeps the next one out while this reads, so what it reads holds.
     """
-    savepoint = await session.begin_nested()
     await share_managers(session)
     state = await backlog(session)
-    quiet = (
+    return (
         state.waiting == 0
         and state.paused_since is None
         and not reaches_high(state.open, state.capacity, marks)
     )
-    if quiet:
-        await savepoint.commit()
-        return True
-    await savepoint.rollback()
-    return False
