@@ -176,7 +176,7 @@ async def floor_status_change(questionnaire_id: str, request: Request) -> Any:
         seen, _ = await change_and_view(
             session, uuid.UUID(questionnaire_id), change, user, now, policy
         )
-    async with state["maker"].begin() as session:
+    async with state["maker"]() as session:
         await after_change(session, change, now, policy)
     return {"id": str(seen.questionnaire.id), "status": seen.questionnaire.status.value}
 

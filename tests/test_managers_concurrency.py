@@ -7,14 +7,16 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.clock import utcnow
+from dialer.base.errors import Forbidden, InvalidTransition
 from dialer.base.locks import lock_managers, share_managers
 from dialer.base.models import Account, Desk, Questionnaire, QuestionnaireStatus, Role, User
 from dialer.sales.clients import clients
@@ -209,3 +211,176 @@ async def test_a_close_commits_while_routing_holds_the_lock_and_its_place_is_han
         state = await backlog(session)
         assert (state.open, state.waiting) == (2, 0)
         assert state.paused_since is not None  # 2 open of 2: still at the high mark
+
+
+async def test_a_change_checked_against_a_stale_read_is_refused_as_under_the_lock(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A change made from a read that another close has since overtaken, or another manager
+    since taken over, is refused as the locked read refuses it: its conditional update
+    finds nothing, and the row read afresh says why."""
+    (manager,) = await mpks(sessionmaker, 1)
+    supervisor_id = await user_row(sessionmaker, Role.SUPERVISOR)
+    where = await floor(sessionmaker)
+    now = utcnow()
+    lost = StatusChange(QuestionnaireStatus.LOST, reason="no budget")
+    order = StatusChange(QuestionnaireStatus.FIRST_ORDER, amount=Decimal(100))
+
+    async def change(
+        questionnaire_id: uuid.UUID,
+        what: StatusChange,
+        actor_id: uuid.UUID,
+        seen: Questionnaire | None = None,
+    ) -> None:
+        async with sessionmaker.begin() as session:
+            actor = await session.get(User, actor_id)
+            assert actor is not None
+            await change_status(session, questionnaire_id, what, actor, now, Policy(), seen=seen)
+
+    async def read(questionnaire_id: uuid.UUID) -> Questionnaire:
+        async with sessionmaker() as session:
+            found = await session.get(Questionnaire, questionnaire_id)
+            assert found is not None
+            return found  # closed without a commit: its values stay as read
+
+    overtaken = await warm(sessionmaker, where, now=now)
+    taken_over = await warm(sessionmaker, where, now=now + timedelta(seconds=1))
+    (other,) = await mpks(sessionmaker, 1)
+    mine = manager.id
+    for filed in (overtaken, taken_over):
+        assert filed.manager_id == mine
+        await change(filed.id, StatusChange(QuestionnaireStatus.IN_PROGRESS), mine)
+
+    stale = await read(overtaken.id)
+    await change(overtaken.id, lost, supervisor_id)
+    with pytest.raises(InvalidTransition) as refused:
+        await change(overtaken.id, order, mine, seen=stale)
+    assert refused.value.extra == {"current": "lost"}
+
+    stale = await read(taken_over.id)
+    async with sessionmaker.begin() as session:
+        moved = await session.get(Questionnaire, taken_over.id)
+        assert moved is not None
+        moved.manager_id = other.id
+    with pytest.raises(Forbidden):
+        await change(taken_over.id, order, mine, seen=stale)
+
+    async with sessionmaker() as session:
+        states = {
+            q.id: (q.status, q.amount)
+            for q in await session.scalars(
+                select(Questionnaire).where(Questionnaire.id.in_([overtaken.id, taken_over.id]))
+            )
+        }
+        assert states == {
+            overtaken.id: (QuestionnaireStatus.LOST, None),
+            taken_over.id: (QuestionnaireStatus.IN_PROGRESS, None),
+        }
+        assert list(await session.scalars(select(Account))) == []
+
+
+async def test_a_change_from_a_read_races_a_change_under_the_lock_and_one_wins(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The manager's first order from the read it was shown and a supervisor's loss under the
+    row's lock, at once, on each of eight questionnaires: one of the two is made, the other
+    refused with the status the first left, whichever came first."""
+    managers = await mpks(sessionmaker, 4)
+    supervisor_id = await user_row(sessionmaker, Role.SUPERVISOR)
+    where = await floor(sessionmaker)
+    now = utcnow()
+    filed = [await warm(sessionmaker, where, now=now + timedelta(seconds=i)) for i in range(8)]
+    taken = StatusChange(QuestionnaireStatus.IN_PROGRESS)
+    order = StatusChange(QuestionnaireStatus.FIRST_ORDER, amount=Decimal(100))
+    lost = StatusChange(QuestionnaireStatus.LOST, reason="no budget")
+
+    async def change(
+        questionnaire_id: uuid.UUID, what: StatusChange, actor_id: uuid.UUID, from_read: bool
+    ) -> tuple[QuestionnaireStatus | None, str | None]:
+        """The status made, or the status the refusal named."""
+        try:
+            async with sessionmaker.begin() as session:
+                actor = await session.get(User, actor_id)
+                seen = await session.get(Questionnaire, questionnaire_id)
+                assert actor is not None
+                assert seen is not None
+                await change_status(
+                    session,
+                    questionnaire_id,
+                    what,
+                    actor,
+                    now,
+                    Policy(),
+                    seen=seen if from_read else None,
+                )
+                return what.status, None
+        except InvalidTransition as refused:
+            return None, refused.extra["current"]
+
+    made: list[tuple[tuple[QuestionnaireStatus | None, str | None], ...]] = []
+    for questionnaire in filed:
+        assert questionnaire.manager_id in {m.id for m in managers}
+        await change(questionnaire.id, taken, questionnaire.manager_id, True)
+        made.append(
+            tuple(
+                await asyncio.gather(
+                    change(questionnaire.id, order, questionnaire.manager_id, True),
+                    change(questionnaire.id, lost, supervisor_id, False),
+                )
+            )
+        )
+
+    async with sessionmaker() as session:
+        statuses = {
+            q.id: q.status
+            for q in await session.scalars(
+                select(Questionnaire).where(Questionnaire.id.in_([q.id for q in filed]))
+            )
+        }
+        accounts = {a.questionnaire_id for a in await session.scalars(select(Account))}
+    for questionnaire, ((by_read, read_refused), (by_lock, lock_refused)) in zip(
+        filed, made, strict=True
+    ):
+        winner = by_read or by_lock
+        assert winner is not None
+        assert (by_read is None) != (by_lock is None), (by_read, by_lock)
+        # The one refused names the status the other made.
+        assert (read_refused or lock_refused) == winner.value
+        assert statuses[questionnaire.id] == winner
+        assert (questionnaire.id in accounts) == (by_read is not None)
+
+
+async def test_a_change_from_a_fresh_read_is_one_update_and_no_locked_read(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The usual change, from the read it was shown in the same transaction, is a single
+    conditional update: no row read again under its lock."""
+    (manager,) = await mpks(sessionmaker, 1)
+    filed = await warm(sessionmaker, await floor(sessionmaker))
+    statements: list[str] = []
+
+    def sent(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()).upper())
+
+    engine = sessionmaker.kw["bind"].sync_engine
+    async with sessionmaker.begin() as session:
+        actor = await session.get(User, manager.id)
+        seen = await session.get(Questionnaire, filed.id)
+        assert actor is not None
+        assert seen is not None
+        event.listen(engine, "before_cursor_execute", sent)
+        try:
+            changed, _ = await change_status(
+                session,
+                filed.id,
+                StatusChange(QuestionnaireStatus.IN_PROGRESS),
+                actor,
+                utcnow(),
+                Policy(),
+                seen=seen,
+            )
+        finally:
+            event.remove(engine, "before_cursor_execute", sent)
+    assert changed.status is QuestionnaireStatus.IN_PROGRESS
+    assert [statement.split()[0] for statement in statements] == ["UPDATE"]
+    assert "RETURNING" in statements[0]

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Select, exists, select
+from sqlalchemy import Row, Select, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
@@ -194,6 +194,7 @@ async def change_status(
     actor: User,
     now: datetime,
     policy: Policy,
+    seen: Questionnaire | None = None,
 ) -> tuple[Questionnaire, Account | None]:
     """Move a questionnaire on; a first order opens the client's account (returned).
 
@@ -204,8 +205,29 @@ async def change_status(
     and those for each other's accounts. A first order's account is routed across the
     MRK's desk under the clients' lock, which only other accounts' changes wait for
     (`dialer.base.locks`).
+
+    `seen`, the questionnaire as this transaction read it a moment ago, makes the usual
+    change one conditional update (`_change_as_seen`).
     """
-    # Read afresh under its row lock: the view read before the change may be out of date.
+    questionnaire = None
+    if seen is not None:
+        questionnaire = await _change_as_seen(session, seen, change, actor, now)
+    if questionnaire is None:
+        questionnaire = await _change_locked(session, questionnaire_id, change, actor, now)
+    account = None
+    if change.status is Status.FIRST_ORDER:
+        account = await open_account(session, questionnaire, actor.id, now, policy)
+    return questionnaire, account
+
+
+async def _change_locked(
+    session: AsyncSession,
+    questionnaire_id: uuid.UUID,
+    change: StatusChange,
+    actor: User,
+    now: datetime,
+) -> Questionnaire:
+    """The change checked against the row read afresh under its lock."""
     locked = await session.get(
         Questionnaire, questionnaire_id, with_for_update=True, populate_existing=True
     )
@@ -216,13 +238,41 @@ async def change_status(
     check_change(change)
     questionnaire.status = change.status
     questionnaire.amount = change.amount
-    questionnaire.reason = change.reason.strip() if change.reason else None
+    questionnaire.reason = _reason(change)
     questionnaire.updated_at = now
     await session.flush()
-    account = None
-    if change.status is Status.FIRST_ORDER:
-        account = await open_account(session, questionnaire, actor.id, now, policy)
-    return questionnaire, account
+    return questionnaire
+
+
+async def _change_as_seen(
+    session: AsyncSession, seen: Questionnaire, change: StatusChange, actor: User, now: datetime
+) -> Questionnaire | None:
+    """The change in one statement, if the row still has the status and manager `seen` had:
+    every check of a change reads those two alone, so here they pass as they would under
+    the row's lock. The update waits for a writer of the row in flight and then reads its
+    committed row: otherwise (None) the change is checked under the lock, and refused
+    there as it must be (`_change_locked`)."""
+    if not (can_act(actor, seen) and seen.manager_id is not None):
+        return None
+    if change.status not in TRANSITIONS[seen.status]:
+        return None
+    check_change(change)
+    changed = await session.scalars(
+        update(Questionnaire)
+        .where(
+            Questionnaire.id == seen.id,
+            Questionnaire.status == seen.status,
+            Questionnaire.manager_id == seen.manager_id,
+        )
+        .values(status=change.status, amount=change.amount, reason=_reason(change), updated_at=now)
+        .returning(Questionnaire),
+        execution_options={"populate_existing": True},
+    )
+    return changed.one_or_none()
+
+
+def _reason(change: StatusChange) -> str | None:
+    return change.reason.strip() if change.reason else None
 
 
 async def after_change(
@@ -257,7 +307,9 @@ async def change_and_view(
     before the change takes its locks, which are then held for the change alone.
     """
     before = await read_view(session, questionnaire_id, actor, now, policy)
-    changed, account = await change_status(session, questionnaire_id, change, actor, now, policy)
+    changed, account = await change_status(
+        session, questionnaire_id, change, actor, now, policy, seen=before.questionnaire
+    )
     return replace(before, questionnaire=changed, overdue=is_overdue(changed, now, policy)), account
 
 
