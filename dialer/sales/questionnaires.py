@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Select, exists, select, update
+from sqlalchemy import ColumnElement, Row, ScalarResult, Select, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
@@ -231,48 +231,57 @@ async def _change_locked(
     locked = await session.get(
         Questionnaire, questionnaire_id, with_for_update=True, populate_existing=True
     )
-    questionnaire = _may_act(actor, locked)
-    if questionnaire.manager_id is None:
-        raise InvalidTransition("The questionnaire is still waiting for a manager.")
-    check_transition(questionnaire.status, change.status)
-    check_change(change)
-    questionnaire.status = change.status
-    questionnaire.amount = change.amount
-    questionnaire.reason = _reason(change)
-    questionnaire.updated_at = now
-    await session.flush()
-    return questionnaire
+    _checked(actor, locked, change)
+    return (await _write(session, change, now, Questionnaire.id == questionnaire_id)).one()
 
 
 async def _change_as_seen(
     session: AsyncSession, seen: Questionnaire, change: StatusChange, actor: User, now: datetime
 ) -> Questionnaire | None:
     """The change in one statement, if the row still has the status and manager `seen` had:
-    every check of a change reads those two alone, so here they pass as they would under
-    the row's lock. The update waits for a writer of the row in flight and then reads its
-    committed row: otherwise (None) the change is checked under the lock, and refused
-    there as it must be (`_change_locked`)."""
-    if not (can_act(actor, seen) and seen.manager_id is not None):
-        return None
-    if change.status not in TRANSITIONS[seen.status]:
-        return None
+    every check of a change reads those two alone (`_checked`), so here they pass as they
+    would under the row's lock. The update waits for a writer of the row in flight and then
+    reads its committed row: otherwise (None) the change is checked under the lock, and
+    refused there as it must be (`_change_locked`)."""
+    try:
+        _checked(actor, seen, change)
+    except (Forbidden, InvalidTransition):
+        return None  # refused under the lock, if the row there says so too
+    written = await _write(
+        session,
+        change,
+        now,
+        Questionnaire.id == seen.id,
+        Questionnaire.status == seen.status,
+        Questionnaire.manager_id == seen.manager_id,
+    )
+    return written.one_or_none()
+
+
+def _checked(actor: User, found: Questionnaire | None, change: StatusChange) -> Questionnaire:
+    """The questionnaire, if the actor may make this change of it: every check of a change,
+    which reads the questionnaire's manager and status alone."""
+    questionnaire = _may_act(actor, found)
+    if questionnaire.manager_id is None:
+        raise InvalidTransition("The questionnaire is still waiting for a manager.")
+    check_transition(questionnaire.status, change.status)
     check_change(change)
-    changed = await session.scalars(
+    return questionnaire
+
+
+async def _write(
+    session: AsyncSession, change: StatusChange, now: datetime, *where: ColumnElement[bool]
+) -> ScalarResult[Questionnaire]:
+    """The change written where these hold, and the questionnaire as written (the session's
+    own object, refreshed)."""
+    reason = change.reason.strip() if change.reason else None
+    return await session.scalars(
         update(Questionnaire)
-        .where(
-            Questionnaire.id == seen.id,
-            Questionnaire.status == seen.status,
-            Questionnaire.manager_id == seen.manager_id,
-        )
-        .values(status=change.status, amount=change.amount, reason=_reason(change), updated_at=now)
+        .where(*where)
+        .values(status=change.status, amount=change.amount, reason=reason, updated_at=now)
         .returning(Questionnaire),
         execution_options={"populate_existing": True},
     )
-    return changed.one_or_none()
-
-
-def _reason(change: StatusChange) -> str | None:
-    return change.reason.strip() if change.reason else None
 
 
 async def after_change(
