@@ -27,6 +27,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from bench.procs import tree
 from dialer.base import schema
 from dialer.base.clock import utcnow
 from dialer.base.db import create_engine, create_sessionmaker
@@ -106,19 +107,7 @@ class PeakMemory:
 
     def _sample(self) -> None:
         while not self.stopped.wait(self.every):
-            self.peak = max(self.peak, sum(_rss(pid) for pid in _tree(os.getpid())))
-
-
-def _tree(pid: int) -> list[int]:
-    pids = [pid]
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            children = (task / "children").read_text().split()
-        except OSError:
-            continue
-        for child in children:
-            pids.extend(_tree(int(child)))
-    return pids
+            self.peak = max(self.peak, sum(_rss(pid) for pid in tree(os.getpid())))
 
 
 def _rss(pid: int) -> int:

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
@@ -32,6 +33,7 @@ import psycopg
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bench.procs import CpuSplit, named, tree
 from dialer.base.clock import utcnow
 from dialer.base.db import create_engine, create_sessionmaker
 from dialer.base.models import (
@@ -494,13 +496,20 @@ def main() -> None:
     print(f"seeding {max(floors)} operators and {args.contacts:,} contacts …", flush=True)
     tokens = prepare(database, max(floors), args.contacts)
     processes = serve(database, args.workers)
+    service, scheduler = (process.pid for process in processes)
+    parts = {
+        "service": lambda: tree(service),
+        "scheduler": lambda: [scheduler],
+        "PostgreSQL": lambda: named("postgres"),
+        "load generator": lambda: [os.getpid()],
+    }
     base = "http://127.0.0.1:8765"
     try:
         _wait_until_serving(f"{base}/healthz")
         passed: list[int] = []
         for operators in floors:
             staff(database, operators)
-            if not step(base, tokens, operators, args.minutes, args.log_in_over):
+            if not step(base, tokens, operators, args.minutes, args.log_in_over, parts):
                 break
             passed.append(operators)
         # `--hold 0` steps only: the largest floor that passed is the answer. A hold that
@@ -509,7 +518,7 @@ def main() -> None:
         held = passed[-1] if passed and args.hold <= 0 else 0
         for operators in reversed(passed[-HOLD_TRIES:] if args.hold > 0 else []):
             staff(database, operators)
-            if step(base, tokens, operators, args.hold, args.log_in_over):
+            if step(base, tokens, operators, args.hold, args.log_in_over, parts):
                 held = operators
                 break
     finally:
@@ -523,13 +532,19 @@ def main() -> None:
 
 
 def step(
-    base: str, tokens: dict[str, list[str]], operators: int, minutes: float, log_in_over: float
+    base: str,
+    tokens: dict[str, list[str]],
+    operators: int,
+    minutes: float,
+    log_in_over: float,
+    parts: dict[str, Callable[[], list[int]]],
 ) -> bool:
     """One floor size for a while; whether it held the budget with no errors."""
-    cpu, wall = time.process_time(), time.monotonic()
+    cpu = CpuSplit(parts)
     stats = asyncio.run(run_step(base, tokens, operators, minutes * 60, log_in_over))
-    # The load generator's own share of the machine: what the service could not use.
-    generator = (time.process_time() - cpu) / (time.monotonic() - wall) / (os.cpu_count() or 1)
+    # Whether the machine was full, and the load generator's own share: what the service
+    # could not use.
+    shares = cpu.shares()
     p50, p99 = stats.p(0.50), stats.p(0.99)
     streams = operators + len(tokens["supervisor"])
     ok = p99 <= P99_BUDGET_MS and not stats.errors and stats.streams_most == streams
@@ -549,7 +564,8 @@ def step(
         f" {stats.timeline()}; the step's budget: {len(stats.latencies_ms) // 100} over",
         flush=True,
     )
-    print(f"        load generator: {generator:.0%} of the machine's CPU", flush=True)
+    split = ", ".join(f"{name} {share:.0%}" for name, share in shares.items())
+    print(f"        the machine's CPU: {split}", flush=True)
     return ok
 
 
