@@ -31,7 +31,7 @@ from dialer.base.models import (
     Role,
     User,
 )
-from dialer.contacts.history import Past, histories
+from dialer.contacts.history import Past, last_attempts, pasts
 from dialer.sales.accounts import open_account
 from dialer.sales.policy import Policy, policy_of
 from dialer.sales.routing import rebalance, route_new
@@ -347,7 +347,7 @@ async def list_questionnaires(
     overdue_only: bool = False,
 ) -> list[QuestionnaireView]:
     """The actor's questionnaires (a supervisor: all), oldest first."""
-    query = _seen().order_by(Questionnaire.created_at, Questionnaire.id)
+    query = _seen(session).order_by(Questionnaire.created_at, Questionnaire.id)
     if actor.role not in (Role.SUPERVISOR, Role.ADMIN):
         query = query.where(Questionnaire.manager_id == actor.id)
     if statuses:
@@ -369,20 +369,24 @@ async def read_view(
     policy: Policy,
 ) -> QuestionnaireView:
     """A questionnaire the actor may act on, as its manager sees it."""
-    found = (await session.execute(_seen().where(Questionnaire.id == questionnaire_id))).all()
+    seen = _seen(session).where(Questionnaire.id == questionnaire_id)
+    found = (await session.execute(seen)).all()
     _may_act(actor, found[0][0] if found else None)
-    [seen] = await _views(session, found, now, policy)
-    return seen
+    [view] = await _views(session, found, now, policy)
+    return view
 
 
 # A questionnaire, its contact's name and number, its campaign's fields, the operator's
-# notes, and whether calls were added to it.
-Seen = tuple[Questionnaire, str | None, str | None, list[Any] | None, str | None, bool]
+# notes, whether calls were added to it, and its contact's last attempts (`pasts`).
+Seen = tuple[
+    Questionnaire, str | None, str | None, list[Any] | None, str | None, bool, list[Any] | None
+]
 
 
-def _seen() -> Select[*Seen]:
+def _seen(session: AsyncSession) -> Select[*Seen]:
     """Questionnaires with what a manager reads beside each (`Seen`), in one statement."""
     added = exists().where(QuestionnaireAddition.questionnaire_id == Questionnaire.id)
+    dialect = session.get_bind().dialect.name
     return (
         select(
             Questionnaire,
@@ -391,6 +395,7 @@ def _seen() -> Select[*Seen]:
             Campaign.questionnaire_fields,
             Attempt.notes,
             added,
+            last_attempts(Questionnaire.contact_id, dialect),
         )
         .outerjoin(Contact, Contact.id == Questionnaire.contact_id)
         .outerjoin(Campaign, Campaign.id == Questionnaire.campaign_id)
@@ -401,12 +406,11 @@ def _seen() -> Select[*Seen]:
 async def _views(
     session: AsyncSession, rows: Sequence[Row[*Seen]], now: datetime, policy: Policy
 ) -> list[QuestionnaireView]:
-    """The views of `_seen`'s rows, with the calls added to them and their contacts' last
-    attempts: two statements besides, one when nothing was added to any of them."""
+    """The views of `_seen`'s rows, with the calls added to them: a statement besides when
+    any has some."""
     if not rows:
         return []
     added = await additions_of(session, [row[0].id for row in rows if row[5]])
-    pasts = await histories(session, [row[0].contact_id for row in rows])
     return [
         QuestionnaireView(
             q,
@@ -416,7 +420,7 @@ async def _views(
             added.get(q.id, []),
             labels={f["name"]: f.get("label") or f["name"] for f in fields or []},
             notes=notes,
-            history=pasts.get(q.contact_id, ()),
+            history=pasts(last),
         )
-        for q, name, phone, fields, notes, _ in rows
+        for q, name, phone, fields, notes, _, last in rows
     ]
