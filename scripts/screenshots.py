@@ -1,6 +1,6 @@
 """Screenshots of every page at 1366×768 and 390 px wide, in Russian and English.
 
-.venv/bin/python scripts/screenshots.py   # against a fresh SQLite floor; PNGs in artifacts/
+.venv/bin/python -m scripts.screenshots   # against a fresh SQLite floor; PNGs in artifacts/
 """
 
 import asyncio
@@ -102,6 +102,8 @@ def main() -> None:
                     )
                     for who, name in people:
                         page.locator("#logout").click()
+                        # Logging out goes to the login page: going there too at once aborts.
+                        page.locator("#username").wait_for()
                         log_in(page, server.url, who, language)
                         page.wait_for_timeout(1500)
                         page.screenshot(path=SCREENSHOTS / f"page-{name}-{language}-{size}.png",
