@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import JSON, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,3 +20,11 @@ def seconds_between(session: AsyncSession, start: Any, end: Any) -> Any:
         return func.extract("epoch", end - start)
     # SQLite keeps instants as UTC text (`UTCDateTime`), which julianday reads.
     return (func.julianday(end) - func.julianday(start)) * 86400.0
+
+
+def json_rows(session: AsyncSession, *columns: Any) -> Any:
+    """SQL for one JSON array holding, for each row, an array of these columns, in the
+    session's dialect: null over no rows on PostgreSQL, `[]` on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.json_agg(func.json_build_array(*columns), type_=JSON)
+    return func.json_group_array(func.json_array(*columns), type_=JSON)

@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, ScalarSelect, Table, func, select
+from sqlalchemy import ScalarSelect, Select, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
-from dialer.base.models import Attempt
+from dialer.base.dialects import json_rows
+from dialer.base.models import Attempt, Disposition
 
 HISTORY_SIZE = 5
 attempt = cast(Table, Attempt.__table__)
@@ -37,32 +38,28 @@ async def history(session: AsyncSession, contact_id: uuid.UUID, attempts: int) -
     """The contact's last attempts, newest first (none read when it has had none)."""
     if attempts == 0:
         return ()
-    rows = await session.execute(
-        select(attempt.c.created_at, attempt.c.disposition, attempt.c.objection, attempt.c.notes)
-        .where(attempt.c.contact_id == contact_id)
-        .order_by(attempt.c.created_at.desc())
-        .limit(HISTORY_SIZE)
-    )
+    rows = await session.execute(_newest(contact_id))
     return tuple(Past(at, str(d), o, n) for at, d, o, n in rows)
 
 
-def last_attempts(contact_id: QueryableAttribute[uuid.UUID], dialect: str) -> ScalarSelect[Any]:
-    """The contact's last attempts as one JSON column of another statement's row (`pasts`
-    reads it): a manager's page reads them with its questionnaire, not in a statement of
-    their own."""
-    last = (
+def _newest(contact_id: Any) -> Select[datetime, Disposition, str | None, str | None]:
+    """The contact's last attempts, newest first, as a `Past` holds them."""
+    return (
         select(attempt.c.created_at, attempt.c.disposition, attempt.c.objection, attempt.c.notes)
         .where(attempt.c.contact_id == contact_id)
         .order_by(attempt.c.created_at.desc())
         .limit(HISTORY_SIZE)
-        .correlate_except(attempt)
-        .subquery()
     )
-    if dialect == "postgresql":
-        rows = func.json_agg(func.json_build_array(*last.c), type_=JSON)
-    else:
-        rows = func.json_group_array(func.json_array(*last.c), type_=JSON)
-    return select(rows).scalar_subquery()
+
+
+def last_attempts(
+    session: AsyncSession, contact_id: QueryableAttribute[uuid.UUID]
+) -> ScalarSelect[Any]:
+    """The contact's last attempts as one JSON column of another statement's row (`pasts`
+    reads it): a manager's page reads them with its questionnaire, not in a statement of
+    their own."""
+    last = _newest(contact_id).correlate_except(attempt).subquery()
+    return select(json_rows(session, *last.c)).scalar_subquery()
 
 
 def pasts(rows: list[list[Any]] | None) -> tuple[Past, ...]:

@@ -386,7 +386,6 @@ Seen = tuple[
 def _seen(session: AsyncSession) -> Select[*Seen]:
     """Questionnaires with what a manager reads beside each (`Seen`), in one statement."""
     added = exists().where(QuestionnaireAddition.questionnaire_id == Questionnaire.id)
-    dialect = session.get_bind().dialect.name
     return (
         select(
             Questionnaire,
@@ -395,7 +394,7 @@ def _seen(session: AsyncSession) -> Select[*Seen]:
             Campaign.questionnaire_fields,
             Attempt.notes,
             added,
-            last_attempts(Questionnaire.contact_id, dialect),
+            last_attempts(session, Questionnaire.contact_id),
         )
         .outerjoin(Contact, Contact.id == Questionnaire.contact_id)
         .outerjoin(Campaign, Campaign.id == Questionnaire.campaign_id)
