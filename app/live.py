@@ -70,6 +70,8 @@ class Hub:
     ) -> None:
         self._sessionmaker = sessionmaker
         self._url = database_url
+        # Asked by every request that changes the floor: read from the URL once.
+        self.postgres = make_url(database_url).get_backend_name() == "postgresql"
         self._clock = clock
         self._me = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._stale = asyncio.Event()
@@ -93,10 +95,6 @@ class Hub:
         self._chained: dict[int, tuple[Any, Any]] = {}
         # The queue's standings, shared by the streams and the requests alike.
         self.counts = SharedCounts(sessionmaker, self._stale.set)
-
-    @property
-    def postgres(self) -> bool:
-        return make_url(self._url).get_backend_name() == "postgresql"
 
     async def start(self) -> None:
         self._tasks = [asyncio.create_task(self._refresher())]
@@ -357,12 +355,18 @@ class ChangeMiddleware:
 
         async def sent(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] < 400:
-                hub: Hub | None = getattr(scope["app"].state, "hub", None)
-                if hub is not None:
-                    hub.changed()
+                floor_changed(scope["app"])
             await send(message)
 
         await self.app(scope, receive, sent)
+
+
+def floor_changed(app: Any) -> None:
+    """Mark the app's floor changed, where it keeps one: after a request that changed it,
+    or work done once its answer was sent."""
+    hub: Hub | None = getattr(app.state, "hub", None)
+    if hub is not None:
+        hub.changed()
 
 
 def _may_change(scope: Scope) -> bool:

@@ -1,14 +1,24 @@
 """The live streams over real servers: a change made through one instance reaches a stream
 served by another (PostgreSQL `LISTEN/NOTIFY`; on SQLite, one instance in process)."""
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack, closing, contextmanager, nullcontext
 from typing import Any
 
 import httpx
+import psycopg
+from sqlalchemy.engine import make_url
 
+from dialer.base.clock import utcnow
+from dialer.base.db import create_engine, create_sessionmaker
+from dialer.base.locks import MANAGERS_LOCK_KEY
+from dialer.base.models import Desk, Role
+from tests.builders import Actor
+from tests.builders_managers import floor, warm
+from tests.floor import quick_actor
 from tests.floorsetup import add_staff, build_floor
 from tests.live import LiveServer, live_server
 
@@ -42,6 +52,16 @@ def two_instances(database_url: str, stack: ExitStack) -> tuple[LiveServer, Live
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def floor_events(server: LiveServer, token: str) -> Iterator[Iterator[tuple[str, Any]]]:
+    """The floor's stream as staff read it: no byte for the promised time fails the read."""
+    timeout = httpx.Timeout(10.0, read=WITHIN)
+    with httpx.stream(
+        "GET", f"{server.url}/api/v1/floor/stream", headers=bearer(token), timeout=timeout
+    ) as stream:
+        yield events(stream.iter_lines())
 
 
 def test_a_supervisors_pause_reaches_an_idle_console_served_by_another_instance(
@@ -90,11 +110,7 @@ def test_the_floor_stream_shows_an_operators_break_to_staff(database_url: str) -
         acting, serving = two_instances(database_url, stack)
         refused = httpx.get(f"{serving.url}/api/v1/floor/stream", headers=bearer(operator))
         assert refused.status_code == 403
-        timeout = httpx.Timeout(10.0, read=WITHIN)
-        with httpx.stream(
-            "GET", f"{serving.url}/api/v1/floor/stream", headers=bearer(supervisor), timeout=timeout
-        ) as stream:
-            received = events(stream.iter_lines())
+        with floor_events(serving, supervisor) as received:
             name, first = next(received)
             assert name == "floor"
             assert {"status", "operators"} == set(first)
@@ -108,3 +124,60 @@ def test_the_floor_stream_shows_an_operators_break_to_staff(database_url: str) -
                 if states[mine] == "break":
                     break
     assert states[mine] == "break"
+
+
+def saturated(database_url: str) -> tuple[Actor, str]:
+    """One MPK with one place, and a questionnaire filling it: dialing paused for the MPK."""
+
+    async def run() -> tuple[Actor, str]:
+        engine = create_engine(database_url)
+        try:
+            maker = create_sessionmaker(engine)
+            now = utcnow()
+            manager = await quick_actor(maker, Role.MANAGER, now, desk=Desk.ACQUISITION, capacity=1)
+            filed = await warm(maker, await floor(maker), now=now)
+            return manager, str(filed.id)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def managers_lock(database_url: str) -> AbstractContextManager[object]:
+    """The managers' lock held, as a warm outcome's routing holds it, on PostgreSQL; on SQLite,
+    which has no such lock (a writer there holds the whole file), nothing."""
+    if not database_url.startswith("postgresql"):
+        return nullcontext()
+    plain = make_url(database_url).set(drivername="postgresql")
+    connection = psycopg.connect(plain.render_as_string(hide_password=False))
+    connection.execute("SELECT pg_advisory_xact_lock(%s)", (MANAGERS_LOCK_KEY,))
+    return closing(connection)  # closed, its transaction ends and the lock is given back
+
+
+def test_a_close_that_frees_the_managers_shows_on_the_floor_stream(database_url: str) -> None:
+    """A close is answered before what it freed is weighed, which waits for a warm outcome's
+    routing; once weighed, the floor's stream shows dialing resumed for the managers within
+    the floor's promise, the close's own event having come and gone before."""
+    manager, questionnaire_id = saturated(database_url)
+    _, supervisor = add_staff(database_url)
+    url = f"/api/v1/questionnaires/{questionnaire_id}/status"
+    with live_server(database_url) as server, floor_events(server, supervisor) as received:
+        _, first = next(received)
+        assert first["status"]["managers"]["saturated"] is True
+        with managers_lock(database_url):
+            for change in ({"status": "in_progress"}, {"status": "lost", "reason": "no"}):
+                changed = httpx.post(f"{server.url}{url}", json=change, headers=manager.headers)
+                assert changed.status_code == 200, changed.text
+            if database_url.startswith("postgresql"):
+                # The close shows, and the pause stays while the weighing waits.
+                for _, body in received:
+                    if body["status"]["managers"]["open"] == 0:
+                        break
+                assert body["status"]["managers"]["saturated"] is True
+        weighed = time.monotonic()
+        for _, body in received:
+            if not body["status"]["managers"]["saturated"]:
+                break
+        waited = time.monotonic() - weighed
+    assert waited < WITHIN
+    assert body["status"]["managers"]["open"] == 0

@@ -3,17 +3,20 @@ leaves to weigh is read under that lock shared, and loads, routing and the satur
 come out as if they had closed one by one."""
 
 import asyncio
+import json
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import Message
 
 from dialer.base.clock import utcnow
 from dialer.base.errors import Forbidden, InvalidTransition
@@ -23,6 +26,7 @@ from dialer.sales.clients import clients
 from dialer.sales.policy import Policy
 from dialer.sales.questionnaires import StatusChange, after_change, change_status
 from dialer.sales.saturation import OPEN_STATUSES, backlog
+from tests.asgi import post_scope
 from tests.builders import Actor
 from tests.builders_managers import floor, user_row, warm
 from tests.floor import quick_actor
@@ -211,6 +215,78 @@ async def test_a_close_commits_while_routing_holds_the_lock_and_its_place_is_han
         state = await backlog(session)
         assert (state.open, state.waiting) == (2, 0)
         assert state.paused_since is not None  # 2 open of 2: still at the high mark
+
+
+class Asked:
+    """One request sent to the app as a server sends it (ASGI), its answer read as the client
+    reads it: the answer is in once its last piece is sent, whatever the app does after."""
+
+    def __init__(self, app: FastAPI, url: str, body: object, headers: dict[str, str]) -> None:
+        sent = json.dumps(body).encode()
+        typed = {"content-type": "application/json", "content-length": str(len(sent))}
+        self.scope = post_scope(url, headers | typed)
+        self._pieces = [{"type": "http.request", "body": sent, "more_body": False}]
+        self._client_gone = asyncio.Event()
+        self.status = 0
+        self._body = b""
+        self._in = asyncio.get_running_loop().create_future()
+        self.served = asyncio.create_task(app(self.scope, self._receive, self._send))
+
+    async def _receive(self) -> Message:
+        if self._pieces:
+            return self._pieces.pop()
+        await self._client_gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def _send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        elif message["type"] == "http.response.body":
+            self._body += message.get("body", b"")
+            if not message.get("more_body", False):
+                self._in.set_result(None)
+
+    async def answer(self) -> tuple[int, dict[str, Any]]:
+        """The status and body, once the answer's last piece is sent (within 10 s)."""
+        await asyncio.wait_for(asyncio.shield(self._in), 10)
+        return self.status, json.loads(self._body)
+
+
+async def test_a_close_is_answered_before_what_it_freed_is_weighed(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A manager's close is answered once it has committed, not once what it freed has been
+    weighed: a warm outcome's routing holding the managers' lock, which the weighing waits
+    for, does not hold the answer. The place freed goes to the one waiting after that."""
+    (manager,) = await mpks(sessionmaker, 1)  # two places
+    where = await floor(sessionmaker)
+    start = utcnow()
+    held, _, waiting = [
+        await warm(sessionmaker, where, now=start + timedelta(seconds=i)) for i in range(3)
+    ]
+    url = f"/api/v1/questionnaires/{held.id}/status"
+    taken = await client.post(url, json={"status": "in_progress"}, headers=manager.headers)
+    assert taken.status_code == 200, taken.text
+    lost = {"status": "lost", "reason": "no budget"}
+
+    async with sessionmaker() as holder:
+        await hold(holder, lock_managers)
+        asked = Asked(app, url, lost, manager.headers)
+        status, body = await asked.answer()
+        assert (status, body["status"]) == (200, "lost")
+        if holder.get_bind().dialect.name == "postgresql":
+            # SQLite has no such lock: there the weighing may be done by now.
+            async with sessionmaker() as session:
+                assert (await backlog(session)).waiting == 1  # the lock still held
+            assert not asked.served.done()
+        await holder.rollback()
+    await asyncio.wait_for(asked.served, 30)
+
+    async with sessionmaker() as session:
+        given = await session.get(Questionnaire, waiting.id)
+        assert given is not None
+        assert given.manager_id == manager.id
+        assert (await backlog(session)).waiting == 0
 
 
 async def test_a_change_checked_against_a_stale_read_is_refused_as_under_the_lock(

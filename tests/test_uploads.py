@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import observability
 from dialer.base.models import ContactImport, Role
+from tests.asgi import post_scope
 from tests.builders import actor, campaign
 
 BOUNDARY = "cascade-test-boundary"
@@ -25,20 +26,7 @@ class Upload:
     def __init__(
         self, path: str, headers: dict[str, str], chunks: list[bytes], *, ends: bool = False
     ) -> None:
-        self.scope: dict[str, Any] = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "POST",
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": b"",
-            "root_path": "",
-            "server": ("127.0.0.1", 8000),
-            "client": ("127.0.0.1", 50000),
-            "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        }
+        self.scope = post_scope(path, headers)
         self.chunks = chunks
         self.ends = ends
         self.reads = 0

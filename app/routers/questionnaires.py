@@ -5,22 +5,24 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 
-from app.deps import Manager, ManagersPolicy, Now, Session, Staff
+from app.deps import Maker, Manager, ManagersPolicy, Now, Session, Staff
 from app.idempotency import IdempotencyKey, idempotent
+from app.live import floor_changed
 from app.schemas import Model
 from dialer.base.audit import record
 from dialer.base.models import QuestionnaireStatus
 from dialer.sales.questionnaires import (
     QuestionnaireView,
     StatusChange,
-    after_change,
     change_and_view,
     list_questionnaires,
     read_view,
+    weigh_after,
 )
 from dialer.sales.routing import reassign
 
@@ -141,10 +143,12 @@ async def questionnaire(
 async def set_status(
     questionnaire_id: uuid.UUID,
     body: StatusIn,
+    asked: Request,
     session: Session,
     now: Now,
     policy: ManagersPolicy,
     user: Manager,
+    maker: Maker,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Move the questionnaire on; `first_order` opens the account and hands it to an MRK."""
@@ -158,9 +162,14 @@ async def set_status(
     path = f"/questionnaires/{questionnaire_id}/status"
     request = ("POST", path, body.model_dump(mode="json"))
     answer = await idempotent(session, user.id, key, request, now, work)
-    # The change is kept; what a close freed is weighed after it, before the answer.
-    await session.commit()
-    await after_change(session, change, now, policy)
+
+    async def weigh() -> None:
+        if await weigh_after(maker, change, now, policy):
+            floor_changed(asked.app)  # a place handed out, dialing paused or resumed
+
+    # The change is committed before the answer (`Session`); what a close freed is weighed
+    # once the answer is sent.
+    answer.background = BackgroundTask(weigh)
     return answer
 
 

@@ -3,10 +3,11 @@
 One open questionnaire per company (folded as accounts fold it): a warm call from another
 number of a company whose questionnaire is still open is added to that questionnaire.
 A manager moves its questionnaire new → in_progress → first_order (with the amount)
-or lost (with the reason). Once a close has committed, the place it freed is handed out
-and saturation weighed again, under the managers' lock (`after_change`).
+or lost (with the reason). Once a close has committed and its answer is sent, the place it
+freed is handed out and saturation weighed again, under the managers' lock (`weigh_after`).
 """
 
+import logging
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, ScalarResult, Select, exists, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from dialer.base.folds import company_key, company_key_sql
@@ -36,6 +37,8 @@ from dialer.sales.accounts import open_account
 from dialer.sales.policy import Policy, policy_of
 from dialer.sales.routing import rebalance, route_new
 from dialer.sales.saturation import OPEN_STATUSES, nothing_to_weigh
+
+log = logging.getLogger(__name__)
 
 Status = QuestionnaireStatus
 
@@ -200,7 +203,8 @@ async def change_status(
 
     Only its own row is locked: no change of status needs the managers' lock. Taking one
     up (`in_progress`) changes no manager's load; closing one frees a place, which is
-    handed out, and saturation weighed, once the close has committed (`after_change`).
+    handed out, and saturation weighed, once the close has committed (`after_change`,
+    `weigh_after`).
     Held to the end of the close, that lock made every warm outcome wait for first orders,
     and those for each other's accounts. A first order's account is routed across the
     MRK's desk under the clients' lock, which only other accounts' changes wait for
@@ -286,19 +290,41 @@ async def _write(
 
 async def after_change(
     session: AsyncSession, change: StatusChange, now: datetime, policy: Policy
-) -> None:
+) -> bool:
     """Once a status change has committed, in short transactions of its own, each committed
     here: the place a close freed handed out and saturation weighed, when either is due
-    (`nothing_to_weigh`)."""
+    (`nothing_to_weigh`). Whether they were."""
     if change.status in OPEN_STATUSES:
-        return
+        return False
     quiet = await nothing_to_weigh(session, policy.marks)
     # It wrote nothing: its commit gives the shared lock back, for the exclusive one that
     # weighing takes.
     await session.commit()
-    if not quiet:
-        await rebalance(session, now, policy.marks)
-        await session.commit()
+    if quiet:
+        return False
+    await rebalance(session, now, policy.marks)
+    await session.commit()
+    return True
+
+
+async def weigh_after(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    change: StatusChange,
+    now: datetime,
+    policy: Policy,
+) -> bool:
+    """`after_change` in a session of its own, run once the change's answer is sent: the
+    manager does not wait for it (nor for a warm outcome's routing in flight, which its
+    shared lock waits for). Should it fail, or the process stop first, the clock's
+    re-check hands out what the close freed (`dialer.sales.managers.recheck`)."""
+    if change.status in OPEN_STATUSES:
+        return False
+    try:
+        async with sessionmaker() as session:
+            return await after_change(session, change, now, policy)
+    except Exception:
+        log.exception("what a close freed could not be weighed; the clock's re-check will")
+        return False
 
 
 async def change_and_view(
