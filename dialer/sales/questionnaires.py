@@ -317,8 +317,6 @@ async def weigh_after(
     manager does not wait for it (nor for a warm outcome's routing in flight, which its
     shared lock waits for). Should it fail, or the process stop first, the clock's
     re-check hands out what the close freed (`dialer.sales.managers.recheck`)."""
-    if change.status in OPEN_STATUSES:
-        return False
     try:
         async with sessionmaker() as session:
             return await after_change(session, change, now, policy)
