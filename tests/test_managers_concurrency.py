@@ -14,21 +14,36 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import Message
 
 from dialer.base.clock import utcnow
 from dialer.base.errors import Forbidden, InvalidTransition
 from dialer.base.locks import lock_managers, share_managers
-from dialer.base.models import Account, Desk, Questionnaire, QuestionnaireStatus, Role, User
+from dialer.base.models import (
+    Account,
+    AccountOrder,
+    ContactState,
+    Desk,
+    Disposition,
+    Questionnaire,
+    QuestionnaireStatus,
+    Role,
+    User,
+)
 from dialer.sales.clients import clients
 from dialer.sales.policy import Policy
-from dialer.sales.questionnaires import StatusChange, after_change, change_status
+from dialer.sales.questionnaires import (
+    StatusChange,
+    after_change,
+    change_status,
+    file_questionnaire,
+)
 from dialer.sales.saturation import OPEN_STATUSES, backlog
 from tests.asgi import post_scope
 from tests.builders import Actor
-from tests.builders_managers import floor, user_row, warm
+from tests.builders_managers import add_contact, call, floor, user_row, warm
 from tests.floor import quick_actor
 
 
@@ -460,3 +475,109 @@ async def test_a_change_from_a_fresh_read_is_one_update_and_no_locked_read(
     assert changed.status is QuestionnaireStatus.IN_PROGRESS
     assert [statement.split()[0] for statement in statements] == ["UPDATE"]
     assert "RETURNING" in statements[0]
+
+
+async def taken_up(
+    sessionmaker: async_sessionmaker[AsyncSession], manager: Actor, filed: Questionnaire
+) -> None:
+    async with sessionmaker.begin() as session:
+        user = await session.get(User, manager.id)
+        assert user is not None
+        change = StatusChange(QuestionnaireStatus.IN_PROGRESS)
+        await change_status(session, filed.id, change, user, utcnow(), Policy())
+
+
+async def first_order(
+    session: AsyncSession, manager: Actor, filed: Questionnaire
+) -> tuple[Questionnaire, Account | None]:
+    user = await session.get(User, manager.id)
+    assert user is not None
+    change = StatusChange(QuestionnaireStatus.FIRST_ORDER, amount=Decimal(100))
+    return await change_status(session, filed.id, change, user, utcnow(), Policy())
+
+
+async def test_a_first_order_writes_its_account_before_the_clients_lock(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Every first order waits for the clients' lock: a new client's account and its first
+    order are written before it, and under it only the desk is weighed (the MRK's loads, the
+    hand-off, the desk's pause)."""
+    (manager,) = await mpks(sessionmaker, 1)
+    mrk = await user_row(sessionmaker, Role.MANAGER, desk=Desk.DEVELOPMENT, capacity=2)
+    filed = await warm(sessionmaker, await floor(sessionmaker), company="Acme")
+    await taken_up(sessionmaker, manager, filed)
+    statements: list[str] = []
+
+    def sent(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()).upper())
+
+    engine = sessionmaker.kw["bind"].sync_engine
+    async with sessionmaker.begin() as session:
+        event.listen(engine, "before_cursor_execute", sent)
+        try:
+            _, account = await first_order(session, manager, filed)
+        finally:
+            event.remove(engine, "before_cursor_execute", sent)
+    assert account is not None
+    assert account.manager_id == mrk
+    writes = [s for s in statements if s.startswith(("INSERT", "UPDATE"))]
+    kinds = [" ".join(s.split()[:3]) for s in writes]
+    assert kinds.index("INSERT INTO ACCOUNT") < kinds.index("INSERT INTO ACCOUNT_ORDER")
+    assert kinds.index("INSERT INTO ACCOUNT_ORDER") < kinds.index("UPDATE ACCOUNT SET")
+    assert kinds.index("UPDATE ACCOUNT SET") < kinds.index("INSERT INTO ACCOUNT_HANDOFF")
+    if engine.dialect.name == "postgresql":
+        locked = next(i for i, s in enumerate(statements) if "PG_ADVISORY_XACT_LOCK(" in s)
+        # The desk's loads and clients read at once, the account given, the hand-off logged.
+        under = [" ".join(s.split()[:3]) for s in statements[locked + 1 :]]
+        assert [u.split()[0] for u in under] == ["SELECT", "UPDATE", "INSERT"]
+        assert under[1:] == ["UPDATE ACCOUNT SET", "INSERT INTO ACCOUNT_HANDOFF"]
+
+
+async def a_lock_waited_for(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Return once some transaction waits for a lock (PostgreSQL), asking until one does."""
+    async with sessionmaker() as session:
+        waiting = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        while not await session.scalar(waiting):
+            await session.rollback()
+
+
+async def test_two_first_orders_of_one_company_at_once_make_one_account_with_both_orders(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A company's two questionnaires (one filed without the company, which its contact has)
+    closed at once: the second's account meets the first's, still uncommitted, on the
+    company's key, waits for it, and then adds its order to that account."""
+    (manager,) = await mpks(sessionmaker, 1)
+    mrk = await user_row(sessionmaker, Role.MANAGER, desk=Desk.DEVELOPMENT, capacity=2)
+    where = await floor(sessionmaker)
+    named = await warm(sessionmaker, where, company="Acme")
+    async with sessionmaker.begin() as session:
+        contact = await add_contact(session, where.campaign_id, company="ACME ")
+        contact.state = ContactState.CLOSED
+        attempt = await call(session, where, contact, Disposition.WARM, utcnow(), answered=True)
+        unnamed = await file_questionnaire(session, attempt, {"need": "ink"}, None, utcnow())
+    for filed in (named, unnamed):
+        await taken_up(sessionmaker, manager, filed)
+
+    async def second() -> None:
+        async with sessionmaker.begin() as session:
+            await first_order(session, manager, unnamed)
+
+    async with sessionmaker.begin() as session:
+        _, opened = await first_order(session, manager, named)
+        assert opened is not None
+        if session.get_bind().dialect.name == "postgresql":
+            meeting = asyncio.create_task(second())
+            await asyncio.wait_for(a_lock_waited_for(sessionmaker), 10)
+            assert not meeting.done()
+    if session.get_bind().dialect.name == "postgresql":
+        await asyncio.wait_for(meeting, 10)
+    else:
+        await second()
+
+    async with sessionmaker() as session:
+        (account,) = await session.scalars(select(Account))
+        assert account.id == opened.id
+        assert account.manager_id == mrk
+        orders = select(func.count()).where(AccountOrder.account_id == account.id)
+        assert await session.scalar(orders) == 2

@@ -9,16 +9,18 @@ room again.
 """
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from dialer.base.dialects import insert
 from dialer.base.errors import Forbidden, InvalidInput, NotFound
 from dialer.base.folds import company_key
 from dialer.base.locks import lock_clients
@@ -34,7 +36,7 @@ from dialer.base.models import (
     Role,
     User,
 )
-from dialer.sales.clients import evaluate_clients
+from dialer.sales.clients import Clients, clients_of, clients_read, evaluate_clients, weigh_clients
 from dialer.sales.policy import Policy
 from dialer.sales.routing import Load, choose
 
@@ -79,8 +81,9 @@ def can_see(actor: User, account: Account) -> bool:
     return actor.role is Role.MANAGER and account.manager_id == actor.id
 
 
-async def desk_loads(session: AsyncSession, desk: Desk) -> list[Load]:
-    """The load of every active manager of a desk in accounts of the desk's stage."""
+def _load_columns(desk: Desk) -> tuple[Any, ...]:
+    """A manager's id, capacity, accounts held of the desk's stage and last hand-off to it:
+    of the `User` the statement reads."""
     stage = next(s for s, d in DESK_OF_STAGE.items() if d is desk)
     mine = Account.manager_id == User.id
     held = select(func.count()).where(mine, Account.stage == stage).scalar_subquery()
@@ -89,14 +92,39 @@ async def desk_loads(session: AsyncSession, desk: Desk) -> list[Load]:
         .where(AccountHandoff.to_manager_id == User.id)
         .scalar_subquery()
     )
-    rows = await session.execute(
-        select(User.id, User.capacity, held, last).where(
-            User.role == Role.MANAGER, User.desk == desk, User.active.is_(True)
-        )
-    )
+    return User.id, User.capacity, held, last
+
+
+def _of_desk(desk: Desk) -> tuple[ColumnElement[bool], ...]:
+    return User.role == Role.MANAGER, User.desk == desk, User.active.is_(True)
+
+
+def _load(desk: Desk, row: Sequence[Any]) -> Load:
     # An MRK without a capacity holds without limit (see dialer.sales.clients).
     unset = UNLIMITED if desk is Desk.DEVELOPMENT else 0
-    return [Load(row[0], row[2], unset if row[1] is None else row[1], row[3]) for row in rows]
+    return Load(row[0], row[2], unset if row[1] is None else row[1], row[3])
+
+
+async def desk_loads(session: AsyncSession, desk: Desk) -> list[Load]:
+    """The load of every active manager of a desk in accounts of the desk's stage."""
+    rows = await session.execute(select(*_load_columns(desk)).where(*_of_desk(desk)))
+    return [_load(desk, row) for row in rows]
+
+
+async def development_desk(session: AsyncSession) -> tuple[list[Load], Clients]:
+    """The MRK's loads and the desk's clients (`dialer.sales.clients.clients`), in one
+    statement: a row per active MRK, or one without a manager when there is none."""
+    totals = clients_read().subquery()
+    rows = (
+        await session.execute(
+            select(totals, *_load_columns(Desk.DEVELOPMENT))
+            .select_from(totals)
+            .outerjoin(User, and_(*_of_desk(Desk.DEVELOPMENT)))
+        )
+    ).all()
+    width = len(totals.columns)
+    loads = [_load(Desk.DEVELOPMENT, row[width:]) for row in rows if row[width] is not None]
+    return loads, clients_of(rows[0][:width])
 
 
 def _choose(desk: Desk, loads: list[Load]) -> uuid.UUID | None:
@@ -124,13 +152,16 @@ async def hand_off(
     now: datetime,
     *,
     opening: bool = False,
+    loads: list[Load] | None = None,
 ) -> AccountHandoff:
     """Move the account to a stage and the least-loaded manager of its desk; logged.
 
-    Opening, the account is new: it is written with its manager, beside its first step.
+    Opening, the account is new: this is its first step. `loads`, the desk's as just read
+    under the clients' lock, else read here.
     """
     desk = DESK_OF_STAGE[to_stage]
-    loads = await desk_loads(session, desk)
+    if loads is None:
+        loads = await desk_loads(session, desk)
     chosen = _choose(desk, loads)
     if chosen is None:
         reason += "; every MRK is full, waiting" if loads else "; no active manager at the desk yet"
@@ -205,46 +236,75 @@ async def open_account(
     now: datetime,
     policy: Policy,
 ) -> Account:
-    """The first order of a questionnaire: the company's account, handed to an MRK."""
+    """The first order of a questionnaire: the company's account, handed to an MRK.
+
+    Under the clients' lock, which every other first order waits for, only what weighs the
+    desk: the MRK's loads, the hand-off, the desk's pause. The company's other numbers are
+    closed before it, and a new client's account is written with its first order before it
+    too, still without a manager (seen by no one until it commits, and kept to one per
+    company by the unique company key: a company's second first order at once waits here
+    for the first, then finds the account and only adds its order).
+    """
     company = questionnaire.company
     if not company:
         company = await session.scalar(
             select(Contact.company).where(Contact.id == questionnaire.contact_id)
         )
     key = company_key(company)
-    # The company's other numbers are the contacts', not the desks': closed before the
-    # clients' lock, which is then held for the account alone.
     await close_contacts(session, key, questionnaire.contact_id)
-    await lock_clients(session)
-    account = None
-    if key is not None:
+    amount = questionnaire.amount or Decimal(0)
+    account = await _new_account(session, questionnaire, company, key, now)
+    if account is None:
+        # A company already a client only gains an order: it stays with whoever holds it.
+        await lock_clients(session)
         account = await session.scalar(
             select(Account).where(Account.company_key == key).with_for_update()
         )
-    amount = questionnaire.amount or Decimal(0)
-    if account is not None:
-        # A company already a client only gains an order: it stays with whoever holds it.
+        assert account is not None  # the unique key refused the new one
         await _add_order(session, account, amount, actor_id, now)
         if await review(session, account, actor_id, now, policy) is not None:
             await desks_changed(session, now, policy)
         return account
-    account = Account(
-        id=uuid.uuid4(),
-        questionnaire_id=questionnaire.id,
-        company=company,
-        company_key=key,
-        strategic=False,
-        created_at=now,
-    )
-    reason = f"first order {questionnaire.amount} from questionnaire {questionnaire.id}"
-    await hand_off(session, account, AccountStage.WORKING, actor_id, reason, now, opening=True)
     await _add_order(session, account, amount, actor_id, now)
+    await lock_clients(session)
+    # Read with the account already counted among the working ones, as after its hand-off.
+    loads, desk = await development_desk(session)
+    reason = f"first order {questionnaire.amount} from questionnaire {questionnaire.id}"
+    stage = AccountStage.WORKING
+    await hand_off(session, account, stage, actor_id, reason, now, opening=True, loads=loads)
     # Its only order is its turnover; passed on at once, it frees the MRK's place it took.
     if await review(session, account, actor_id, now, policy, amount) is not None:
         await desks_changed(session, now, policy)
     else:
-        await evaluate_clients(session, now, policy.marks)
+        await weigh_clients(session, desk, now, policy.marks)
     return account
+
+
+async def _new_account(
+    session: AsyncSession,
+    questionnaire: Questionnaire,
+    company: str | None,
+    key: str | None,
+    now: datetime,
+) -> Account | None:
+    """The company's new account, working and not yet anyone's; None when the company
+    already has one."""
+    written = await session.scalars(
+        insert(session, Account)
+        .values(
+            id=uuid.uuid4(),
+            questionnaire_id=questionnaire.id,
+            company=company,
+            company_key=key,
+            stage=AccountStage.WORKING,
+            manager_id=None,
+            strategic=False,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["company_key"])
+        .returning(Account)
+    )
+    return written.one_or_none()
 
 
 async def close_contacts(session: AsyncSession, key: str | None, contact_id: uuid.UUID) -> int:

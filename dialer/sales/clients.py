@@ -8,11 +8,12 @@ the low mark. An MRK without a capacity holds without limit, and a floor without
 active MRK does not use the desk: neither pauses dialing.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.locks import lock_clients
@@ -46,28 +47,33 @@ class Clients:
     paused_since: datetime | None
 
 
-async def clients(session: AsyncSession) -> Clients:
-    """Working accounts, those waiting for an MRK, the active MRK's total capacity, and
-    whether dialing is paused for them: one statement."""
+def clients_read() -> Select[tuple[Any, ...]]:
+    """`clients` as a statement, its columns in `clients_of`'s order, to read beside others."""
     desk = (User.role == Role.MANAGER, User.desk == Desk.DEVELOPMENT, User.active.is_(True))
     of_desk = [
         select(total).where(*desk).scalar_subquery()
         for total in (func.count(), func.count(User.capacity), func.sum(User.capacity))
     ]
-    counts = (
-        await session.execute(
-            select(
-                func.count(),
-                func.count().filter(Account.manager_id.is_(None)),
-                *of_desk,
-                paused_since(PauseReason.CLIENTS_SATURATED),
-            ).where(Account.stage == AccountStage.WORKING)
-        )
-    ).one()
+    return select(
+        func.count(),
+        func.count().filter(Account.manager_id.is_(None)),
+        *of_desk,
+        paused_since(PauseReason.CLIENTS_SATURATED),
+    ).where(Account.stage == AccountStage.WORKING)
+
+
+def clients_of(counts: Sequence[Any]) -> Clients:
+    """The `Clients` of `clients_read`'s row."""
     managers, limited, total = counts[2:5]
     # Without any MRK the desk is not in use; one without a capacity takes every client.
     capacity = int(total or 0) if managers and managers == limited else None
     return Clients(working=counts[0], waiting=counts[1], capacity=capacity, paused_since=counts[5])
+
+
+async def clients(session: AsyncSession) -> Clients:
+    """Working accounts, those waiting for an MRK, the active MRK's total capacity, and
+    whether dialing is paused for them: one statement."""
+    return clients_of((await session.execute(clients_read())).one())
 
 
 def _describe(state: Clients, marks: Marks) -> str:
@@ -84,7 +90,11 @@ async def evaluate_clients(session: AsyncSession, now: datetime, marks: Marks) -
     added to next-call's hot path.
     """
     await lock_clients(session)
-    state = await clients(session)
+    await weigh_clients(session, await clients(session), now, marks)
+
+
+async def weigh_clients(session: AsyncSession, state: Clients, now: datetime, marks: Marks) -> None:
+    """Pause or resume dialing for this state of the desk, read under the clients' lock (held)."""
     was = state.paused_since is not None
     paused = state.capacity is not None and stays_paused(was, state.working, state.capacity, marks)
     why = _describe(state, marks)
