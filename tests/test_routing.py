@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import timedelta
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -14,6 +15,8 @@ from dialer.base.models import Desk, Questionnaire, QuestionnaireStatus, Role, U
 from dialer.sales.routing import assign_waiting
 from tests.builders import Actor, actor
 from tests.builders_managers import floor, user_row, warm, warm_in
+from tests.floor import make_floor
+from tests.test_next_call import statements_of
 
 
 async def mpk(
@@ -210,3 +213,37 @@ async def test_warm_outcomes_at_once_never_overfill_a_manager(
     await asyncio.gather(*(one(i) for i in range(10)))
     held = await holdings(sessionmaker)
     assert held == Counter({managers[0]: 2, managers[1]: 2, None: 6})
+
+
+async def test_a_warm_outcome_weighs_its_routing_on_one_read_under_the_managers_lock(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Every warm outcome waits for the managers' lock: under it, one statement reads the
+    backlog, the MPK's loads and the company's open questionnaire, and the questionnaire is
+    written with its MPK; the attempt it is filed from is not read back."""
+    mpk = await mpk_row(sessionmaker, 2)
+    calling = await make_floor(app, client, sessionmaker, operators=1)
+    (operator,) = calling.operators
+    await calling.add()
+    lease = await calling.lease(operator)
+    sent = statements_of(app)
+    answers = {"contact_person": "Ivan", "need": "paper", "volume": 100}
+    answer = await client.post(
+        f"/api/v1/leases/{lease['lease_id']}/outcome",
+        json={"disposition": "warm", "questionnaire": answers},
+        headers=operator.headers | {"Idempotency-Key": "warm-1"},
+    )
+    assert answer.status_code == 200, answer.text
+    async with sessionmaker() as session:
+        filed = await session.get_one(Questionnaire, uuid.UUID(answer.json()["questionnaire_id"]))
+        assert filed.manager_id == mpk
+    said = [" ".join(s.split()).upper() for s in sent]
+    assert not [s for s in said if s.startswith("SELECT ATTEMPT.ID, ATTEMPT.LEASE_ID")]
+    written = next(i for i, s in enumerate(said) if s.startswith("INSERT INTO QUESTIONNAIRE "))
+    if app.state.engine.dialect.name == "postgresql":
+        locked = next(i for i, s in enumerate(said) if "PG_ADVISORY_XACT_LOCK(" in s)
+        assert written == locked + 2
+        assert said[locked + 1].startswith("SELECT")
+    else:
+        assert said[written - 1].startswith("SELECT")
+        assert not said[written - 2].startswith("SELECT")

@@ -190,6 +190,17 @@ def _check_callback_time(at: datetime, view: CampaignView, zone: str, now: datet
         )
 
 
+@dataclass(frozen=True)
+class WarmAttempt:
+    """The warm attempt just written, as its questionnaire is filed from it (not read back)."""
+
+    id: uuid.UUID
+    contact_id: uuid.UUID
+    campaign_id: uuid.UUID
+    operator_id: uuid.UUID
+    notes: str | None
+
+
 async def _apply(
     session: AsyncSession,
     call: Call,
@@ -212,9 +223,11 @@ async def _apply(
         )
     questionnaire_id = None
     if answers is not None:
-        attempt = await session.get(Attempt, attempt_id)
-        assert attempt is not None  # written just above
-        filed = await file_questionnaire(session, attempt, answers, call.contact.company, now)
+        held = call.lease
+        warm = WarmAttempt(
+            attempt_id, held.contact_id, held.campaign_id, held.operator_id, outcome.notes
+        )
+        filed = await file_questionnaire(session, warm, answers, call.contact.company, now)
         questionnaire_id = filed.id
     return Recorded.of(attempt_id, change, questionnaire_id)
 

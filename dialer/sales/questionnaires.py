@@ -13,13 +13,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Row, ScalarResult, Select, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
-from dialer.base.folds import company_key, company_key_sql
+from dialer.base.folds import company_key
 from dialer.base.locks import lock_managers
 from dialer.base.models import (
     Account,
@@ -35,7 +35,7 @@ from dialer.base.models import (
 from dialer.contacts.history import Past, last_attempts, pasts
 from dialer.sales.accounts import open_account
 from dialer.sales.policy import Policy, policy_of
-from dialer.sales.routing import rebalance, route_new
+from dialer.sales.routing import rebalance, route_new, routing_read
 from dialer.sales.saturation import OPEN_STATUSES, nothing_to_weigh
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,24 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 }
 
 
+class WarmCall(Protocol):
+    """The warm call a questionnaire is filed from: its `Attempt`, or the values written."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def contact_id(self) -> uuid.UUID: ...
+    @property
+    def campaign_id(self) -> uuid.UUID: ...
+    @property
+    def operator_id(self) -> uuid.UUID: ...
+    @property
+    def notes(self) -> str | None: ...
+
+
 async def file_questionnaire(
     session: AsyncSession,
-    attempt: Attempt,
+    attempt: WarmCall,
     answers: dict[str, Any],
     company: str | None,
     now: datetime,
@@ -69,8 +84,9 @@ async def file_questionnaire(
     # It also makes "is one open for this company?" and the insert one step, so two
     # operators filing warm for one company at once file one questionnaire.
     await lock_managers(session)
-    held = await open_questionnaire_of(session, company)
-    if held is not None:
+    read = await routing_read(session, company_key(company))
+    if read.held is not None:
+        held = await session.get_one(Questionnaire, read.held)
         session.add(
             QuestionnaireAddition(
                 questionnaire_id=held.id,
@@ -95,24 +111,8 @@ async def file_questionnaire(
         created_at=now,
         updated_at=now,
     )
-    await route_new(session, questionnaire, now, policy_of(session).marks)
+    await route_new(session, questionnaire, now, policy_of(session).marks, read)
     return questionnaire
-
-
-async def open_questionnaire_of(session: AsyncSession, company: str | None) -> Questionnaire | None:
-    """The company's open questionnaire (new or in progress), the oldest if ever several."""
-    key = company_key(company)
-    if key is None:
-        return None
-    found: Questionnaire | None = await session.scalar(
-        select(Questionnaire)
-        .where(
-            Questionnaire.status.in_(OPEN_STATUSES), company_key_sql(Questionnaire.company) == key
-        )
-        .order_by(Questionnaire.created_at, Questionnaire.id)
-        .limit(1)
-    )
-    return found
 
 
 async def additions_of(

@@ -7,19 +7,29 @@ assigned oldest first whenever room frees.
 """
 
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from fractions import Fraction
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from dialer.base.errors import InvalidInput, InvalidTransition, NoManagerRoom, NotFound
+from dialer.base.folds import company_key_sql
 from dialer.base.locks import lock_managers
 from dialer.base.models import Desk, Questionnaire, QuestionnaireStatus, Role, User
 from dialer.sales.policy import Marks
-from dialer.sales.saturation import OPEN_STATUSES, backlog, evaluate_saturation, weigh_saturation
+from dialer.sales.saturation import (
+    OPEN_STATUSES,
+    Backlog,
+    backlog_of,
+    backlog_read,
+    evaluate_saturation,
+    weigh_saturation,
+)
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
@@ -58,24 +68,63 @@ def choose(loads: Iterable[Load], *, need_room: bool = True) -> Load | None:
     return min(candidates, key=_order, default=None)
 
 
-async def acquisition_loads(
-    session: AsyncSession, exclude: Collection[uuid.UUID] = ()
-) -> list[Load]:
-    """The load of every active MPK but the excluded."""
+def _load_columns() -> tuple[Any, ...]:
+    """An MPK's id, capacity, open questionnaires and last assignment: of the `User` read."""
     mine = Questionnaire.manager_id == User.id
     open_count = (
         select(func.count()).where(mine, Questionnaire.status.in_(OPEN_STATUSES)).scalar_subquery()
     )
     last = select(func.max(Questionnaire.assigned_at)).where(mine).scalar_subquery()
-    rows = await session.execute(
-        select(User.id, User.capacity, open_count, last).where(
-            User.role == Role.MANAGER,
-            User.desk == Desk.ACQUISITION,
-            User.active.is_(True),
-            User.id.not_in(exclude),
-        )
+    return User.id, User.capacity, open_count, last
+
+
+_MPK = (User.role == Role.MANAGER, User.desk == Desk.ACQUISITION, User.active.is_(True))
+
+
+def _load(row: Sequence[Any]) -> Load:
+    return Load(row[0], row[2], row[1] or 0, row[3])
+
+
+async def acquisition_loads(
+    session: AsyncSession, exclude: Collection[uuid.UUID] = ()
+) -> list[Load]:
+    """The load of every active MPK but the excluded."""
+    rows = await session.execute(select(*_load_columns()).where(*_MPK, User.id.not_in(exclude)))
+    return [_load(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Routing:
+    """What routing a warm questionnaire weighs, read under the managers' lock at once."""
+
+    backlog: Backlog
+    loads: list[Load]
+    # The company's open questionnaire (new or in progress, the oldest if ever several),
+    # which a warm call of that company joins rather than filing another.
+    held: uuid.UUID | None
+
+
+async def routing_read(session: AsyncSession, key: str | None) -> Routing:
+    """The backlog, the MPK's loads and the company's open questionnaire (`key`, the company
+    folded; None: none), in one statement: a row per active MPK, or one without a manager
+    when there is none."""
+    other = aliased(Questionnaire)
+    held = (
+        select(other.id)
+        .where(other.status.in_(OPEN_STATUSES), company_key_sql(other.company) == key)
+        .order_by(other.created_at, other.id)
+        .limit(1)
+        .scalar_subquery()
     )
-    return [Load(row[0], row[2], row[1] or 0, row[3]) for row in rows]
+    totals = backlog_read().add_columns(held if key is not None else null()).subquery()
+    rows = (
+        await session.execute(
+            select(totals, *_load_columns()).select_from(totals).outerjoin(User, and_(*_MPK))
+        )
+    ).all()
+    width = len(totals.columns)
+    loads = [_load(row[width:]) for row in rows if row[width] is not None]
+    return Routing(backlog_of(rows[0][: width - 1]), loads, rows[0][width - 1])
 
 
 def _assign(questionnaire: Questionnaire, manager_id: uuid.UUID, now: datetime) -> None:
@@ -112,18 +161,18 @@ async def assign_waiting(session: AsyncSession, now: datetime) -> int:
 
 
 async def route_new(
-    session: AsyncSession, questionnaire: Questionnaire, now: datetime, marks: Marks
+    session: AsyncSession, questionnaire: Questionnaire, now: datetime, marks: Marks, read: Routing
 ) -> None:
-    """Write a new questionnaire, given to the MPK whose turn it is, and weigh saturation.
+    """Write a new questionnaire, given to the MPK whose turn it is, and weigh saturation,
+    on what was `read` under the managers' lock (held).
 
     While none waits it is written already with its MPK, and saturation is weighed on the
-    backlog read before it plus itself: three statements under the exclusive lock every warm
-    outcome takes, where handing it out through the waiting line took five. When some wait,
-    it joins their line, which is handed out oldest first (`rebalance`).
+    backlog read plus itself: two statements under the exclusive lock every warm outcome
+    takes after the read, where handing it out through the waiting line took five. When some
+    wait, it joins their line, which is handed out oldest first (`rebalance`).
     """
-    await lock_managers(session)
-    state = await backlog(session)
-    chosen = None if state.waiting else choose(await acquisition_loads(session))
+    state = read.backlog
+    chosen = None if state.waiting else choose(read.loads)
     if chosen is not None:
         _assign(questionnaire, chosen.manager_id, now)
     session.add(questionnaire)

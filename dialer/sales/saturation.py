@@ -6,11 +6,12 @@ mark; between the two it stays as it is, so it does not flap. The pause rows are
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.locks import lock_managers, share_managers
@@ -109,27 +110,32 @@ class Backlog:
     paused_since: datetime | None
 
 
-async def backlog(session: AsyncSession) -> Backlog:
-    """Open and waiting questionnaires, the capacity of the active MPK, and whether dialing
-    is paused for them: one statement."""
+def backlog_read() -> Select[tuple[Any, ...]]:
+    """`backlog` as a statement, its columns in `backlog_of`'s order, to read beside others."""
     capacity = (
         select(func.coalesce(func.sum(User.capacity), 0))
         .where(User.role == Role.MANAGER, User.desk == Desk.ACQUISITION, User.active.is_(True))
         .scalar_subquery()
     )
-    counts = (
-        await session.execute(
-            select(
-                func.count(),
-                func.count().filter(Questionnaire.manager_id.is_(None)),
-                capacity,
-                paused_since(PauseReason.MANAGERS_SATURATED),
-            ).where(Questionnaire.status.in_(OPEN_STATUSES))
-        )
-    ).one()
+    return select(
+        func.count(),
+        func.count().filter(Questionnaire.manager_id.is_(None)),
+        capacity,
+        paused_since(PauseReason.MANAGERS_SATURATED),
+    ).where(Questionnaire.status.in_(OPEN_STATUSES))
+
+
+def backlog_of(counts: Sequence[Any]) -> Backlog:
+    """The `Backlog` of `backlog_read`'s row."""
     return Backlog(
         open=counts[0], waiting=counts[1], capacity=int(counts[2] or 0), paused_since=counts[3]
     )
+
+
+async def backlog(session: AsyncSession) -> Backlog:
+    """Open and waiting questionnaires, the capacity of the active MPK, and whether dialing
+    is paused for them: one statement."""
+    return backlog_of((await session.execute(backlog_read())).one())
 
 
 def _describe(state: Backlog, marks: Marks) -> str:
