@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.base.dialects import insert as on_conflict_insert
 from dialer.base.errors import IdempotencyKeyReused
 from dialer.base.models import IdempotencyRecord
 
@@ -44,10 +44,8 @@ async def reserve(
     On PostgreSQL a concurrent request with the same key waits on the insert
     until the first one commits, then sees its answer; on rollback it goes on.
     """
-    dialect = (await session.connection()).dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     taken = await session.scalar(
-        insert(IdempotencyRecord)
+        on_conflict_insert(session, IdempotencyRecord)
         .values(
             user_id=user_id,
             key=key,

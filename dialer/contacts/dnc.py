@@ -1,15 +1,13 @@
 """The do-not-call list: numbers that are never imported or handed out again."""
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialer.base.dialects import insert
 from dialer.base.errors import ErasedNumber, InvalidInput, NotFound
 from dialer.base.models import Contact, ContactState, DncEntry
 from dialer.contacts.phones import normalise, phone_hash
@@ -62,7 +60,7 @@ async def suppress_hash(
         "created_at": now,
     }
     # Two requests suppressing one number at once must both succeed.
-    await session.execute(_insert(session)(DncEntry).values(values).on_conflict_do_nothing())
+    await session.execute(insert(session, DncEntry).values(values).on_conflict_do_nothing())
     if source == DncSource.ERASURE:
         await session.execute(
             update(DncEntry)
@@ -112,7 +110,7 @@ async def suppress_many(
             }
             for h, n in new
         ]
-        await session.execute(_insert(session)(DncEntry).values(values).on_conflict_do_nothing())
+        await session.execute(insert(session, DncEntry).values(values).on_conflict_do_nothing())
         await session.execute(
             update(Contact)
             .where(
@@ -160,11 +158,6 @@ async def list_entries(
     if limit is not None:
         query = query.limit(limit)
     return list(await session.scalars(query)), int(total or 0)
-
-
-def _insert(session: AsyncSession) -> Callable[..., Any]:
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 async def hashed_with(session: AsyncSession, key: str) -> bool:
