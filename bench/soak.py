@@ -200,7 +200,11 @@ class Floor:
             await self.request("POST", "/api/v1/softphone/events", token, body, ok=(202,))
         await self.request("POST", f"/api/v1/leases/{lease_id}/heartbeat", token)
         path = f"/api/v1/leases/{lease_id}/outcome"
-        await self.request("POST", path, token, _outcome(), keyed=True)
+        outcome = _outcome()
+        # A warm one its own line: it files a questionnaire on the full path.
+        warm = " warm" if outcome["disposition"] == "warm" else ""
+        name = f"POST leases/{{id}}/outcome{warm}"
+        await self.request("POST", path, token, outcome, keyed=True, name=name)
         self.stats.calls += 1
 
     async def manager(self, token: str, until: float) -> None:

@@ -5,8 +5,10 @@ close leaves to weigh is read under the first, shared.
 Whoever takes both takes the managers' lock first, so two transactions never wait for each
 other in a circle. A status change locks its questionnaire's row without the managers'
 lock, then (a first order) takes the clients' lock: no holder of the clients' lock waits for
-another questionnaire's row, so that order closes no circle either. A lock already held by
-the transaction is not asked for again.
+another questionnaire's row, so that order closes no circle either. Nor for the new account a
+first order writes before taking it: uncommitted, no other transaction sees that row, and only
+another first order of the same company, which holds neither lock yet, waits for its key. A
+lock already held by the transaction is not asked for again.
 """
 
 from collections.abc import Iterator
