@@ -23,7 +23,6 @@ from dialer.base.models import (
     Campaign,
     Desk,
     Questionnaire,
-    Role,
     Shift,
     ShiftTemplate,
     User,
@@ -31,7 +30,7 @@ from dialer.base.models import (
 from dialer.contacts.campaigns import planning_of_spec
 from dialer.reports import planner
 from dialer.sales.policy import Policy
-from dialer.sales.saturation import CLOSED_STATUSES, backlog
+from dialer.sales.saturation import CLOSED_STATUSES, at_desk, backlog
 from dialer.shifts.calendar import local_date
 from dialer.shifts.dated import shifts_between
 
@@ -154,7 +153,7 @@ async def acquisition_desk(session: AsyncSession, past: History, fallback: float
     """The active MPK, each with its measured pace, or the default where too little history."""
     rows = await session.execute(
         select(User.id, User.name, User.capacity)
-        .where(User.role == Role.MANAGER, User.desk == Desk.ACQUISITION, User.active.is_(True))
+        .where(*at_desk(Desk.ACQUISITION))
         .order_by(User.name, User.id)
     )
     measured = past.floor_days >= LEAST_FLOOR_DAYS

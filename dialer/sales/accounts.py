@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -38,7 +38,8 @@ from dialer.base.models import (
 )
 from dialer.sales.clients import Clients, clients_of, clients_read, evaluate_clients, weigh_clients
 from dialer.sales.policy import Policy
-from dialer.sales.routing import Load, choose
+from dialer.sales.routing import Load, choose, read_beside
+from dialer.sales.saturation import at_desk
 
 DESK_OF_STAGE = {
     AccountStage.WORKING: Desk.DEVELOPMENT,
@@ -95,10 +96,6 @@ def _load_columns(desk: Desk) -> tuple[Any, ...]:
     return User.id, User.capacity, held, last
 
 
-def _of_desk(desk: Desk) -> tuple[ColumnElement[bool], ...]:
-    return User.role == Role.MANAGER, User.desk == desk, User.active.is_(True)
-
-
 def _load(desk: Desk, row: Sequence[Any]) -> Load:
     # An MRK without a capacity holds without limit (see dialer.sales.clients).
     unset = UNLIMITED if desk is Desk.DEVELOPMENT else 0
@@ -107,24 +104,16 @@ def _load(desk: Desk, row: Sequence[Any]) -> Load:
 
 async def desk_loads(session: AsyncSession, desk: Desk) -> list[Load]:
     """The load of every active manager of a desk in accounts of the desk's stage."""
-    rows = await session.execute(select(*_load_columns(desk)).where(*_of_desk(desk)))
+    rows = await session.execute(select(*_load_columns(desk)).where(*at_desk(desk)))
     return [_load(desk, row) for row in rows]
 
 
 async def development_desk(session: AsyncSession) -> tuple[list[Load], Clients]:
     """The MRK's loads and the desk's clients (`dialer.sales.clients.clients`), in one
-    statement: a row per active MRK, or one without a manager when there is none."""
-    totals = clients_read().subquery()
-    rows = (
-        await session.execute(
-            select(totals, *_load_columns(Desk.DEVELOPMENT))
-            .select_from(totals)
-            .outerjoin(User, and_(*_of_desk(Desk.DEVELOPMENT)))
-        )
-    ).all()
-    width = len(totals.columns)
-    loads = [_load(Desk.DEVELOPMENT, row[width:]) for row in rows if row[width] is not None]
-    return loads, clients_of(rows[0][:width])
+    statement."""
+    desk = Desk.DEVELOPMENT
+    counts, managers = await read_beside(session, clients_read(), desk, _load_columns(desk))
+    return [_load(desk, row) for row in managers], clients_of(counts)
 
 
 def _choose(desk: Desk, loads: list[Load]) -> uuid.UUID | None:

@@ -23,11 +23,11 @@ from dialer.base.models import (
     AccountStage,
     Desk,
     PauseReason,
-    Role,
     User,
 )
 from dialer.sales.policy import Marks, Policy
 from dialer.sales.saturation import (
+    at_desk,
     paused_since,
     resume_at_most,
     resume_estimate,
@@ -49,9 +49,8 @@ class Clients:
 
 def clients_read() -> Select[tuple[Any, ...]]:
     """`clients` as a statement, its columns in `clients_of`'s order, to read beside others."""
-    desk = (User.role == Role.MANAGER, User.desk == Desk.DEVELOPMENT, User.active.is_(True))
     of_desk = [
-        select(total).where(*desk).scalar_subquery()
+        select(total).where(*at_desk(Desk.DEVELOPMENT)).scalar_subquery()
         for total in (func.count(), func.count(User.capacity), func.sum(User.capacity))
     ]
     return select(

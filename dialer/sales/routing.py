@@ -13,18 +13,19 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import and_, func, null, select, update
+from sqlalchemy import Select, and_, func, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from dialer.base.errors import InvalidInput, InvalidTransition, NoManagerRoom, NotFound
 from dialer.base.folds import company_key_sql
 from dialer.base.locks import lock_managers
-from dialer.base.models import Desk, Questionnaire, QuestionnaireStatus, Role, User
+from dialer.base.models import Desk, Questionnaire, QuestionnaireStatus, User
 from dialer.sales.policy import Marks
 from dialer.sales.saturation import (
     OPEN_STATUSES,
     Backlog,
+    at_desk,
     backlog_of,
     backlog_read,
     evaluate_saturation,
@@ -78,9 +79,6 @@ def _load_columns() -> tuple[Any, ...]:
     return User.id, User.capacity, open_count, last
 
 
-_MPK = (User.role == Role.MANAGER, User.desk == Desk.ACQUISITION, User.active.is_(True))
-
-
 def _load(row: Sequence[Any]) -> Load:
     return Load(row[0], row[2], row[1] or 0, row[3])
 
@@ -89,8 +87,26 @@ async def acquisition_loads(
     session: AsyncSession, exclude: Collection[uuid.UUID] = ()
 ) -> list[Load]:
     """The load of every active MPK but the excluded."""
-    rows = await session.execute(select(*_load_columns()).where(*_MPK, User.id.not_in(exclude)))
+    rows = await session.execute(
+        select(*_load_columns()).where(*at_desk(Desk.ACQUISITION), User.id.not_in(exclude))
+    )
     return [_load(row) for row in rows]
+
+
+async def read_beside(
+    session: AsyncSession, totals: Select[tuple[Any, ...]], desk: Desk, columns: tuple[Any, ...]
+) -> tuple[Sequence[Any], list[Sequence[Any]]]:
+    """`totals`' one row and, in the same statement, `columns` of each active manager of the
+    desk (the columns of `User`): the totals, and a row per manager."""
+    beside = totals.subquery()
+    rows = (
+        await session.execute(
+            select(beside, *columns).select_from(beside).outerjoin(User, and_(*at_desk(desk)))
+        )
+    ).all()
+    width = len(beside.columns)
+    # Without any manager the outer join leaves one row with none.
+    return rows[0][:width], [row[width:] for row in rows if row[width] is not None]
 
 
 @dataclass(frozen=True)
@@ -106,8 +122,7 @@ class Routing:
 
 async def routing_read(session: AsyncSession, key: str | None) -> Routing:
     """The backlog, the MPK's loads and the company's open questionnaire (`key`, the company
-    folded; None: none), in one statement: a row per active MPK, or one without a manager
-    when there is none."""
+    folded; None: none), in one statement."""
     other = aliased(Questionnaire)
     held = (
         select(other.id)
@@ -116,15 +131,9 @@ async def routing_read(session: AsyncSession, key: str | None) -> Routing:
         .limit(1)
         .scalar_subquery()
     )
-    totals = backlog_read().add_columns(held if key is not None else null()).subquery()
-    rows = (
-        await session.execute(
-            select(totals, *_load_columns()).select_from(totals).outerjoin(User, and_(*_MPK))
-        )
-    ).all()
-    width = len(totals.columns)
-    loads = [_load(row[width:]) for row in rows if row[width] is not None]
-    return Routing(backlog_of(rows[0][: width - 1]), loads, rows[0][width - 1])
+    totals = backlog_read().add_columns(held if key is not None else null())
+    counts, managers = await read_beside(session, totals, Desk.ACQUISITION, _load_columns())
+    return Routing(backlog_of(counts[:-1]), [_load(row) for row in managers], counts[-1])
 
 
 def _assign(questionnaire: Questionnaire, manager_id: uuid.UUID, now: datetime) -> None:

@@ -110,11 +110,16 @@ class Backlog:
     paused_since: datetime | None
 
 
+def at_desk(desk: Desk) -> tuple[ColumnElement[bool], ...]:
+    """The active managers of a desk, as conditions on `User`."""
+    return User.role == Role.MANAGER, User.desk == desk, User.active.is_(True)
+
+
 def backlog_read() -> Select[tuple[Any, ...]]:
     """`backlog` as a statement, its columns in `backlog_of`'s order, to read beside others."""
     capacity = (
         select(func.coalesce(func.sum(User.capacity), 0))
-        .where(User.role == Role.MANAGER, User.desk == Desk.ACQUISITION, User.active.is_(True))
+        .where(*at_desk(Desk.ACQUISITION))
         .scalar_subquery()
     )
     return select(
