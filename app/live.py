@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.apart import Apart
 from app.counts import BACKGROUND, SharedCounts
 from dialer.base.presence import record_seen
 from dialer.reports.live import LARGE_FLOOR, Tally, off_the_loop
@@ -95,6 +96,9 @@ class Hub:
         self._chained: dict[int, tuple[Any, Any]] = {}
         # The queue's standings, shared by the streams and the requests alike.
         self.counts = SharedCounts(sessionmaker, self._stale.set)
+        # Whether the snapshot is built in a process of its own (`app.apart`).
+        self.apart = self.postgres
+        self._apart = Apart(database_url)
 
     async def start(self) -> None:
         self._tasks = [asyncio.create_task(self._refresher())]
@@ -110,6 +114,7 @@ class Hub:
         await self.counts.stop(STOP_WITHIN)
         for task in self._tasks:
             task.cancel()
+        self._apart.stop()
         # A refresh cancelled inside a database call may never return (an SQLite write
         # waiting on the file's lock): shutting down must not wait for it.
         _, pending = await asyncio.wait(self._tasks, timeout=STOP_WITHIN)
@@ -210,16 +215,21 @@ class Hub:
 
     async def _rebuild(self) -> None:
         self._built = time.monotonic()
-        async with self._sessionmaker() as session:
-            await session.connection(execution_options=BACKGROUND)
-            fresh = await snapshot(
-                session,
-                self._clock(),
-                seen=self.sightings(),
-                count=self.counts.standings,
-                tally=self._tally,
-            )
-        moved = await off_the_loop(len(fresh.operators), fresh.moved_since, self._snapshot)
+        held = self._snapshot
+        if self.apart:
+            fresh, moved = await self._apart.build(held, self._clock(), self.sightings())
+        else:
+            self._apart.forget()
+            async with self._sessionmaker() as session:
+                await session.connection(execution_options=BACKGROUND)
+                fresh = await snapshot(
+                    session,
+                    self._clock(),
+                    seen=self.sightings(),
+                    count=self.counts.standings,
+                    tally=self._tally,
+                )
+            moved = await off_the_loop(len(fresh.operators), fresh.moved_since, held)
         self._snapshot = fresh
         for watch in self._watches:
             if watch.operator_id is None or moved is None or watch.operator_id in moved:

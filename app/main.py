@@ -1,6 +1,5 @@
 """The FastAPI application: engine and scheduler built in lifespan, routers mounted."""
 
-import gc
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -8,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.background import running_imports
+from app.collector import settle_collector
 from app.errors import install_error_handlers
 from app.live import ChangeMiddleware, Hub
 from app.observability import RequestMiddleware
@@ -98,23 +98,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             await clock.start()
         # Everything built so far (modules, the app, the engine) lives as long as the
-        # process: keep it out of the collector's full passes. Those walked it all and
-        # stalled every request in flight for 90–110 ms, a few times a minute under load.
-        gc.collect()
-        gc.freeze()
-        # An open stream holds objects (the ASGI stack's coroutines, its task, its watch)
-        # for as long as it is open: with a console per operator, each full pass walked
-        # 300,000 of them (340 a stream under a general SSE response) and stalled the process
-        # for 150–450 ms, every few seconds, kept coming by the snapshot's objects, each
-        # living a second. Young passes every 10,000 objects let those die young, and a
-        # full pass comes every 1,000 young ones (minutes apart) rather than every 100.
-        # The middle generation is walked every 3 young passes, not 10: what survives a
-        # young pass is mostly the snapshot of the moment, and ten passes' worth made each
-        # middle pass a stall of 50 ms (3,000 operators); three's, 15–22 ms, for the same
-        # time in all. The full pass's 333 keeps it every 1,000 young ones, as before.
-        gc.set_threshold(10_000, 3, 333)
-        # A large floor's snapshot is made in a worker thread (`off_the_loop`), and the loop
-        # waits up to the switch interval for the interpreter each time it wakes meanwhile:
+        # process: out of the collector's full passes (`app.collector`).
+        settle_collector()
+        # A large floor's snapshot is made in a worker thread (`off_the_loop`), or read
+        # from its own process in one (`app.apart`), and the loop waits up to the switch
+        # interval for the interpreter each time it wakes meanwhile:
         # at the default 5 ms that made the requests slower than the stall it removed (2,000
         # operators: p99 54 ms against 48 on the loop); at 0.5 ms, 46 (3,000: 67 against 75).
         sys.setswitchinterval(SWITCH_INTERVAL)

@@ -1,0 +1,154 @@
+"""A large floor's snapshot built in a process of its own (`app.apart`) says what one built
+in the service process says, whole at first and then as the operators that moved."""
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.live import Hub, Watch
+from app.routers.live import floor_body
+from app.routers.users import me_answer
+from dialer.base.models import Role, User
+from dialer.reports.snapshot import Snapshot, snapshot
+from tests.builders import Actor, actor
+from tests.builders_shifts import clock_at, msk
+from tests.test_floor import floor_with_one_operator
+
+WITHIN = 60.0
+
+
+async def built_here(
+    hub: Hub, sessionmaker: async_sessionmaker[AsyncSession], snap: Snapshot
+) -> Snapshot:
+    """The floor as the service process itself builds it, at the instant `snap` was made."""
+    async with sessionmaker() as session:
+        return await snapshot(session, snap.at, seen=hub.sightings())
+
+
+async def next_snapshot(floor: Watch) -> Snapshot:
+    snap = await floor.next(within=WITHIN)
+    assert snap is not None, "no snapshot came"
+    return snap
+
+
+async def clocked_in(client: httpx.AsyncClient, operator: Actor, floor: Watch) -> Snapshot:
+    """The first snapshot after the operator clocks in that shows it clocked in."""
+    clocked = await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+    assert clocked.status_code == 200, clocked.text
+    snap = await next_snapshot(floor)
+    while not snap.operators[operator.id].clocked_in:
+        snap = await next_snapshot(floor)
+    return snap
+
+
+async def assert_same_floor(
+    hub: Hub, sessionmaker: async_sessionmaker[AsyncSession], snap: Snapshot, operator: User
+) -> None:
+    """What the floor's stream and the operator's console would be sent from each."""
+    here = await built_here(hub, sessionmaker, snap)
+    assert floor_body(snap) == floor_body(here)
+    assert me_answer(operator, snap) == me_answer(operator, here)
+
+
+async def test_a_floor_built_apart_is_the_floor_built_here(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    hub: Hub = app.state.hub
+    hub.apart = True  # on SQLite too
+    with clock_at(app, msk(10, 1)) as clock:
+        _, operator, _, _ = await floor_with_one_operator(client, sessionmaker)
+        other = await actor(client, sessionmaker, Role.OPERATOR)
+        async with sessionmaker() as session:
+            console = await session.get_one(User, operator.id)
+        async with hub.stream() as floor:
+            first = await next_snapshot(floor)
+            assert set(first.operators) == {operator.id, other.id}
+            await assert_same_floor(hub, sessionmaker, first, console)
+
+            clock.now = msk(10, 2)
+            second = await clocked_in(client, operator, floor)
+            await assert_same_floor(hub, sessionmaker, second, console)
+            # Only the operator that moved came from the child: the other is the value the
+            # process already held.
+            assert second.operators[other.id] is first.operators[other.id]
+            assert second.operators[operator.id] != first.operators[operator.id]
+
+
+async def test_the_floor_is_built_again_after_its_process_dies(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    hub: Hub = app.state.hub
+    hub.apart = True
+    before = set(multiprocessing.active_children())
+    with clock_at(app, msk(10, 1)) as clock:
+        _, operator, _, _ = await floor_with_one_operator(client, sessionmaker)
+        async with sessionmaker() as session:
+            console = await session.get_one(User, operator.id)
+        async with hub.stream() as floor:
+            await next_snapshot(floor)
+            [child] = set(multiprocessing.active_children()) - before
+            os.kill(child.pid or 0, signal.SIGKILL)
+            child.join(WITHIN)
+            clock.now = msk(10, 2)
+            # The build that met the dead child fails and is tried again with a new one,
+            # which sends the whole floor.
+            snap = await clocked_in(client, operator, floor)
+            await assert_same_floor(hub, sessionmaker, snap, console)
+            assert not child.is_alive()
+            assert len(set(multiprocessing.active_children()) - before) == 1
+
+
+# A service process that builds its floor once, says its child's pid, and waits.
+SERVICE = """
+import asyncio, multiprocessing, sys
+from app.apart import Apart
+from dialer.base.clock import utcnow
+
+async def build() -> None:
+    await Apart(sys.argv[1]).build(None, utcnow(), {})
+    [child] = multiprocessing.active_children()
+    print(child.pid, flush=True)
+    sys.stdin.read()
+
+asyncio.run(build())
+"""
+
+
+def test_the_floors_process_ends_with_a_service_process_killed_outright(
+    database_url: str,
+) -> None:
+    service = subprocess.Popen(
+        [sys.executable, "-c", SERVICE, database_url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert service.stdout is not None
+        child = int(service.stdout.readline())
+        assert alive(child)
+    finally:
+        service.kill()
+        service.wait()
+    # Polling a process of another's: nothing else says when it ends.
+    deadline = time.monotonic() + WITHIN
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child)
+
+
+def alive(pid: int) -> bool:
+    """Running, not ended (an ended process no one has reaped yet is a zombie)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
