@@ -36,8 +36,9 @@ from dialer.reports.live import OperatorLive, Tally
 from dialer.reports.snapshot import Snapshot, snapshot
 from dialer.shifts.dated import ShiftView
 
-# Its reads are one at a time, with a background count of the standings beside them.
-POOL_SIZE = 2
+# One connection: a build and a count of the standings behind it take turns, and a service
+# process costs the server one connection more, not two.
+POOL_SIZE = 1
 # Its priority below the service's (`nice`): the scheduler gives the service's processes
 # about nine tenths of a core they both want.
 NICER = 10

@@ -10,6 +10,8 @@ rebuild is dear, up to every 3 s: `refresh_every`), and every `RECHECK_EVERY` re
 A new snapshot wakes the floor's streams and those of the operators whose part of it moved,
 not every console: a floor of thousands mostly stands still from one second to the next.
 The queue's standings in it come from `app.counts`, the entry the requests share too.
+On PostgreSQL the snapshot is built in a child process of this one (`app.apart`), which
+sends back the operators that moved.
 
 The hub also keeps operators' signs of life: every request's caller and every open
 operator stream, written to `operator_presence` every `PRESENCE_EVERY`.
