@@ -98,15 +98,20 @@ class Apart:
         """The process now holds a snapshot the child did not make."""
         self.holds = None
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = False) -> None:
+        """Let the child go: at once, or (`wait`) once it has ended and its queues are closed,
+        as a process that is stopping does (else Python warns of their semaphores at exit)."""
         if self._child is not None:
-            self._child.shutdown(wait=False, cancel_futures=True)
-            self._child = None
+            child, self._child = self._child, None
+            child.shutdown(wait=wait, cancel_futures=True)
 
 
 def _child() -> ProcessPoolExecutor:
     # Spawned, not forked: the service process's loop, threads and connections stay there.
-    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    # At its lower priority from the start: importing the service's modules takes it a
+    # second or two of CPU, while the floor logs in.
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(1, mp_context=context, initializer=os.nice, initargs=(NICER,))
 
 
 class _Builder:
@@ -114,7 +119,6 @@ class _Builder:
     starts go on between two builds, and the snapshot it sent last."""
 
     def __init__(self, database_url: str) -> None:
-        os.nice(NICER)
         # A service process killed outright (kill -9) never asks its child to stop.
         parent = multiprocessing.parent_process()
         if parent is not None:

@@ -116,7 +116,9 @@ class Hub:
         await self.counts.stop(STOP_WITHIN)
         for task in self._tasks:
             task.cancel()
-        self._apart.stop()
+        # In a thread: the child may be finishing a build.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.to_thread(self._apart.stop, True), STOP_WITHIN)
         # A refresh cancelled inside a database call may never return (an SQLite write
         # waiting on the file's lock): shutting down must not wait for it.
         _, pending = await asyncio.wait(self._tasks, timeout=STOP_WITHIN)
