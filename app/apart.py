@@ -7,7 +7,7 @@ flight in that process waited meanwhile. Measured on a 5,000-operator soak step,
 floor without rebuilds answered at p99 38 ms where it answered at 63–67.
 
 So on PostgreSQL each service process hands its rebuilds to a child process of its own,
-started with the first one. The child keeps its own connections, tally and shared counts,
+started with the first one. The child keeps its own connection, tally and shared counts,
 and sends back the operators that moved since the snapshot the process holds, not the
 floor: a few hundred values to unpickle instead of thousands of rows to read and make.
 Should the two disagree on which snapshot the process holds (a rebuild cancelled, a child
@@ -46,8 +46,9 @@ NICER = 10
 
 @dataclass(frozen=True)
 class Delta:
-    """A snapshot told as what changed since the child's snapshot `base`: the moved
-    operators (`moved`), or, with `moved` None, the whole floor."""
+    """A snapshot told as what changed since the one the service process holds: the moved
+    operators (`moved`; the live shifts as they were), or, with `moved` None, the whole
+    floor. `version` names it for the next build."""
 
     version: int
     at: datetime
