@@ -7,9 +7,11 @@ flight in that process waited meanwhile. Measured on a 5,000-operator soak step,
 floor without rebuilds answered at p99 38 ms where it answered at 63–67.
 
 So on PostgreSQL each service process hands its rebuilds to a child process of its own,
-started with the first one. The child keeps its own connection, tally and shared counts,
-and sends back the operators that moved since the snapshot the process holds, not the
-floor: a few hundred values to unpickle instead of thousands of rows to read and make.
+started with the first one (until it has started, a second or two, the service process
+builds its floor itself, so that no stream's first event waits for it). The child keeps
+its own connection, tally and shared counts, and sends back the operators that moved
+since the snapshot the process holds, not the floor: a few hundred values to unpickle
+instead of thousands of rows to read and make.
 Should the two disagree on which snapshot the process holds (a rebuild cancelled, a child
 started afresh), the child sends the whole floor. The child runs at a lower priority than
 the service: on a full machine the requests come first and the floor's events wait.
@@ -18,6 +20,7 @@ and every transaction there takes the write lock).
 """
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import threading
@@ -35,6 +38,8 @@ from dialer.reports.floor import DialerStatus
 from dialer.reports.live import OperatorLive, Tally
 from dialer.reports.snapshot import Snapshot, snapshot
 from dialer.shifts.dated import ShiftView
+
+log = logging.getLogger(__name__)
 
 # One connection: a build and a count of the standings behind it take turns, and a service
 # process costs the server one connection more, not two.
@@ -72,14 +77,36 @@ class Apart:
     def __init__(self, database_url: str) -> None:
         self._url = database_url
         self._child: ProcessPoolExecutor | None = None
+        self._started: asyncio.Future[None] | None = None
         self.holds: int | None = None
+
+    def ready(self) -> bool:
+        """Whether the child builds now; if none is starting, one starts. Until it has
+        started (a second or two) the service process builds its floor itself, so that a
+        stream's first event never waits for a child to start."""
+        if self._started is None:
+            self._child = _child()
+            self._started = asyncio.wrap_future(self._child.submit(_start, self._url))
+        if not self._started.done():
+            return False
+        if self._started.cancelled() or self._started.exception() is not None:
+            log.error("the live floor's process did not start", exc_info=self._started.exception())
+            self.stop()  # another starts with the next build
+            return False
+        return True
+
+    async def started(self) -> None:
+        """Once a child has started (one starts if none is starting)."""
+        self.ready()
+        assert self._started is not None
+        await self._started
 
     async def build(
         self, held: Snapshot | None, now: datetime, seen: dict[UUID, datetime]
     ) -> tuple[Snapshot, set[UUID] | None]:
-        """The floor now, and the operators that moved since `held` (None: all of them)."""
-        if self._child is None:
-            self._child = _child()
+        """The floor now, and the operators that moved since `held` (None: all of them),
+        from a child that is `ready`."""
+        assert self._child is not None, "built apart only once ready"
         have = self.holds if held is not None else None
         # Forgotten first: a build that does not come back leaves nothing it could be
         # mistaken for.
@@ -102,6 +129,7 @@ class Apart:
     def stop(self, wait: bool = False) -> None:
         """Let the child go: at once, or (`wait`) once it has ended and its queues are closed,
         as a process that is stopping does (else Python warns of their semaphores at exit)."""
+        self._started = None
         if self._child is not None:
             child, self._child = self._child, None
             child.shutdown(wait=wait, cancel_futures=True)
@@ -165,8 +193,13 @@ def _end_with(parent: BaseProcess) -> None:
 _builder: _Builder | None = None
 
 
-def _build(database_url: str, now: datetime, seen: dict[UUID, datetime], have: int | None) -> Delta:
+def _start(database_url: str) -> None:
     global _builder
+    _builder = _Builder(database_url)
+
+
+def _build(database_url: str, now: datetime, seen: dict[UUID, datetime], have: int | None) -> Delta:
     if _builder is None:
-        _builder = _Builder(database_url)
+        _start(database_url)
+    assert _builder is not None
     return _builder.build(now, seen, have)

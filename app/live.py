@@ -98,9 +98,8 @@ class Hub:
         self._chained: dict[int, tuple[Any, Any]] = {}
         # The queue's standings, shared by the streams and the requests alike.
         self.counts = SharedCounts(sessionmaker, self._stale.set)
-        # Whether the snapshot is built in a process of its own (`app.apart`).
-        self.apart = self.postgres
-        self._apart = Apart(database_url)
+        # The snapshot's own process (`app.apart`), on PostgreSQL; None builds it here.
+        self.apart = Apart(database_url) if self.postgres else None
 
     async def start(self) -> None:
         self._tasks = [asyncio.create_task(self._refresher())]
@@ -116,9 +115,10 @@ class Hub:
         await self.counts.stop(STOP_WITHIN)
         for task in self._tasks:
             task.cancel()
-        # In a thread: the child may be finishing a build.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.to_thread(self._apart.stop, True), STOP_WITHIN)
+        if self.apart is not None:
+            # In a thread: the child may be finishing a build.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.to_thread(self.apart.stop, True), STOP_WITHIN)
         # A refresh cancelled inside a database call may never return (an SQLite write
         # waiting on the file's lock): shutting down must not wait for it.
         _, pending = await asyncio.wait(self._tasks, timeout=STOP_WITHIN)
@@ -219,11 +219,12 @@ class Hub:
 
     async def _rebuild(self) -> None:
         self._built = time.monotonic()
-        held = self._snapshot
-        if self.apart:
-            fresh, moved = await self._apart.build(held, self._clock(), self.sightings())
+        held, apart = self._snapshot, self.apart
+        if apart is not None and apart.ready():
+            fresh, moved = await apart.build(held, self._clock(), self.sightings())
         else:
-            self._apart.forget()
+            if apart is not None:
+                apart.forget()
             async with self._sessionmaker() as session:
                 await session.connection(execution_options=BACKGROUND)
                 fresh = await snapshot(

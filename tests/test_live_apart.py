@@ -13,7 +13,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.apart import NICER
+from app.apart import NICER, Apart
 from app.live import Hub, Watch
 from app.routers.live import floor_body
 from app.routers.users import me_answer
@@ -59,11 +59,21 @@ async def assert_same_floor(
     assert me_answer(operator, snap) == me_answer(operator, here)
 
 
+async def apart(hub: Hub, database_url: str) -> Apart:
+    """The hub's floor built in a process of its own (on SQLite too), once it has started."""
+    hub.apart = Apart(database_url)
+    await hub.apart.started()
+    return hub.apart
+
+
 async def test_a_floor_built_apart_is_the_floor_built_here(
-    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    database_url: str,
 ) -> None:
     hub: Hub = app.state.hub
-    hub.apart = True  # on SQLite too
+    builder = await apart(hub, database_url)
     with clock_at(app, msk(10, 1)) as clock:
         _, operator, _, _ = await floor_with_one_operator(client, sessionmaker)
         other = await actor(client, sessionmaker, Role.OPERATOR)
@@ -71,6 +81,7 @@ async def test_a_floor_built_apart_is_the_floor_built_here(
             console = await session.get_one(User, operator.id)
         async with hub.stream() as floor:
             first = await next_snapshot(floor)
+            assert builder.holds is not None  # the child's
             assert set(first.operators) == {operator.id, other.id}
             await assert_same_floor(hub, sessionmaker, first, console)
 
@@ -84,11 +95,14 @@ async def test_a_floor_built_apart_is_the_floor_built_here(
 
 
 async def test_the_floor_is_built_again_after_its_process_dies(
-    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    database_url: str,
 ) -> None:
     hub: Hub = app.state.hub
-    hub.apart = True
     before = set(multiprocessing.active_children())
+    builder = await apart(hub, database_url)
     with clock_at(app, msk(10, 1)) as clock:
         _, operator, _, _ = await floor_with_one_operator(client, sessionmaker)
         async with sessionmaker() as session:
@@ -102,12 +116,22 @@ async def test_the_floor_is_built_again_after_its_process_dies(
             os.kill(child.pid or 0, signal.SIGKILL)
             child.join(WITHIN)
             clock.now = msk(10, 2)
-            # The build that met the dead child fails and is tried again with a new one,
-            # which sends the whole floor.
+            # The build that met the dead child fails; the process builds its floor itself
+            # while another child starts.
             snap = await clocked_in(client, operator, floor)
             await assert_same_floor(hub, sessionmaker, snap, console)
             assert not child.is_alive()
-            assert len(set(multiprocessing.active_children()) - before) == 1
+            await builder.started()
+            [again] = set(multiprocessing.active_children()) - before
+            # Once started, the new child builds the floor: whole, as nothing it sent is held.
+            paused = await client.post("/api/v1/me/pause", json={}, headers=operator.headers)
+            assert paused.status_code == 200, paused.text
+            snap = await next_snapshot(floor)
+            while snap.operators[operator.id].state != "break":
+                snap = await next_snapshot(floor)
+            assert builder.holds is not None
+            await assert_same_floor(hub, sessionmaker, snap, console)
+            assert again.is_alive()
 
 
 # A service process that builds its floor once, says its child's pid, and waits.
@@ -117,7 +141,9 @@ from app.apart import Apart
 from dialer.base.clock import utcnow
 
 async def build() -> None:
-    await Apart(sys.argv[1]).build(None, utcnow(), {})
+    apart = Apart(sys.argv[1])
+    await apart.started()
+    await apart.build(None, utcnow(), {})
     [child] = multiprocessing.active_children()
     print(child.pid, flush=True)
     sys.stdin.read()
