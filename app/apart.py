@@ -113,7 +113,7 @@ class Apart:
         self.holds = None
         loop = asyncio.get_running_loop()
         try:
-            delta = await loop.run_in_executor(self._child, _build, self._url, now, seen, have)
+            delta = await loop.run_in_executor(self._child, _build, now, seen, have)
         except BrokenProcessPool:
             # The child died (killed, out of memory): the next build starts another.
             self.stop()
@@ -188,7 +188,7 @@ def _end_with(parent: BaseProcess) -> None:
     os._exit(0)
 
 
-# The child's one builder, made by its first build: a process of the pool lives for the
+# The child's one builder, made as it starts (`_start`): a process of the pool lives for the
 # service process's life, and one builds for one service process alone.
 _builder: _Builder | None = None
 
@@ -198,8 +198,6 @@ def _start(database_url: str) -> None:
     _builder = _Builder(database_url)
 
 
-def _build(database_url: str, now: datetime, seen: dict[UUID, datetime], have: int | None) -> Delta:
-    if _builder is None:
-        _start(database_url)
-    assert _builder is not None
+def _build(now: datetime, seen: dict[UUID, datetime], have: int | None) -> Delta:
+    assert _builder is not None, "a child builds once it has started (`Apart.ready`)"
     return _builder.build(now, seen, have)

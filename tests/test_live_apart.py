@@ -3,11 +3,10 @@ in the service process says, whole at first and then as the operators that moved
 
 import multiprocessing
 import os
+import select
 import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
@@ -59,6 +58,16 @@ async def assert_same_floor(
     assert me_answer(operator, snap) == me_answer(operator, here)
 
 
+async def one_operator(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> tuple[Actor, User]:
+    """A floor of one operator rostered, the morning open, and the operator as its console's
+    stream knows it."""
+    _, operator, _, _ = await floor_with_one_operator(client, sessionmaker)
+    async with sessionmaker() as session:
+        return operator, await session.get_one(User, operator.id)
+
+
 async def apart(hub: Hub, database_url: str) -> Apart:
     """The hub's floor built in a process of its own (on SQLite too), once it has started."""
     hub.apart = Apart(database_url)
@@ -75,10 +84,8 @@ async def test_a_floor_built_apart_is_the_floor_built_here(
     hub: Hub = app.state.hub
     builder = await apart(hub, database_url)
     with clock_at(app, msk(10, 1)) as clock:
-        _, operator, _, _ = await floor_with_one_operator(client, sessionmaker)
+        operator, console = await one_operator(client, sessionmaker)
         other = await actor(client, sessionmaker, Role.OPERATOR)
-        async with sessionmaker() as session:
-            console = await session.get_one(User, operator.id)
         async with hub.stream() as floor:
             first = await next_snapshot(floor)
             assert builder.holds is not None  # the child's
@@ -104,9 +111,7 @@ async def test_the_floor_is_built_again_after_its_process_dies(
     before = set(multiprocessing.active_children())
     builder = await apart(hub, database_url)
     with clock_at(app, msk(10, 1)) as clock:
-        _, operator, _, _ = await floor_with_one_operator(client, sessionmaker)
-        async with sessionmaker() as session:
-            console = await session.get_one(User, operator.id)
+        operator, console = await one_operator(client, sessionmaker)
         async with hub.stream() as floor:
             await next_snapshot(floor)
             [child] = set(multiprocessing.active_children()) - before
@@ -163,22 +168,21 @@ def test_the_floors_process_ends_with_a_service_process_killed_outright(
     )
     try:
         assert service.stdout is not None
-        child = int(service.stdout.readline())
-        assert alive(child)
+        child = os.pidfd_open(int(service.stdout.readline()))
+        try:
+            assert not ended(child, within=0)
+            service.kill()
+            service.wait()
+            assert ended(child, within=WITHIN)
+        finally:
+            os.close(child)
     finally:
         service.kill()
         service.wait()
-    # Polling a process of another's: nothing else says when it ends.
-    deadline = time.monotonic() + WITHIN
-    while alive(child) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not alive(child)
 
 
-def alive(pid: int) -> bool:
-    """Running, not ended (an ended process no one has reaped yet is a zombie)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+def ended(pidfd: int, within: float) -> bool:
+    """Whether the process has ended, waiting up to `within` seconds for it: its pidfd turns
+    readable then, whoever its parent (reaped or not)."""
+    readable, _, _ = select.select([pidfd], [], [], within)
+    return bool(readable)
