@@ -9,12 +9,11 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, ValidationError
 
 from app.deps import Now, Operator, Session
-from app.idempotency import MAX_KEY_LENGTH, IdempotencyKey, idempotent
+from app.idempotency import IdempotencyKey, idempotent
 from app.routers.dialer import get_catalog
-from app.routers.usual import usual_case_route, usual_token
+from app.routers.usual import usual_case_route, usual_token, usual_write
 from app.schemas import Instant, Model
 from dialer.base.db import driver_connection
-from dialer.base.idempotency import fingerprint
 from dialer.base.models import CallbackScope, Disposition
 from dialer.queue.leases import heartbeat, release
 from dialer.queue.outcomes import Outcome, record_outcome
@@ -86,14 +85,6 @@ def reported_in(body: bytes) -> OutcomeIn | None:
         return None
 
 
-def idempotency_key(request: Request) -> str | None | bool:
-    """The request's Idempotency-Key, None without one, False if the full route refuses it."""
-    key = request.headers.get("idempotency-key")
-    if key is None:
-        return None
-    return key if 1 <= len(key) <= MAX_KEY_LENGTH else False
-
-
 async def usual_outcome(request: Request) -> Response | None:
     """An outcome's usual case with the least machinery: the answer, or None.
 
@@ -104,27 +95,18 @@ async def usual_outcome(request: Request) -> Response | None:
     """
     state = request.app.state
     now: datetime = state.clock()
-    token = await usual_token(request, now, keyed=True)
-    key = idempotency_key(request)
-    content_type = request.headers.get("content-type", "")
-    if token is None or key is False or not content_type.startswith("application/json"):
-        return None
-    try:
-        lease_id = uuid.UUID(request.path_params["lease_id"])
-    except ValueError:
+    write = await usual_write(request, now, "lease_id")
+    if write is None:
         return None
     body = reported_in(await request.body())
     if body is None:
         return None
     reported = Outcome(**body.model_dump())
-    kept = None
-    if isinstance(key, str):
-        # `outcome`'s fingerprint, so that a repeat on the full route finds this answer.
-        path = f"/leases/{lease_id}/outcome"
-        kept = (key, fingerprint("POST", path, body.model_dump(mode="json")))
+    lease_id = write.target
+    kept = write.kept(f"/leases/{lease_id}/outcome", body)
     async with driver_connection(state.engine) as driver:
         answer = await record_usual(
-            driver, get_catalog(request), lease_id, token, reported, now, kept
+            driver, get_catalog(request), lease_id, write.token, reported, now, kept
         )
     return None if answer is None else JSONResponse(answer)
 

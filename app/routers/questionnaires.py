@@ -5,16 +5,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from starlette.background import BackgroundTask
 
 from app.deps import Maker, Manager, ManagersPolicy, Now, Session, Staff
 from app.idempotency import IdempotencyKey, idempotent
 from app.live import floor_changed
+from app.routers.usual import usual_case_route, usual_write
 from app.schemas import Model
 from dialer.base.audit import record
+from dialer.base.db import autocommit_session
 from dialer.base.models import QuestionnaireStatus
 from dialer.sales.questionnaires import (
     QuestionnaireView,
@@ -25,6 +27,7 @@ from dialer.sales.questionnaires import (
     weigh_after,
 )
 from dialer.sales.routing import reassign
+from dialer.sales.usual_change import change_usual
 
 router = APIRouter(tags=["questionnaires"])
 
@@ -139,7 +142,55 @@ async def questionnaire(
     return QuestionnaireOut.of(await read_view(session, questionnaire_id, user, now, policy))
 
 
-@router.post("/questionnaires/{questionnaire_id}/status", response_model=QuestionnaireOut)
+def _weigh_once_sent(app: Any, maker: Maker, change: StatusChange, now: datetime) -> Any:
+    """What a close freed, weighed once the answer is sent (`weigh_after`)."""
+
+    async def weigh() -> None:
+        if await weigh_after(maker, change, now, app.state.policy):
+            floor_changed(app)  # a place handed out, dialing paused or resumed
+
+    return BackgroundTask(weigh)
+
+
+async def usual_status(request: Request) -> Response | None:
+    """A status change's usual case (`dialer.sales.usual_change`): the answer, or None.
+
+    On PostgreSQL, with a bearer token of good signature, a JSON body the full route would
+    accept and an Idempotency-Key or none. Everything else, and everything it refuses, is
+    None: `set_status` then answers as it always has.
+    """
+    state = request.app.state
+    now: datetime = state.clock()
+    write = await usual_write(request, now, "questionnaire_id")
+    if write is None:
+        return None
+    try:
+        body = StatusIn.model_validate_json(await request.body())
+    except ValidationError:
+        return None
+    change = StatusChange(body.status, body.amount, body.reason)
+    questionnaire_id = write.target
+    kept = write.kept(f"/questionnaires/{questionnaire_id}/status", body)
+
+    def answer_of(seen: QuestionnaireView) -> dict[str, Any]:
+        return QuestionnaireOut.of(seen).model_dump(mode="json")
+
+    async with autocommit_session(state.engine) as session:
+        answer = await change_usual(
+            session, questionnaire_id, write.token, change, now, state.policy, answer_of, kept
+        )
+    if answer is None:
+        return None
+    return JSONResponse(
+        answer, background=_weigh_once_sent(request.app, state.sessionmaker, change, now)
+    )
+
+
+# The router of the status change alone, so that its route class concerns no other route.
+status_router = APIRouter(tags=["questionnaires"], route_class=usual_case_route(usual_status))
+
+
+@status_router.post("/questionnaires/{questionnaire_id}/status", response_model=QuestionnaireOut)
 async def set_status(
     questionnaire_id: uuid.UUID,
     body: StatusIn,
@@ -162,14 +213,9 @@ async def set_status(
     path = f"/questionnaires/{questionnaire_id}/status"
     request = ("POST", path, body.model_dump(mode="json"))
     answer = await idempotent(session, user.id, key, request, now, work)
-
-    async def weigh() -> None:
-        if await weigh_after(maker, change, now, policy):
-            floor_changed(asked.app)  # a place handed out, dialing paused or resumed
-
     # The change is committed before the answer (`Session`); what a close freed is weighed
     # once the answer is sent.
-    answer.background = BackgroundTask(weigh)
+    answer.background = _weigh_once_sent(asked.app, maker, change, now)
     return answer
 
 

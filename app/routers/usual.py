@@ -7,15 +7,20 @@ worker's CPU per outcome on the full path). The usual case says None whenever an
 is not plainly fine, and the full route then answers as it always has.
 """
 
+import uuid
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from app.deps import bearer_credentials, mark_seen
+from app.idempotency import MAX_KEY_LENGTH
 from dialer.base.errors import Unauthenticated
+from dialer.base.idempotency import fingerprint
 from dialer.base.settings import Settings
 from dialer.base.users import TokenClaims, read_token
 
@@ -60,3 +65,35 @@ async def usual_token(
         return None
     mark_seen(request, claims)
     return claims
+
+
+@dataclass(frozen=True)
+class UsualWrite:
+    """A JSON write to one thing that may take a usual case: whose, to what, under which key."""
+
+    token: TokenClaims
+    target: uuid.UUID
+    key: str | None
+
+    def kept(self, path: str, body: BaseModel) -> tuple[str, str] | None:
+        """The key and the fingerprint `app.idempotency.idempotent` keeps the full route's
+        answer under, so that a repeat on the full route finds the usual case's answer."""
+        if self.key is None:
+            return None
+        return self.key, fingerprint("POST", path, body.model_dump(mode="json"))
+
+
+async def usual_write(request: Request, now: datetime, target: str) -> UsualWrite | None:
+    """A JSON write with an Idempotency-Key or none, to the thing the path parameter `target`
+    names, by a token `usual_token` lets through; None for any other."""
+    token = await usual_token(request, now, keyed=True)
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
+        return None  # the full route's 422
+    content_type = request.headers.get("content-type", "")
+    if token is None or not content_type.startswith("application/json"):
+        return None
+    try:
+        return UsualWrite(token, uuid.UUID(request.path_params[target]), key)
+    except ValueError:
+        return None

@@ -191,6 +191,20 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
         await greenlet_spawn(pooled.close)
 
 
+@asynccontextmanager
+async def autocommit_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session whose every statement is its own transaction (PostgreSQL).
+
+    For a hot path of a few statements that each stand alone, read or guarded write, where
+    BEGIN and COMMIT would be two more round trips. The pool gives the connection back at
+    its usual isolation.
+    """
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        async with AsyncSession(bind=connection, expire_on_commit=False) as session:
+            yield session
+
+
 @lru_cache(maxsize=16)
 def driver_statement(statement: ClauseElement) -> tuple[str, tuple[str, ...]]:
     """A statement in asyncpg's own parameter style, and its parameters' names in order."""

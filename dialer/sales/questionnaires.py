@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Row, ScalarResult, Select, exists, select, update
+from sqlalchemy import ColumnElement, ScalarResult, Select, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
@@ -157,6 +157,11 @@ class StatusChange:
     amount: Decimal | None = None
     reason: str | None = None
 
+    @property
+    def written_reason(self) -> str | None:
+        """The reason as the questionnaire keeps it."""
+        return self.reason.strip() if self.reason else None
+
 
 def _refuse(field: str, message: str, detail: str) -> InvalidInput:
     return InvalidInput(detail, fields=[{"loc": ["body", field], "msg": message}])
@@ -235,7 +240,7 @@ async def _change_locked(
     locked = await session.get(
         Questionnaire, questionnaire_id, with_for_update=True, populate_existing=True
     )
-    _checked(actor, locked, change)
+    checked_change(actor, locked, change)
     return (await _write(session, change, now, Questionnaire.id == questionnaire_id)).one()
 
 
@@ -243,12 +248,12 @@ async def _change_as_seen(
     session: AsyncSession, seen: Questionnaire, change: StatusChange, actor: User, now: datetime
 ) -> Questionnaire | None:
     """The change in one statement, if the row still has the status and manager `seen` had:
-    every check of a change reads those two alone (`_checked`), so here they pass as they
+    every check of a change reads those two alone (`checked_change`), so here they pass as they
     would under the row's lock. The update waits for a writer of the row in flight and then
     reads its committed row: otherwise (None) the change is checked under the lock, and
     refused there as it must be (`_change_locked`)."""
     try:
-        _checked(actor, seen, change)
+        checked_change(actor, seen, change)
     except (Forbidden, InvalidTransition):
         return None  # refused under the lock, if the row there says so too
     written = await _write(
@@ -262,7 +267,7 @@ async def _change_as_seen(
     return written.one_or_none()
 
 
-def _checked(actor: User, found: Questionnaire | None, change: StatusChange) -> Questionnaire:
+def checked_change(actor: User, found: Questionnaire | None, change: StatusChange) -> Questionnaire:
     """The questionnaire, if the actor may make this change of it: every check of a change,
     which reads the questionnaire's manager and status alone."""
     questionnaire = _may_act(actor, found)
@@ -278,11 +283,15 @@ async def _write(
 ) -> ScalarResult[Questionnaire]:
     """The change written where these hold, and the questionnaire as written (the session's
     own object, refreshed)."""
-    reason = change.reason.strip() if change.reason else None
     return await session.scalars(
         update(Questionnaire)
         .where(*where)
-        .values(status=change.status, amount=change.amount, reason=reason, updated_at=now)
+        .values(
+            status=change.status,
+            amount=change.amount,
+            reason=change.written_reason,
+            updated_at=now,
+        )
         .returning(Questionnaire),
         execution_options={"populate_existing": True},
     )
@@ -371,7 +380,7 @@ async def list_questionnaires(
     overdue_only: bool = False,
 ) -> list[QuestionnaireView]:
     """The actor's questionnaires (a supervisor: all), oldest first."""
-    query = _seen(session).order_by(Questionnaire.created_at, Questionnaire.id)
+    query = viewed(session).order_by(Questionnaire.created_at, Questionnaire.id)
     if actor.role not in (Role.SUPERVISOR, Role.ADMIN):
         query = query.where(Questionnaire.manager_id == actor.id)
     if statuses:
@@ -382,7 +391,7 @@ async def list_questionnaires(
             Questionnaire.status.in_(OPEN_STATUSES),
             Questionnaire.updated_at <= now - policy.overdue_after,
         )
-    return await _views(session, (await session.execute(query)).all(), now, policy)
+    return await views_of(session, (await session.execute(query)).all(), now, policy)
 
 
 async def read_view(
@@ -393,10 +402,10 @@ async def read_view(
     policy: Policy,
 ) -> QuestionnaireView:
     """A questionnaire the actor may act on, as its manager sees it."""
-    seen = _seen(session).where(Questionnaire.id == questionnaire_id)
+    seen = viewed(session).where(Questionnaire.id == questionnaire_id)
     found = (await session.execute(seen)).all()
     _may_act(actor, found[0][0] if found else None)
-    [view] = await _views(session, found, now, policy)
+    [view] = await views_of(session, found, now, policy)
     return view
 
 
@@ -407,7 +416,7 @@ Seen = tuple[
 ]
 
 
-def _seen(session: AsyncSession) -> Select[*Seen]:
+def viewed(session: AsyncSession) -> Select[*Seen]:
     """Questionnaires with what a manager reads beside each (`Seen`), in one statement."""
     added = exists().where(QuestionnaireAddition.questionnaire_id == Questionnaire.id)
     return (
@@ -426,10 +435,10 @@ def _seen(session: AsyncSession) -> Select[*Seen]:
     )
 
 
-async def _views(
-    session: AsyncSession, rows: Sequence[Row[*Seen]], now: datetime, policy: Policy
+async def views_of(
+    session: AsyncSession, rows: Sequence[Seen], now: datetime, policy: Policy
 ) -> list[QuestionnaireView]:
-    """The views of `_seen`'s rows, with the calls added to them: a statement besides when
+    """The views of `viewed`'s rows, with the calls added to them: a statement besides when
     any has some."""
     if not rows:
         return []
