@@ -139,7 +139,8 @@ Admin = Annotated[User, Depends(require(Role.ADMIN))]
 STAFF_ROLES = (Role.ADMIN, Role.SUPERVISOR)
 Staff = Annotated[User, Depends(require(*STAFF_ROLES))]
 Operator = Annotated[User, Depends(require(Role.OPERATOR))]
-Manager = Annotated[User, Depends(require(Role.MANAGER, Role.SUPERVISOR, Role.ADMIN))]
+MANAGER_ROLES = (Role.MANAGER, Role.SUPERVISOR, Role.ADMIN)
+Manager = Annotated[User, Depends(require(*MANAGER_ROLES))]
 
 
 def checked_before_body(*roles: Role) -> type[APIRoute]:

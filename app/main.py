@@ -142,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         softphone.router,
         live.me_router,
         live.router,
+        questionnaires.list_router,
         questionnaires.status_router,
         questionnaires.router,
         auth.router,

@@ -10,14 +10,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.background import BackgroundTask
 
-from app.deps import Maker, Manager, ManagersPolicy, Now, Session, Staff
+from app.deps import MANAGER_ROLES, Maker, Manager, ManagersPolicy, Now, Session, Staff
 from app.idempotency import IdempotencyKey, idempotent
 from app.live import floor_changed
-from app.routers.usual import usual_case_route, usual_write
+from app.routers.usual import usual_case_route, usual_token, usual_write
 from app.schemas import Model
 from dialer.base.audit import record
 from dialer.base.db import autocommit_session
+from dialer.base.errors import Unauthenticated
 from dialer.base.models import QuestionnaireStatus
+from dialer.base.users import user_for_token
 from dialer.sales.questionnaires import (
     QuestionnaireView,
     StatusChange,
@@ -120,7 +122,38 @@ class AssignIn(Model):
     manager_id: uuid.UUID | None
 
 
-@router.get("/questionnaires")
+async def usual_questionnaires(request: Request) -> Response | None:
+    """The list's usual case, a manager's poll for its questionnaires: on PostgreSQL, with a
+    bearer token of good signature and no query but statuses, the caller and the list read as
+    `questionnaires` reads them, in two statements each its own transaction
+    (`autocommit_session`: no BEGIN, no COMMIT), no dependency solved. Anything else, and a
+    caller the full route refuses, is None: `questionnaires` then answers."""
+    state = request.app.state
+    now: datetime = state.clock()
+    token = await usual_token(request, now)
+    query = request.query_params
+    if token is None or any(name != "status" for name in query):
+        return None
+    try:
+        statuses = [QuestionnaireStatus(status) for status in query.getlist("status")]
+    except ValueError:
+        return None
+    async with autocommit_session(state.engine) as session:
+        try:
+            user = await user_for_token(session, token)
+        except Unauthenticated:
+            return None
+        if user.role not in MANAGER_ROLES:
+            return None
+        seen = await list_questionnaires(session, user, statuses, now, state.policy)
+    return JSONResponse([QuestionnaireOut.of(s).model_dump(mode="json") for s in seen])
+
+
+# The router of the list alone, so that its route class concerns no other route.
+list_router = APIRouter(tags=["questionnaires"], route_class=usual_case_route(usual_questionnaires))
+
+
+@list_router.get("/questionnaires")
 async def questionnaires(
     session: Session,
     now: Now,

@@ -1,5 +1,6 @@
-"""A questionnaire's usual change of status, two statements on PostgreSQL, answers and writes
-what the full path does, and yields to it whenever the row moved after its read."""
+"""The managers' usual cases on PostgreSQL: a questionnaire's change of status in two statements
+answers and writes what the full path does and yields to it whenever the row moved after its
+read; their list in two reads answers the full route's bytes."""
 
 import asyncio
 import uuid
@@ -12,12 +13,20 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.clock import utcnow
-from dialer.base.models import Desk, IdempotencyRecord, Questionnaire, QuestionnaireStatus, Role
+from dialer.base.models import (
+    Desk,
+    IdempotencyRecord,
+    Questionnaire,
+    QuestionnaireStatus,
+    Role,
+    User,
+)
 from tests.builders import Actor
 from tests.builders_managers import floor, warm
 from tests.floor import quick_actor
 from tests.test_managers_concurrency import a_lock_waited_for
 from tests.test_next_call import statements_of
+from tests.test_usual_outcome import full_path
 
 CHANGES = [
     [{"status": "in_progress"}],
@@ -154,3 +163,62 @@ async def test_a_key_taken_by_another_change_is_refused_and_changes_nothing(
     async with sessionmaker() as session:
         second = await session.get_one(Questionnaire, second_id)
         assert second.status is QuestionnaireStatus.NEW
+
+
+async def test_the_managers_list_reads_the_same_bytes_on_either_path(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A manager's poll and a supervisor's list, with a call added to a questionnaire and
+    one taken up: the same answer through the usual case and the full route; the manager's
+    in two statements on PostgreSQL (the caller, the list) and a third for the additions."""
+    mpk, first_id = await filed_for(sessionmaker)
+    supervisor = await quick_actor(sessionmaker, Role.SUPERVISOR, utcnow())
+    where = await floor(sessionmaker)
+    await warm(sessionmaker, where, company="Acme")
+    await warm(sessionmaker, where, company="Acme")  # added to the first of Acme
+    async with sessionmaker.begin() as session:
+        mine = update(Questionnaire).where(Questionnaire.manager_id.is_(None))
+        await session.execute(mine.values(manager_id=mpk.id))
+    assert (await change(client, mpk, first_id, {"status": "in_progress"}, "k")).status_code == 200
+    for actor, query in (
+        (mpk, "?status=new"),
+        (mpk, "?status=new&status=in_progress"),
+        (mpk, ""),
+        (supervisor, "?status=in_progress"),
+    ):
+        path = f"/api/v1/questionnaires{query}"
+        sent = statements_of(app)
+        usual = await client.get(path, headers=actor.headers)
+        said = list(sent)
+        with full_path(app):
+            full = await client.get(path, headers=actor.headers)
+        assert usual.status_code == full.status_code == 200
+        assert usual.content == full.content
+        assert usual.headers["content-type"] == full.headers["content-type"]
+        assert usual.json()
+        if app.state.engine.dialect.name == "postgresql":
+            added = any(item["additions"] for item in usual.json())
+            assert len(said) == (3 if added else 2), said
+    everything = (await client.get("/api/v1/questionnaires", headers=mpk.headers)).json()
+    assert {item["status"] for item in everything} == {"new", "in_progress"}
+    assert any(item["additions"] for item in everything)
+
+
+async def test_the_lists_refusals_are_the_full_routes(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    mpk, _ = await filed_for(sessionmaker)
+    operator = await quick_actor(sessionmaker, Role.OPERATOR, utcnow())
+    gone = await quick_actor(sessionmaker, Role.MANAGER, utcnow(), desk=Desk.ACQUISITION)
+    async with sessionmaker.begin() as session:
+        await session.execute(update(User).where(User.id == gone.id).values(active=False))
+    for actor, query, status in (
+        (operator, "", 403),
+        (gone, "", 401),
+        (mpk, "?status=sold", 422),
+        (mpk, "?overdue=true", 200),
+    ):
+        answer = await client.get(f"/api/v1/questionnaires{query}", headers=actor.headers)
+        assert answer.status_code == status, (query, answer.text)
+    unsigned = await client.get("/api/v1/questionnaires", headers={"Authorization": "Bearer x"})
+    assert unsigned.status_code == 401
