@@ -520,13 +520,26 @@ async def test_a_first_order_writes_its_account_before_the_clients_lock(
             event.remove(engine, "before_cursor_execute", sent)
     assert account is not None
     assert account.manager_id == mrk
-    writes = [s for s in statements if s.startswith(("INSERT", "UPDATE"))]
+    async with sessionmaker() as session:
+        (order,) = await session.scalars(select(AccountOrder))
+        assert (order.account_id, order.amount) == (account.id, Decimal(100))
+        assert (order.recorded_by, order.at) == (manager.id, account.created_at)
+    writes = [s for s in statements if s.startswith(("INSERT", "UPDATE", "WITH"))]
     kinds = [" ".join(s.split()[:3]) for s in writes]
-    assert kinds.index("INSERT INTO ACCOUNT") < kinds.index("INSERT INTO ACCOUNT_ORDER")
-    assert kinds.index("INSERT INTO ACCOUNT_ORDER") < kinds.index("UPDATE ACCOUNT SET")
-    assert kinds.index("UPDATE ACCOUNT SET") < kinds.index("INSERT INTO ACCOUNT_HANDOFF")
+    if engine.dialect.name == "postgresql":
+        # The contacts closed, the account and its order written: one statement.
+        opened = kinds.index("WITH CLOSED AS")
+        assert "INSERT INTO ACCOUNT (" in writes[opened]
+        assert "INSERT INTO ACCOUNT_ORDER (" in writes[opened]
+        assert "UPDATE CONTACT SET" in writes[opened]
+    else:
+        assert kinds.index("UPDATE CONTACT SET") < kinds.index("INSERT INTO ACCOUNT")
+        opened = kinds.index("INSERT INTO ACCOUNT_ORDER")
+        assert kinds.index("INSERT INTO ACCOUNT") < opened
+    assert opened < kinds.index("UPDATE ACCOUNT SET") < kinds.index("INSERT INTO ACCOUNT_HANDOFF")
     if engine.dialect.name == "postgresql":
         locked = next(i for i, s in enumerate(statements) if "PG_ADVISORY_XACT_LOCK(" in s)
+        assert statements.index(writes[opened]) < locked
         # The desk's loads and clients read at once, the account given, the hand-off logged.
         under = [" ".join(s.split()[:3]) for s in statements[locked + 1 :]]
         assert [u.split()[0] for u in under] == ["SELECT", "UPDATE", "INSERT"]

@@ -15,8 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, or_, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import ColumnElement, Table, Update, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -46,6 +45,8 @@ DESK_OF_STAGE = {
     AccountStage.REGULAR: Desk.REGULAR,
     AccountStage.KEY_ACCOUNT: Desk.KEY_ACCOUNT,
 }
+_ACCOUNT = cast(Table, Account.__table__)
+_ORDER = cast(Table, AccountOrder.__table__)
 UNLIMITED = 2**31 - 1
 CENT = Decimal("0.01")
 # Contacts that could still be called: waiting, held for review, or mid-call.
@@ -204,14 +205,18 @@ async def desks_changed(session: AsyncSession, now: datetime, policy: Policy) ->
     await evaluate_clients(session, now, policy.marks)
 
 
-async def _add_order(
-    session: AsyncSession, account: Account, amount: Decimal, actor_id: uuid.UUID, now: datetime
-) -> AccountOrder:
+def _check_amount(amount: Decimal) -> None:
     if amount <= 0:
         raise InvalidInput(
             "An order needs a positive amount.",
             fields=[{"loc": ["body", "amount"], "msg": "must be greater than 0"}],
         )
+
+
+async def _add_order(
+    session: AsyncSession, account: Account, amount: Decimal, actor_id: uuid.UUID, now: datetime
+) -> AccountOrder:
+    _check_amount(amount)
     order = AccountOrder(account_id=account.id, amount=amount, recorded_by=actor_id, at=now)
     session.add(order)
     await session.flush()
@@ -240,9 +245,9 @@ async def open_account(
             select(Contact.company).where(Contact.id == questionnaire.contact_id)
         )
     key = company_key(company)
-    await close_contacts(session, key, questionnaire.contact_id)
     amount = questionnaire.amount or Decimal(0)
-    account = await _new_account(session, questionnaire, company, key, now)
+    _check_amount(amount)
+    account = await _close_and_open(session, questionnaire, company, key, amount, actor_id, now)
     if account is None:
         # A company already a client only gains an order: it stays with whoever holds it.
         await lock_clients(session)
@@ -254,7 +259,6 @@ async def open_account(
         if await review(session, account, actor_id, now, policy) is not None:
             await desks_changed(session, now, policy)
         return account
-    await _add_order(session, account, amount, actor_id, now)
     await lock_clients(session)
     # Read with the account already counted among the working ones, as after its hand-off.
     loads, desk = await development_desk(session)
@@ -269,16 +273,19 @@ async def open_account(
     return account
 
 
-async def _new_account(
+async def _close_and_open(
     session: AsyncSession,
     questionnaire: Questionnaire,
     company: str | None,
     key: str | None,
+    amount: Decimal,
+    actor_id: uuid.UUID,
     now: datetime,
 ) -> Account | None:
-    """The company's new account, working and not yet anyone's; None when the company
-    already has one."""
-    written = await session.scalars(
+    """A new client's contacts closed (`close_contacts`) and its account written, working and
+    not yet anyone's, with its first order; None, only the contacts closed, when the company
+    already has an account. One statement on PostgreSQL, three on SQLite."""
+    opening = (
         insert(session, Account)
         .values(
             id=uuid.uuid4(),
@@ -291,13 +298,28 @@ async def _new_account(
             created_at=now,
         )
         .on_conflict_do_nothing(index_elements=["company_key"])
-        .returning(Account)
     )
+    closing = close_contacts(key, questionnaire.contact_id)
+    if session.get_bind().dialect.name != "postgresql":
+        await session.execute(closing)
+        account = (await session.scalars(opening.returning(Account))).one_or_none()
+        if account is not None:
+            await _add_order(session, account, amount, actor_id, now)
+        return account
+    opened = opening.returning(*_ACCOUNT.c).cte("opened")
+    order = {"id": uuid.uuid4(), "amount": amount, "recorded_by": actor_id, "at": now}
+    kept = [literal(value, _ORDER.c[name].type) for name, value in order.items()]
+    ordered = insert(session, AccountOrder).from_select(
+        [*order, "account_id"], select(*kept, opened.c.id)
+    )
+    both = select(opened).add_cte(closing.cte("closed"), ordered.cte("ordered"))
+    written = await session.scalars(select(Account).from_statement(both))
     return written.one_or_none()
 
 
-async def close_contacts(session: AsyncSession, key: str | None, contact_id: uuid.UUID) -> int:
-    """Close every contact of a new client still open: its company's and its number's."""
+def close_contacts(key: str | None, contact_id: uuid.UUID) -> Update:
+    """The statement that closes every contact of a new client still open: its company's
+    and its number's."""
     called = aliased(Contact)
     number = select(called.phone_hash).where(called.id == contact_id).scalar_subquery()
     same: list[ColumnElement[bool]] = [Contact.phone_hash == number]
@@ -311,13 +333,12 @@ async def close_contacts(session: AsyncSession, key: str | None, contact_id: uui
         .where(Contact.state.in_(OPEN_STATES), or_(*same))
         .with_for_update(skip_locked=True)
     )
-    closed = await session.execute(
+    return (
         update(Contact)
         .where(Contact.id.in_(still_open.scalar_subquery()))
         .values(state=ContactState.CLOSED)
         .execution_options(synchronize_session=False)
     )
-    return cast(CursorResult[Any], closed).rowcount
 
 
 async def get_account(
