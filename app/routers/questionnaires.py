@@ -175,7 +175,7 @@ async def questionnaire(
     return QuestionnaireOut.of(await read_view(session, questionnaire_id, user, now, policy))
 
 
-def _weigh_once_sent(app: Any, maker: Maker, change: StatusChange, now: datetime) -> Any:
+def _weigh_once_sent(app: Any, maker: Maker, change: StatusChange, now: datetime) -> BackgroundTask:
     """What a close freed, weighed once the answer is sent (`weigh_after`)."""
 
     async def weigh() -> None:
