@@ -57,7 +57,7 @@ def closed(path: Path) -> bool:
 
 
 def wait_closed(pair: Pair, patience: float = CLOSE_WAIT) -> bool:
-    """Wait (a little) until both files are finished."""
+    """Wait until both files are finished, or for `patience` seconds at most."""
     deadline = time.monotonic() + patience
     while not (closed(pair.operator) and closed(pair.customer)):
         if time.monotonic() > deadline:
@@ -101,7 +101,8 @@ def encode(pair: Pair, target: Path) -> float:
 def record(folder: Path, since: float, target: Path) -> float | None:
     """Encode the call recorded since the instant into target and remove its WAV files.
 
-    None when baresip recorded nothing (a call never answered has no audio).
+    None when baresip recorded nothing (a call never answered has no audio); ValueError when
+    it has not finished its files within `CLOSE_WAIT`.
     """
     pair = find_pair(folder, since)
     if pair is None:

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from dialer.base.errors import Forbidden, InvalidInput, InvalidTransition
-from dialer.base.models import Questionnaire, QuestionnaireStatus, Role, User
+from dialer.base.models import Questionnaire, QuestionnaireStatus, User
 from dialer.base.users import TokenClaims
 from dialer.sales.policy import Policy
 from dialer.sales.questionnaires import (
@@ -42,8 +42,6 @@ from dialer.sales.questionnaires import (
 )
 
 USUAL = frozenset({QuestionnaireStatus.IN_PROGRESS, QuestionnaireStatus.LOST})
-# The roles that may change a questionnaire (`app.deps.Manager`).
-ACTORS = frozenset({Role.MANAGER, Role.SUPERVISOR, Role.ADMIN})
 
 _caller = aliased(User, name="caller")
 
@@ -101,12 +99,13 @@ async def change_usual(
     rows = (await session.execute(read)).all()
     if not rows:
         return None
-    found = rows[0]
-    seen, (role, active, token_version, version) = found[:7], found[7:]
-    if not active or role not in ACTORS or token_version != token.token_version:
+    # `viewed`'s columns, then the caller's and the row's version added above.
+    seen, (role, active, token_version, version) = rows[0][:-4], rows[0][-4:]
+    if not active or token_version != token.token_version:
         return None
     questionnaire: Questionnaire = seen[0]
     try:
+        # Its role checked there too: only staff and the questionnaire's manager may act.
         checked_change(User(id=token.user_id, role=role), questionnaire, change)
     except (Forbidden, InvalidTransition, InvalidInput):
         return None  # refused by the full path, which says why
