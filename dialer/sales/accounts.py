@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, Update, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, Update, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -37,7 +38,7 @@ from dialer.base.models import (
 )
 from dialer.sales.clients import Clients, clients_of, clients_read, evaluate_clients, weigh_clients
 from dialer.sales.policy import Policy
-from dialer.sales.routing import Load, choose, read_beside
+from dialer.sales.routing import LOAD_WIDTH, Load, beside, choose, read_beside
 from dialer.sales.saturation import at_desk
 
 DESK_OF_STAGE = {
@@ -103,18 +104,28 @@ def _load(desk: Desk, row: Sequence[Any]) -> Load:
     return Load(row[0], row[2], unset if row[1] is None else row[1], row[3])
 
 
+@cache
+def _loads(desk: Desk) -> Select[tuple[Any, ...]]:
+    """`desk_loads`' statement, built once (as every statement read under the clients' lock)."""
+    return select(*_load_columns(desk)).where(*at_desk(desk))
+
+
 async def desk_loads(session: AsyncSession, desk: Desk) -> list[Load]:
     """The load of every active manager of a desk in accounts of the desk's stage."""
-    rows = await session.execute(select(*_load_columns(desk)).where(*at_desk(desk)))
-    return [_load(desk, row) for row in rows]
+    return [_load(desk, row) for row in await session.execute(_loads(desk))]
+
+
+@cache
+def _development() -> Select[tuple[Any, ...]]:
+    """`development_desk`'s statement, built once."""
+    return beside(clients_read(), Desk.DEVELOPMENT, _load_columns(Desk.DEVELOPMENT))
 
 
 async def development_desk(session: AsyncSession) -> tuple[list[Load], Clients]:
     """The MRK's loads and the desk's clients (`dialer.sales.clients.clients`), in one
     statement."""
-    desk = Desk.DEVELOPMENT
-    counts, managers = await read_beside(session, clients_read(), desk, _load_columns(desk))
-    return [_load(desk, row) for row in managers], clients_of(counts)
+    counts, managers = await read_beside(session, _development(), LOAD_WIDTH)
+    return [_load(Desk.DEVELOPMENT, row) for row in managers], clients_of(counts)
 
 
 def _choose(desk: Desk, loads: list[Load]) -> uuid.UUID | None:

@@ -11,6 +11,7 @@ active MRK does not use the desk: neither pauses dialing.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -47,8 +48,10 @@ class Clients:
     paused_since: datetime | None
 
 
+@cache
 def clients_read() -> Select[tuple[Any, ...]]:
-    """`clients` as a statement, its columns in `clients_of`'s order, to read beside others."""
+    """`clients` as a statement, its columns in `clients_of`'s order, to read beside others;
+    built once."""
     of_desk = [
         select(total).where(*at_desk(Desk.DEVELOPMENT)).scalar_subquery()
         for total in (func.count(), func.count(User.capacity), func.sum(User.capacity))

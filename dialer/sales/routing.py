@@ -11,9 +11,10 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from fractions import Fraction
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, func, null, select, update
+from sqlalchemy import Select, and_, bindparam, func, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -69,6 +70,10 @@ def choose(loads: Iterable[Load], *, need_room: bool = True) -> Load | None:
     return min(candidates, key=_order, default=None)
 
 
+# The columns of a manager's load (`_load_columns`), which a `beside` statement reads last.
+LOAD_WIDTH = 4
+
+
 def _load_columns() -> tuple[Any, ...]:
     """An MPK's id, capacity, open questionnaires and last assignment: of the `User` read."""
     mine = Questionnaire.manager_id == User.id
@@ -93,18 +98,21 @@ async def acquisition_loads(
     return [_load(row) for row in rows]
 
 
-async def read_beside(
-    session: AsyncSession, totals: Select[tuple[Any, ...]], desk: Desk, columns: tuple[Any, ...]
-) -> tuple[Sequence[Any], list[Sequence[Any]]]:
+def beside(
+    totals: Select[tuple[Any, ...]], desk: Desk, columns: tuple[Any, ...]
+) -> Select[tuple[Any, ...]]:
     """`totals`' one row and, in the same statement, `columns` of each active manager of the
-    desk (the columns of `User`): the totals, and a row per manager."""
-    beside = totals.subquery()
-    rows = (
-        await session.execute(
-            select(beside, *columns).select_from(beside).outerjoin(User, and_(*at_desk(desk)))
-        )
-    ).all()
-    width = len(beside.columns)
+    desk (the columns of `User`), as `read_beside` reads it."""
+    row = totals.subquery()
+    return select(row, *columns).select_from(row).outerjoin(User, and_(*at_desk(desk)))
+
+
+async def read_beside(
+    session: AsyncSession, statement: Select[tuple[Any, ...]], managers: int, **values: Any
+) -> tuple[Sequence[Any], list[Sequence[Any]]]:
+    """The totals and a row per manager (its last `managers` columns) of a `beside` statement."""
+    rows = (await session.execute(statement, values)).all()
+    width = len(rows[0]) - managers
     # Without any manager the outer join leaves one row with none.
     return rows[0][:width], [row[width:] for row in rows if row[width] is not None]
 
@@ -120,19 +128,27 @@ class Routing:
     held: uuid.UUID | None
 
 
-async def routing_read(session: AsyncSession, key: str | None) -> Routing:
-    """The backlog, the MPK's loads and the company's open questionnaire (`key`, the company
-    folded; None: none), in one statement."""
+@cache
+def _routing(keyed: bool) -> Select[tuple[Any, ...]]:
+    """`routing_read`'s statement, built once: constructing it cost more of the worker's CPU
+    than running it, under the managers' lock. Keyed: the company's key a parameter."""
     other = aliased(Questionnaire)
     held = (
         select(other.id)
-        .where(other.status.in_(OPEN_STATUSES), company_key_sql(other.company) == key)
+        .where(other.status.in_(OPEN_STATUSES), company_key_sql(other.company) == bindparam("key"))
         .order_by(other.created_at, other.id)
         .limit(1)
         .scalar_subquery()
     )
-    totals = backlog_read().add_columns(held if key is not None else null())
-    counts, managers = await read_beside(session, totals, Desk.ACQUISITION, _load_columns())
+    totals = backlog_read().add_columns(held if keyed else null())
+    return beside(totals, Desk.ACQUISITION, _load_columns())
+
+
+async def routing_read(session: AsyncSession, key: str | None) -> Routing:
+    """The backlog, the MPK's loads and the company's open questionnaire (`key`, the company
+    folded; None: none), in one statement."""
+    values = {} if key is None else {"key": key}
+    counts, managers = await read_beside(session, _routing(key is not None), LOAD_WIDTH, **values)
     return Routing(backlog_of(counts[:-1]), [_load(row) for row in managers], counts[-1])
 
 

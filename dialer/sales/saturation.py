@@ -9,6 +9,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select
@@ -115,8 +116,10 @@ def at_desk(desk: Desk) -> tuple[ColumnElement[bool], ...]:
     return User.role == Role.MANAGER, User.desk == desk, User.active.is_(True)
 
 
+@cache
 def backlog_read() -> Select[tuple[Any, ...]]:
-    """`backlog` as a statement, its columns in `backlog_of`'s order, to read beside others."""
+    """`backlog` as a statement, its columns in `backlog_of`'s order, to read beside others;
+    built once (statements are immutable: a caller adding to it makes another)."""
     capacity = (
         select(func.coalesce(func.sum(User.capacity), 0))
         .where(*at_desk(Desk.ACQUISITION))
