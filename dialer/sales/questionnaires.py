@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, ScalarResult, Select, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dialer.base.dialects import once_per_dialect
 from dialer.base.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from dialer.base.folds import company_key
 from dialer.base.locks import lock_managers
@@ -416,8 +417,10 @@ Seen = tuple[
 ]
 
 
+@once_per_dialect
 def viewed(session: AsyncSession) -> Select[*Seen]:
-    """Questionnaires with what a manager reads beside each (`Seen`), in one statement."""
+    """Questionnaires with what a manager reads beside each (`Seen`), in one statement; built
+    once, as every manager's read and change starts from it."""
     added = exists().where(QuestionnaireAddition.questionnaire_id == Questionnaire.id)
     return (
         select(

@@ -23,11 +23,12 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, literal_column, text
+from sqlalchemy import Select, Text, bindparam, cast, literal_column, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from dialer.base.dialects import once_per_dialect
 from dialer.base.errors import Forbidden, InvalidInput, InvalidTransition
 from dialer.base.models import Questionnaire, QuestionnaireStatus, User
 from dialer.base.users import TokenClaims
@@ -67,6 +68,23 @@ _WRITE = text(
 )
 
 
+@once_per_dialect
+def _read(session: AsyncSession) -> Select[Any]:
+    """The questionnaire as its manager sees it (`viewed`), the caller's role, whether it is
+    active and its token version beside it, and the row's version (`xmin`)."""
+    return (
+        viewed(session)
+        .add_columns(
+            _caller.role,
+            _caller.active,
+            _caller.token_version,
+            cast(literal_column("questionnaire.xmin"), Text),
+        )
+        .outerjoin(_caller, _caller.id == bindparam("caller"))
+        .where(Questionnaire.id == bindparam("questionnaire_id"))
+    )
+
+
 async def change_usual(
     session: AsyncSession,
     questionnaire_id: uuid.UUID,
@@ -85,18 +103,8 @@ async def change_usual(
     """
     if change.status not in USUAL:
         return None
-    read = (
-        viewed(session)
-        .add_columns(
-            _caller.role,
-            _caller.active,
-            _caller.token_version,
-            cast(literal_column("questionnaire.xmin"), Text),
-        )
-        .outerjoin(_caller, _caller.id == token.user_id)
-        .where(Questionnaire.id == questionnaire_id)
-    )
-    rows = (await session.execute(read)).all()
+    ids = {"questionnaire_id": questionnaire_id, "caller": token.user_id}
+    rows = (await session.execute(_read(session), ids)).all()
     if not rows:
         return None
     # `viewed`'s columns, then the caller's and the row's version added above.
