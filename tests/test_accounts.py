@@ -93,10 +93,13 @@ async def test_a_company_is_one_account_and_its_other_numbers_are_never_called_a
     assert account["turnover"] == "1500.00"
     assert account["orders"] == 2
     async with sessionmaker() as session:
-        states = {c.id: c.state for c in await session.scalars(select(Contact))}
+        contacts = {c.id: c for c in await session.scalars(select(Contact))}
+    states = {id_: c.state for id_, c in contacts.items()}
     assert states[ids[0]] is ContactState.CLOSED
     assert states[ids[1]] is ContactState.READY
     assert states[ids[2]] is ContactState.CLOSED  # mid-call: its outcome will leave it closed
+    # Closed, and nothing else of them changed: each keeps its own spelling of the company.
+    assert [contacts[i].company for i in ids] == ["ооо  ромашка", "ООО Лютик", "ООО Ромашка"]
 
 
 async def test_the_number_is_closed_in_every_campaign(

@@ -16,11 +16,13 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, Update, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, Update, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.selectable import ExecutableReturnsRows
 
-from dialer.base.dialects import insert
 from dialer.base.errors import Forbidden, InvalidInput, NotFound
 from dialer.base.folds import company_key
 from dialer.base.locks import lock_clients
@@ -296,46 +298,76 @@ async def _close_and_open(
     """A new client's contacts closed (`close_contacts`) and its account written, working and
     not yet anyone's, with its first order; None, only the contacts closed, when the company
     already has an account. One statement on PostgreSQL, three on SQLite."""
-    opening = (
-        insert(session, Account)
+    # No parameter is named as a column: an UPDATE or INSERT given a parameter of a column's
+    # name writes that column too.
+    values = {
+        "new_account": uuid.uuid4(),
+        "from_questionnaire": questionnaire.id,
+        "new_company": company,
+        "new_key": key,
+        "at_now": now,
+        "called_contact": questionnaire.contact_id,
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        order = {"new_order": uuid.uuid4(), "order_amount": amount, "by_actor": actor_id}
+        opened = await session.scalars(_close_and_open_in_one(key is not None), values | order)
+        return opened.one_or_none()
+    await session.execute(close_contacts(key is not None), values)
+    account = (await session.scalars(_opening("sqlite"), values)).one_or_none()
+    if account is not None:
+        await _add_order(session, account, amount, actor_id, now)
+    return account
+
+
+@cache
+def _opening(dialect: str) -> ReturningInsert[Account]:
+    """The new client's account, working and not yet anyone's, unless the company has one;
+    built once for each dialect, as the statements below, with its values parameters."""
+    return (
+        (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Account)
         .values(
-            id=uuid.uuid4(),
-            questionnaire_id=questionnaire.id,
-            company=company,
-            company_key=key,
+            id=bindparam("new_account"),
+            questionnaire_id=bindparam("from_questionnaire"),
+            company=bindparam("new_company"),
+            company_key=bindparam("new_key"),
             stage=AccountStage.WORKING,
             manager_id=None,
             strategic=False,
-            created_at=now,
+            created_at=bindparam("at_now"),
         )
         .on_conflict_do_nothing(index_elements=["company_key"])
+        .returning(Account)
     )
-    closing = close_contacts(key, questionnaire.contact_id)
-    if session.get_bind().dialect.name != "postgresql":
-        await session.execute(closing)
-        account = (await session.scalars(opening.returning(Account))).one_or_none()
-        if account is not None:
-            await _add_order(session, account, amount, actor_id, now)
-        return account
-    opened = opening.returning(*_ACCOUNT.c).cte("opened")
-    order = {"id": uuid.uuid4(), "amount": amount, "recorded_by": actor_id, "at": now}
-    kept = [literal(value, _ORDER.c[name].type) for name, value in order.items()]
-    ordered = insert(session, AccountOrder).from_select(
-        [*order, "account_id"], select(*kept, opened.c.id)
-    )
-    both = select(opened).add_cte(closing.cte("closed"), ordered.cte("ordered"))
-    written = await session.scalars(select(Account).from_statement(both))
-    return written.one_or_none()
 
 
-def close_contacts(key: str | None, contact_id: uuid.UUID) -> Update:
+@cache
+def _close_and_open_in_one(keyed: bool) -> ExecutableReturnsRows:
+    """`_close_and_open` on PostgreSQL: the contacts closed, the account and its first order
+    written, in one statement of data-modifying CTEs."""
+    opened = _opening("postgresql").cte("opened")
+    order = {
+        "id": bindparam("new_order", type_=_ORDER.c.id.type),
+        "amount": bindparam("order_amount", type_=_ORDER.c.amount.type),
+        "recorded_by": bindparam("by_actor", type_=_ORDER.c.recorded_by.type),
+        "at": bindparam("at_now", type_=_ORDER.c.at.type),
+    }
+    ordered = postgresql.insert(AccountOrder).from_select(
+        [*order, "account_id"], select(*order.values(), opened.c.id)
+    )
+    closing = close_contacts(keyed).cte("closed")
+    both = select(opened).add_cte(closing, ordered.cte("ordered"))
+    return select(Account).from_statement(both)
+
+
+@cache
+def close_contacts(keyed: bool) -> Update:
     """The statement that closes every contact of a new client still open: its company's
-    and its number's."""
+    (`new_key`, when keyed) and its number's (`called_contact`'s)."""
     called = aliased(Contact)
-    number = select(called.phone_hash).where(called.id == contact_id).scalar_subquery()
-    same: list[ColumnElement[bool]] = [Contact.phone_hash == number]
-    if key is not None:
-        same.append(Contact.company_key == key)
+    number = select(called.phone_hash).where(called.id == bindparam("called_contact"))
+    same: list[ColumnElement[bool]] = [Contact.phone_hash == number.scalar_subquery()]
+    if keyed:
+        same.append(Contact.company_key == bindparam("new_key"))
     # Mid-call ones too: an outcome leaves a contact closed during its call closed. One
     # whose outcome is being written right now is skipped, not waited for (that outcome
     # may be waiting for the managers' lock we hold); the claim never hands it out again.
