@@ -34,14 +34,20 @@ _COMPLETE = (
     .where(record.c.user_id == bindparam("by_user"), record.c.key == bindparam("the_key"))
     .values(status_code=bindparam("new_status"), body=bindparam("new_body"))
 )
+# A record's own columns, as a new one is written (`_keyed` gives their values).
+_NEW: dict[str, Any] = {
+    "user_id": bindparam("by_user"),
+    "key": bindparam("the_key"),
+    "request_hash": bindparam("the_hash"),
+    "created_at": bindparam("at_now"),
+}
 _SAVE = insert(record).values(
-    user_id=bindparam("by_user"),
-    key=bindparam("the_key"),
-    request_hash=bindparam("the_hash"),
-    status_code=bindparam("new_status"),
-    body=bindparam("new_body"),
-    created_at=bindparam("at_now"),
+    **_NEW, status_code=bindparam("new_status"), body=bindparam("new_body")
 )
+
+
+def _keyed(user_id: uuid.UUID, key: str, request_hash: str, now: datetime) -> dict[str, Any]:
+    return {"by_user": user_id, "the_key": key, "the_hash": request_hash, "at_now": now}
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ async def reserve(
     until the first one commits, then sees its answer; on rollback it goes on.
     """
     connection = await session.connection()
-    values = {"by_user": user_id, "the_key": key, "the_hash": request_hash, "at_now": now}
+    values = _keyed(user_id, key, request_hash, now)
     taken = (await connection.execute(_reserve(session), values)).scalar()
     if taken is not None:
         return None
@@ -77,14 +83,7 @@ def _reserve(session: AsyncSession) -> ReturningInsert[tuple[str]]:
     """The key taken as pending, unless someone has it: its key, or no row."""
     return (
         on_conflict_insert(session, record)
-        .values(
-            user_id=bindparam("by_user"),
-            key=bindparam("the_key"),
-            request_hash=bindparam("the_hash"),
-            status_code=PENDING,
-            body={},
-            created_at=bindparam("at_now"),
-        )
+        .values(**_NEW, status_code=PENDING, body={})
         .on_conflict_do_nothing(index_elements=["user_id", "key"])
         .returning(record.c.key)
     )
@@ -124,7 +123,5 @@ async def save(
 ) -> None:
     """Store an answer under a key no one else can have taken (the caller holds a lock)."""
     connection = await session.connection()
-    values = {"by_user": user_id, "the_key": key, "the_hash": request_hash, "at_now": now}
-    await connection.execute(
-        _SAVE, values | {"new_status": answer.status_code, "new_body": answer.body}
-    )
+    answered = {"new_status": answer.status_code, "new_body": answer.body}
+    await connection.execute(_SAVE, _keyed(user_id, key, request_hash, now) | answered)

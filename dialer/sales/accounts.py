@@ -17,12 +17,13 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, Table, Update, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.sql.selectable import ExecutableReturnsRows
 
+from dialer.base.dialects import insert, once_per_dialect
 from dialer.base.errors import Forbidden, InvalidInput, NotFound
 from dialer.base.folds import company_key
 from dialer.base.locks import lock_clients
@@ -48,7 +49,6 @@ DESK_OF_STAGE = {
     AccountStage.REGULAR: Desk.REGULAR,
     AccountStage.KEY_ACCOUNT: Desk.KEY_ACCOUNT,
 }
-_ACCOUNT = cast(Table, Account.__table__)
 _ORDER = cast(Table, AccountOrder.__table__)
 UNLIMITED = 2**31 - 1
 CENT = Decimal("0.01")
@@ -310,21 +310,22 @@ async def _close_and_open(
     }
     if session.get_bind().dialect.name == "postgresql":
         order = {"new_order": uuid.uuid4(), "order_amount": amount, "by_actor": actor_id}
-        opened = await session.scalars(_close_and_open_in_one(key is not None), values | order)
+        both = _close_and_open_in_one(_opening(session), key is not None)
+        opened = await session.scalars(both, values | order)
         return opened.one_or_none()
     await session.execute(close_contacts(key is not None), values)
-    account = (await session.scalars(_opening("sqlite"), values)).one_or_none()
+    account = (await session.scalars(_opening(session), values)).one_or_none()
     if account is not None:
         await _add_order(session, account, amount, actor_id, now)
     return account
 
 
-@cache
-def _opening(dialect: str) -> ReturningInsert[Account]:
+@once_per_dialect
+def _opening(session: AsyncSession) -> ReturningInsert[Account]:
     """The new client's account, working and not yet anyone's, unless the company has one;
     built once for each dialect, as the statements below, with its values parameters."""
     return (
-        (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Account)
+        insert(session, Account)
         .values(
             id=bindparam("new_account"),
             questionnaire_id=bindparam("from_questionnaire"),
@@ -341,10 +342,10 @@ def _opening(dialect: str) -> ReturningInsert[Account]:
 
 
 @cache
-def _close_and_open_in_one(keyed: bool) -> ExecutableReturnsRows:
-    """`_close_and_open` on PostgreSQL: the contacts closed, the account and its first order
-    written, in one statement of data-modifying CTEs."""
-    opened = _opening("postgresql").cte("opened")
+def _close_and_open_in_one(opening: ReturningInsert[Account], keyed: bool) -> ExecutableReturnsRows:
+    """`_close_and_open` on PostgreSQL, `opening` its account's insert: the contacts closed,
+    the account and its first order written, in one statement of data-modifying CTEs."""
+    opened = opening.cte("opened")
     order = {
         "id": bindparam("new_order", type_=_ORDER.c.id.type),
         "amount": bindparam("order_amount", type_=_ORDER.c.amount.type),
