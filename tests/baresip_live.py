@@ -199,6 +199,15 @@ class Connector:
         self.said.append(seen)
         return seen
 
+    def expect_each(self, *texts: str, timeout: float = 30.0) -> None:
+        """Wait until the connector has said a line with each text, in whatever order: what
+        it does side by side (a recording encoded while the outcome is sent) says so in the
+        order it ends."""
+        left = list(texts)
+        while left:
+            seen = self.expect(left[0], timeout)
+            left = [text for text in left if text not in seen]
+
     def type(self, line: str = "") -> None:
         """What the operator types, then Enter."""
         assert self.process.stdin is not None

@@ -154,8 +154,7 @@ def test_a_call_is_recorded_and_its_audio_arrives_at_the_attempt(
     talked(setup.recorded)
     setup.phone.type()  # Enter: the operator hangs up
     setup.phone.expect("hangup: Connection reset by user")
-    setup.phone.expect("recording:")
-    setup.phone.expect("outcome: wrong_number")
+    setup.phone.expect_each("recording:", "outcome: wrong_number")
     setup.phone.expect("recording of attempt")
     assert setup.phone.exit_code() == 0
     check(setup, database_url, tmp_path)
