@@ -113,6 +113,15 @@ async def test_unknown_and_known_logins_are_answered_alike_as_they_slow_down(
     ]
 
 
+def test_an_unknown_login_is_checked_against_a_hash_as_dear_as_a_real_one() -> None:
+    """The hash a login that does not exist is verified against carries the parameters of
+    every hash the service makes (memory, passes, lanes), so it costs the same Argon2 work.
+    The service hashes with Argon2's defaults (the tests' own hasher is a cheaper one)."""
+    service = PasswordHasher()
+    assert not service.check_needs_rehash(users.DUMMY_HASH)
+    assert service.verify(users.DUMMY_HASH, "cascade-dummy-password")
+
+
 async def test_the_password_is_checked_off_the_event_loop(
     client: httpx.AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],

@@ -5,8 +5,6 @@ the 30,000 most used passwords, words and names, keyboard walks, repeats and dat
 the login itself as a word. A password it guesses within a million tries is refused.
 """
 
-from zxcvbn import zxcvbn
-
 from dialer.base.errors import InvalidInput
 
 MIN_LENGTH = 10
@@ -26,6 +24,10 @@ def password_problem(password: str, login: str) -> str | None:
     folded, own = password.casefold(), login.casefold()
     if own and (folded == own or (len(own) >= 4 and own in folded)):
         return "must not contain the login"
+    # Here, not at the top: its lists take 0.1 s to load, paid by every start of the
+    # service and the command line, though only a new password needs them.
+    from zxcvbn import zxcvbn
+
     if zxcvbn(password[:_ESTIMATED_LENGTH], user_inputs=[login])["score"] < MIN_SCORE:
         return "too common or too easy to guess"
     return None

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import urlsplit
 
-from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -147,6 +146,10 @@ class S3Store:
     def __init__(self, place: S3Place, spool: Path) -> None:
         self.place = place
         self.spool = spool
+        # Here, not at the top: its 0.3 s of imports (aiohttp among them) would be paid by
+        # every start of the service and the command line, most of which keep files.
+        from aiobotocore.session import get_session
+
         self._session = get_session()
 
     def _client(self) -> "AbstractAsyncContextManager[S3Client]":
