@@ -59,9 +59,11 @@ class PostgresDatabases:
         schema.upgrade(_with_database(server_url, self.template))
         self.created: list[str] = []
 
-    def fresh(self) -> str:
+    def fresh(self, source: str | None = None) -> str:
+        """A copy of the migrated template, or of the database given (no one connected)."""
         name = f"cascade_t_{_RUN}_{next(_counter)}"
-        _admin(self.server_url, _create(name, self.template))
+        template = self.template if source is None else make_url(source).database
+        _admin(self.server_url, _create(name, template))
         self.created.append(name)
         return _with_database(self.server_url, name)
 
@@ -82,16 +84,22 @@ class SqliteDatabases:
         self.template = folder / "template.db"
         schema.upgrade(f"sqlite:///{self.template}")
 
-    def fresh(self) -> str:
+    def fresh(self, source: str | None = None) -> str:
+        """A copy of the migrated template, or of the database given (no one connected)."""
         path = self.folder / f"test_{next(_counter)}.db"
-        shutil.copyfile(self.template, path)
+        shutil.copyfile(self.template if source is None else _sqlite_file(source), path)
         return f"sqlite:///{path}"
 
     def drop(self, url: str) -> None:
-        database = make_url(url).database
-        assert database is not None
+        database = _sqlite_file(url)
         for suffix in ("", "-wal", "-shm"):
             Path(database + suffix).unlink(missing_ok=True)
 
     def close(self) -> None:
         self.template.unlink(missing_ok=True)
+
+
+def _sqlite_file(url: str) -> str:
+    database = make_url(url).database
+    assert database is not None
+    return database
