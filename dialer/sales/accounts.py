@@ -41,7 +41,7 @@ from dialer.base.models import (
 )
 from dialer.sales.clients import Clients, clients_of, clients_read, evaluate_clients, weigh_clients
 from dialer.sales.policy import Policy
-from dialer.sales.routing import LOAD_WIDTH, Load, beside, choose, read_beside
+from dialer.sales.routing import Beside, Load, beside, choose, read_beside
 from dialer.sales.saturation import at_desk
 
 DESK_OF_STAGE = {
@@ -118,7 +118,7 @@ async def desk_loads(session: AsyncSession, desk: Desk) -> list[Load]:
 
 
 @cache
-def _development() -> Select[tuple[Any, ...]]:
+def _development() -> Beside:
     """`development_desk`'s statement, built once."""
     return beside(clients_read(), Desk.DEVELOPMENT, _load_columns(Desk.DEVELOPMENT))
 
@@ -126,7 +126,7 @@ def _development() -> Select[tuple[Any, ...]]:
 async def development_desk(session: AsyncSession) -> tuple[list[Load], Clients]:
     """The MRK's loads and the desk's clients (`dialer.sales.clients.clients`), in one
     statement."""
-    counts, managers = await read_beside(session, _development(), LOAD_WIDTH)
+    counts, managers = await read_beside(session, _development())
     return [_load(Desk.DEVELOPMENT, row) for row in managers], clients_of(counts)
 
 

@@ -70,10 +70,6 @@ def choose(loads: Iterable[Load], *, need_room: bool = True) -> Load | None:
     return min(candidates, key=_order, default=None)
 
 
-# The columns of a manager's load (`_load_columns`), which a `beside` statement reads last.
-LOAD_WIDTH = 4
-
-
 def _load_columns() -> tuple[Any, ...]:
     """An MPK's id, capacity, open questionnaires and last assignment: of the `User` read."""
     mine = Questionnaire.manager_id == User.id
@@ -98,21 +94,29 @@ async def acquisition_loads(
     return [_load(row) for row in rows]
 
 
-def beside(
-    totals: Select[tuple[Any, ...]], desk: Desk, columns: tuple[Any, ...]
-) -> Select[tuple[Any, ...]]:
-    """`totals`' one row and, in the same statement, `columns` of each active manager of the
-    desk (the columns of `User`), as `read_beside` reads it."""
+@dataclass(frozen=True)
+class Beside:
+    """`totals`' one row and, in the same statement, columns of each active manager of a desk
+    (`beside`): the statement, and how many of its columns are the totals'."""
+
+    statement: Select[tuple[Any, ...]]
+    width: int
+
+
+def beside(totals: Select[tuple[Any, ...]], desk: Desk, columns: tuple[Any, ...]) -> Beside:
+    """`totals`' one row and `columns` of each active manager of the desk (the columns of
+    `User`), as `read_beside` reads them."""
     row = totals.subquery()
-    return select(row, *columns).select_from(row).outerjoin(User, and_(*at_desk(desk)))
+    statement = select(row, *columns).select_from(row).outerjoin(User, and_(*at_desk(desk)))
+    return Beside(statement, len(row.columns))
 
 
 async def read_beside(
-    session: AsyncSession, statement: Select[tuple[Any, ...]], managers: int, **values: Any
+    session: AsyncSession, read: Beside, **values: Any
 ) -> tuple[Sequence[Any], list[Sequence[Any]]]:
-    """The totals and a row per manager (its last `managers` columns) of a `beside` statement."""
-    rows = (await session.execute(statement, values)).all()
-    width = len(rows[0]) - managers
+    """The totals, and a row per manager, of a `beside` statement."""
+    rows = (await session.execute(read.statement, values)).all()
+    width = read.width
     # Without any manager the outer join leaves one row with none.
     return rows[0][:width], [row[width:] for row in rows if row[width] is not None]
 
@@ -129,7 +133,7 @@ class Routing:
 
 
 @cache
-def _routing(keyed: bool) -> Select[tuple[Any, ...]]:
+def _routing(keyed: bool) -> Beside:
     """`routing_read`'s statement, built once: constructing it cost more of the worker's CPU
     than running it, under the managers' lock. Keyed: the company's key a parameter."""
     other = aliased(Questionnaire)
@@ -148,7 +152,7 @@ async def routing_read(session: AsyncSession, key: str | None) -> Routing:
     """The backlog, the MPK's loads and the company's open questionnaire (`key`, the company
     folded; None: none), in one statement."""
     values = {} if key is None else {"key": key}
-    counts, managers = await read_beside(session, _routing(key is not None), LOAD_WIDTH, **values)
+    counts, managers = await read_beside(session, _routing(key is not None), **values)
     return Routing(backlog_of(counts[:-1]), [_load(row) for row in managers], counts[-1])
 
 
