@@ -1,12 +1,13 @@
 """The floor that tells the truth, live: the problems found trying it as a real floor."""
 
 import re
+import time
 import uuid
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import httpx
-from playwright.sync_api import Browser, Dialog, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, Request, Route, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.browser.conftest import new_context
@@ -178,3 +179,55 @@ def test_8_breaks_confirmations_a_cue_and_counts_that_stay(
     expect(page.locator("#live-state")).to_have_text("не на смене")
     expect(page.locator("#my-calls")).to_have_text("1")
     shoot(page, floor, "operator-after-clock-out")
+
+
+def test_9_a_dropped_stream_is_tried_again_at_a_moment_of_its_own(page: Page, floor: Floor) -> None:
+    """A restart drops every console at once: each tries again after a random wait, a longer
+    one at most after each try that failed, and polls meanwhile at its own moment."""
+    scene = seed_floor(floor)
+    # Every draw the least: the waits are then the shortest the pages allow.
+    page.add_init_script("Math.random = () => 0;")
+    tries: list[float] = []
+    polls: list[float] = []
+
+    def drop_twice(route: Route) -> None:
+        tries.append(time.monotonic())
+        if len(tries) == 1:
+            # One event, then the stream ends, as when the service stops.
+            me = route.fetch(url=route.request.url.removesuffix("/stream"))
+            route.fulfill(
+                content_type="text/event-stream", body=f"event: me\ndata: {me.text()}\n\n"
+            )
+        elif len(tries) == 2:
+            route.abort()  # the service not back yet
+        else:
+            route.continue_()
+
+    def count_polls(request: Request) -> None:
+        if request.url.endswith("/api/v1/me") and tries:
+            polls.append(time.monotonic())
+
+    page.route("**/api/v1/me/stream", drop_twice)
+    page.on("request", count_polls)
+    log_in(page, floor, scene.operator, "/operator")
+    live = page.locator("body")
+    # Down after the first try's event, then up again only with the third try.
+    expect(live).to_have_attribute("data-live", "polling", timeout=15_000)
+    expect(live).to_have_attribute("data-live", "stream", timeout=15_000)
+    expect(page.locator("#live-state")).to_have_text("ждёт номер")
+    assert len(tries) == 3
+    # At least a second before each try again, and the page polled while the stream was down.
+    assert tries[1] - tries[0] >= 1.0
+    assert tries[2] - tries[1] >= 1.0
+    assert any(tries[0] < at < tries[2] for at in polls)
+    waits = page.evaluate(
+        """async () => {
+            const { reconnectDelay } = await import("/static/js/shared.js");
+            const least = () => 0, most = () => 1;
+            return [reconnectDelay(0, least), reconnectDelay(0, most), reconnectDelay(1, most),
+                    reconnectDelay(2, most), reconnectDelay(9, most)];
+        }"""
+    )
+    # From a second to ten after a stream that brought events; twice as long at most after
+    # each try that brought none, up to a minute.
+    assert waits == [1000, 10_000, 20_000, 40_000, 60_000]

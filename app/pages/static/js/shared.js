@@ -91,7 +91,20 @@ export const STATES = {
 };
 
 const POLL_MS = 3000;
-const RECONNECT_MS = 5000;
+// A dropped stream is tried again after a random wait of at least RECONNECT_LEAST_MS and at
+// most RECONNECT_FIRST_MS, twice as long at most after each try that brought no event, up to
+// RECONNECT_MOST_MS. A service restarting drops every console of the floor in one instant:
+// tried again after one fixed wait, they would all come back in one burst, and again in step
+// after each try the burst made fail.
+const RECONNECT_LEAST_MS = 1000;
+const RECONNECT_FIRST_MS = 10000;
+const RECONNECT_MOST_MS = 60000;
+
+// How long to wait before trying a stream again after `failures` tries that brought no event.
+export function reconnectDelay(failures, random = Math.random) {
+  const most = Math.min(RECONNECT_MOST_MS, RECONNECT_FIRST_MS * 2 ** failures);
+  return RECONNECT_LEAST_MS + random() * (most - RECONNECT_LEAST_MS);
+}
 
 // A live stream over fetch, since EventSource cannot send the bearer token. Returns when
 // the stream ends, whatever the cause.
@@ -121,30 +134,36 @@ async function stream(path, onEvent) {
   }
 }
 
-// Follow a stream; while it is down, poll instead, and try the stream again soon.
-// `body[data-live]` says which, for the tests.
+// Follow a stream; while it is down, poll instead, and try the stream again soon
+// (`reconnectDelay`). Each page polls at its own moment of the period, not in step with a
+// floor that lost its streams in the same instant. `body[data-live]` says which, for the tests.
 export function follow(path, onEvent, poll) {
   let polling = null;
+  let failures = 0;
+  const tick = () => {
+    poll();
+    polling = setTimeout(tick, POLL_MS);
+  };
   const fallBack = () => {
     document.body.dataset.live = "polling";
-    if (polling === null) {
-      poll();
-      polling = setInterval(poll, POLL_MS);
-    }
+    if (polling === null) polling = setTimeout(tick, Math.random() * POLL_MS);
   };
   const connect = async () => {
+    let heard = false;
     try {
       await stream(path, (name, data) => {
+        heard = true;
         document.body.dataset.live = "stream";
-        clearInterval(polling);
+        clearTimeout(polling);
         polling = null;
         onEvent(name, data);
       });
     } catch {
       // Dropped: the page polls until the stream is back.
     }
+    failures = heard ? 0 : failures + 1;
     fallBack();
-    setTimeout(connect, RECONNECT_MS);
+    setTimeout(connect, reconnectDelay(failures));
   };
   connect();
 }
