@@ -231,3 +231,39 @@ def test_9_a_dropped_stream_is_tried_again_at_a_moment_of_its_own(page: Page, fl
     # From a second to ten after a stream that brought events; twice as long at most after
     # each try that brought none, up to a minute.
     assert waits == [1000, 10_000, 20_000, 40_000, 60_000]
+
+
+def test_10_a_console_that_cannot_reach_the_service_says_so(page: Page, floor: Floor) -> None:
+    """Its stream down and its polls failing, the console says what it shows may be stale,
+    and takes that back once the stream answers again."""
+    scene = seed_floor(floor)
+    page.add_init_script("Math.random = () => 0;")
+    down = {"stream": True, "polls": False}
+
+    def stream(route: Route) -> None:
+        if down["stream"]:
+            route.abort()
+        else:
+            route.continue_()
+
+    def poll(route: Route) -> None:
+        if down["polls"]:
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/me/stream", stream)
+    page.route("**/api/v1/me", poll)
+    log_in(page, floor, scene.operator, "/operator")
+    live = page.locator("body")
+    message = page.locator("#message")
+    expect(live).to_have_attribute("data-live", "polling")
+    expect(page.locator("#live-state")).to_have_text("ждёт номер")
+    expect(message).to_be_empty()
+    down["polls"] = True
+    expect(message).to_contain_text("Нет связи с сервером", timeout=10_000)
+    expect(message).to_have_attribute("role", "alert")
+    shoot(page, floor, "operator-unreachable")
+    down.update(stream=False, polls=False)
+    expect(live).to_have_attribute("data-live", "stream", timeout=10_000)
+    expect(message).to_be_empty()

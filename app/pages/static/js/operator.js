@@ -475,7 +475,7 @@ whoAmI(["operator"]).then(async (me) => {
     if (name !== "me") return;
     state.me = data;
     showAttendance(data);
-  }, () => refreshMe().catch(() => {}));
+  }, refreshMe);
   // A lease held from before a reload comes back from next-call unchanged.
   if (me.lease_id) await next();
   else $("next").focus();

@@ -137,11 +137,24 @@ async function stream(path, onEvent) {
 // Follow a stream; while it is down, poll instead, and try the stream again soon
 // (`reconnectDelay`). Each page polls at its own moment of the period, not in step with a
 // floor that lost its streams in the same instant. `body[data-live]` says which, for the tests.
+// A poll that cannot reach the service (`poll` returning a promise refused so) is said in the
+// message line, since what the page shows may then be out of date, and taken back once the
+// stream or a poll answers again.
 export function follow(path, onEvent, poll) {
   let polling = null;
   let failures = 0;
+  let unreachable = null;
+  const reached = () => {
+    if (unreachable !== null) clearMessage(unreachable);
+    unreachable = null;
+  };
   const tick = () => {
-    poll();
+    Promise.resolve(poll()).then(reached, (refusal) => {
+      if (refusal?.body?.error === "network" && unreachable === null) {
+        unreachable = explain(refusal);
+        warn(unreachable);
+      }
+    });
     polling = setTimeout(tick, POLL_MS);
   };
   const fallBack = () => {
@@ -156,6 +169,7 @@ export function follow(path, onEvent, poll) {
         document.body.dataset.live = "stream";
         clearTimeout(polling);
         polling = null;
+        reached();
         onEvent(name, data);
       });
     } catch {
@@ -300,7 +314,13 @@ function clearErrorsShown() {
     if (note.id === "message") continue;
     note.remove();
   }
+  clearMessage();
+}
+
+// Empty the message line; only while it says `text`, when given.
+function clearMessage(text = null) {
   const box = $("message");
+  if (text !== null && box.querySelector(".error-text")?.textContent !== text) return;
   box.classList.remove(ERRORS);
   box.setAttribute("role", "status");
   box.replaceChildren();
