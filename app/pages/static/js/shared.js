@@ -90,7 +90,6 @@ export const STATES = {
   offline: pgettext("operator state", "offline"),
 };
 
-const POLL_MS = 3000;
 // A dropped stream is tried again after a random wait of at least RECONNECT_LEAST_MS and at
 // most RECONNECT_FIRST_MS, twice as long at most after each try that brought no event, up to
 // RECONNECT_MOST_MS. A service restarting drops every console of the floor in one instant:
@@ -134,32 +133,26 @@ async function stream(path, onEvent) {
   }
 }
 
-// Follow a stream; while it is down, poll instead, and try the stream again soon
-// (`reconnectDelay`). Each page polls at its own moment of the period, not in step with a
-// floor that lost its streams in the same instant. `body[data-live]` says which, for the tests.
-// A poll that cannot reach the service (`poll` returning a promise refused so) is said in the
-// message line, since what the page shows may then be out of date, and taken back once the
-// stream or a poll answers again.
+// Follow a stream; while it is down, try it again soon (`reconnectDelay`), and after each try
+// that fails, poll once instead. A dropped stream is most often back at its next try, and a
+// poll is dear on a large floor (`GET /me` is a snapshot of the operator: 3,000 consoles polling
+// every 3 s while their streams were down asked more of the service than their floor's work), so
+// a page polls as seldom as it tries, each at its own moment. `body[data-live]` says which
+// (`stream`, or `polling` while the stream is down), for the tests. A poll that cannot reach the
+// service (`poll` returning a promise refused so) is said in the message line, since what the
+// page shows may then be out of date, and taken back once the stream or a poll answers again.
 export function follow(path, onEvent, poll) {
-  let polling = null;
   let failures = 0;
   let unreachable = null;
   const reached = () => {
     if (unreachable !== null) clearMessage(unreachable);
     unreachable = null;
   };
-  const tick = () => {
-    Promise.resolve(poll()).then(reached, (refusal) => {
-      if (refusal?.body?.error === "network" && unreachable === null) {
-        unreachable = explain(refusal);
-        warn(unreachable);
-      }
-    });
-    polling = setTimeout(tick, POLL_MS);
-  };
-  const fallBack = () => {
-    document.body.dataset.live = "polling";
-    if (polling === null) polling = setTimeout(tick, Math.random() * POLL_MS);
+  const lost = (refusal) => {
+    if (refusal?.body?.error === "network" && unreachable === null) {
+      unreachable = explain(refusal);
+      warn(unreachable);
+    }
   };
   const connect = async () => {
     let heard = false;
@@ -167,16 +160,15 @@ export function follow(path, onEvent, poll) {
       await stream(path, (name, data) => {
         heard = true;
         document.body.dataset.live = "stream";
-        clearTimeout(polling);
-        polling = null;
         reached();
         onEvent(name, data);
       });
     } catch {
-      // Dropped: the page polls until the stream is back.
+      // Dropped, or never opened: tried again below.
     }
+    document.body.dataset.live = "polling";
     failures = heard ? 0 : failures + 1;
-    fallBack();
+    if (!heard) Promise.resolve(poll()).then(reached, lost);
     setTimeout(connect, reconnectDelay(failures));
   };
   connect();
