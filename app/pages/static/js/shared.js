@@ -135,9 +135,9 @@ async function stream(path, onEvent) {
 
 // Follow a stream; while it is down, try it again soon (`reconnectDelay`), and after each try
 // that fails, poll once instead. A dropped stream is most often back at its next try, and a
-// poll is dear on a large floor (`GET /me` is a snapshot of the operator: 3,000 consoles polling
-// every 3 s while their streams were down asked more of the service than their floor's work), so
-// a page polls as seldom as it tries, each at its own moment. `body[data-live]` says which
+// poll is dear (`GET /me` took 18.6 ms of the service's CPU: 3,000 consoles polling every 3 s
+// while their streams were down would ask for 18 cores), so a page polls as seldom as it tries,
+// each at its own moment. `body[data-live]` says which
 // (`stream`, or `polling` while the stream is down), for the tests. A poll that cannot reach the
 // service (`poll` returning a promise refused so) is said in the message line, since what the
 // page shows may then be out of date, and taken back once the stream or a poll answers again.
