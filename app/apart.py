@@ -24,6 +24,7 @@ import logging
 import multiprocessing
 import os
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ NICER = 10
 class Delta:
     """A snapshot told as what changed since the one the service process holds: the moved
     operators (`moved`; the live shifts as they were), or, with `moved` None, the whole
-    floor. `version` names it for the next build."""
+    floor; the status and the staff (a few) whole. `version` names it for the next build."""
 
     version: int
     at: datetime
@@ -61,14 +62,16 @@ class Delta:
     moved: frozenset[UUID] | None
     shifts: list[ShiftView]
     status: DialerStatus | None
+    staff: Mapping[UUID, int]
 
     def onto(self, held: Snapshot | None) -> Snapshot:
         """The snapshot this delta tells, applied to the one it was made against."""
         if self.moved is None:
-            return Snapshot(self.at, self.operators, self.shifts, self.status)
+            return Snapshot(self.at, self.operators, self.shifts, self.status, self.staff)
         assert held is not None, "a part of a floor is sent only against a snapshot held"
         # The same operators in the same order (or the whole floor came): only values move.
-        return Snapshot(self.at, held.operators | self.operators, held.shifts, self.status)
+        operators = held.operators | self.operators
+        return Snapshot(self.at, operators, held.shifts, self.status, self.staff)
 
 
 class Apart:
@@ -177,10 +180,13 @@ class _Builder:
         if held is not None and list(held.operators) != list(fresh.operators):
             moved = None  # one came or went, or was renamed: the order is sent whole
         self._sent, self._version = fresh, self._version + 1
+        staff = fresh.staff
         if moved is None:
-            return Delta(self._version, now, fresh.operators, None, fresh.shifts, fresh.status)
+            return Delta(
+                self._version, now, fresh.operators, None, fresh.shifts, fresh.status, staff
+            )
         changed = {i: fresh.operators[i] for i in moved}
-        return Delta(self._version, now, changed, frozenset(moved), [], fresh.status)
+        return Delta(self._version, now, changed, frozenset(moved), [], fresh.status, staff)
 
 
 def _end_with(parent: BaseProcess) -> None:

@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.errors import Forbidden, Unauthenticated
-from dialer.base.models import Role, User
+from dialer.base.models import STAFF_ROLES, Role, User
 from dialer.base.recording_store import RecordingStore
 from dialer.base.settings import Settings
 from dialer.base.users import TokenClaims, read_token, user_for_token
@@ -136,7 +136,6 @@ def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, User]]:
 
 
 Admin = Annotated[User, Depends(require(Role.ADMIN))]
-STAFF_ROLES = (Role.ADMIN, Role.SUPERVISOR)
 Staff = Annotated[User, Depends(require(*STAFF_ROLES))]
 Operator = Annotated[User, Depends(require(Role.OPERATOR))]
 MANAGER_ROLES = (Role.MANAGER, Role.SUPERVISOR, Role.ADMIN)

@@ -16,7 +16,7 @@ from dialer.base.clock import utcnow
 from dialer.base.db import create_engine, create_sessionmaker
 from dialer.base.locks import MANAGERS_LOCK_KEY
 from dialer.base.models import Desk, Role
-from tests.builders import Actor
+from tests.builders import PASSWORD, Actor
 from tests.builders_managers import floor, warm
 from tests.floor import quick_actor
 from tests.floorsetup import add_staff, build_floor
@@ -55,11 +55,14 @@ def bearer(token: str) -> dict[str, str]:
 
 
 @contextmanager
-def floor_events(server: LiveServer, token: str) -> Iterator[Iterator[tuple[str, Any]]]:
-    """The floor's stream as staff read it: no byte for the promised time fails the read."""
+def stream_events(
+    server: LiveServer, token: str, path: str = "/api/v1/floor/stream"
+) -> Iterator[Iterator[tuple[str, Any]]]:
+    """A stream as its page reads it, the floor's unless said: no byte for the promised time
+    fails the read."""
     timeout = httpx.Timeout(10.0, read=WITHIN)
     with httpx.stream(
-        "GET", f"{server.url}/api/v1/floor/stream", headers=bearer(token), timeout=timeout
+        "GET", f"{server.url}{path}", headers=bearer(token), timeout=timeout
     ) as stream:
         yield events(stream.iter_lines())
 
@@ -110,7 +113,7 @@ def test_the_floor_stream_shows_an_operators_break_to_staff(database_url: str) -
         acting, serving = two_instances(database_url, stack)
         refused = httpx.get(f"{serving.url}/api/v1/floor/stream", headers=bearer(operator))
         assert refused.status_code == 403
-        with floor_events(serving, supervisor) as received:
+        with stream_events(serving, supervisor) as received:
             name, first = next(received)
             assert name == "floor"
             assert {"status", "operators"} == set(first)
@@ -161,7 +164,7 @@ def test_a_close_that_frees_the_managers_shows_on_the_floor_stream(database_url:
     manager, questionnaire_id = saturated(database_url)
     _, supervisor = add_staff(database_url)
     url = f"/api/v1/questionnaires/{questionnaire_id}/status"
-    with live_server(database_url) as server, floor_events(server, supervisor) as received:
+    with live_server(database_url) as server, stream_events(server, supervisor) as received:
         _, first = next(received)
         assert first["status"]["managers"]["saturated"] is True
         with managers_lock(database_url):
@@ -181,3 +184,63 @@ def test_a_close_that_frees_the_managers_shows_on_the_floor_stream(database_url:
         waited = time.monotonic() - weighed
     assert waited < WITHIN
     assert body["status"]["managers"]["open"] == 0
+
+
+def test_a_stream_ends_once_its_token_stops_working(database_url: str) -> None:
+    """Logging out and deactivating revoke a user's tokens at once (API.md): a stream opened
+    with one ends too, served by another instance as well, within the floor's promise; the
+    streams of tokens that still work go on. A stream opened with a new token after the
+    revocation is not taken for a revoked one."""
+    floor = build_floor(database_url, operators=2, contacts=0)
+    leaving_id, leaving = add_staff(database_url)
+    _, staying = add_staff(database_url)
+    _, admin = add_staff(database_url, Role.ADMIN)
+    operator, other = floor.operator_tokens
+    with ExitStack() as stack:
+        acting, serving = two_instances(database_url, stack)
+        mine = stack.enter_context(stream_events(serving, operator, "/api/v1/me/stream"))
+        gone = stack.enter_context(stream_events(serving, leaving))
+        kept = stack.enter_context(stream_events(serving, staying))
+        assert [next(received)[0] for received in (mine, gone, kept)] == ["me", "floor", "floor"]
+        out = httpx.post(f"{acting.url}/api/v1/auth/logout", headers=bearer(operator))
+        assert out.status_code == 204
+        deactivated = httpx.post(
+            f"{acting.url}/api/v1/users/{leaving_id}/deactivate", headers=bearer(admin)
+        )
+        assert deactivated.status_code == 200, deactivated.text
+        revoked = time.monotonic()
+        # Each ends: a stream left open would fail its read after the promised time.
+        for received in (mine, gone):
+            for _ in received:
+                pass
+        waited = time.monotonic() - revoked
+        login = floor.operator_logins[0]
+        again = httpx.post(
+            f"{serving.url}/api/v1/auth/token", data={"username": login, "password": PASSWORD}
+        )
+        assert again.status_code == 200, again.text
+        renewed = stack.enter_context(
+            stream_events(serving, again.json()["access_token"], "/api/v1/me/stream")
+        )
+        name, first = next(renewed)
+        assert name == "me"
+        taken = httpx.post(f"{acting.url}/api/v1/me/pause", json={}, headers=bearer(other))
+        assert taken.status_code == 200
+        on_break = taken.json()["id"]
+        for _, body in kept:
+            if {o["id"]: o["state"] for o in body["operators"]}[on_break] == "break":
+                break
+        else:
+            raise AssertionError("the floor's stream of a working token ended")
+        paused = httpx.post(
+            f"{acting.url}/api/v1/operators/{first['user']['id']}/pause",
+            json={"reason": "coaching"},
+            headers=bearer(staying),
+        )
+        assert paused.status_code == 200, paused.text
+        for _, body in renewed:
+            if body["live"]["state"] == "paused":
+                break
+        else:
+            raise AssertionError("the stream of a token issued after the logout ended")
+    assert waited < WITHIN

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from app.deps import (
-    STAFF_ROLES,
     Admin,
     AppSettings,
     Now,
@@ -23,7 +22,7 @@ from app.routers.imports import save_upload
 from app.schemas import Model, Text
 from dialer.base.audit import record
 from dialer.base.exports import csv_text
-from dialer.base.models import ContactState, DncEntry
+from dialer.base.models import STAFF_ROLES, ContactState, DncEntry
 from dialer.contacts.dnc import (
     DncSource,
     list_entries,

@@ -12,12 +12,12 @@ from fastapi import APIRouter, Query, Request, Response, UploadFile
 from pydantic import BaseModel
 
 from app.background import import_tasks, upload_file
-from app.deps import STAFF_ROLES, AppSettings, Now, Session, Staff, checked_before_body
+from app.deps import AppSettings, Now, Session, Staff, checked_before_body
 from app.listing import Page, Total
 from dialer.base.audit import record
 from dialer.base.clock import utcnow
 from dialer.base.exports import csv_text
-from dialer.base.models import ContactImport, ImportStatus
+from dialer.base.models import STAFF_ROLES, ContactImport, ImportStatus
 from dialer.contacts.campaigns import get_campaign
 from dialer.contacts.imports.files import inspect_file
 from dialer.contacts.imports.jobs import campaign_imports, get_import

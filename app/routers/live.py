@@ -77,8 +77,8 @@ def floor_body(snap: Snapshot) -> str:
 
 class EventStream(Response):
     """`text/event-stream`: the events of a user's (or the floor's) watch on the hub, until
-    the token expires, the operator is no longer active, the client goes or the process
-    stops."""
+    the token expires or stops working (revoked, its user no longer active in its role), the
+    client goes or the process stops."""
 
     media_type = "text/event-stream"
 
@@ -120,15 +120,24 @@ class EventStream(Response):
                 ping_at += PING_SECONDS
                 yield b": ping\n\n"
                 continue
-            if user is not None and user.id not in snap.operators:
+            if not _still_good(snap, self._token, user):
                 if snap.at >= opened:
-                    return  # the operator is no longer an active one
-                continue  # made before an operator just made active: wait for the next one
+                    return  # revoked: logged out, its password changed, no longer active
+                continue  # made before the stream opened: wait for the next one
             body = json.dumps(me_answer(user, snap)) if user else floor_body(snap)
             if body != sent:
                 sent = body
                 # One data line: JSON as written here holds no newline.
                 yield f"event: {self._name}\ndata: {body}\n\n".encode()
+
+
+def _still_good(snap: Snapshot, token: TokenClaims, user: User | None) -> bool:
+    """Whether the token a stream opened with still works as of `snap`: an operator's
+    stream's, for an active operator; the floor's, for active staff (`Snapshot.staff`)."""
+    if user is None:
+        return snap.staff.get(token.user_id) == token.token_version
+    live = snap.operators.get(user.id)
+    return live is not None and live.token_version == token.token_version
 
 
 async def _until_disconnected(receive: Receive) -> None:

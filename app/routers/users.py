@@ -207,5 +207,5 @@ async def me(user: CurrentUser, session: Session, now: Now, seen: Sightings) -> 
     clocked in or not, its lease, and `live` as `/operators/live` says it (state, since,
     what keeps it paused and why, this shift's numbers)."""
     if user.role is not Role.OPERATOR:
-        return me_answer(user, Snapshot(now, {}, [], None))
+        return me_answer(user, Snapshot(now, {}, [], None, {}))
     return me_answer(user, await snapshot(session, now, [user.id], seen))

@@ -72,6 +72,10 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+# Who runs the floor: its dashboard, its stream, pauses and imports.
+STAFF_ROLES = (Role.ADMIN, Role.SUPERVISOR)
+
+
 class Desk(StrEnum):
     ACQUISITION = "acquisition"
     DEVELOPMENT = "development"

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.db import driver_statement
 from dialer.base.errors import InvalidInput, LoginTaken, NotFound, Unauthenticated
-from dialer.base.models import Desk, Role, User
+from dialer.base.models import STAFF_ROLES, Desk, Role, User
 from dialer.base.passwords import check_password
 
 LOGIN_PATTERN = r"^[A-Za-z0-9._@-]{1,64}$"
@@ -300,6 +300,16 @@ def read_token(secret: str, token: str, now: datetime) -> TokenClaims:
 
 _users = cast(Table, User.__table__)
 _USER_BY_ID = select(_users).where(_users.c.id == bindparam("user_id"))
+
+
+_STAFF_TOKENS = select(_users.c.id, _users.c.token_version).where(
+    _users.c.active.is_(True), _users.c.role.in_(STAFF_ROLES)
+)
+
+
+async def staff_tokens(session: AsyncSession) -> dict[uuid.UUID, int]:
+    """Every active supervisor and admin, with the version its working tokens carry."""
+    return dict((await session.execute(_STAFF_TOKENS)).tuples().all())
 
 
 async def user_for_token(session: AsyncSession, claims: TokenClaims) -> User:

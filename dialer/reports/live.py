@@ -121,6 +121,8 @@ class OperatorLive:
     lease: Held | None
     holds: tuple[Reason, ...]
     counts: ShiftCounts
+    # Which of its tokens work: its stream ends once the one it opened with no longer does.
+    token_version: int
 
     @property
     def paused(self) -> bool:
@@ -225,7 +227,7 @@ async def live_operators(
     `seen` adds sightings the database may not have yet (this process's, not yet written);
     `tally` keeps the whole floor's settled counts between calls (see `Tally`).
     """
-    query = select(User.id, User.login, User.name).where(
+    query = select(User.id, User.login, User.name, User.token_version).where(
         User.role == Role.OPERATOR, User.active.is_(True)
     )
     if operator_ids is not None:
@@ -255,7 +257,7 @@ def _made(
     operators: Sequence[Any], floor: _Floor, sums: Mapping[Key, _Sum], now: datetime
 ) -> list[OperatorLive]:
     floor.counts = _counts(floor.latest, sums)
-    return [_one(id_, login, name, floor, now) for id_, login, name in operators]
+    return [_one(i, login, name, version, floor, now) for i, login, name, version in operators]
 
 
 P = ParamSpec("P")
@@ -281,7 +283,7 @@ def _among(column: Any, ids: list[uuid.UUID] | None) -> list[Any]:
 
 
 def _one(
-    operator_id: uuid.UUID, login: str, name: str, floor: _Floor, now: datetime
+    operator_id: uuid.UUID, login: str, name: str, token_version: int, floor: _Floor, now: datetime
 ) -> OperatorLive:
     record = floor.latest.get(operator_id)
     clocked_in = (
@@ -308,6 +310,7 @@ def _one(
             holds if clocked_in or lease else (h for h in holds if h.scope is PauseScope.OPERATOR)
         ),
         counts=floor.counts.get(operator_id, ShiftCounts()),
+        token_version=token_version,
     )
 
 

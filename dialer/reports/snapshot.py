@@ -14,6 +14,7 @@ from functools import cached_property
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.models import Shift
+from dialer.base.users import staff_tokens
 from dialer.queue.why import standing
 from dialer.reports.floor import CountStandings, DialerStatus, dialer_status
 from dialer.reports.live import OperatorLive, Tally, live_operators
@@ -27,6 +28,9 @@ class Snapshot:
     operators: dict[uuid.UUID, OperatorLive]
     shifts: list[ShiftView]
     status: DialerStatus | None
+    # The floor's staff and their tokens' version, for the floor's streams (empty for an
+    # operator's own snapshot); the operators' are in `operators`.
+    staff: Mapping[uuid.UUID, int]
 
     def shift_of(self, operator_id: uuid.UUID) -> ShiftView | None:
         """The operator's live shift as it sees it: the one it is clocked in to, else one
@@ -69,9 +73,12 @@ async def snapshot(
     count: CountStandings = standing,
     tally: Tally | None = None,
 ) -> Snapshot:
-    """The whole floor, with the dialer's status; or just these operators, without it."""
+    """The whole floor, with the dialer's status and its staff; or just these operators,
+    without them."""
     operators = await live_operators(session, now, operator_ids, seen, tally)
     only = operator_ids[0] if operator_ids is not None and len(operator_ids) == 1 else None
     shifts = await views(session, await live_shifts(session, now), only)
-    status = await dialer_status(session, now, count) if operator_ids is None else None
-    return Snapshot(now, {o.id: o for o in operators}, shifts, status)
+    if operator_ids is not None:
+        return Snapshot(now, {o.id: o for o in operators}, shifts, None, {})
+    status = await dialer_status(session, now, count)
+    return Snapshot(now, {o.id: o for o in operators}, shifts, status, await staff_tokens(session))
