@@ -7,8 +7,9 @@ flight in that process waited meanwhile. Measured on a 5,000-operator soak step,
 floor without rebuilds answered at p99 38 ms where it answered at 63–67.
 
 So on PostgreSQL each service process hands its rebuilds to a child process of its own,
-started with the first one (until it has started, a second or two, the service process
-builds its floor itself, so that no stream's first event waits for it). The child keeps
+started with the service for a large floor (`app.live.Hub.start`) and else with the first
+rebuild (until it has started, a second or two, the service process builds its floor
+itself, so that no stream's first event waits for it). The child keeps
 its own connection, tally and shared counts, and sends back the operators that moved
 since the snapshot the process holds, not the floor: a few hundred values to unpickle
 instead of thousands of rows to read and make.

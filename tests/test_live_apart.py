@@ -1,6 +1,7 @@
 """A large floor's snapshot built in a process of its own (`app.apart`) says what one built
 in the service process says, whole at first and then as the operators that moved."""
 
+import asyncio
 import multiprocessing
 import os
 import select
@@ -9,6 +10,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,10 +18,14 @@ from app.apart import NICER, Apart
 from app.live import Hub, Watch
 from app.routers.live import floor_body
 from app.routers.users import me_answer
+from dialer.base.clock import utcnow
+from dialer.base.db import create_engine, create_sessionmaker
 from dialer.base.models import Role, User
+from dialer.reports.live import LARGE_FLOOR
 from dialer.reports.snapshot import Snapshot, snapshot
 from tests.builders import Actor, actor
 from tests.builders_shifts import clock_at, msk
+from tests.floorsetup import build_floor
 from tests.test_floor import floor_with_one_operator
 
 WITHIN = 60.0
@@ -137,6 +143,28 @@ async def test_the_floor_is_built_again_after_its_process_dies(
             assert builder.holds is not None
             await assert_same_floor(hub, sessionmaker, snap, console)
             assert again.is_alive()
+
+
+@pytest.mark.parametrize("operators", [LARGE_FLOOR - 1, LARGE_FLOOR])
+def test_a_large_floors_process_starts_with_the_service(database_url: str, operators: int) -> None:
+    """A large floor logs in all at once: its process is started with the service, so that
+    the service need not build the floor itself while it starts. A smaller floor's starts
+    with its first stream."""
+    build_floor(database_url, operators=operators, contacts=0)
+
+    async def started() -> bool:
+        engine = create_engine(database_url)
+        hub = Hub(create_sessionmaker(engine), database_url, utcnow)
+        hub.apart = hub.apart or Apart(database_url)  # on SQLite too
+        before = set(multiprocessing.active_children())
+        await hub.start()
+        try:
+            return bool(set(multiprocessing.active_children()) - before)
+        finally:
+            await hub.stop()
+            await engine.dispose()
+
+    assert asyncio.run(started()) is (operators >= LARGE_FLOOR)
 
 
 # A service process that builds its floor once, says its child's pid, and waits.

@@ -3,7 +3,6 @@ token expires and when the process is asked to stop."""
 
 import asyncio
 import time
-import uuid
 
 import httpx
 import pytest
@@ -14,8 +13,11 @@ from starlette.types import Message
 from app.main import create_app
 from app.routers import live as live_routes
 from app.routers.live import EventStream
+from dialer.base.clock import utcnow
+from dialer.base.models import Role
 from dialer.base.settings import Settings
 from dialer.base.users import TokenClaims
+from tests.floor import quick_actor
 from tests.floorsetup import add_staff
 from tests.live import live_server, wait_for_line
 
@@ -55,8 +57,10 @@ class StreamClient:
         return last is not None and last.get("more_body") is False
 
 
-def floor_stream(app: FastAPI, expires: int | None = None) -> EventStream:
-    token = TokenClaims(uuid.uuid4(), 0, expires or int(time.time()) + 3600)
+async def floor_stream(app: FastAPI, expires: int | None = None) -> EventStream:
+    """The floor's stream of a supervisor (a stream ends once its token's user is not staff)."""
+    supervisor = await quick_actor(app.state.sessionmaker, Role.SUPERVISOR, utcnow())
+    token = TokenClaims(supervisor.id, 0, expires or int(time.time()) + 3600)
     return EventStream(app.state.hub, token, "floor", None)
 
 
@@ -68,7 +72,7 @@ def test_a_quiet_stream_gets_a_comment_every_ping_period(
     async def quiet_floor() -> None:
         app = create_app(settings)
         async with app.router.lifespan_context(app):
-            client = StreamClient(floor_stream(app))
+            client = StreamClient(await floor_stream(app))
             first = await client.body()
             while first == PING:  # the first snapshot can take longer than a ping period
                 first = await client.body()
@@ -85,7 +89,7 @@ def test_a_quiet_stream_gets_a_comment_every_ping_period(
 
 
 async def test_a_stream_ends_when_its_client_goes(app: FastAPI) -> None:
-    client = StreamClient(floor_stream(app))
+    client = StreamClient(await floor_stream(app))
     assert (await client.body()).startswith(b"event: floor\n")
     client.go()
     # Without its client's going noticed, the stream would wait for the next change forever.
@@ -94,18 +98,18 @@ async def test_a_stream_ends_when_its_client_goes(app: FastAPI) -> None:
 
 async def test_a_stream_ends_when_its_token_expires(app: FastAPI) -> None:
     expires = int(time.time()) + 2
-    client = StreamClient(floor_stream(app, expires))
+    client = StreamClient(await floor_stream(app, expires))
     assert await client.ended()
     assert time.time() > expires - 0.1  # not before (the loop's clock and the wall's may differ)
 
 
 async def test_stopping_the_process_ends_every_stream_and_refuses_new_ones(app: FastAPI) -> None:
-    open_ones = [StreamClient(floor_stream(app)) for _ in range(3)]
+    open_ones = [StreamClient(await floor_stream(app)) for _ in range(3)]
     for client in open_ones:
         assert (await client.body()).startswith(b"event: floor\n")
     app.state.hub.end_streams()
     assert [await client.ended() for client in open_ones] == [True] * 3
-    late = StreamClient(floor_stream(app))
+    late = StreamClient(await floor_stream(app))
     assert await late.ended()
 
 

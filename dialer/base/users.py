@@ -302,6 +302,12 @@ _users = cast(Table, User.__table__)
 _USER_BY_ID = select(_users).where(_users.c.id == bindparam("user_id"))
 
 
+async def active_operators(session: AsyncSession) -> int:
+    """How many operators are active: the floor's size."""
+    active = select(func.count()).where(_users.c.role == Role.OPERATOR, _users.c.active.is_(True))
+    return await session.scalar(active) or 0
+
+
 _STAFF_TOKENS = select(_users.c.id, _users.c.token_version).where(
     _users.c.active.is_(True), _users.c.role.in_(STAFF_ROLES)
 )
