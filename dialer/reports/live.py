@@ -221,11 +221,13 @@ async def live_operators(
     operator_ids: list[uuid.UUID] | None = None,
     seen: Mapping[uuid.UUID, datetime] | None = None,
     tally: Tally | None = None,
+    live: list[Shift] | None = None,
 ) -> list[OperatorLive]:
     """Every active operator (or these), in name order, as it stands now.
 
     `seen` adds sightings the database may not have yet (this process's, not yet written);
-    `tally` keeps the whole floor's settled counts between calls (see `Tally`).
+    `tally` keeps the whole floor's settled counts between calls (see `Tally`); `live` the
+    live shifts, if the caller has read them.
     """
     query = select(User.id, User.login, User.name, User.token_version).where(
         User.role == Role.OPERATOR, User.active.is_(True)
@@ -235,7 +237,9 @@ async def live_operators(
     operators = list(await session.execute(query.order_by(User.name, User.login)))
     # The whole floor reads whole (small, indexed) sets rather than thousands of ids.
     ids = None if operator_ids is None else [o.id for o in operators]
-    floor = _Floor(live={s.id: s for s in await live_shifts(session, now)})
+    if live is None:
+        live = await live_shifts(session, now)
+    floor = _Floor(live={s.id: s for s in live})
     floor.latest = await _latest_attendance(session, ids, now)
     held = select(
         Lease.operator_id, Lease.id, Lease.contact_id, Lease.created_at, Lease.expires_at

@@ -75,9 +75,10 @@ async def snapshot(
 ) -> Snapshot:
     """The whole floor, with the dialer's status and its staff; or just these operators,
     without them."""
-    operators = await live_operators(session, now, operator_ids, seen, tally)
+    live = await live_shifts(session, now)
+    operators = await live_operators(session, now, operator_ids, seen, tally, live)
     only = operator_ids[0] if operator_ids is not None and len(operator_ids) == 1 else None
-    shifts = await views(session, await live_shifts(session, now), only)
+    shifts = await views(session, live, only)
     if operator_ids is not None:
         return Snapshot(now, {o.id: o for o in operators}, shifts, None, {})
     status = await dialer_status(session, now, count)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,6 +28,7 @@ PASSWORD = demo.DEMO_PASSWORD
 IN_REVIEW = "+74952345678"
 LANGUAGES = {"ru": "ru-RU", "en": "en-US"}
 TOO_SHORT = {"ru": "Не короче 10 символов.", "en": "At least 10 characters."}
+REQUIRED = {"ru": "Обязательное поле.", "en": "Required."}
 PAGES = ["supervisor", "campaigns", "shifts", "contacts", "dnc", "users", "audit"]
 
 
@@ -90,7 +91,7 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     page.locator("#new-campaign").click()
     page.locator("#c-name").fill("")
     page.locator("#campaign-form button[type=submit]").click()
-    expect(page.locator("#c-name-error")).to_be_visible()
+    expect(page.locator("#c-name-error")).to_have_text(REQUIRED[language])
     page.locator("#c-name").fill("Канцтовары 2027")
     page.locator("#c-end").fill("08:00")
     page.locator("#campaign-form button[type=submit]").click()
@@ -98,6 +99,15 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     page.locator("#c-end").fill("20:00")
     page.locator("#campaign-form button[type=submit]").click()
     expect(page.locator("#campaign-h")).to_have_text("Канцтовары 2027")
+
+    # A file with no phone column is refused whole: said beside the form, and no bar left
+    # behind as if it were still on its way.
+    page.locator("#base-file").set_input_files(
+        {"name": "names.csv", "mimeType": "text/csv", "buffer": "name\nИван\n".encode()}
+    )
+    page.locator("#upload button[type=submit]").click()
+    expect(page.locator("#upload [role=alert]:visible")).to_have_count(1)
+    expect(page.locator("#import-progress")).to_be_hidden()
 
     # A Windows-1251 base: the bar moves to the end, the report names the refused line.
     page.locator("#base-file").set_input_files(
@@ -166,6 +176,20 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
         page.locator("#export").click()
     exported = downloading.value.path().read_text()
     assert "+79123456789" in exported
+    # Taking it off asks first (it becomes callable in every campaign): refused, it stays.
+    asked: list[str] = []
+
+    def refuse(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", refuse)
+    page.locator("#entries button").click()
+    expect(page.locator("#entries button")).to_be_enabled()
+    page.remove_listener("dialog", refuse)
+    [question] = asked
+    assert "+79123456789" in question
+    expect(page.locator("#entries")).to_contain_text("+79123456789")
 
     # The audit page lists each change.
     go(page, "audit")

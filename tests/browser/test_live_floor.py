@@ -267,3 +267,20 @@ def test_10_a_console_that_cannot_reach_the_service_says_so(page: Page, floor: F
     down.update(stream=False, polls=False)
     expect(live).to_have_attribute("data-live", "stream", timeout=10_000)
     expect(message).to_be_empty()
+
+
+def test_11_an_operator_resumed_from_the_dashboard_shows_resumed(page: Page, floor: Floor) -> None:
+    """The Resume button kept focus, and the table did not redraw while focus was in it (that
+    keeps a reason being typed): the row showed the pause until the supervisor clicked away."""
+    scene = seed_floor(floor)
+    log_in(page, floor, scene.supervisor, "/supervisor")
+    row = page.locator(f'#operators tr[data-operator="{scene.operator.id}"]')
+    row.get_by_placeholder("Причина").fill("coaching at desk 4")
+    row.get_by_role("button", name="Приостановить").click()
+    expect(row.get_by_role("button", name="Возобновить")).to_be_visible()
+    expect(row).to_contain_text("coaching at desk 4")
+    row.get_by_role("button", name="Возобновить").click()
+    expect(row.get_by_role("button", name="Приостановить")).to_be_visible()
+    expect(row).not_to_contain_text("coaching at desk 4")
+    expect(row.locator("[data-state]")).to_have_text(re.compile("ждёт номер"))
+    shoot(page, floor, "supervisor-operator-resumed")

@@ -228,7 +228,14 @@ onSubmit($("upload"), async (data) => {
   $("import-report").textContent = "";
   $("import-phase").textContent = _("Uploading…");
   const rowsToCome = countLines(file);
-  const started = await send(file, (share) => { bar.value = Math.round(share * 100); });
+  let started;
+  try {
+    started = await send(file, (share) => { bar.value = Math.round(share * 100); });
+  } catch (refusal) {
+    // Refused as a whole: nothing is on its way, so no bar says so.
+    $("import-progress").hidden = true;
+    throw refusal;
+  }
   $("import-phase").textContent = _("Importing…");
   const total = Math.max((await rowsToCome) - 1, 1);
   let report;

@@ -18,6 +18,7 @@ async function list() {
 }
 
 async function remove(phone) {
+  if (!confirm(_("Take {phone} off the do-not-call list? It can be called again in every campaign.", { phone }))) return;
   try {
     await api("DELETE", `/dnc/${encodeURIComponent(phone)}`);
     say(_("Taken off the list: {phone}", { phone }));

@@ -40,6 +40,8 @@ const FIELD_WORDS = {
 
 function fieldWords(msg) {
   if (FIELD_WORDS[msg]) return FIELD_WORDS[msg];
+  // An empty field: pydantic's "at least 1 character" is a field left blank.
+  if (/at least 1 character\b/.test(msg)) return _("Required.");
   if (/at least \d+ character/.test(msg)) return _("Too short.");
   if (/at most \d+ character/.test(msg)) return _("Too long.");
   if (/greater than or equal|less than or equal|valid integer|valid number|valid decimal/.test(msg)) {

@@ -227,8 +227,9 @@ function showOperators(operators) {
       el("td", {}, action));
   });
   const tbody = $("operators");
-  // Keep a reason being typed: do not rebuild while focus is inside the table.
-  if (tbody.contains(document.activeElement)) return;
+  // Keep a reason being typed: do not rebuild while one of the table's fields has focus (a
+  // button pressed there keeps focus too, and must not keep the table as it was).
+  if (tbody.contains(document.activeElement) && document.activeElement.matches("input")) return;
   tbody.replaceChildren(...rows);
 }
 
@@ -379,7 +380,9 @@ $("operators").addEventListener("submit", async (event) => {
 });
 $("operators").addEventListener("click", (event) => {
   const id = event.target.dataset.resume;
-  if (id) act(`/operators/${id}/resume`);
+  if (!id) return;
+  event.target.blur();
+  act(`/operators/${id}/resume`);
 });
 $("timesheet").addEventListener("submit", downloadTimesheet);
 $("ts-from").value = $("ts-to").value = today();
