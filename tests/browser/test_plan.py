@@ -79,3 +79,30 @@ def test_the_planner_shows_each_shift_its_roster_and_recommendation(
         page.set_viewport_size(NARROW)
         shoot(page, floor, f"shifts-plan-{lang}-390")
         context.close()
+
+
+def test_with_no_history_the_planner_says_so_in_words_that_agree(
+    browser: Browser, floor: Floor
+) -> None:
+    """No day measured yet: one rate for every hour (the table's head read "hour –"), and the
+    history's counts in words that agree with any number ("1 рабочих дней" before)."""
+
+    async def seed(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> Actor:
+        return await actor(client, maker, Role.SUPERVISOR)
+
+    supervisor = floor.run(seed)
+    for locale, lang, every_hour, days in (
+        ("ru-RU", "ru", "любой час", "на смене 0 дн."),
+        ("en-US", "en", "every hour", "0 d on the floor"),
+    ):
+        context = new_context(browser, locale)
+        page = context.new_page()
+        log_in(page, floor, supervisor, "/supervisor")
+        page.goto(floor.url + "/plan")
+        expect(page.locator("#rate-hours th")).to_have_text([every_hour])
+        expect(page.locator("#history")).to_contain_text(days)
+        expect(page.locator("#history-short")).to_be_visible()
+        shoot(page, floor, f"plan-no-history-{lang}-1366")
+        page.set_viewport_size(NARROW)
+        shoot(page, floor, f"plan-no-history-{lang}-390")
+        context.close()

@@ -24,10 +24,11 @@ function showHistory(plan) {
     warm: number(plan.defaults.warm_per_operator_hour, 2),
     closes: number(plan.defaults.closes_per_manager_day, 2),
   });
+  // With no hour measured yet, one rate for every hour of a shift.
   const hours = m.by_hour_of_shift.length ? m.by_hour_of_shift
-    : [{ hour: "–", warm_per_operator_hour: m.warm_per_operator_hour }];
-  $("rate-hours").replaceChildren(...hours.map((h) =>
-    el("th", { scope: "col" }, _("hour {n}", { n: h.hour }))));
+    : [{ hour: null, warm_per_operator_hour: m.warm_per_operator_hour }];
+  $("rate-hours").replaceChildren(...hours.map((h) => el("th", { scope: "col" },
+    h.hour === null ? _("every hour") : _("hour {n}", { n: h.hour }))));
   $("rate-values").replaceChildren(...hours.map((h) =>
     el("td", {}, number(h.warm_per_operator_hour, 2))));
 }
