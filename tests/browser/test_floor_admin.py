@@ -147,8 +147,10 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
         box.check()
     page.locator("#template-form button[type=submit]").click()
     row = page.locator("#shifts tr", has_text="Весь день").first
-    expect(row).to_be_visible()
+    # Its hours are its zone's wall clock, and say which (the dashboard shows the reader's).
+    expect(row).to_contain_text("00:00–23:59 (UTC)")
     row.locator("button").click()
+    expect(page.locator("#shift-h")).to_contain_text("00:00–23:59 (UTC)")
     page.locator("#roster label", has_text="Студент 9").locator("input").check()
     page.locator("#roster-form button[type=submit]").click()
     expect(page.locator("#shifts tr", has_text="Весь день").first).to_contain_text("1")

@@ -10,12 +10,18 @@ const DAYS = { 1: _("Mon"), 2: _("Tue"), 3: _("Wed"), 4: _("Thu"), 5: _("Fri"), 
 let operators = [];
 let shown = null;
 let editingTemplate = null;
+// Each template's zone: a shift's hours are its zone's wall clock, and say which.
+let zones = new Map();
 
 // A shift's instants are written with its own zone's offset: its wall clock is in the text.
 const wall = (iso) => iso.slice(11, 16);
 const day = (iso) => iso.slice(0, 10);
 const offset = (iso) => iso.slice(19);
 const nameOf = (id) => operators.find((o) => o.id === id)?.name ?? id;
+const hours = (s) => {
+  const zone = zones.get(s.template_id);
+  return `${wall(s.starts_at)}–${wall(s.ends_at)}${zone ? ` (${zone})` : ""}`;
+};
 
 function isoDate(date) {
   return date.toISOString().slice(0, 10);
@@ -45,7 +51,7 @@ async function shifts() {
   const period = `from=${isoDate(from)}&to=${isoDate(to)}`;
   const [items, plan] = await Promise.all([api("GET", `/shifts?${period}`), advice(period)]);
   fillTable($("shifts"), items.map((s) => [
-    day(s.starts_at), s.name, `${wall(s.starts_at)}–${wall(s.ends_at)}`,
+    day(s.starts_at), s.name, hours(s),
     STATES[s.state] ?? s.state, String(s.roster.length), advised(plan.get(s.id)),
     button(_("Open"), () => open(s), { "data-shift": s.id }),
   ]), _("No shifts in the next two weeks."));
@@ -54,7 +60,7 @@ async function shifts() {
 
 async function open(shift) {
   shown = shift;
-  $("shift-h").textContent = `${shift.name}, ${day(shift.starts_at)} ${wall(shift.starts_at)}–${wall(shift.ends_at)} · ${STATES[shift.state] ?? shift.state}`;
+  $("shift-h").textContent = `${shift.name}, ${day(shift.starts_at)} ${hours(shift)} · ${STATES[shift.state] ?? shift.state}`;
   $("resume").hidden = shift.state !== "paused";
   $("pause-form").querySelector("button[type=submit]").hidden = shift.state !== "open";
   $("pause-reason").parentElement.hidden = shift.state !== "open";
@@ -151,6 +157,7 @@ onSubmit($("correction-form"), async (data) => {
 
 async function templates() {
   const items = await api("GET", "/shift-templates");
+  zones = new Map(items.map((t) => [t.id, t.timezone]));
   fillTable($("templates"), items.map((t) => [
     t.name, `${t.start}–${t.end}`, t.weekdays.map((d) => DAYS[d]).join(", "), t.timezone,
     el("span", { class: "actions" },
