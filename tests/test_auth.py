@@ -246,6 +246,30 @@ async def test_deactivation_revokes_tokens_at_once(
     assert again.status_code == 401
 
 
+async def test_an_admin_cannot_deactivate_itself(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Either way an admin would lock itself out, and the last admin everyone: another admin
+    does it. Nothing changes, and the admin's token goes on working."""
+    admin = await actor(client, sessionmaker, Role.ADMIN)
+    other = await actor(client, sessionmaker, Role.ADMIN)
+    for method, path, body in (
+        ("POST", f"/api/v1/users/{admin.id}/deactivate", None),
+        ("PATCH", f"/api/v1/users/{admin.id}", {"active": False}),
+    ):
+        refused = await client.request(method, path, json=body, headers=admin.headers)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"] == "own_account"
+    renamed = await client.patch(
+        f"/api/v1/users/{admin.id}", json={"name": "Главный"}, headers=admin.headers
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["active"] is True
+    by_another = await client.post(f"/api/v1/users/{admin.id}/deactivate", headers=other.headers)
+    assert by_another.status_code == 200, by_another.text
+    assert (await client.get("/api/v1/me", headers=admin.headers)).status_code == 401
+
+
 async def test_forged_and_missing_tokens_are_refused(client: httpx.AsyncClient) -> None:
     missing = await client.get("/api/v1/me")
     forged = await client.get("/api/v1/me", headers={"Authorization": "Bearer abc.def"})

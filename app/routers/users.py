@@ -14,6 +14,7 @@ from app.routers.floor import OperatorOut
 from app.routers.shifts import ShiftOut
 from app.schemas import Model
 from dialer.base.audit import record
+from dialer.base.errors import OwnAccount
 from dialer.base.locks import lock_managers
 from dialer.base.models import Desk, Role, User
 from dialer.base.passwords import MAX_LENGTH
@@ -114,6 +115,8 @@ async def patch_user(
 ) -> UserOut:
     """Change a user; a new capacity re-weighs routing and saturation in this transaction."""
     given = frozenset(body.model_fields_set)
+    if user_id == admin.id and body.active is False:
+        raise OwnAccount()
     # The managers' lock first, as every change of the managers' side takes it.
     await lock_managers(session)
     before = UserOut.of(await get_user(session, user_id, lock=True)).model_dump()
@@ -131,7 +134,10 @@ async def patch_user(
 async def deactivate(
     user_id: uuid.UUID, session: Session, now: Now, policy: ManagersPolicy, admin: Admin
 ) -> UserOut:
-    """Deactivate a user; its tokens stop working at once, its clients go to others."""
+    """Deactivate a user; its tokens stop working at once, its clients go to others. Not
+    oneself: an admin who did would lock itself out, the last one everyone."""
+    if user_id == admin.id:
+        raise OwnAccount()
     await lock_managers(session)
     before = UserOut.of(await get_user(session, user_id, lock=True)).model_dump()
     user = await change_user(

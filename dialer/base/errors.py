@@ -57,6 +57,11 @@ class InvalidFile(InvalidInput):
     default_detail = "The file is not a readable CSV with a phone column; nothing was imported."
 
 
+class OwnAccount(Conflict):
+    code = "own_account"
+    default_detail = "You cannot deactivate yourself: another admin does."
+
+
 class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
     default_detail = "This Idempotency-Key was already used with another request."

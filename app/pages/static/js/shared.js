@@ -38,6 +38,7 @@ const REFUSALS = {
   invalid_input: _("Check the form's fields."),
   conflict: _("This cannot be done now."),
   login_taken: _("That login is already taken."),
+  own_account: _("You cannot deactivate yourself: another admin does."),
   invalid_file: _("Not a readable CSV with a phone column: nothing was imported."),
   idempotency_key_reused: _("This key was already used for another request."),
   not_rostered: _("You are not on the roster of the open shift."),

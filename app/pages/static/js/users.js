@@ -24,7 +24,9 @@ async function list() {
     u.active ? _("yes") : _("no"),
     me.role === "admin" ? el("span", { class: "actions" },
       button(_("Edit"), () => edit(u)),
-      button(u.active ? _("Deactivate") : _("Reactivate"), () => setActive(u, !u.active)),
+      // Not oneself: another admin does (the service refuses it too).
+      u.id === me.user.id ? "" : button(u.active ? _("Deactivate") : _("Reactivate"),
+        () => setActive(u, !u.active)),
     ) : "",
   ]), _("No users match."));
 }
