@@ -151,3 +151,17 @@ async def test_the_scripts_get_every_message_they_use(
             if not said or said != translated.get((context, message)):
                 missing.add((context, message))
         assert missing == set(), page
+
+
+def test_the_audit_page_has_words_for_every_action_the_service_records() -> None:
+    """An action recorded without words on the page shows as its code: the list is by hand,
+    so it is held against every `record(…, "<action>", …)` of the routes."""
+    recorded = set()
+    for source in (ROOT / "app").rglob("*.py"):
+        recorded |= set(
+            re.findall(r'record\(\s*\w+,\s*\w+,\s*"([a-z_]+\.[a-z_]+)"', source.read_text())
+        )
+    page = (ROOT / "app/pages/static/js/audit.js").read_text()
+    worded = set(re.findall(r'^  "([a-z_]+\.[a-z_]+)": _\(', page, re.MULTILINE))
+    assert len(recorded) > 30
+    assert recorded == worded

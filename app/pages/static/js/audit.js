@@ -1,23 +1,55 @@
 // The audit log: every change a person made through the API, newest first, with filters.
 
-import { $, _, whoAmI } from "./shared.js";
+import { $, _, el, whoAmI } from "./shared.js";
 import { fillTable, onSubmit, page, when, ready } from "./forms.js";
 
 const LIMIT = 100;
 const THINGS = {
   user: _("user"), campaign: _("campaign"), import: _("import"), template: _("shift template"),
   shift: _("shift"), dialer: _("dialer"), dnc: _("do-not-call"), contact: _("contact"),
-  questionnaire: _("questionnaire"), account: _("account"),
+  questionnaire: _("questionnaire"), account: _("account"), attempt: _("call"),
+  break_code: _("break code"),
 };
-const ACTIONS = [
-  "user.create", "user.update", "user.deactivate", "user.password", "campaign.create",
-  "campaign.update", "import.start", "template.create", "template.update", "template.remove",
-  "shift.pause", "shift.resume", "shift.close", "shift.roster", "shift.walk_in",
-  "attendance.clock_in", "attendance.correct", "dialer.pause", "dialer.resume",
-  "operator.pause", "operator.resume", "operator.break", "operator.back", "dnc.add", "dnc.remove", "dnc.import",
-  "contact.release", "contact.close", "contact.erase", "questionnaire.reassign",
-  "account.strategic", "hook_token.issue", "hook_token.revoke",
-];
+// Every action the service records, in words; the code itself on hover.
+const ACTIONS = {
+  "user.create": _("user created"),
+  "user.update": _("user changed"),
+  "user.deactivate": _("user deactivated"),
+  "user.password": _("password changed"),
+  "campaign.create": _("campaign created"),
+  "campaign.update": _("campaign changed"),
+  "import.start": _("base imported"),
+  "template.create": _("shift template created"),
+  "template.update": _("shift template changed"),
+  "template.remove": _("shift template removed"),
+  "shift.pause": _("shift paused"),
+  "shift.resume": _("shift resumed"),
+  "shift.close": _("shift closed"),
+  "shift.roster": _("roster changed"),
+  "shift.walk_in": _("walk-in added to a shift"),
+  "attendance.clock_in": _("clocked in for an operator"),
+  "attendance.correct": _("attendance corrected"),
+  "dialer.pause": _("dialing paused"),
+  "dialer.resume": _("dialing resumed"),
+  "operator.pause": _("operator paused"),
+  "operator.resume": _("operator resumed"),
+  "operator.break": _("break taken"),
+  "operator.back": _("back from a break"),
+  "dnc.add": _("number put on do-not-call"),
+  "dnc.remove": _("number taken off do-not-call"),
+  "dnc.import": _("do-not-call file imported"),
+  "contact.release": _("contact released from review"),
+  "contact.close": _("contact closed"),
+  "contact.erase": _("person erased"),
+  "questionnaire.reassign": _("questionnaire reassigned"),
+  "account.strategic": _("account marked strategic"),
+  "hook_token.issue": _("softphone token issued"),
+  "hook_token.revoke": _("softphone token revoked"),
+  "break_code.add": _("break code added"),
+  "break_code.change": _("break code changed"),
+  "qc.review": _("call reviewed"),
+  "recording.upload": _("recording uploaded"),
+};
 
 let offset = 0;
 
@@ -29,7 +61,8 @@ async function show() {
   $("prev").disabled = offset === 0;
   $("next-page").disabled = total === null || offset + LIMIT >= total;
   fillTable($("entries"), items.map((e) => [
-    when(e.at), e.actor ?? "–", e.action,
+    when(e.at), e.actor ?? "–",
+    el("span", { "data-action": e.action, title: e.action }, ACTIONS[e.action] ?? e.action),
     `${THINGS[e.target_type] ?? e.target_type} ${e.target_id ?? ""}`, e.summary,
   ]), _("No changes match."));
 }
@@ -41,7 +74,7 @@ $("next-page").addEventListener("click", () => { offset += LIMIT; show(); });
 if (await whoAmI(["supervisor", "admin"])) {
   const { items } = await page("/users", {}, 1000, 0);
   $("actor").append(...items.map((u) => new Option(`${u.name} (${u.login})`, u.id)));
-  $("actions").append(...ACTIONS.map((a) => new Option(a)));
+  $("action").append(...Object.entries(ACTIONS).map(([code, words]) => new Option(words, code)));
   await show();
   ready();
 }
