@@ -226,3 +226,22 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     desk.keyboard.press("n")
     expect(desk.locator("#call")).to_be_visible()
     shoot(desk, f"floor-operator-call-{tag}")
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_a_supervisor_reads_the_users_without_actions_it_cannot_take(
+    browser: Browser, floor: Floor, language: str
+) -> None:
+    """The list had an empty column of actions for a supervisor, and nothing said why."""
+    seed_demo(floor)
+    page = new_context(browser, LANGUAGES[language]).new_page()
+    log_in(page, floor, "supervisor", PASSWORD, "/supervisor")
+    go(page, "users")
+    expect(page.locator("#users tr").first).to_be_visible()
+    expect(page.locator("#admins-only")).to_be_visible()
+    expect(page.locator("thead th")).to_have_count(7)
+    expect(page.locator("#users button")).to_have_count(0)
+    expect(page.locator("#new-user")).to_be_hidden()
+    for width, size in ((1366, "laptop"), (390, "phone")):
+        page.set_viewport_size({"width": width, "height": 768 if width > 400 else 844})
+        shoot(page, f"users-supervisor-{size}-{language}-{floor.backend}")

@@ -22,12 +22,12 @@ async function list() {
   fillTable($("users"), items.map((u) => [
     u.name, u.login, ROLES[u.role] ?? u.role, DESKS[u.desk] ?? u.desk ?? "", u.capacity ?? "", u.hourly_rate ?? "",
     u.active ? _("yes") : _("no"),
-    me.role === "admin" ? el("span", { class: "actions" },
+    ...(me.role !== "admin" ? [] : [el("span", { class: "actions" },
       button(_("Edit"), () => edit(u)),
       // Not oneself: another admin does (the service refuses it too).
       u.id === me.user.id ? "" : button(u.active ? _("Deactivate") : _("Reactivate"),
         () => setActive(u, !u.active)),
-    ) : "",
+    )]),
   ]), _("No users match."));
 }
 
@@ -92,6 +92,9 @@ $("cancel").addEventListener("click", () => { $("editor").hidden = true; });
 me = await whoAmI(["supervisor", "admin"]);
 if (me) {
   $("new-user").hidden = me.role !== "admin";
+  // A supervisor reads the list: no column of actions it cannot take, and who can.
+  if (me.role !== "admin") $("actions-h").remove();
+  $("admins-only").hidden = me.role === "admin";
   await list();
   ready();
 }
