@@ -17,7 +17,7 @@ const number = (n, digits = 1) => Number(n).toLocaleString(document.documentElem
 function showHistory(plan) {
   const m = plan.measured;
   const facts = { days: m.days, floor_days: m.floor_days, hours: number(m.operator_hours), warm: m.warm };
-  $("history").textContent = _("Measured over the last {days} days: {floor_days} days on the floor, {hours} operator-hours, {warm} warm questionnaires.", facts);
+  $("history").textContent = _("Measured over the last {days} d: {floor_days} d on the floor, operator-hours: {hours}, warm questionnaires: {warm}.", facts);
   const short = $("history-short");
   short.hidden = m.enough_history;
   short.textContent = m.enough_history ? "" : _("Too little history to measure: the plan uses the campaigns' defaults, {warm} warm questionnaires per operator-hour and {closes} closed per MPK a day.", {

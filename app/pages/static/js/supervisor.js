@@ -380,9 +380,7 @@ $("operators").addEventListener("submit", async (event) => {
 });
 $("operators").addEventListener("click", (event) => {
   const id = event.target.dataset.resume;
-  if (!id) return;
-  event.target.blur();
-  act(`/operators/${id}/resume`);
+  if (id) act(`/operators/${id}/resume`);
 });
 $("timesheet").addEventListener("submit", downloadTimesheet);
 $("ts-from").value = $("ts-to").value = today();
