@@ -8,7 +8,8 @@ snapshot is rebuilt at most once a second while something changed (a large floor
 rebuild is dear, up to every 3 s: `refresh_every`), and every `RECHECK_EVERY` regardless
 (the clock moves states too: offline, a shift opening), and only while a stream is open.
 A new snapshot wakes the floor's streams and those of the operators whose part of it moved,
-not every console: a floor of thousands mostly stands still from one second to the next.
+not every console: a floor of thousands mostly stands still from one second to the next;
+and a few at a time (`WAKE_AT_ONCE`), so that requests go on between their events.
 The queue's standings in it come from `app.counts`, the entry the requests share too.
 On PostgreSQL the snapshot is built in a child process of this one (`app.apart`), which
 sends back the operators that moved.
@@ -56,6 +57,8 @@ RECHECK_EVERY = 5.0
 NOTIFY_EVERY = 0.1
 PRESENCE_EVERY = timedelta(seconds=5)
 RECONNECT_AFTER = 1.0
+# Streams woken in one turn of the loop by a new snapshot.
+WAKE_AT_ONCE = 16
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 EXIT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -245,10 +248,20 @@ class Hub:
                 )
             moved = await off_the_loop(len(fresh.operators), fresh.moved_since, held)
         self._snapshot = fresh
-        for watch in self._watches:
-            if watch.operator_id is None or moved is None or watch.operator_id in moved:
-                watch.wake()
         self._every = refresh_every(len(fresh.operators), time.monotonic() - self._built)
+        woken = [
+            w
+            for w in self._watches
+            if w.operator_id is None or moved is None or w.operator_id in moved
+        ]
+        # A few at a time, a turn of the loop between: each woken stream writes its event
+        # in the turn after its wake, and a hundred of them at once (a large floor's usual
+        # rebuild) held every request in flight for 30-60 ms.
+        for start in range(0, len(woken), WAKE_AT_ONCE):
+            if start:
+                await asyncio.sleep(0)
+            for watch in woken[start : start + WAKE_AT_ONCE]:
+                watch.wake()
 
     async def _write_presence(self) -> None:
         now = self._clock()

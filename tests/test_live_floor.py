@@ -1,6 +1,8 @@
 """The floor as it is now: operators' states and since when, breaks with a code, callbacks,
 what is callable against what waits, and the numbers of a shift kept after clock-out."""
 
+import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -15,7 +17,7 @@ from fastapi import FastAPI
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.live import REFRESH_AT_LEAST, REFRESH_AT_MOST, refresh_every
+from app.live import REFRESH_AT_LEAST, REFRESH_AT_MOST, WAKE_AT_ONCE, Hub, Watch, refresh_every
 from app.routers.live import EventStream, floor_body
 from dialer.base.models import Desk, Disposition, Role, User
 from dialer.base.users import TokenClaims
@@ -364,6 +366,31 @@ def test_a_large_floors_snapshot_is_rebuilt_as_seldom_as_it_is_dear() -> None:
     assert refresh_every(LARGE_FLOOR, took=0.05) == 1.0
     assert refresh_every(3_000, took=0.2) == pytest.approx(2.0)
     assert refresh_every(5_000, took=0.9) == REFRESH_AT_LEAST == 3.0
+
+
+async def test_a_new_snapshot_wakes_its_streams_a_few_at_a_time(app: FastAPI) -> None:
+    """A request that comes while a snapshot wakes many streams waits for a few of them
+    to write their events, not for all."""
+    hub: Hub = app.state.hub
+    loop = asyncio.get_running_loop()
+    woken: list[int] = []
+    came_after: list[int] = []
+
+    async def console(watch: Watch) -> None:
+        assert await watch.next(within=60) is not None
+        woken.append(1)
+        if len(woken) == 1:
+            # As a request's bytes arriving once the first stream is writing.
+            loop.call_soon(lambda: came_after.append(len(woken)))
+
+    async with contextlib.AsyncExitStack() as streams:
+        watches = [await streams.enter_async_context(hub.stream()) for _ in range(64)]
+        for watch in watches:
+            assert await watch.next(within=60) is not None
+        hub.changed()
+        await asyncio.gather(*(console(watch) for watch in watches))
+    assert len(woken) == len(watches)
+    assert came_after == [WAKE_AT_ONCE]
 
 
 async def test_a_snapshot_names_the_operators_that_moved_and_all_when_a_shift_did(
