@@ -315,7 +315,7 @@ _STAFF_TOKENS = select(_users.c.id, _users.c.token_version).where(
 
 async def staff_tokens(session: AsyncSession) -> dict[uuid.UUID, int]:
     """Every active supervisor and admin, with the version its working tokens carry."""
-    return dict((await session.execute(_STAFF_TOKENS)).tuples().all())
+    return dict((await session.execute(_STAFF_TOKENS)).all())
 
 
 async def user_for_token(session: AsyncSession, claims: TokenClaims) -> User:
