@@ -19,15 +19,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.deps import AppSettings
 from app.pages.i18n import LANGUAGES, N_, language_name, negotiate, script_catalogue, translations
+from dialer.base.models import Desk
 
 HERE = Path(__file__).parent
 LANGUAGE_COOKIE = "cascade_lang"
-# The pages a role lands on after logging in; the script reads it from the shell.
+# The pages a role lands on after logging in; the script reads it from the shell. A manager
+# at a desk past the first order works accounts, not questionnaires: it lands on those.
 HOME_BY_ROLE = {
     "operator": "/operator",
     "supervisor": "/supervisor",
     "admin": "/supervisor",
     "manager": "/manager",
+}
+HOME_BY_DESK = {
+    Desk.DEVELOPMENT.value: "/accounts",
+    Desk.REGULAR.value: "/accounts",
+    Desk.KEY_ACCOUNT.value: "/accounts",
 }
 
 # The pages load their own scripts and stylesheet from here and talk to the API here:
@@ -137,7 +144,7 @@ def _render(request: Request, page: str, language: str, status_code: int = 200) 
         "language_names": {code: language_name(code) for code in LANGUAGES},
         "script_words": script_catalogue(language),
         "title": translations(language).gettext(TITLES[page]),
-        "homes": HOME_BY_ROLE,
+        "homes": {"roles": HOME_BY_ROLE, "desks": HOME_BY_DESK},
         "nav": [
             (
                 f"/{name}",

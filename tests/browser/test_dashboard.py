@@ -317,8 +317,7 @@ def test_staff_open_every_account_from_the_floor_navigation(
     # A manager's own page keeps a manager's view: no floor navigation.
     context = new_context(browser, LOCALES[lang])
     page = context.new_page()
-    log_in(page, floor, mrk, "/manager")
-    page.goto(f"{floor.url}/accounts")
+    log_in(page, floor, mrk, "/accounts")
     expect(page.locator("#stages tr", has_text="ООО Клиент")).to_be_visible()
     expect(page.locator(".floor-nav")).to_be_hidden()
     expect(page.get_by_role("link", name=questionnaires_words)).to_be_visible()

@@ -85,6 +85,10 @@ def test_the_dashboard_fits_a_phone(browser: Browser, floor: Floor) -> None:
             assert box is not None
             assert box["x"] >= 0, control
             assert box["x"] + box["width"] <= 390, control
+        # The status line, empty, scrolls away with the page: stuck at the top it hid a line.
+        expect(page.locator("#message")).to_be_empty()
+        page.mouse.wheel(0, 600)
+        expect(page.locator("#message")).not_to_be_in_viewport()
         page.locator("#logout").click()
         page.wait_for_url(floor.url + "/")
         context.close()

@@ -26,6 +26,8 @@ def someone(floor: Floor, role: Role, desk: Desk | None = None) -> Actor:
         (Role.OPERATOR, None, "/operator", "Пульт оператора"),
         (Role.SUPERVISOR, None, "/supervisor", "Панель старшего смены"),
         (Role.MANAGER, Desk.ACQUISITION, "/manager", "Мои анкеты"),
+        # Past the first order a manager works accounts: it lands on them.
+        (Role.MANAGER, Desk.DEVELOPMENT, "/accounts", "Мои клиенты"),
     ],
 )
 def test_each_role_lands_on_its_own_page(

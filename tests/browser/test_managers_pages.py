@@ -88,14 +88,14 @@ def test_a_manager_reads_labels_and_notes_and_an_mrk_adds_an_order(
 
     context = new_context(browser, locale)
     page = context.new_page()
-    log_in(page, floor, mrk, "/manager")
-    page.get_by_role("link", name=accounts_words).click()
-    page.wait_for_url(re.compile(r"/accounts$"))
+    log_in(page, floor, mrk, "/accounts")
     account = page.locator("#stages tr", has_text="ООО Клиент")
     turnover = account.locator(".turnover")
     expect(turnover).to_contain_text("/")
     expect(account.locator(".history")).to_contain_text(opened)
     expect(account.locator(".history")).not_to_contain_text("questionnaire")
+    # The opening came from no stage: no arrow from a dash.
+    expect(account.locator(".history li").first).not_to_contain_text("→")
     before = turnover.inner_text()
     orders = int(account.locator(".orders").inner_text())
 

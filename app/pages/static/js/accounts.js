@@ -60,7 +60,8 @@ function reasonWords(reason) {
 function handoffs(a) {
   return el("ol", { class: "history" }, (a.handoffs || []).map((h) => el("li", {},
     el("time", { datetime: h.at }, clockIn(MY_ZONE, new Date(h.at), true)), " ",
-    `${h.from_stage ? STAGES[h.from_stage] ?? h.from_stage : _("—")} → `,
+    // The opening came from no stage: its stage alone.
+    h.from_stage ? `${STAGES[h.from_stage] ?? h.from_stage} → ` : "",
     STAGES[h.to_stage] ?? h.to_stage, h.reason ? ` — ${reasonWords(h.reason)}` : "")));
 }
 

@@ -1,6 +1,6 @@
 // The login form; after logging in, off to the role's page.
 
-import { $, HOMES, api, explain, keepToken } from "./shared.js";
+import { $, api, explain, homeOf, keepToken } from "./shared.js";
 
 const form = $("login");
 const error = $("login-error");
@@ -14,7 +14,7 @@ form.addEventListener("submit", async (event) => {
     const token = await api("POST", "/auth/token", { form: new FormData(form) });
     keepToken(token.access_token);
     const me = await api("GET", "/me");
-    location.assign(HOMES[me.role] || "/");
+    location.assign(homeOf(me));
   } catch (refusal) {
     error.textContent = explain(refusal);
     error.hidden = false;

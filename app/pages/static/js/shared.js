@@ -6,7 +6,13 @@ import { instantToWall, wallToInstant } from "./time.js";
 
 // The compiled catalog of the page's language, keyed as gettext keys it (see app/pages/i18n.py).
 const WORDS = JSON.parse(document.getElementById("i18n").textContent);
-export const HOMES = JSON.parse(document.getElementById("homes").textContent);
+const HOMES = JSON.parse(document.getElementById("homes").textContent);
+
+// The page a user lands on: its role's, or for a manager past the first order its desk's.
+export function homeOf(me) {
+  const desk = me.role === "manager" ? HOMES.desks[me.user.desk] : undefined;
+  return desk || HOMES.roles[me.role] || "/";
+}
 export const PAGE = document.body.dataset.page;
 const API = "/api/v1";
 const TOKEN = "cascade.token";
@@ -371,7 +377,7 @@ export async function whoAmI(roles) {
   }
   const me = await api("GET", "/me");
   if (!roles.includes(me.role)) {
-    location.assign(HOMES[me.role] || "/");
+    location.assign(homeOf(me));
     return null;
   }
   $("who").textContent = me.user.name || me.user.login;
