@@ -8,6 +8,7 @@ lists every change, and the operator takes a call. Each page is kept as a screen
 floor's laptop size and a phone's width.
 """
 
+import re
 from datetime import UTC, datetime
 
 import httpx
@@ -201,6 +202,8 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
         entry = page.locator(f'#entries [data-action="{action}"]').first
         expect(entry).to_be_visible()
         expect(entry).not_to_have_text(action)
+    # Its times on a 24-hour clock, as every page writes them (English had "7:06 PM").
+    expect(page.locator("#entries td").first).not_to_have_text(re.compile("AM|PM"))
     words = page.locator('#entries [data-action="dnc.add"]').first.inner_text()
     page.locator("#action").select_option(label=words)
     page.locator("#filters button[type=submit]").click()

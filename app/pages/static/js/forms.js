@@ -174,9 +174,11 @@ export async function download(path, name) {
 // An instant as the reader's local date and time.
 export function when(iso) {
   if (!iso) return "–";
+  // On a 24-hour clock, as every page writes a time ("7:06 PM" in English otherwise).
   return new Date(iso).toLocaleString(document.documentElement.lang, {
     dateStyle: "short",
     timeStyle: "short",
+    hourCycle: "h23",
   });
 }
 

@@ -49,7 +49,9 @@ function showDesk(plan) {
 function when(shift) {
   const start = new Date(shift.starts_at);
   const day = WEEKDAYS[(start.getDay() + 6) % 7];
-  return `${day} ${clockIn(MY_ZONE, start, true)}–${clockIn(MY_ZONE, new Date(shift.ends_at))}`;
+  // On the reader's wall clock, as the dashboard writes a shift, and so named.
+  const end = clockIn(MY_ZONE, new Date(shift.ends_at));
+  return `${day} ${clockIn(MY_ZONE, start, true)}–${end} (${MY_ZONE})`;
 }
 
 function outlook(shift) {
