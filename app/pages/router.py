@@ -31,11 +31,7 @@ HOME_BY_ROLE = {
     "admin": "/supervisor",
     "manager": "/manager",
 }
-HOME_BY_DESK = {
-    Desk.DEVELOPMENT.value: "/accounts",
-    Desk.REGULAR.value: "/accounts",
-    Desk.KEY_ACCOUNT.value: "/accounts",
-}
+HOME_BY_DESK = {desk.value: "/accounts" for desk in Desk if desk is not Desk.ACQUISITION}
 
 # The pages load their own scripts and stylesheet from here and talk to the API here:
 # nothing inline, nothing from elsewhere, never inside another site's frame. The words
