@@ -204,6 +204,23 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
         expect(entry).not_to_have_text(action)
     # Its times on a 24-hour clock, as every page writes them (English had "7:06 PM").
     expect(page.locator("#entries td").first).not_to_have_text(re.compile("AM|PM"))
+    # Each thing by its name where the page knows it, not its id: the campaign, the person, the
+    # shift template; an id in a summary too (the import's campaign).
+    for action, name in (("campaign.create", "Канцтовары 2027"), ("user.create", "Студент 9"),
+                         ("template.create", "Весь день")):  # fmt: skip
+        row = page.locator("#entries tr").filter(has=page.locator(f'[data-action="{action}"]'))
+        expect(row.locator("td").nth(3)).to_contain_text(name)
+        expect(row.locator("td").nth(3)).not_to_contain_text(re.compile("[0-9a-f]{8}-"))
+    imported = page.locator("#entries tr").filter(has=page.locator('[data-action="import.start"]'))
+    expect(imported.locator("td").nth(4)).to_contain_text("Канцтовары 2027")
+    # A thing's name shows its own history, and the address keeps it.
+    page.locator("#entries tr").filter(has=page.locator('[data-action="user.create"]')).locator(
+        "a"
+    ).click()
+    expect(page.locator("#entries tr")).to_have_count(1)
+    assert "target_id=" in page.url
+    expect(page.locator("#target")).not_to_have_value("")
+    page.goto(f"{floor.url}/audit")
     words = page.locator('#entries [data-action="dnc.add"]').first.inner_text()
     page.locator("#action").select_option(label=words)
     page.locator("#filters button[type=submit]").click()

@@ -1,6 +1,6 @@
 // The audit log: every change a person made through the API, newest first, with filters.
 
-import { $, _, el, whoAmI } from "./shared.js";
+import { $, _, api, el, whoAmI } from "./shared.js";
 import { fillTable, onSubmit, page, when, ready } from "./forms.js";
 
 const LIMIT = 100;
@@ -51,7 +51,31 @@ const ACTIONS = {
   "recording.upload": _("recording uploaded"),
 };
 
+// What a thing is called, where the page can know it: people, campaigns, shift templates and
+// break codes by their ids (a break code's id is its code); an id seen in a summary reads so too.
+const NAMES = new Map();
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+
 let offset = 0;
+
+// The kind of thing in words, then its name, or the start of its id, as a link to its own
+// history (the id itself on hover).
+function thing(e) {
+  const kind = THINGS[e.target_type] ?? e.target_type;
+  if (!e.target_id) return kind;
+  const name = NAMES.get(e.target_id) ?? `${e.target_id.slice(0, 8)}…`;
+  const history = `/audit?${new URLSearchParams({ target_id: e.target_id })}`;
+  return [`${kind} `, el("a", { href: history, title: e.target_id }, name)];
+}
+
+async function learnNames() {
+  const lists = await Promise.all([
+    page("/campaigns", {}, 1000, 0), api("GET", "/shift-templates"), api("GET", "/break-codes"),
+  ]);
+  const [{ items: campaigns }, templates, codes] = lists;
+  for (const c of [...campaigns, ...templates]) NAMES.set(c.id, c.name);
+  for (const b of codes) NAMES.set(b.code, b.label);
+}
 
 async function show() {
   const data = new FormData($("filters"));
@@ -63,7 +87,7 @@ async function show() {
   fillTable($("entries"), items.map((e) => [
     when(e.at), e.actor ?? "–",
     el("span", { "data-action": e.action, title: e.action }, ACTIONS[e.action] ?? e.action),
-    `${THINGS[e.target_type] ?? e.target_type} ${e.target_id ?? ""}`, e.summary,
+    thing(e), e.summary.replace(UUID, (id) => NAMES.get(id) ?? id),
   ]), _("No changes match."));
 }
 
@@ -73,8 +97,15 @@ $("next-page").addEventListener("click", () => { offset += LIMIT; show(); });
 
 if (await whoAmI(["supervisor", "admin"])) {
   const { items } = await page("/users", {}, 1000, 0);
+  for (const u of items) NAMES.set(u.id, u.name);
+  await learnNames();
   $("actor").append(...items.map((u) => new Option(`${u.name} (${u.login})`, u.id)));
   $("action").append(...Object.entries(ACTIONS).map(([code, words]) => new Option(words, code)));
+  // Filters given in the address: a thing's link shows its history, and can be kept.
+  for (const [name, value] of new URLSearchParams(location.search)) {
+    const field = $("filters").elements.namedItem(name);
+    if (field) field.value = value;
+  }
   await show();
   ready();
 }
