@@ -165,3 +165,21 @@ def test_the_audit_page_has_words_for_every_action_the_service_records() -> None
     worded = set(re.findall(r'^  "([a-z_]+\.[a-z_]+)": _\(', page, re.MULTILINE))
     assert len(recorded) > 30
     assert recorded == worded
+
+
+def test_the_audit_page_has_words_for_every_summary_the_service_writes_in_fixed_words() -> None:
+    """A summary the routes write as a fixed English word ("resumed") reads in the page's
+    language: the page's list is held against every such `record(…, "<summary>", now)`."""
+    fixed = set()
+    for source in (ROOT / "app").rglob("*.py"):
+        fixed |= set(
+            re.findall(
+                r'record\(\s*\w+,\s*[\w.]+,\s*"[a-z_]+\.[a-z_]+",\s*"[a-z_]+",\s*[\w.]+,'
+                r'\s*"([^"{]+)",\s*\w+\)',
+                source.read_text(),
+            )
+        )
+    page = (ROOT / "app/pages/static/js/audit.js").read_text()
+    said = page.split("const SAID = {")[1].split("};")[0]
+    assert len(fixed) > 5
+    assert fixed == set(re.findall(r'_\("([^"]+)"\)', said))

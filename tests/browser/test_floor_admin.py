@@ -30,6 +30,7 @@ IN_REVIEW = "+74952345678"
 LANGUAGES = {"ru": "ru-RU", "en": "en-US"}
 TOO_SHORT = {"ru": "Не короче 10 символов.", "en": "At least 10 characters."}
 REQUIRED = {"ru": "Обязательное поле.", "en": "Required."}
+RESUMED = {"ru": "снова в работе", "en": "resumed"}
 PAGES = ["supervisor", "campaigns", "shifts", "contacts", "dnc", "users", "audit"]
 
 
@@ -194,6 +195,16 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     assert "+79123456789" in question
     expect(page.locator("#entries")).to_contain_text("+79123456789")
 
+    # The dialer paused for a briefing and resumed (the dashboard's buttons, here the API).
+    token = page.evaluate("() => sessionStorage.getItem('cascade.token')")
+    for step in ("pause", "resume"):
+        asked = httpx.post(
+            f"{floor.url}/api/v1/dialer/{step}",
+            json={"reason": "планёрка"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert asked.status_code == 200, asked.text
+
     # The audit page lists each change.
     go(page, "audit")
     # In words (a code names it on hover), and found by its words in the filter.
@@ -211,6 +222,9 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
         row = page.locator("#entries tr").filter(has=page.locator(f'[data-action="{action}"]'))
         expect(row.locator("td").nth(3)).to_contain_text(name)
         expect(row.locator("td").nth(3)).not_to_contain_text(re.compile("[0-9a-f]{8}-"))
+    # A summary the service writes in fixed words reads in the page's language.
+    resumed = page.locator("#entries tr").filter(has=page.locator('[data-action="dialer.resume"]'))
+    expect(resumed.locator("td").nth(4)).to_have_text(RESUMED[language])
     imported = page.locator("#entries tr").filter(has=page.locator('[data-action="import.start"]'))
     expect(imported.locator("td").nth(4)).to_contain_text("Канцтовары 2027")
     # A thing's name shows its own history, and the address keeps it.

@@ -51,6 +51,12 @@ const ACTIONS = {
   "recording.upload": _("recording uploaded"),
 };
 
+// The summaries the service writes in fixed words, in the page's language; the others are
+// names, numbers and reasons as they were given.
+const SAID = {
+  resumed: _("resumed"), "closed early": _("closed early"), removed: _("removed"),
+  issued: _("issued"), revoked: _("revoked"), "back from break": _("back from break"),
+};
 // What a thing is called, where the page can know it: people, campaigns, shift templates and
 // break codes by their ids (a break code's id is its code); an id seen in a summary reads so too.
 const NAMES = new Map();
@@ -87,7 +93,7 @@ async function show() {
   fillTable($("entries"), items.map((e) => [
     when(e.at), e.actor ?? "–",
     el("span", { "data-action": e.action, title: e.action }, ACTIONS[e.action] ?? e.action),
-    thing(e), e.summary.replace(UUID, (id) => NAMES.get(id) ?? id),
+    thing(e), SAID[e.summary] ?? e.summary.replace(UUID, (id) => NAMES.get(id) ?? id),
   ]), _("No changes match."));
 }
 
