@@ -216,9 +216,14 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     # Its times on a 24-hour clock, as every page writes them (English had "7:06 PM").
     expect(page.locator("#entries td").first).not_to_have_text(re.compile("AM|PM"))
     # Each thing by its name where the page knows it, not its id: the campaign, the person, the
-    # shift template; an id in a summary too (the import's campaign).
-    for action, name in (("campaign.create", "Канцтовары 2027"), ("user.create", "Студент 9"),
-                         ("template.create", "Весь день")):  # fmt: skip
+    # shift template, the dated shift; an id in a summary too (the import's campaign).
+    named = (
+        ("campaign.create", "Канцтовары 2027"),
+        ("user.create", "Студент 9"),
+        ("template.create", "Весь день"),
+        ("shift.roster", "Весь день"),
+    )
+    for action, name in named:
         row = page.locator("#entries tr").filter(has=page.locator(f'[data-action="{action}"]'))
         expect(row.locator("td").nth(3)).to_contain_text(name)
         expect(row.locator("td").nth(3)).not_to_contain_text(re.compile("[0-9a-f]{8}-"))

@@ -2,6 +2,7 @@
 
 import { $, _, api, el, whoAmI } from "./shared.js";
 import { fillTable, onSubmit, page, when, ready } from "./forms.js";
+import { daysBefore } from "./time.js";
 
 const LIMIT = 100;
 const THINGS = {
@@ -57,8 +58,8 @@ const SAID = {
   resumed: _("resumed"), "closed early": _("closed early"), removed: _("removed"),
   issued: _("issued"), revoked: _("revoked"), "back from break": _("back from break"),
 };
-// What a thing is called, where the page can know it: people, campaigns, shift templates and
-// break codes by their ids (a break code's id is its code); an id seen in a summary reads so too.
+// What a thing is called, where the page can know it: people, campaigns, shift templates, break
+// codes (a break code's id is its code) and dated shifts; an id seen in a summary reads so too.
 const NAMES = new Map();
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
@@ -74,6 +75,18 @@ function thing(e) {
   return [`${kind} `, el("a", { href: history, title: e.target_id }, name)];
 }
 
+// The dated shifts a page of entries names, by their name and start: a shift is changed on
+// its day or before it, so those starting from the day before the page's first entry, up to the
+// 92 days the service lists at once (older ones keep the start of their id).
+async function learnShifts(items) {
+  if (!items.some((e) => e.target_type === "shift" && e.target_id && !NAMES.has(e.target_id))) {
+    return;
+  }
+  const first = daysBefore(items.map((e) => e.at).sort()[0].slice(0, 10), 1);
+  const shifts = await api("GET", `/shifts?from=${first}&to=${daysBefore(first, -91)}`);
+  for (const s of shifts) NAMES.set(s.id, `${s.name}, ${when(s.starts_at)}`);
+}
+
 async function learnNames() {
   const lists = await Promise.all([
     page("/campaigns", {}, 1000, 0), api("GET", "/shift-templates"), api("GET", "/break-codes"),
@@ -87,6 +100,7 @@ async function show() {
   const data = new FormData($("filters"));
   const filters = Object.fromEntries([...data].map(([k, v]) => [k, String(v).trim()]));
   const { items, total } = await page("/audit", filters, LIMIT, offset);
+  await learnShifts(items);
   $("found").textContent = _("Found: {n}", { n: total ?? items.length });
   $("prev").disabled = offset === 0;
   $("next-page").disabled = total === null || offset + LIMIT >= total;
