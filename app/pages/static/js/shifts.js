@@ -212,9 +212,73 @@ onSubmit($("template-form"), async (data) => {
 });
 $("t-cancel").addEventListener("click", stopEditing);
 
-if (await whoAmI(["supervisor", "admin"])) {
+// ---- break codes: everyone on the floor reads them; an admin adds, relabels and retires
+
+let editingBreak = null;
+let isAdmin = false;
+
+async function breakCodes() {
+  const codes = await api("GET", "/break-codes");
+  fillTable($("break-codes"), codes.map((b) => [
+    b.label, b.code, b.paid ? _("yes") : _("no"), b.active ? _("yes") : _("no"),
+    ...(isAdmin ? [el("span", { class: "actions" },
+      button(_("Edit"), () => editBreak(b)),
+      button(b.active ? _("Retire") : _("Offer again"), () => offerBreak(b, !b.active)))] : []),
+  ]), _("No break codes yet: operators cannot take a break."));
+}
+
+function editBreak(b) {
+  editingBreak = b;
+  const form = $("break-form");
+  form.elements.label.value = b.label;
+  form.elements.paid.checked = b.paid;
+  for (const node of form.querySelectorAll(".create-only")) node.hidden = true;
+  $("b-save").textContent = _("Save the break code");
+  $("b-cancel").hidden = false;
+  $("b-label").focus();
+}
+
+function stopEditingBreak() {
+  editingBreak = null;
+  const form = $("break-form");
+  form.reset();
+  for (const node of form.querySelectorAll(".create-only")) node.hidden = false;
+  $("b-save").textContent = _("Add the break code");
+  $("b-cancel").hidden = true;
+}
+
+async function offerBreak(b, active) {
+  try {
+    await api("PATCH", `/break-codes/${encodeURIComponent(b.code)}`, { json: { active } });
+    say(active ? _("Offered again: {label}", b) : _("Retired: {label}", b));
+  } catch (refusal) {
+    say(explain(refusal));
+  }
+  await breakCodes();
+}
+
+onSubmit($("break-form"), async (data) => {
+  const json = { label: data.get("label"), paid: data.get("paid") === "on" };
+  if (editingBreak) {
+    await api("PATCH", `/break-codes/${encodeURIComponent(editingBreak.code)}`, { json });
+  } else {
+    await api("POST", "/break-codes", { json: { ...json, code: data.get("code") } });
+  }
+  say(_("Saved: {name}", { name: json.label }));
+  stopEditingBreak();
+  await breakCodes();
+});
+$("b-cancel").addEventListener("click", stopEditingBreak);
+
+const me = await whoAmI(["supervisor", "admin"]);
+if (me) {
+  isAdmin = me.role === "admin";
+  $("break-form").hidden = !isAdmin;
+  $("breaks-admins-only").hidden = isAdmin;
+  $("breaks-actions-h").hidden = !isAdmin;
   operators = (await page("/users", { role: "operator", active: "true" }, 1000, 0)).items;
   await templates();
   await shifts();
+  await breakCodes();
   ready();
 }
