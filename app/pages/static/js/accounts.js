@@ -1,14 +1,8 @@
 // The MRK's and KAM's accounts, by stage: turnover against plan, orders, hand-offs.
 
-import { $, _, api, el, explain, money, newKey, say, whoAmI } from "./shared.js";
+import { $, STAGES, _, api, el, explain, money, newKey, say, whoAmI } from "./shared.js";
 import { clearErrors, showRefusal } from "./forms.js";
 import { MY_ZONE, clockIn } from "./time.js";
-
-const STAGES = {
-  working: _("Working"),
-  regular: _("Regular"),
-  key_account: _("Key account"),
-};
 
 function cloneForm(id, a) {
   const form = $(id).content.firstElementChild.cloneNode(true);

@@ -1,10 +1,13 @@
 // Contacts: search by number in any spelling, name or company; a card with every attempt;
 // the review queue, each contact released back to the queue or closed.
 
-import { $, DISPOSITIONS, _, api, el, explain, pgettext, say, whoAmI } from "./shared.js";
+import {
+  $, DISPOSITIONS, OBJECTIONS, STAGES, _, api, el, explain, pgettext, say, whoAmI,
+} from "./shared.js";
 import { button, fillTable, page, showRefusal, when, ready } from "./forms.js";
 
 const LIMIT = 50;
+const NOT_CALLED = new Set(["closed", "do_not_call", "erased"]);
 const CONTACT_STATES = {
   ready: pgettext("contact state", "ready"),
   leased: _("leased"),
@@ -63,6 +66,17 @@ async function decide(contact, action) {
   await search();
 }
 
+// A campaign's questionnaire fields by name, with their labels; none if it cannot be read.
+async function fieldLabels(campaignId) {
+  if (!campaignId) return new Map();
+  try {
+    const campaign = await api("GET", `/campaigns/${campaignId}`);
+    return new Map((campaign.questionnaire_fields || []).map((f) => [f.name, f.label]));
+  } catch {
+    return new Map();
+  }
+}
+
 async function openCard(id) {
   let card;
   try {
@@ -76,7 +90,8 @@ async function openCard(id) {
     [_("Name"), card.name], [_("Company"), card.company], [_("Region"), card.region],
     [_("Time zone"), card.timezone], [_("Campaign"), card.campaign?.name],
     [_("State"), CONTACT_STATES[card.state] ?? card.state],
-    [_("Next call"), when(card.next_call_at)],
+    // A contact no longer called has no next call (the time kept is a past one's).
+    [_("Next call"), NOT_CALLED.has(card.state) ? "–" : when(card.next_call_at)],
     [_("Callback"), card.callback ? when(card.callback.at) : "–"],
     ...Object.entries(card.fields || {}),
   ];
@@ -85,15 +100,19 @@ async function openCard(id) {
   );
   fillTable($("attempts"), card.attempts.map((a) => [
     when(a.at), a.operator?.name ?? "–", DISPOSITIONS[a.disposition] ?? a.disposition,
-    a.objection ?? "", a.notes ?? "", a.ring_seconds ?? "–", a.talk_seconds ?? "–",
+    OBJECTIONS[a.objection] ?? a.objection ?? "", a.notes ?? "", a.ring_seconds ?? "–",
+    a.talk_seconds ?? "–",
   ]), _("No calls yet."));
+  // The answers under the campaign's own labels for its fields, as the operator asked them.
   const answers = Object.entries(card.questionnaire?.answers || {});
+  const labels = answers.length ? await fieldLabels(card.campaign?.id) : new Map();
   $("card-questionnaire").replaceChildren(
-    ...(answers.length ? answers.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))])
+    ...(answers.length
+      ? answers.flatMap(([k, v]) => [el("dt", {}, labels.get(k) ?? k), el("dd", {}, String(v))])
       : [el("dd", {}, "–")]),
   );
   $("card-account").textContent = card.account
-    ? `${card.account.company ?? ""} (${card.account.stage})` : "–";
+    ? `${card.account.company ?? ""} (${STAGES[card.account.stage] ?? card.account.stage})` : "–";
   $("card").hidden = false;
   $("card").focus();
 }

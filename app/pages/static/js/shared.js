@@ -200,6 +200,13 @@ export const DISPOSITIONS = {
 };
 
 // The objections a campaign knows; a campaign's own codes show as they are.
+// An account's stage, in words: the accounts' page and a contact's card.
+export const STAGES = {
+  working: _("Working"),
+  regular: _("Regular"),
+  key_account: _("Key account"),
+};
+
 export const OBJECTIONS = {
   dont_know: _("I don't know"),
   need_nothing: _("We need nothing"),
