@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import jinja2
 from fastapi import APIRouter, Cookie, Depends, FastAPI, Header, Query, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -169,6 +169,14 @@ def _render(request: Request, page: str, language: str, status_code: int = 200) 
 async def login_page(request: Request, language: Language) -> HTMLResponse:
     """The login form; after logging in the script goes to the role's page."""
     return _render(request, "login", language)
+
+
+@router.get("/login")
+async def login_address(request: Request) -> RedirectResponse:
+    """The address people type for the login form (it was a page not found): the form is at
+    the site's root, with the language asked for kept."""
+    query = request.url.query
+    return RedirectResponse("/" + (f"?{query}" if query else ""), status_code=307)
 
 
 @router.get("/operator", response_class=HTMLResponse)

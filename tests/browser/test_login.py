@@ -69,6 +69,13 @@ def test_english_chosen_by_hand_stays_for_the_next_page(page: Page, floor: Floor
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
+def test_the_address_people_type_to_log_in_has_the_form(page: Page, floor: Floor) -> None:
+    """`/login` was a page not found; it goes to the form, in the language asked for."""
+    page.goto(floor.url + "/login?lang=en")
+    page.wait_for_url(floor.url + "/?lang=en")
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
+
+
 def test_a_page_without_a_login_sends_you_to_log_in(page: Page, floor: Floor) -> None:
     page.goto(floor.url + "/supervisor")
     page.wait_for_url(floor.url + "/")

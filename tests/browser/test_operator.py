@@ -95,6 +95,12 @@ def test_an_operator_takes_a_call_and_files_a_warm_questionnaire(
     expect(dial).to_be_focused()
     expect(page.locator("#script")).to_have_text(SCRIPT)
     expect(page.locator("#objections")).to_contain_text(ANSWER)
+    # A number never called says so, not numbered as an attempt ("1. Never called before.").
+    never = page.locator("#c-history li")
+    expect(never).to_have_text("Раньше не звонили.")
+    assert never.evaluate("(li) => getComputedStyle(li).listStyleType") == "none"
+    # One number at a time: the button asks for none while this one is out (it did nothing).
+    expect(page.locator("#next")).to_be_disabled()
     shoot(page, floor, "operator-call")
 
     page.keyboard.press("6")
@@ -106,6 +112,7 @@ def test_an_operator_takes_a_call_and_files_a_warm_questionnaire(
     page.keyboard.press("Control+Enter")
     expect(page.get_by_role("status")).to_have_text("Анкета передана менеджеру.")
     expect(call).to_be_hidden()
+    expect(page.locator("#next")).to_be_enabled()
     expect(page.locator("#next")).to_be_focused()
 
     # The other contact is due in two hours: the console says why there is no one to call.

@@ -265,6 +265,8 @@ function showLease(lease) {
   chooseDisposition(null);
   restoreDraft(lease);
   $("idle").hidden = true;
+  // One number at a time: the button asks for none while this one is out.
+  $("next").disabled = true;
   $("break").hidden = true;
   call.hidden = false;
   tick();
@@ -335,6 +337,7 @@ function endLease(refusal) {
   call.hidden = true;
   $("idle").hidden = false;
   if (refusal) showRefusal(refusal);
+  $("next").disabled = false;
   $("next").focus();
 }
 
