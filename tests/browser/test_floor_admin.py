@@ -31,6 +31,7 @@ LANGUAGES = {"ru": "ru-RU", "en": "en-US"}
 TOO_SHORT = {"ru": "Не короче 10 символов.", "en": "At least 10 characters."}
 REQUIRED = {"ru": "Обязательное поле.", "en": "Required."}
 RESUMED = {"ru": "снова в работе", "en": "resumed"}
+DETAILS = {"ru": "Подробнее", "en": "Details"}
 PAGES = ["supervisor", "campaigns", "shifts", "contacts", "dnc", "users", "audit"]
 
 
@@ -151,8 +152,15 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     row = page.locator("#shifts tr", has_text="Весь день").first
     # Its hours are its zone's wall clock, and say which (the dashboard shows the reader's).
     expect(row).to_contain_text("00:00–23:59 (UTC)")
+    # Its details, not "Open" (read as starting the shift); the operators to tick by name.
+    expect(row.locator("button")).to_have_text(DETAILS[language])
     row.locator("button").click()
     expect(page.locator("#shift-h")).to_contain_text("00:00–23:59 (UTC)")
+    names = [n.strip() for n in page.locator("#roster label").all_inner_texts()]
+    assert len(names) > 2
+    assert names == sorted(
+        names, key=lambda n: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", n)]
+    )
     page.locator("#roster label", has_text="Студент 9").locator("input").check()
     page.locator("#roster-form button[type=submit]").click()
     expect(page.locator("#shifts tr", has_text="Весь день").first).to_contain_text("1")

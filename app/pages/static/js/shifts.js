@@ -53,7 +53,8 @@ async function shifts() {
   fillTable($("shifts"), items.map((s) => [
     day(s.starts_at), s.name, hours(s),
     STATES[s.state] ?? s.state, String(s.roster.length), advised(plan.get(s.id)),
-    button(_("Open"), () => open(s), { "data-shift": s.id }),
+    // Its details below, not the shift opened: "Open" read as starting it.
+    button(_("Details"), () => open(s), { "data-shift": s.id }),
   ]), _("No shifts in the next two weeks."));
   return items;
 }
@@ -276,7 +277,10 @@ if (me) {
   $("break-form").hidden = !isAdmin;
   $("breaks-admins-only").hidden = isAdmin;
   $("breaks-actions-h").hidden = !isAdmin;
-  operators = (await page("/users", { role: "operator", active: "true" }, 1000, 0)).items;
+  // By name, as a supervisor looks one up in the roster and the walk-ins.
+  operators = (await page("/users", { role: "operator", active: "true" }, 1000, 0)).items
+    .sort((a, b) => a.name.localeCompare(b.name, document.documentElement.lang,
+      { numeric: true }));
   await templates();
   await shifts();
   await breakCodes();
