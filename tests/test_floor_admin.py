@@ -403,6 +403,10 @@ async def test_a_file_of_numbers_goes_on_the_list_and_comes_back_as_csv(
     assert (bad.status_code, bad.json()["error"]) == (422, "invalid_file")
     found = await client.get(f"{API}/dnc", params={"q": "8 (495) 111-22-33"}, headers=staff.headers)
     assert [e["phone"] for e in found.json()] == ["+74951112233"]
+    # Said to have come from a file, not typed by hand (the one typed earlier stays so).
+    assert [e["source"] for e in found.json()] == ["file"]
+    by_hand = await client.get(f"{API}/dnc", params={"q": "+74959998877"}, headers=staff.headers)
+    assert [e["source"] for e in by_hand.json()] == ["manual"]
     assert found.headers["X-Total-Count"] == "1"
     export = await client.get(f"{API}/dnc", params={"format": "csv"}, headers=staff.headers)
     phones = [row[0] for row in csv.reader(io.StringIO(export.text))][1:]

@@ -15,6 +15,7 @@ from dialer.contacts.phones import normalise, phone_hash
 
 class DncSource(StrEnum):
     MANUAL = "manual"
+    FILE = "file"
     OUTCOME = "outcome"
     ERASURE = "erasure"
 
@@ -104,7 +105,7 @@ async def suppress_many(
             {
                 "phone_hash": h,
                 "phone": n,
-                "source": DncSource.MANUAL,
+                "source": DncSource.FILE,
                 "created_by": actor_id,
                 "created_at": now,
             }

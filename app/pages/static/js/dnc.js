@@ -3,7 +3,9 @@
 import { $, _, api, el, explain, say, whoAmI } from "./shared.js";
 import { button, download, fillTable, lineReason, onSubmit, page, when, ready } from "./forms.js";
 
-const SOURCES = { manual: _("by hand"), outcome: _("on a call"), erasure: _("erasure") };
+const SOURCES = {
+  manual: _("by hand"), file: _("from a file"), outcome: _("on a call"), erasure: _("erasure"),
+};
 
 async function list() {
   const q = $("q").value.trim();
