@@ -32,6 +32,7 @@ TOO_SHORT = {"ru": "Не короче 10 символов.", "en": "At least 10 
 REQUIRED = {"ru": "Обязательное поле.", "en": "Required."}
 RESUMED = {"ru": "снова в работе", "en": "resumed"}
 DETAILS = {"ru": "Подробнее", "en": "Details"}
+RATE = {"ru": ("350,50", "350,5"), "en": ("350.50", "350.5")}
 PAGES = ["supervisor", "campaigns", "shifts", "contacts", "dnc", "users", "audit"]
 
 
@@ -137,8 +138,12 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     page.locator("#user-form button[type=submit]").click()
     expect(page.locator("#password-error")).to_have_text(TOO_SHORT[language])
     page.locator("#password").fill("student-nine-pass")
+    # The rate as each language writes a decimal; the list writes it so back.
+    page.locator("#hourly_rate").fill(RATE[language][0])
     page.locator("#user-form button[type=submit]").click()
     expect(page.locator("#users")).to_contain_text("student9")
+    student = page.locator("#users tr", has_text="student9")
+    expect(student.locator("td").nth(5)).to_have_text(RATE[language][1])
 
     # Today's shift, from a template that covers now; the operator ticked on its roster.
     go(page, "shifts")

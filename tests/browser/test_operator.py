@@ -114,6 +114,8 @@ def test_an_operator_takes_a_call_and_files_a_warm_questionnaire(
     expect(call).to_be_hidden()
     expect(page.locator("#next")).to_be_enabled()
     expect(page.locator("#next")).to_be_focused()
+    # The shift's conversion as Russian writes a share (it read "100%", English).
+    expect(page.locator("#my-conversion")).to_have_text("100\u00a0%")
 
     # The other contact is due in two hours: the console says why there is no one to call.
     page.keyboard.press("n")

@@ -1,7 +1,8 @@
 // The operator's console: attendance, the next call, its outcome, all from the keyboard.
 
 import {
-  $, DISPOSITIONS, OBJECTIONS, STATES, _, api, el, explain, follow, newKey, say, whoAmI,
+  $, DISPOSITIONS, OBJECTIONS, STATES, _, api, el, explain, follow, newKey, percent, say,
+  whoAmI,
 } from "./shared.js";
 import { MY_ZONE, clockIn, instantToWall, wallToInstant } from "./time.js";
 
@@ -155,8 +156,7 @@ function showLive(live) {
   $("my-calls").textContent = live.calls;
   $("my-talk").textContent = Math.round(live.talk_seconds / 60);
   $("my-warm").textContent = live.warm_questionnaires;
-  $("my-conversion").textContent = live.conversion === null ? "–"
-    : `${Math.round(live.conversion * 1000) / 10}%`;
+  $("my-conversion").textContent = percent(live.conversion);
   // The refusal lifted: ask at once rather than at the next retry.
   if (state.retry && !state.lease && live.state === "idle") next();
 }

@@ -187,6 +187,15 @@ export function money(amount) {
     .format(Number(amount));
 }
 
+// A share (0.333) as a percentage the page's language writes: "33,3 %" in Russian, "33.3%" in
+// English; "–" for none.
+export function percent(share) {
+  if (share === null || share === undefined) return "–";
+  return new Intl.NumberFormat(document.documentElement.lang, {
+    style: "percent", maximumFractionDigits: 1,
+  }).format(share);
+}
+
 // An attempt's disposition, as the API names it.
 export const DISPOSITIONS = {
   no_answer: _("No answer"),

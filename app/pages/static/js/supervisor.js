@@ -1,7 +1,7 @@
 // The supervisor's dashboard: the dialer, the shift, the queue, the floor, polled.
 
 import {
-  $, OBJECTIONS, STATES, _, api, el, explain, follow, say, svg, warn, whoAmI,
+  $, OBJECTIONS, STATES, _, api, el, explain, follow, percent, say, svg, warn, whoAmI,
 } from "./shared.js";
 import { page } from "./forms.js";
 import { MY_ZONE, clockIn, daysBefore, today } from "./time.js";
@@ -211,7 +211,7 @@ function showOperators(operators) {
     const minutes = o.since ? Math.max(0, Math.floor((Date.now() - new Date(o.since)) / 60000)) : null;
     const why = reasonWords(o.reasons);
     const aht = o.calls ? Math.round(o.talk_seconds / o.calls) : "–";
-    const conversion = o.conversion === null ? "–" : `${Math.round(o.conversion * 1000) / 10}%`;
+    const conversion = percent(o.conversion);
     // A phone shows each row as a list of facts: each value names its column.
     const named = (i) => ({ "data-label": labels[i] });
     return el("tr", { "data-operator": id },
@@ -250,7 +250,6 @@ function showFunnel(report) {
   const labels = [...document.querySelectorAll(".funnel thead th")].map((th) => th.textContent);
   const stages = ["contacts", "attempts", "reached", "warm", "questionnaires", "first_order",
     "working", "regular", "key_account"];
-  const percent = (c) => (c === null || c === undefined ? "–" : `${Math.round(c * 1000) / 10}%`);
   const line = (g, kind) => el("tr", { "data-kind": kind },
     el("th", { scope: "row" }, g.name || "–"),
     ...stages.map((k, i) => el("td", { "data-label": labels[i + 1] }, g[k] ?? 0)),

@@ -1,6 +1,6 @@
 // Users (admin): list with filters, create, edit, reset a password, deactivate and reactivate.
 
-import { $, _, api, el, explain, say, whoAmI } from "./shared.js";
+import { $, _, api, el, explain, money, say, whoAmI } from "./shared.js";
 import { button, fillTable, onSubmit, page, valueOf, ready } from "./forms.js";
 
 const ROLES = {
@@ -20,7 +20,8 @@ async function list() {
   );
   $("found").textContent = _("Found: {n}", { n: total ?? items.length });
   fillTable($("users"), items.map((u) => [
-    u.name, u.login, ROLES[u.role] ?? u.role, DESKS[u.desk] ?? u.desk ?? "", u.capacity ?? "", u.hourly_rate ?? "",
+    u.name, u.login, ROLES[u.role] ?? u.role, DESKS[u.desk] ?? u.desk ?? "", u.capacity ?? "",
+    u.hourly_rate === null || u.hourly_rate === undefined ? "" : money(u.hourly_rate),
     u.active ? _("yes") : _("no"),
     ...(me.role !== "admin" ? [] : [el("span", { class: "actions" },
       button(_("Edit"), () => edit(u)),
@@ -62,7 +63,8 @@ onSubmit($("user-form"), async (data) => {
     name: valueOf(data, "name"),
     desk: valueOf(data, "desk"),
     capacity: valueOf(data, "capacity") === null ? null : Number(valueOf(data, "capacity")),
-    hourly_rate: valueOf(data, "hourly_rate"),
+    // A decimal comma, as Russian writes "350,50", is the service's point.
+    hourly_rate: valueOf(data, "hourly_rate")?.replace(",", ".") ?? null,
   };
   if (editing) {
     if (body.name === null) delete body.name;
