@@ -403,6 +403,8 @@ async function release() {
   try {
     await api("POST", `/leases/${lease.lease_id}/release`);
     endLease(null);
+    // Said, or the skip looked like nothing happened.
+    say(_("Back in the queue: {phone}", { phone: lease.contact.phone }));
   } catch (refusal) {
     endLease(refusal);
   }
