@@ -19,6 +19,7 @@ EMPTY = {
     "ru": "Кодов перерывов пока нет: операторы не могут уйти на перерыв.",
     "en": "No break codes yet: operators cannot take a break.",
 }
+TAKEN = {"ru": "Такой код перерыва уже есть.", "en": "That break code already exists."}
 ADMINS_ONLY = {
     "ru": "Коды перерывов добавляет и меняет только администратор.",
     "en": "Only an admin adds and changes break codes.",
@@ -63,6 +64,11 @@ def test_an_admin_keeps_the_break_codes_that_the_console_offers(
     page.locator("#b-code").fill("lunch")
     page.locator("#b-save").click()
     expect(page.locator("#break-codes")).to_contain_text("lunch")
+    # A code taken is said at the code's field.
+    page.locator("#b-label").fill("Обед ещё раз")
+    page.locator("#b-code").fill("lunch")
+    page.locator("#b-save").click()
+    expect(page.locator("#b-code-error")).to_have_text(TAKEN[lang])
     page.locator("#b-label").fill("Учёба")
     page.locator("#b-code").fill("training")
     page.locator("#b-paid").check()

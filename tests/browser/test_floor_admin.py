@@ -32,6 +32,7 @@ TOO_SHORT = {"ru": "Не короче 10 символов.", "en": "At least 10 
 REQUIRED = {"ru": "Обязательное поле.", "en": "Required."}
 RESUMED = {"ru": "снова в работе", "en": "resumed"}
 DETAILS = {"ru": "Подробнее", "en": "Details"}
+LOGIN_TAKEN = {"ru": "Такой логин уже занят.", "en": "That login is already taken."}
 RATE = {"ru": ("350,50", "350,5"), "en": ("350.50", "350.5")}
 PAGES = ["supervisor", "campaigns", "shifts", "contacts", "dnc", "users", "audit"]
 
@@ -144,6 +145,13 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     expect(page.locator("#users")).to_contain_text("student9")
     student = page.locator("#users tr", has_text="student9")
     expect(student.locator("td").nth(5)).to_have_text(RATE[language][1])
+    # A login taken is said at the login's field (it was said under the whole form).
+    page.locator("#new-user").click()
+    page.locator("#login").fill("student9")
+    page.locator("#password").fill("another-student-pass")
+    page.locator("#name").fill("Ещё один")
+    page.locator("#user-form button[type=submit]").click()
+    expect(page.locator("#login-error")).to_have_text(LOGIN_TAKEN[language])
 
     # Today's shift, from a template that covers now; the operator ticked on its roster.
     go(page, "shifts")

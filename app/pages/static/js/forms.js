@@ -62,10 +62,18 @@ export function clearErrors(form) {
   if (box) box.hidden = true;
 }
 
+// Conflicts that concern one field of the form they answer: said beside it, as a field's own
+// message is (a login taken was said under the whole form).
+const CONFLICT_FIELDS = { login_taken: "login", break_code_taken: "code" };
+
 // Show a refusal: each field's message next to it, the rest at the form's top.
 export function showRefusal(form, refusal) {
   clearErrors(form);
-  const fields = Array.isArray(refusal.body?.fields) ? refusal.body.fields : [];
+  const fields = Array.isArray(refusal.body?.fields) ? [...refusal.body.fields] : [];
+  const about = CONFLICT_FIELDS[refusal.code];
+  if (about && form.querySelector(`[name="${about}"]`)) {
+    fields.push({ loc: ["body", about], msg: explain(refusal) });
+  }
   const unplaced = [];
   for (const field of fields) {
     const input = fieldFor(form, field.loc);
