@@ -127,5 +127,7 @@ function asStaff() {
 whoAmI(["manager", "supervisor", "admin"]).then((me) => {
   if (!me) return;
   if (me.role !== "manager") asStaff();
+  // Questionnaires go to the acquisition desk alone: the other desks' link led to an empty page.
+  else $("manager-link").hidden = me.user.desk !== "acquisition";
   loop();
 }).catch((refusal) => say(explain(refusal)));
