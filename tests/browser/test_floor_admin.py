@@ -248,6 +248,10 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
         row = page.locator("#entries tr").filter(has=page.locator(f'[data-action="{action}"]'))
         expect(row.locator("td").nth(3)).to_contain_text(name)
         expect(row.locator("td").nth(3)).not_to_contain_text(re.compile("[0-9a-f]{8}-"))
+    # Who, by name (the login on hover), as the filter lists people.
+    who = page.locator("#entries tr").first.locator("td").nth(1)
+    expect(who).to_have_text("Администратор")
+    expect(who.locator("span")).to_have_attribute("title", "admin")
     # A summary the service writes in fixed words reads in the page's language.
     resumed = page.locator("#entries tr").filter(has=page.locator('[data-action="dialer.resume"]'))
     expect(resumed.locator("td").nth(4)).to_have_text(RESUMED[language])

@@ -105,7 +105,10 @@ async function show() {
   $("prev").disabled = offset === 0;
   $("next-page").disabled = total === null || offset + LIMIT >= total;
   fillTable($("entries"), items.map((e) => [
-    when(e.at), e.actor ?? "–",
+    when(e.at),
+    // The person by name, as the filter lists them, the login on hover.
+    e.actor_id && NAMES.has(e.actor_id)
+      ? el("span", { title: e.actor ?? "" }, NAMES.get(e.actor_id)) : e.actor ?? "–",
     el("span", { "data-action": e.action, title: e.action }, ACTIONS[e.action] ?? e.action),
     thing(e), SAID[e.summary] ?? e.summary.replace(UUID, (id) => NAMES.get(id) ?? id),
   ]), _("No changes match."));
