@@ -126,6 +126,10 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     expect(page.locator("#import-bar")).to_have_attribute("value", "100")
     expect(page.locator("#import-report")).to_contain_text("2")
     expect(page.locator("#import-errors li").first).to_contain_text("12345")
+    # The refused lines' download under them, not bulleted as one more line.
+    download = page.locator("#import-errors li").last
+    expect(download.locator("button")).to_be_visible()
+    assert download.evaluate("(li) => getComputedStyle(li).listStyleType") == "none"
     expect(page.locator("#imports tr")).to_have_count(1)
     shoot(page, f"floor-campaign-import-{tag}")
 

@@ -125,3 +125,18 @@ def test_a_manager_reads_labels_and_notes_and_an_mrk_adds_an_order(
     shoot(page, floor, f"accounts-{lang}-390")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     context.close()
+
+
+def test_a_manager_with_no_questionnaires_reads_so_without_an_empty_table(
+    browser: Browser, floor: Floor
+) -> None:
+    async def seed(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> Actor:
+        return await actor(client, maker, Role.MANAGER, desk=Desk.ACQUISITION, capacity=5)
+
+    mpk = floor.run(seed)
+    page = new_context(browser).new_page()
+    log_in(page, floor, mpk, "/manager")
+    expect(page.locator("#empty")).to_have_text("Анкет нет.")
+    # The words alone: the table's heads over no rows read as a page still loading.
+    expect(page.locator("table.questionnaires")).to_be_hidden()
+    shoot(page, floor, "manager-empty")

@@ -257,7 +257,8 @@ onSubmit($("upload"), async (data) => {
       el("li", {}, e.line ? _("Line {line}: {reason}", { ...e, reason: lineReason(e.reason) }) : e.reason)),
   );
   if (report.invalid) {
-    $("import-errors").append(el("li", {}, button(_("Download the refused lines (CSV)"), () =>
+    // The lines' download is no line: not bulleted as one.
+    $("import-errors").append(el("li", { class: "plain" }, button(_("Download the refused lines (CSV)"), () =>
       download(`/imports/${started.import_id}/errors?format=csv`, `refused-${started.import_id}.csv`))));
   }
   $("upload").reset();

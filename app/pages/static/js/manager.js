@@ -96,6 +96,8 @@ async function load() {
   const tbody = $("questionnaires");
   if (!tbody.contains(document.activeElement)) tbody.replaceChildren(...list.map(row));
   $("empty").hidden = list.length > 0;
+  // None: the words alone, not a table's heads over no rows.
+  $("list").hidden = list.length === 0;
 }
 
 $("questionnaires").addEventListener("submit", async (event) => {
