@@ -159,7 +159,11 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
 
     # Today's shift, from a template that covers now; the operator ticked on its roster.
     go(page, "shifts")
+    # Hours left empty are said to be required, not "not a valid value" (nothing was typed).
     page.locator("#t-name").fill("Весь день")
+    page.locator("#template-form button[type=submit]").click()
+    expect(page.locator("#t-start-error")).to_have_text(REQUIRED[language])
+    expect(page.locator("#t-end-error")).to_have_text(REQUIRED[language])
     page.locator("#t-start").fill("00:00")
     page.locator("#t-end").fill("23:59")
     page.locator("#t-zone").fill("UTC")

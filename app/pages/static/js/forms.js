@@ -83,7 +83,12 @@ export function showRefusal(form, refusal) {
     }
     const id = `${input.id || input.name}-error`;
     if (!document.getElementById(id)) {
-      const note = el("span", { class: "field-error", id, role: "alert" }, fieldWords(field.msg));
+      // A field left empty and refused is one that must be filled ("not a valid time" for an
+      // empty start read as if something typed were wrong).
+      const empty = input.type !== "checkbox" && !input.validity?.badInput
+        && String(input.value ?? "").trim() === "";
+      const words = empty ? _("Required.") : fieldWords(field.msg);
+      const note = el("span", { class: "field-error", id, role: "alert" }, words);
       input.insertAdjacentElement("afterend", note);
       input.setAttribute("aria-invalid", "true");
       input.setAttribute("aria-describedby", id);
