@@ -4,7 +4,7 @@ campaign's labels for its fields, the account's stage. It showed the codes (`nee
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.browser.conftest import new_context
@@ -17,6 +17,17 @@ WORDS = {
     "ru": ("Нам ничего не нужно", "В работе"),
     "en": ("We need nothing", "Working"),
 }
+
+
+def open_card(page: Page, phone: str) -> None:
+    """Find the number and open its card; the row waited for is the number's own, not the
+    last search's one row still shown."""
+    page.locator("#q").fill(phone)
+    page.locator("#q").press("Enter")
+    row = page.locator("#contacts tr", has_text=phone)
+    expect(row).to_have_count(1)
+    row.locator("button").first.click()
+    expect(page.locator("#card-title")).to_have_text(phone)
 
 
 @pytest.mark.parametrize("lang", list(LOCALES))
@@ -53,11 +64,7 @@ def test_a_contacts_card_says_its_objections_answers_and_stage_in_words(
     page.goto(f"{floor.url}/contacts")
     expect(page.locator("body[data-ready=true]")).to_have_count(1)
     for phone in scene.phones:
-        page.locator("#q").fill(phone)
-        page.locator("#q").press("Enter")
-        expect(page.locator("#contacts tr")).to_have_count(1)
-        page.locator("#contacts tr button").first.click()
-        expect(page.locator("#card-title")).to_have_text(phone)
+        open_card(page, phone)
         expect(page.locator("#card-account")).to_have_text(f"ООО Ромашка ({stage})")
         # Both are closed (the first order closed its company's numbers): no next call.
         facts = page.locator("#card-facts dd")
@@ -67,18 +74,12 @@ def test_a_contacts_card_says_its_objections_answers_and_stage_in_words(
     attempts = page.locator("#attempts")
     answers = page.locator("#card-questionnaire")
     if "Иван Петрович" not in answers.inner_text():
-        page.locator("#q").fill(scene.phones[0])
-        page.locator("#q").press("Enter")
-        page.locator("#contacts tr button").first.click()
-        expect(page.locator("#card-title")).to_have_text(scene.phones[0])
+        open_card(page, scene.phones[0])
     expect(answers.locator("dt")).to_have_text(["Contact person", "What they need"])
     expect(answers).to_contain_text("Иван Петрович")
     shoot(page, floor, f"contact-card-{lang}-1366")
     other = next(p for p in scene.phones if p != page.locator("#card-title").inner_text())
-    page.locator("#q").fill(other)
-    page.locator("#q").press("Enter")
-    page.locator("#contacts tr button").first.click()
-    expect(page.locator("#card-title")).to_have_text(other)
+    open_card(page, other)
     expect(attempts.locator("td").nth(3)).to_have_text(objection)
     page.set_viewport_size({"width": 390, "height": 844})
     shoot(page, floor, f"contact-card-{lang}-390")
