@@ -85,6 +85,10 @@ async function openCard(id) {
     say(explain(refusal));
     return;
   }
+  // The answers under the campaign's own labels for its fields, as the operator asked them;
+  // read before anything is drawn, so that no part of the card shows the one before.
+  const answers = Object.entries(card.questionnaire?.answers || {});
+  const labels = answers.length ? await fieldLabels(card.campaign?.id) : new Map();
   $("card-title").textContent = card.phone ?? _("erased");
   const facts = [
     [_("Name"), card.name], [_("Company"), card.company], [_("Region"), card.region],
@@ -103,9 +107,6 @@ async function openCard(id) {
     OBJECTIONS[a.objection] ?? a.objection ?? "", a.notes ?? "", a.ring_seconds ?? "–",
     a.talk_seconds ?? "–",
   ]), _("No calls yet."));
-  // The answers under the campaign's own labels for its fields, as the operator asked them.
-  const answers = Object.entries(card.questionnaire?.answers || {});
-  const labels = answers.length ? await fieldLabels(card.campaign?.id) : new Map();
   $("card-questionnaire").replaceChildren(
     ...(answers.length
       ? answers.flatMap(([k, v]) => [el("dt", {}, labels.get(k) ?? k), el("dd", {}, String(v))])
