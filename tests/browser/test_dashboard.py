@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.clock import utcnow
-from dialer.base.models import Attendance, Desk, Disposition, Pause, Role
+from dialer.base.models import Attendance, Desk, Disposition, Pause, Role, User
 from dialer.calls.qc import review
 from dialer.sales.questionnaires import file_questionnaire
 from tests import builders_managers as managers
@@ -270,6 +270,7 @@ def test_each_alert_shows_while_its_condition_holds(
 # ---- the accounts in the staff's navigation
 
 NAV_WORDS = {"ru": ("Клиенты", "Мои анкеты"), "en": ("Accounts", "My questionnaires")}
+HOLDER_WORDS = {"ru": ("Менеджер", "ждёт менеджера"), "en": ("Manager", "waiting for a manager")}
 
 
 @pytest.mark.parametrize("lang", LOCALES)
@@ -277,25 +278,33 @@ def test_staff_open_every_account_from_the_floor_navigation(
     browser: Browser, floor: Floor, lang: str
 ) -> None:
     accounts_words, questionnaires_words = NAV_WORDS[lang]
+    manager_words, waiting_words = HOLDER_WORDS[lang]
 
     async def seed(
         client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]
     ) -> tuple[Actor, Actor]:
         supervisor = await actor(client, maker, Role.SUPERVISOR)
         mpk = await actor(client, maker, Role.MANAGER, desk=Desk.ACQUISITION, capacity=5)
-        mrk = await actor(client, maker, Role.MANAGER, desk=Desk.DEVELOPMENT, capacity=10)
+        # Room for one client: the second first order waits for a manager.
+        mrk = await actor(client, maker, Role.MANAGER, desk=Desk.DEVELOPMENT, capacity=1)
         where = await managers.floor(maker)
         async with maker.begin() as session:
-            warm = await managers.add_contact(session, where.campaign_id, company="ООО Клиент")
-            attempt = await managers.call(
-                session, where, warm, Disposition.WARM, utcnow(), answered=True
+            await session.execute(
+                update(User).where(User.id == mrk.id).values(name="Ольга Смирнова")
             )
-            sold = await file_questionnaire(session, attempt, {"need": "бумага"}, "ООО Клиент",
-                                            utcnow())  # fmt: skip
-        url = f"/api/v1/questionnaires/{sold.id}/status"
-        for body in ({"status": "in_progress"}, {"status": "first_order", "amount": "120000"}):
-            answer = await client.post(url, json=body, headers=mpk.headers)
-            assert answer.status_code == 200, answer.text
+        for company in ("ООО Клиент", "ООО Второй"):
+            async with maker.begin() as session:
+                warm = await managers.add_contact(session, where.campaign_id, company=company)
+                attempt = await managers.call(
+                    session, where, warm, Disposition.WARM, utcnow(), answered=True
+                )
+                sold = await file_questionnaire(
+                    session, attempt, {"need": "бумага"}, company, utcnow()
+                )
+            url = f"/api/v1/questionnaires/{sold.id}/status"
+            for body in ({"status": "in_progress"}, {"status": "first_order", "amount": "120000"}):
+                answer = await client.post(url, json=body, headers=mpk.headers)
+                assert answer.status_code == 200, answer.text
         return supervisor, mrk
 
     supervisor, mrk = floor.run(seed)
@@ -310,7 +319,14 @@ def test_staff_open_every_account_from_the_floor_navigation(
     expect(nav).to_be_visible()
     expect(nav.get_by_role("link", name=accounts_words)).to_have_attribute("aria-current", "page")
     expect(page.get_by_role("link", name=questionnaires_words)).to_have_count(0)
-    expect(page.locator("#stages tr", has_text="ООО Клиент")).to_be_visible()
+    # Who holds each account, by name (the login on hover); one no manager holds waits.
+    held = page.locator("#stages tr", has_text="ООО Клиент")
+    expect(held.locator(".holder")).to_have_text("Ольга Смирнова")
+    expect(held.locator(".holder span")).to_have_attribute("title", mrk.login)
+    expect(page.locator("#stages tr", has_text="ООО Второй").locator(".holder")).to_have_text(
+        waiting_words
+    )
+    expect(page.locator("#stages thead").first).to_contain_text(manager_words)
     looked_at(page, floor, f"accounts-staff-{lang}")
     context.close()
 
@@ -320,6 +336,9 @@ def test_staff_open_every_account_from_the_floor_navigation(
     log_in(page, floor, mrk, "/accounts")
     expect(page.locator("#stages tr", has_text="ООО Клиент")).to_be_visible()
     expect(page.locator(".floor-nav")).to_be_hidden()
+    # Its own accounts: no column naming itself.
+    expect(page.locator("#stages thead").first).not_to_contain_text(manager_words)
+    expect(page.locator(".holder")).to_have_count(0)
     # Nor a link to questionnaires, which only the acquisition desk gets (it led to none).
     expect(page.get_by_role("link", name=questionnaires_words)).to_have_count(0)
     context.close()

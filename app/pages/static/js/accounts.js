@@ -1,7 +1,7 @@
 // The MRK's and KAM's accounts, by stage: turnover against plan, orders, hand-offs.
 
 import { $, STAGES, _, api, el, explain, money, newKey, say, whoAmI } from "./shared.js";
-import { clearErrors, showRefusal } from "./forms.js";
+import { clearErrors, page, showRefusal } from "./forms.js";
 import { MY_ZONE, clockIn } from "./time.js";
 
 function cloneForm(id, a) {
@@ -59,12 +59,24 @@ function handoffs(a) {
     STAGES[h.to_stage] ?? h.to_stage, h.reason ? ` — ${reasonWords(h.reason)}` : "")));
 }
 
+// The managers by id, for the staff, who read every desk's accounts; a manager reads its own.
+let managers = null;
+
+// Who holds the account, by name, the login on hover; an account no manager holds yet waits.
+function holder(a) {
+  if (!a.manager_id) return el("span", { class: "hint" }, _("waiting for a manager"));
+  const m = managers.get(a.manager_id);
+  if (!m) return el("span", { title: a.manager_id }, `${a.manager_id.slice(0, 8)}…`);
+  return el("span", { title: m.login }, m.name);
+}
+
 function account(a) {
   const plan = cloneForm("plan-form", a);
   if (a.plan_volume !== null) plan.elements.plan_volume.value = a.plan_volume;
   return el("tr", { "data-id": a.id },
     el("th", { scope: "row" }, a.company || _("—"),
       a.strategic ? el("small", { class: "hint" }, " ", _("strategic")) : ""),
+    managers ? el("td", { "data-label": _("Manager"), class: "holder" }, holder(a)) : "",
     el("td", { "data-label": _("Turnover") }, progress(a)),
     el("td", { "data-label": _("Orders"), class: "orders" }, String(a.orders)),
     el("td", { "data-label": _("Hand-offs") }, handoffs(a)),
@@ -74,6 +86,10 @@ function account(a) {
 async function load() {
   const list = await api("GET", "/accounts");
   const full = await Promise.all(list.map((a) => api("GET", `/accounts/${a.id}`)));
+  if (managers) {
+    const { items } = await page("/users", { role: "manager" }, 1000, 0);
+    managers = new Map(items.map((u) => [u.id, u]));
+  }
   const box = $("stages");
   if (box.contains(document.activeElement) && box.querySelector("[aria-invalid]")) return;
   box.replaceChildren(...Object.entries(STAGES).map(([stage, words]) => {
@@ -82,8 +98,9 @@ async function load() {
     return el("section", { class: "card", "aria-labelledby": `stage-${stage}` },
       el("h2", { id: `stage-${stage}` }, `${words} · ${mine.length}`),
       el("div", { class: "table-wrap" }, el("table", {},
-        el("thead", {}, el("tr", {}, ...[_("Company"), _("Turnover"), _("Orders"),
-          _("Hand-offs"), _("Add order")].map((w) => el("th", { scope: "col" }, w)))),
+        el("thead", {}, el("tr", {}, ...[_("Company"), managers ? _("Manager") : null,
+          _("Turnover"), _("Orders"), _("Hand-offs"), _("Add order")]
+          .filter(Boolean).map((w) => el("th", { scope: "col" }, w)))),
         el("tbody", {}, ...mine.map(account)))));
   }));
   $("empty").hidden = full.length > 0;
@@ -117,6 +134,7 @@ const loop = () => load().catch((refusal) => say(explain(refusal)))
 // A supervisor or admin sees every desk's accounts: the floor's navigation, not a manager's
 // own questionnaires, and a title that does not say "my".
 function asStaff() {
+  managers = new Map();
   document.querySelector(".floor-nav").hidden = false;
   $("manager-link").hidden = true;
   const title = _("Accounts");
