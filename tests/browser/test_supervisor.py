@@ -4,17 +4,21 @@ import re
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import Page, expect
+import pytest
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.clock import utcnow
 from dialer.base.models import Disposition, Role
 from tests import builders_managers as managers
-from tests.browser.harness import Floor, log_in, shoot
+from tests.browser.conftest import new_context
+from tests.browser.harness import SCREENSHOTS, Floor, log_in, shoot
 from tests.builders import Actor, actor, on_shift
 
 
-def test_the_charts_show_todays_calls_objections_and_conversion(page: Page, floor: Floor) -> None:
+def seed_calls(floor: Floor, objections: tuple[str, ...]) -> Actor:
+    """A supervisor, and today one call not interested per objection and one warm."""
+
     async def seed(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> Actor:
         boss = await actor(client, maker, Role.SUPERVISOR)
         where = await managers.floor(maker)
@@ -22,7 +26,7 @@ def test_the_charts_show_todays_calls_objections_and_conversion(page: Page, floo
         shift_id = await on_shift(maker, [where.operator_id])
         now = utcnow()
         async with maker.begin() as session:
-            for objection in ("need_nothing", "need_nothing", "busy"):
+            for objection in objections:
                 contact = await managers.add_contact(session, where.campaign_id)
                 await managers.call(
                     session,
@@ -37,10 +41,17 @@ def test_the_charts_show_todays_calls_objections_and_conversion(page: Page, floo
             await managers.warm_in(session, where, now, shift_id=shift_id)
         return boss
 
-    boss = floor.run(seed)
+    return floor.run(seed)
+
+
+def test_the_charts_show_todays_calls_objections_and_conversion(page: Page, floor: Floor) -> None:
+    boss = seed_calls(floor, ("need_nothing", "need_nothing", "busy"))
     log_in(page, floor, boss, "/supervisor")
     expect(page.locator("#chart-calls svg")).to_have_attribute("aria-label", "2-й ч: 4 / 1")
-    expect(page.locator("#chart-conversion svg")).to_have_attribute("aria-label", "2-й ч: 25%")
+    # A share as the page's language writes one, in the chart as in the table.
+    expect(page.locator("#chart-conversion svg")).to_have_attribute(
+        "aria-label", "2-й ч: 25\u00a0%"
+    )
     objections = page.locator("#chart-objections svg")
     expect(objections).to_have_attribute(
         "aria-label", re.compile("Нам ничего не нужно: 2; Я занят: 1")
@@ -61,3 +72,33 @@ def test_the_charts_show_todays_calls_objections_and_conversion(page: Page, floo
     assert download.value.suggested_filename == f"timesheet-{today}-{today}.csv"
     header = Path(download.value.path()).read_text(encoding="utf-8").splitlines()[0]
     assert header.startswith("operator_id,login,name,shift_id")
+
+
+SHARES = {"ru": ("ru-RU", "33,3\u00a0%"), "en": ("en-US", "33.3%")}
+
+
+@pytest.mark.parametrize("lang", SHARES)
+def test_the_conversion_charts_scale_is_whole_on_a_phone(
+    browser: Browser, floor: Floor, lang: str
+) -> None:
+    locale, share = SHARES[lang]
+    boss = seed_calls(floor, ("need_nothing", "busy"))
+    context = new_context(browser, locale)
+    page = context.new_page()
+    log_in(page, floor, boss, "/supervisor")
+    chart = page.locator("#chart-conversion svg")
+    scale = chart.locator("text.scale")
+    expect(scale).to_have_text(share)
+    for width, height in ((1366, 768), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        # Its first digit was cut off at the chart's left edge at a phone's width.
+        drawn, text = chart.bounding_box(), scale.bounding_box()
+        assert drawn is not None
+        assert text is not None
+        assert text["x"] >= drawn["x"], (width, text, drawn)
+        page.locator(".charts").screenshot(
+            path=SCREENSHOTS / f"supervisor-conversion-{lang}-{width}-{floor.backend}.png"
+        )
+        shoot(page, floor, f"supervisor-charts-{lang}-{width}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()

@@ -241,7 +241,7 @@ function showFunnel(report) {
     [{ name: _("Calls"), cls: "calls" }, { name: _("Warm"), cls: "warm" }]));
   $("chart-conversion").replaceChildren(barChart(
     hours.map((h) => ({ label: hour(h), values: [Math.round((h.conversion ?? 0) * 1000) / 10] })),
-    [{ name: _("Conversion"), cls: "warm" }], "%"));
+    [{ name: _("Conversion"), cls: "warm" }], (v) => percent(v / 100)));
   $("chart-objections").replaceChildren(barChart(
     (report.objections || []).map((o) => ({
       label: OBJECTIONS[o.code] ?? o.code, values: [o.count] })),
@@ -399,25 +399,30 @@ function start() {
 whoAmI(["supervisor", "admin"]).then((me) => { if (me) start(); })
   .catch((refusal) => say(explain(refusal)));
 
-// Bars in inline SVG: rows of {label, values}, one value per series.
-function barChart(rows, series, unit = "") {
+// Bars in inline SVG: rows of {label, values}, one value per series, each value written by
+// `write` (a share as the page's language writes one).
+function barChart(rows, series, write = String) {
   if (!rows.length) return el("p", { class: "hint" }, _("No data yet."));
-  const [W, H, left, bottom, top] = [360, 120, 34, 18, 12];
   const max = Math.max(1, ...rows.flatMap((r) => r.values));
+  // The scale's top, left of the bars, with room for it: a fixed margin cut the first digit
+  // off "33,3 %" at a phone's width. 7 units a character is a digit's width at the 10-unit
+  // font, with some to spare.
+  const [W, H, bottom, top] = [360, 120, 18, 12];
+  const left = Math.max(34, 7 * write(max).length + 6);
   const band = (W - left) / rows.length;
   const width = Math.min(36, (band * 0.7) / series.length);
   const y = (v) => top + (H - top - bottom) * (1 - v / max);
-  const said = rows.map((r) => `${r.label}: ${r.values.map((v) => v + unit).join(" / ")}`);
+  const said = rows.map((r) => `${r.label}: ${r.values.map(write).join(" / ")}`);
   const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: "100%", class: "chart",
     role: "img", "aria-label": said.join("; ") },
   svg("line", { x1: left, x2: W, y1: H - bottom, y2: H - bottom, class: "axis" }),
-  svg("text", { x: left - 4, y: top + 4, "text-anchor": "end" }, `${max}${unit}`));
+  svg("text", { x: left - 4, y: top + 4, "text-anchor": "end", class: "scale" }, write(max)));
   rows.forEach((row, i) => {
     const start = left + (i + 0.5) * band - (width * series.length) / 2;
     row.values.forEach((value, j) => {
       chart.append(svg("rect", { x: start + j * width, y: y(value), width: Math.max(1, width - 2),
         height: H - bottom - y(value), class: series[j].cls },
-      svg("title", {}, `${row.label} · ${series[j].name}: ${value}${unit}`)));
+      svg("title", {}, `${row.label} · ${series[j].name}: ${write(value)}`)));
     });
     chart.append(svg("text", { x: left + (i + 0.5) * band, y: H - 4, "text-anchor": "middle" },
       row.label));
