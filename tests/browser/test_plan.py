@@ -1,7 +1,7 @@
 """The shift planner's page: measured rates, the MPK, and each shift's recommendation."""
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialer.base.clock import utcnow
 from dialer.base.models import Role, RosterEntry, Shift
 from dialer.shifts.calendar import local_date
+from tests import builders_managers as managers
 from tests.browser.conftest import new_context
 from tests.browser.harness import Floor, log_in, shoot
 from tests.browser.test_errors_and_small_screens import RED
-from tests.builders import Actor, actor
+from tests.builders import Actor, actor, on_shift
 from tests.builders_plan import known_history, shifts_from
 from tests.floor import quick_actor
 
@@ -111,4 +112,47 @@ def test_with_no_history_the_planner_says_so_in_words_that_agree(
         shoot(page, floor, f"plan-no-history-{lang}-1366")
         page.set_viewport_size(NARROW)
         shoot(page, floor, f"plan-no-history-{lang}-390")
+        context.close()
+
+
+def test_the_shifts_page_writes_an_expected_pause_on_the_shifts_clock_and_names_its_zone(
+    browser: Browser, floor: Floor
+) -> None:
+    """A shift on UTC's clock read from Moscow: the pause expected is written on the clock of
+    the shift's hours beside it and named, where it was the reader's, three hours on, unnamed."""
+
+    async def seed(
+        client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]
+    ) -> tuple[Actor, datetime]:
+        supervisor = await actor(client, maker, Role.SUPERVISOR)
+        where = await managers.floor(maker)
+        shift_id = await on_shift(maker, [where.operator_id])
+        # A questionnaire and no MPK to take it: the shift's roster is expected to pause.
+        async with maker.begin() as session:
+            await managers.warm_in(session, where, utcnow(), shift_id=shift_id)
+        today = utcnow().date()
+        period = {"from": str(today), "to": str(today + timedelta(days=13))}
+        plan = await client.get("/api/v1/reports/plan", params=period, headers=supervisor.headers)
+        assert plan.status_code == 200, plan.text
+        shift = next(s for s in plan.json()["shifts"] if s["id"] == str(shift_id))
+        return supervisor, datetime.fromisoformat(shift["pause_expected_at"])
+
+    supervisor, pause = floor.run(seed)
+    on_its_clock = f"{pause.astimezone(UTC):%H:%M} (UTC)"
+    for locale, lang, recommended_words, pause_words in (
+        ("ru-RU", "ru", "Рекомендуется", "пауза из-за загрузки около"),
+        ("en-US", "en", "Recommended", "saturation pause at about"),
+    ):
+        context = new_context(browser, locale)
+        page = context.new_page()
+        log_in(page, floor, supervisor, "/supervisor")
+        page.goto(floor.url + "/shifts")
+        row = page.locator("#shifts tr", has_text="Test shift")
+        expect(row.locator("td").nth(2)).to_contain_text("(UTC)")
+        advice = row.locator(f'td[data-label="{recommended_words}"]')
+        expect(advice).to_have_text(re.compile(rf"^\d+ — {pause_words} {re.escape(on_its_clock)}$"))
+        shoot(page, floor, f"shifts-pause-{lang}-1366")
+        page.set_viewport_size(NARROW)
+        shoot(page, floor, f"shifts-pause-{lang}-390")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
         context.close()

@@ -38,11 +38,15 @@ async function advice(period) {
   }
 }
 
-function advised(planned) {
+// The pause on the shift's clock, its zone named, as the shift's hours are written beside it:
+// on the reader's clock and unnamed it read as the shift's. The reader's, named, for a shift
+// whose template is gone.
+function advised(planned, shift) {
   if (!planned) return "–";
   if (!planned.pause_expected_at) return String(planned.recommended);
-  return `${planned.recommended} (${_("saturation pause at about {time}", {
-    time: clockIn(MY_ZONE, new Date(planned.pause_expected_at)) })})`;
+  const zone = zones.get(shift.template_id) ?? MY_ZONE;
+  const time = `${clockIn(zone, new Date(planned.pause_expected_at))} (${zone})`;
+  return `${planned.recommended} — ${_("saturation pause at about {time}", { time })}`;
 }
 
 async function shifts() {
@@ -52,7 +56,7 @@ async function shifts() {
   const [items, plan] = await Promise.all([api("GET", `/shifts?${period}`), advice(period)]);
   fillTable($("shifts"), items.map((s) => [
     day(s.starts_at), s.name, hours(s),
-    STATES[s.state] ?? s.state, String(s.roster.length), advised(plan.get(s.id)),
+    STATES[s.state] ?? s.state, String(s.roster.length), advised(plan.get(s.id), s),
     // Its details below, not the shift opened: "Open" read as starting it.
     button(_("Details"), () => open(s), { "data-shift": s.id }),
   ]), _("No shifts in the next two weeks."));
