@@ -270,7 +270,10 @@ def test_each_alert_shows_while_its_condition_holds(
 # ---- the accounts in the staff's navigation
 
 NAV_WORDS = {"ru": ("Клиенты", "Мои анкеты"), "en": ("Accounts", "My questionnaires")}
-HOLDER_WORDS = {"ru": ("Менеджер", "ждёт менеджера"), "en": ("Manager", "waiting for a manager")}
+HOLDER_WORDS = {
+    "ru": ("Менеджер", "ждёт менеджера", "первый заказ на 120 000; все менеджеры отдела заняты"),
+    "en": ("Manager", "waiting for a manager", "first order of 120,000; every manager of the desk"),
+}
 
 
 @pytest.mark.parametrize("lang", LOCALES)
@@ -278,7 +281,7 @@ def test_staff_open_every_account_from_the_floor_navigation(
     browser: Browser, floor: Floor, lang: str
 ) -> None:
     accounts_words, questionnaires_words = NAV_WORDS[lang]
-    manager_words, waiting_words = HOLDER_WORDS[lang]
+    manager_words, waiting_words, full_words = HOLDER_WORDS[lang]
 
     async def seed(
         client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]
@@ -323,9 +326,10 @@ def test_staff_open_every_account_from_the_floor_navigation(
     held = page.locator("#stages tr", has_text="ООО Клиент")
     expect(held.locator(".holder")).to_have_text("Ольга Смирнова")
     expect(held.locator(".holder span")).to_have_attribute("title", mrk.login)
-    expect(page.locator("#stages tr", has_text="ООО Второй").locator(".holder")).to_have_text(
-        waiting_words
-    )
+    waits = page.locator("#stages tr", has_text="ООО Второй")
+    expect(waits.locator(".holder")).to_have_text(waiting_words)
+    # Why it waits, in the page's language too (the wait after a first order stayed English).
+    expect(waits.locator(".history")).to_contain_text(full_words)
     expect(page.locator("#stages thead").first).to_contain_text(manager_words)
     looked_at(page, floor, f"accounts-staff-{lang}")
     context.close()

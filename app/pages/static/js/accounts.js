@@ -21,9 +21,10 @@ function progress(a) {
     a.plan_volume === null ? el("small", { class: "hint" }, _("the usual plan")) : "");
 }
 
-// The service's reasons for a hand-off in words; one it does not know shows as sent.
+// The service's reasons for a hand-off in words; one it does not know shows as sent. The
+// questionnaire's id ends at a ";": taken with it, the wait after it stayed in English.
 const REASONS = [
-  [/^first order ([\d.]+) from questionnaire \S+/,
+  [/^first order ([\d.]+) from questionnaire [^\s;]+/,
     (m) => _("first order of {amount}", { amount: money(m[1]) })],
   [/^turnover ([\d.]+) reached the plan ([\d.]+)/,
     (m) => _("turnover {turnover} reached the plan {plan}",
