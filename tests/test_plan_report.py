@@ -5,9 +5,10 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialer.base.models import Desk, Role, RosterEntry
+from dialer.base.models import Desk, Role, RosterEntry, User
 from tests.builders_plan import known_history, shifts_from
 from tests.builders_shifts import clock_at
 from tests.floor import quick_actor
@@ -62,6 +63,7 @@ async def test_the_planner_measures_the_history_and_keeps_the_mpk_under_the_high
     first = shifts[0]
     # From nothing open: four operators bring 49 by 14:00 (five would pass 60).
     assert (first["recommended"], first["recommended_open_at_end"]) == (4, 49.0)
+    assert (plan["operators"], first["wanted"]) == (7, 4)  # the six and the history's one
     for shift in shifts:
         assert shift["recommended_open_at_end"] <= 54  # the middle of the marks
         assert shift["recommended_idle_hours"] == 0
@@ -98,7 +100,27 @@ async def test_with_too_little_history_the_planner_says_so_and_uses_the_campaign
     assert plan["measured"]["warm_per_operator_hour"] == 3.0
     assert [m["closes_per_day"] for m in plan["managers"]] == [12.0]
     assert plan["shifts"][0]["rostered"] == 0
-    assert plan["shifts"][0]["recommended"] > 0
+    # No operator on the floor yet: none to recommend, though the MPK could take some.
+    assert plan["operators"] == 0
+    assert plan["shifts"][0]["recommended"] == 0
+    assert plan["shifts"][0]["wanted"] > 0
+
+
+async def test_the_planner_recommends_no_more_operators_than_the_floor_has(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    await known_history(sessionmaker, NOW - timedelta(days=28), NOW)  # one operator
+    await roster_everyone(sessionmaker, 2)
+    gone = await quick_actor(sessionmaker, Role.OPERATOR, NOW)
+    async with sessionmaker.begin() as session:
+        await session.execute(update(User).where(User.id == gone.id).values(active=False))
+    plan = await planned(app, client, sessionmaker)
+    assert plan["operators"] == 3
+    first = plan["shifts"][0]
+    # Four would bring the MPK to 49 by 14:00: three are all the floor has.
+    assert (first["wanted"], first["recommended"]) == (4, 3)
+    assert first["recommended_open_at_end"] < 49
+    assert all(s["recommended"] <= 3 for s in plan["shifts"])
 
 
 async def test_the_plan_is_for_staff_and_a_sane_period(

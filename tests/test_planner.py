@@ -96,3 +96,17 @@ def test_rates_fall_back_from_a_cell_to_its_hour_to_the_whole() -> None:
     assert rates.warm(1, 1) == 5.0
     assert rates.warm(3, 1) == 4.0  # no Wednesday: hour 1 of every day
     assert rates.warm(1, 2) == 89 / 21  # hour 2 too thin: the whole history
+
+
+def test_a_floor_short_of_operators_is_recommended_all_it_has() -> None:
+    now = datetime(2026, 12, 7, 9, tzinfo=UTC)
+    plans = plan(two_weeks(rostered=6), 0, False, FLAT, THREE_MPK, now, operators=2)
+    first = plans[0]
+    # Four would fill the backlog to 49 by 14:00; two are all there are: 32 filed against
+    # 15 closed.
+    assert (first.wanted, first.recommended.operators) == (4, 2)
+    assert round(first.recommended.end.open, 6) == 17
+    # The next shift starts from the backlog the two left, not the four.
+    assert plans[1].recommended.operators == 2
+    assert all(p.recommended.operators <= 2 for p in plans)
+    assert plan(two_weeks(rostered=6), 0, False, FLAT, THREE_MPK, now)[0].wanted == 4

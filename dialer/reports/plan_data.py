@@ -23,6 +23,7 @@ from dialer.base.models import (
     Campaign,
     Desk,
     Questionnaire,
+    Role,
     Shift,
     ShiftTemplate,
     User,
@@ -180,6 +181,7 @@ def _shift_json(p: planner.ShiftPlan, state: str) -> dict[str, Any]:
         "state": state,
         "rostered": s.rostered,
         "recommended": best.operators,
+        "wanted": p.wanted,
         "expected_warm": round(kept.warm, 1),
         "expected_open_at_end": round(kept.end.open, 1),
         "pause_expected_at": _iso(kept.pause_at),
@@ -223,7 +225,11 @@ async def plan_report(
         for v in views
     ]
     states = {v.shift.id: v.shift.state.value for v in views}
-    plans = planner.plan(shifts, state.open, paused, rates, desk, now)
+    # A roster is made of the floor's active operators: no more are recommended.
+    operators = await session.scalar(
+        select(func.count()).where(User.role == Role.OPERATOR, User.active.is_(True))
+    )
+    plans = planner.plan(shifts, state.open, paused, rates, desk, now, operators or 0)
     return {
         "from": first.isoformat(),
         "to": last.isoformat(),
@@ -257,6 +263,7 @@ async def plan_report(
             }
             for m in managers
         ],
+        "operators": operators or 0,
         "desk": {
             "capacity": desk.capacity,
             "closes_per_day": round(desk.closes_per_day, 2),

@@ -168,8 +168,11 @@ def recommend(
     closes_per_hour: float,
     desk: Desk,
     since: datetime | None = None,
-) -> Run:
-    """The roster that keeps the MPK between the marks: no pause, no idle time if it can be.
+    most: int = MOST_OPERATORS,
+) -> tuple[Run, int]:
+    """The roster that keeps the MPK between the marks: no pause, no idle time if it can be,
+    from at most `most` operators (the floor's active ones); and how many the MPK could
+    take were there operators enough (more than `most` where the floor is short).
 
     The most operators whose backlog at the shift's end stays at or under the middle of
     the marks; where so few would leave the MPK idle, the fewest that do not. Filling
@@ -186,6 +189,14 @@ def recommend(
         if tried.pause_at is not None or tried.end.paused:
             break
         candidates.append(tried)
+    wanted = _best(candidates, desk)
+    if wanted.operators <= most:
+        return wanted, wanted.operators
+    return _best(candidates[: most + 1], desk), wanted.operators
+
+
+def _best(candidates: list[Run], desk: Desk) -> Run:
+    """Of runs with 0, 1, 2 … operators, none pausing, the one `recommend` describes."""
     within = [r for r in candidates if r.end.open <= desk.target + 1e-9]
     best = within[-1] if within else candidates[0]
     if best.idle_hours > 0:
@@ -196,9 +207,13 @@ def recommend(
 
 @dataclass(frozen=True)
 class ShiftPlan:
+    """A shift's recommended roster, its roster as planned, and the operators the MPK could
+    take (`wanted`: above the recommendation only where the floor has too few)."""
+
     shift: PlannedShift
     recommended: Run
     as_rostered: Run
+    wanted: int
 
 
 def floor_hours(shifts: Sequence[PlannedShift]) -> dict[date, float]:
@@ -217,8 +232,10 @@ def plan(
     rates: Rates,
     desk: Desk,
     now: datetime,
+    operators: int = MOST_OPERATORS,
 ) -> list[ShiftPlan]:
-    """Each shift not yet over, in order: its recommended roster and its roster as planned.
+    """Each shift not yet over, in order: its recommended roster (of at most `operators`,
+    the floor's active ones) and its roster as planned.
 
     Both chains start from the backlog now; each shift of a chain starts where the one
     before it ended, so a recommendation takes the earlier recommendations as followed.
@@ -230,8 +247,8 @@ def plan(
     advised = rostered = State(open_now, paused_now)
     for shift in ordered:
         per_hour = desk.closes_per_day / hours[shift.local_date]
-        best = recommend(shift, advised, rates, per_hour, desk, since=now)
+        best, wanted = recommend(shift, advised, rates, per_hour, desk, now, operators)
         kept = run_shift(shift, shift.rostered, rostered, rates, per_hour, desk, since=now)
-        plans.append(ShiftPlan(shift, best, kept))
+        plans.append(ShiftPlan(shift, best, kept, wanted))
         advised, rostered = best.end, kept.end
     return plans

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -85,6 +85,24 @@ def test_the_planner_shows_each_shift_its_roster_and_recommendation(
         context.close()
 
 
+def planner_page(
+    browser: Browser, floor: Floor, supervisor: Actor, locale: str
+) -> tuple[BrowserContext, Page]:
+    """The planner's page in `locale`, for `supervisor` logged in."""
+    context = new_context(browser, locale)
+    page = context.new_page()
+    log_in(page, floor, supervisor, "/supervisor")
+    page.goto(floor.url + "/plan")
+    return context, page
+
+
+def shoot_wide_and_narrow(page: Page, floor: Floor, name: str) -> None:
+    """The page as it is, then at a phone's width."""
+    shoot(page, floor, f"{name}-1366")
+    page.set_viewport_size(NARROW)
+    shoot(page, floor, f"{name}-390")
+
+
 def test_with_no_history_the_planner_says_so_in_words_that_agree(
     browser: Browser, floor: Floor
 ) -> None:
@@ -99,19 +117,42 @@ def test_with_no_history_the_planner_says_so_in_words_that_agree(
         ("ru-RU", "ru", "любой час", "на смене 0 дн."),
         ("en-US", "en", "every hour", "0 d on the floor"),
     ):
-        context = new_context(browser, locale)
-        page = context.new_page()
-        log_in(page, floor, supervisor, "/supervisor")
-        page.goto(floor.url + "/plan")
+        context, page = planner_page(browser, floor, supervisor, locale)
         expect(page.locator("#rate-hours th")).to_have_text([every_hour])
         expect(page.locator("#history")).to_contain_text(days)
         short = page.locator("#history-short")
         expect(short).to_be_visible()
         # Defaults are worth reading, but nothing went wrong: not in an error's red.
         assert short.evaluate("box => getComputedStyle(box).color") != RED
-        shoot(page, floor, f"plan-no-history-{lang}-1366")
-        page.set_viewport_size(NARROW)
-        shoot(page, floor, f"plan-no-history-{lang}-390")
+        shoot_wide_and_narrow(page, floor, f"plan-no-history-{lang}")
+        context.close()
+
+
+def test_a_floor_short_of_operators_reads_what_the_mpk_could_take(
+    browser: Browser, floor: Floor
+) -> None:
+    """The history's one operator is the whole floor: the planner recommends that one and
+    says the MPK could take four, where it recommended four nobody could roster."""
+
+    async def seed(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> Actor:
+        now = utcnow()
+        today = datetime.combine(local_date(now, "Europe/Moscow"), time(), MOSCOW)
+        await known_history(maker, today - timedelta(days=27), today)
+        await shifts_from(maker, now, now + timedelta(days=15))
+        return await actor(client, maker, Role.SUPERVISOR)
+
+    supervisor = floor.run(seed)
+    for locale, lang, floor_words, could_take in (
+        ("ru-RU", "ru", "Активных операторов в зале: 1", "МПК могли бы принять"),
+        ("en-US", "en", "Active operators on the floor: 1", "the MPK could take"),
+    ):
+        context, page = planner_page(browser, floor, supervisor, locale)
+        expect(page.locator("#floor-size")).to_contain_text(floor_words)
+        # The last shift ahead starts from a backlog the lone operator could not fill.
+        last = page.locator("#shifts tr").last
+        expect(last.locator("td").nth(1).locator("strong")).to_have_text("1")
+        expect(last.locator("td").nth(1).locator(".hint")).to_contain_text(could_take)
+        shoot_wide_and_narrow(page, floor, f"plan-short-{lang}")
         context.close()
 
 

@@ -73,14 +73,24 @@ function labelled(row) {
   return row;
 }
 
+// Where the floor is short, what the MPK could take beside the roster it has.
+function short(shift) {
+  if (shift.wanted <= shift.recommended) return [];
+  return [el("br"), el("span", { class: "hint" }, _("the MPK could take {n}", { n: shift.wanted }))];
+}
+
 function showShifts(plan) {
+  $("floor-size").textContent = _("Active operators on the floor: {n}. No more are recommended.",
+    { n: plan.operators });
   const rows = plan.shifts.map((s) => {
     const gap = s.recommended - s.rostered;
     const advice = gap === 0 ? "" : gap > 0 ? _("{n} more", { n: gap }) : _("{n} fewer", { n: -gap });
     return labelled(el("tr", { "data-id": s.id, class: gap === 0 ? false : "late" },
       el("th", { scope: "row" }, `${s.name}`, el("br"), el("span", { class: "hint" }, when(s))),
       el("td", {}, String(s.rostered)),
-      el("td", {}, el("strong", {}, String(s.recommended)), advice ? ` (${advice})` : ""),
+      // One box: where the rows stack, the cell's label, then its words as one line.
+      el("td", {}, el("span", {}, el("strong", {}, String(s.recommended)),
+        advice ? ` (${advice})` : "", ...short(s))),
       el("td", {}, `${number(s.expected_warm)} → ${number(s.recommended_warm)}`),
       el("td", {}, `${number(s.expected_open_at_end)} → ${number(s.recommended_open_at_end)}`),
       el("td", {}, outlook(s))));
