@@ -1,6 +1,7 @@
 """Next call: who gets which contact, when, and why not."""
 
 import asyncio
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -36,6 +37,10 @@ async def test_next_hands_out_a_lease_in_the_contracts_shape(
     assert lease["campaign"]["id"] == floor.campaign["id"]
     assert {o["code"] for o in lease["campaign"]["objections"]} >= {"need_nothing"}
     assert lease["campaign"]["questionnaire_fields"][0]["name"] == "contact_person"
+    # Where a callback may be booked, on the contact's clock: the campaign's own settings.
+    assert lease["campaign"]["calling_window"] == floor.campaign["calling_window"]
+    assert re.fullmatch(r"\d\d:\d\d", lease["campaign"]["calling_window"]["end"])
+    assert lease["campaign"]["callback_max_days"] == floor.campaign["callback_max_days"]
     assert lease["callback"] is None
     assert lease["dial"] == {"tel": f"tel:{contact['phone']}"}
     assert (await floor.contact_row(contact_id)).state is ContactState.LEASED

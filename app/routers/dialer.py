@@ -67,6 +67,12 @@ def lease_json(lease: LeaseView, sip_domain: str | None, now: Any) -> dict[str, 
             "script": campaign.script,
             "objections": campaign.objections,
             "questionnaire_fields": campaign.questionnaire_fields,
+            # In the contact's zone: where a callback may be booked (and how far ahead).
+            "calling_window": {
+                "start": f"{campaign.window_start:%H:%M}",
+                "end": f"{campaign.window_end:%H:%M}",
+            },
+            "callback_max_days": campaign.callback_max_days,
         },
         "callback": callback,
         "dial": dial,

@@ -1,6 +1,7 @@
 """The operator's console: the next call one keystroke away, the outcome, the refusals in words."""
 
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -48,10 +49,16 @@ class Scene:
 
 
 def seed_floor(
-    floor: Floor, contacts: int = 1, *, clocked_in: bool = True, later: int = 0
+    floor: Floor,
+    contacts: int = 1,
+    *,
+    clocked_in: bool = True,
+    later: int = 0,
+    calling_window: dict[str, str] | None = None,
 ) -> Scene:
     """A campaign with a script, contacts in a zone that may be called now, and an operator
-    on the roster of an open shift (clocked in unless told); `later` contacts are due in 2 h."""
+    on the roster of an open shift (clocked in unless told); `later` contacts are due in 2 h.
+    The campaign calls 09:00–20:00 unless given its `calling_window`."""
 
     async def work(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> Scene:
         supervisor = await actor(client, maker, Role.SUPERVISOR)
@@ -62,6 +69,7 @@ def seed_floor(
             supervisor,
             script=SCRIPT,
             objections=[{"code": "need_nothing", "answer": ANSWER}],
+            **({"calling_window": calling_window} if calling_window else {}),
         )
         zone = calling_zone(datetime.now(UTC))
         phones = [f"+7495{uuid.uuid4().int % 10**7:07d}" for _ in range(contacts)]
@@ -157,6 +165,31 @@ def test_a_callback_is_booked_in_the_contacts_own_time(page: Page, floor: Floor)
     offset = at.strftime("%z")
     assert body["callback_at"] == f"{day}T15:30:00{offset[:3]}:{offset[3:]}"
     assert body["callback_scope"] == "anyone"
+    expect(page.get_by_role("status")).to_have_text("Итог записан.")
+
+
+def test_a_callback_is_offered_inside_the_contacts_calling_window(page: Page, floor: Floor) -> None:
+    """An hour from now falls after the window closes: the picker offers the next day's
+    opening, which the outcome takes (it offered the hour, which the outcome refused)."""
+    now = datetime.now(UTC)
+    local = now.astimezone(ZoneInfo(calling_zone(now)))
+    if local.minute == 59:  # the window below must still hold the call's start
+        time.sleep(61 - local.second)
+        now = datetime.now(UTC)
+        local = now.astimezone(ZoneInfo(calling_zone(now)))
+    start, end = f"{local.hour - 1:02d}:00", f"{local.hour + 1:02d}:00"
+    scene = seed_floor(floor, calling_window={"start": start, "end": end})
+    log_in(page, floor, scene.operator, "/operator")
+    page.get_by_role("button", name="Следующий звонок").click()
+    expect(page.locator("#call")).to_be_visible()
+    page.get_by_role("radio", name="Перезвонить").check()
+    tomorrow = (datetime.now(ZoneInfo(scene.zone)) + timedelta(days=1)).date()
+    expect(page.get_by_label("Перезвонить (время клиента)")).to_have_value(f"{tomorrow}T{start}")
+    expect(page.locator("#callback-zone")).to_have_text(f"({scene.zone}; звонки {start}–{end})")
+    shoot(page, floor, "operator-callback-window")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shoot(page, floor, "operator-callback-window-390")
+    page.get_by_role("button", name="Записать итог").click()
     expect(page.get_by_role("status")).to_have_text("Итог записан.")
 
 

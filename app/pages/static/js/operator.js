@@ -4,7 +4,7 @@ import {
   $, DISPOSITIONS, OBJECTIONS, STATES, _, api, el, explain, follow, newKey, percent, say,
   whoAmI,
 } from "./shared.js";
-import { MY_ZONE, clockIn, instantToWall, wallToInstant } from "./time.js";
+import { MY_ZONE, clockIn, instantToWall, intoWindow, wallToInstant } from "./time.js";
 
 // Why no contact is callable now, by the API's reason.
 const WHY = {
@@ -256,12 +256,16 @@ function showLease(lease) {
     DISPOSITIONS[h.disposition] ?? h.disposition,
     h.objection ? ` · ${OBJECTIONS[h.objection] ?? h.objection}` : "",
     h.notes ? ` — ${h.notes}` : "")) : [el("li", { class: "hint" }, _("Never called before."))]));
-  $("callback-zone").textContent = `(${contact.timezone})`;
+  const hours = campaign.calling_window;
+  $("callback-zone").textContent = hours
+    ? `(${contact.timezone}; ${_("calls {start}–{end}", hours)})` : `(${contact.timezone})`;
   buildQuestionnaire(campaign.questionnaire_fields || []);
   outcome.reset();
-  // The picker speaks the contact's wall clock: an hour from now, there.
+  // The picker speaks the contact's wall clock: an hour from now there, or the calling
+  // window's next opening after it, a time the outcome takes.
   $("callback-at").min = instantToWall(new Date(), contact.timezone);
-  $("callback-at").value = instantToWall(new Date(Date.now() + 3600 * 1000), contact.timezone);
+  const inAnHour = instantToWall(new Date(Date.now() + 3600 * 1000), contact.timezone);
+  $("callback-at").value = hours ? intoWindow(inAnHour, hours) : inAnHour;
   chooseDisposition(null);
   restoreDraft(lease);
   $("idle").hidden = true;

@@ -43,6 +43,15 @@ export function instantToWall(date, zone) {
   return shifted.toISOString().slice(0, 16);
 }
 
+// The first wall time at or after `wall` ("YYYY-MM-DDTHH:MM") inside a daily window
+// {start, end} ("HH:MM", start before end): `wall` itself, that day's start, or the next day's.
+export function intoWindow(wall, { start, end }) {
+  const [day, time] = wall.split("T");
+  if (time < start) return `${day}T${start}`;
+  if (time >= end) return `${daysBefore(day, -1)}T${start}`;
+  return wall;
+}
+
 // Today's date where the reader is, as the API's date parameters want it.
 export function today() {
   return new Intl.DateTimeFormat("en-CA", { timeZone: MY_ZONE }).format(new Date());
