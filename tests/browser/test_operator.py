@@ -187,10 +187,18 @@ def test_a_callback_is_offered_inside_the_contacts_calling_window(page: Page, fl
     expect(page.get_by_label("Перезвонить (время клиента)")).to_have_value(f"{tomorrow}T{start}")
     expect(page.locator("#callback-zone")).to_have_text(f"({scene.zone}; звонки {start}–{end})")
     shoot(page, floor, "operator-callback-window")
+    # A time picked past the window is refused beside the picker, in words.
+    picker = page.get_by_label("Перезвонить (время клиента)")
+    picker.fill(f"{tomorrow}T{end}")
+    page.get_by_role("button", name="Записать итог").click()
+    refused = page.locator("#callback-at-error")
+    expect(refused).to_have_text(f"Вне часов звонков, {start}–{end} по часам клиента.")
     page.set_viewport_size({"width": 390, "height": 844})
     shoot(page, floor, "operator-callback-window-390")
+    picker.fill(f"{tomorrow}T{start}")
     page.get_by_role("button", name="Записать итог").click()
     expect(page.get_by_role("status")).to_have_text("Итог записан.")
+    expect(refused).to_be_hidden()
 
 
 def test_the_operator_clocks_in_before_dialing(page: Page, floor: Floor) -> None:

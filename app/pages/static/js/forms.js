@@ -36,10 +36,22 @@ const FIELD_WORDS = {
   "outside the shift or in the future": _("Outside the shift or in the future."),
   "before the clock-in or outside the shift": _("Before the clock-in or outside the shift."),
   "a date or an instant with its offset": _("A date, please."),
+  "must be in the future": _("That time has passed."),
 };
+
+// The API's words that carry a value, and the page's words for them.
+const FIELD_PATTERNS = [
+  [/^outside the calling window (\S+) in the contact's time zone$/,
+    ([, hours]) => _("Outside the calling hours, {hours} on the contact's clock.", { hours })],
+  [/^at most (\d+) days ahead$/, ([, n]) => _("At most {n} days ahead.", { n })],
+];
 
 function fieldWords(msg) {
   if (FIELD_WORDS[msg]) return FIELD_WORDS[msg];
+  for (const [pattern, words] of FIELD_PATTERNS) {
+    const found = pattern.exec(msg);
+    if (found) return words(found);
+  }
   // An empty field: pydantic's "at least 1 character" is a field left blank.
   if (/at least 1 character\b/.test(msg)) return _("Required.");
   if (/at least \d+ character/.test(msg)) return _("Too short.");

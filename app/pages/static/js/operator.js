@@ -4,6 +4,7 @@ import {
   $, DISPOSITIONS, OBJECTIONS, STATES, _, api, el, explain, follow, newKey, percent, say,
   whoAmI,
 } from "./shared.js";
+import { clearErrors, showRefusal as showFieldRefusal } from "./forms.js";
 import { MY_ZONE, clockIn, instantToWall, intoWindow, wallToInstant } from "./time.js";
 
 // Why no contact is callable now, by the API's reason.
@@ -261,6 +262,7 @@ function showLease(lease) {
     ? `(${contact.timezone}; ${_("calls {start}–{end}", hours)})` : `(${contact.timezone})`;
   buildQuestionnaire(campaign.questionnaire_fields || []);
   outcome.reset();
+  clearErrors(outcome);
   // The picker speaks the contact's wall clock: an hour from now there, or the calling
   // window's next opening after it, a time the outcome takes.
   $("callback-at").min = instantToWall(new Date(), contact.timezone);
@@ -377,6 +379,7 @@ async function record(event) {
     objectionMissing(objection);
     return;
   }
+  clearErrors(outcome);
   if (!outcome.reportValidity()) return;
   const body = outcomeBody();
   if (body.disposition === "do_not_call"
@@ -395,6 +398,8 @@ async function record(event) {
     loadCallbacks().catch(() => {});
   } catch (refusal) {
     if (refusal.code === "lease_expired" || refusal.code === "lease_closed") endLease(refusal);
+    // A field refused (a callback outside the calling hours) is said beside it, in words.
+    else if (refusal.body?.fields?.length) showFieldRefusal(outcome, refusal);
     else showRefusal(refusal);
   } finally {
     button.disabled = false;
