@@ -13,6 +13,8 @@ from tests.browser.test_operator import seed_floor
 
 LOCALES = {"ru": "ru-RU", "en": "en-US"}
 CLOSED = {"ru": "закрыта", "en": "closed"}
+# The default questionnaire's labels, in the page's language.
+LABELS = {"ru": ["Контактное лицо", "Что нужно"], "en": ["Contact person", "What they need"]}
 WORDS = {
     "ru": ("Нам ничего не нужно", "В работе"),
     "en": ("We need nothing", "Working"),
@@ -75,7 +77,7 @@ def test_a_contacts_card_says_its_objections_answers_and_stage_in_words(
     answers = page.locator("#card-questionnaire")
     if "Иван Петрович" not in answers.inner_text():
         open_card(page, scene.phones[0])
-    expect(answers.locator("dt")).to_have_text(["Contact person", "What they need"])
+    expect(answers.locator("dt")).to_have_text(LABELS[lang])
     expect(answers).to_contain_text("Иван Петрович")
     shoot(page, floor, f"contact-card-{lang}-1366")
     other = next(p for p in scene.phones if p != page.locator("#card-title").inner_text())

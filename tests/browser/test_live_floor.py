@@ -125,7 +125,7 @@ def test_4_a_half_filled_outcome_survives_an_expired_session(page: Page, floor: 
     log_in(page, floor, scene.operator, "/operator")
     take_a_number(page)
     page.get_by_role("radio", name="Тёплая анкета").check()
-    page.get_by_label("Contact person").fill("Иван Петрович")
+    page.get_by_label("Контактное лицо").fill("Иван Петрович")
     page.get_by_label("Заметки").fill("перезвонить бухгалтеру")
     # The session expires: the token the page holds is no longer accepted (401).
     page.evaluate("() => sessionStorage.setItem('cascade.token', 'expired.token')")
@@ -134,7 +134,7 @@ def test_4_a_half_filled_outcome_survives_an_expired_session(page: Page, floor: 
     log_in(page, floor, scene.operator, "/operator")
     expect(page.locator("#call")).to_be_visible()
     expect(page.get_by_role("radio", name="Тёплая анкета")).to_be_checked()
-    expect(page.get_by_label("Contact person")).to_have_value("Иван Петрович")
+    expect(page.get_by_label("Контактное лицо")).to_have_value("Иван Петрович")
     expect(page.get_by_label("Заметки")).to_have_value("перезвонить бухгалтеру")
 
 

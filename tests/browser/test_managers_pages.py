@@ -34,6 +34,7 @@ LANGUAGES = {
         "first order of",
     ),
 }
+NEED = {"ru": "Что нужно", "en": "What they need"}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -73,7 +74,8 @@ def test_a_manager_reads_labels_and_notes_and_an_mrk_adds_an_order(
     page = context.new_page()
     log_in(page, floor, mpk, "/manager")
     row = page.locator("#questionnaires tr", has_text="ООО Ромашка")
-    expect(row).to_contain_text("What they need")
+    # The default questionnaire's labels in the page's language ("What they need" on both).
+    expect(row).to_contain_text(NEED[lang])
     expect(row.locator(".answers dt").first).not_to_have_text("need")
     expect(row).to_contain_text(notes_words)
     expect(row).to_contain_text("Перезвонить Ивану после обеда")

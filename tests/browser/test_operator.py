@@ -113,9 +113,9 @@ def test_an_operator_takes_a_call_and_files_a_warm_questionnaire(
 
     page.keyboard.press("6")
     expect(page.get_by_role("radio", name="Тёплая анкета")).to_be_checked()
-    page.get_by_label("Contact person").fill("Иван Петрович")
-    page.get_by_label("What they need").fill("Бумага A4, 40 пачек в месяц")
-    page.get_by_label("Expected volume").fill("40")
+    page.get_by_label("Контактное лицо").fill("Иван Петрович")
+    page.get_by_label("Что нужно").fill("Бумага A4, 40 пачек в месяц")
+    page.get_by_label("Ожидаемый объём").fill("40")
     shoot(page, floor, "operator-outcome")
     page.keyboard.press("Control+Enter")
     expect(page.get_by_role("status")).to_have_text("Анкета передана менеджеру.")

@@ -2,7 +2,7 @@
 // the review queue, each contact released back to the queue or closed.
 
 import {
-  $, DISPOSITIONS, OBJECTIONS, STAGES, _, api, el, explain, pgettext, say, whoAmI,
+  $, DISPOSITIONS, OBJECTIONS, STAGES, _, api, el, explain, fieldLabel, pgettext, say, whoAmI,
 } from "./shared.js";
 import { button, fillTable, page, showRefusal, when, ready } from "./forms.js";
 
@@ -71,7 +71,8 @@ async function fieldLabels(campaignId) {
   if (!campaignId) return new Map();
   try {
     const campaign = await api("GET", `/campaigns/${campaignId}`);
-    return new Map((campaign.questionnaire_fields || []).map((f) => [f.name, f.label]));
+    const fields = campaign.questionnaire_fields || [];
+    return new Map(fields.map((f) => [f.name, fieldLabel(f.name, f.label)]));
   } catch {
     return new Map();
   }
@@ -109,7 +110,8 @@ async function openCard(id) {
   ]), _("No calls yet."));
   $("card-questionnaire").replaceChildren(
     ...(answers.length
-      ? answers.flatMap(([k, v]) => [el("dt", {}, labels.get(k) ?? k), el("dd", {}, String(v))])
+      ? answers.flatMap(([k, v]) => [
+        el("dt", {}, labels.get(k) ?? fieldLabel(k)), el("dd", {}, String(v))])
       : [el("dd", {}, "–")]),
   );
   $("card-account").textContent = card.account

@@ -1,6 +1,8 @@
 // The manager's questionnaires: each one's status, moved on by hand.
 
-import { $, DISPOSITIONS, _, api, el, explain, money, say, whoAmI } from "./shared.js";
+import {
+  $, DISPOSITIONS, _, api, el, explain, fieldLabel, money, say, whoAmI,
+} from "./shared.js";
 import { MY_ZONE, clockIn } from "./time.js";
 
 const STATUSES = {
@@ -37,7 +39,7 @@ function statusForm(q) {
 // Answers under the campaign's labels, a yes/no as a mark, the code only where none is known.
 function answerList(answers, labels) {
   return Object.entries(answers || {}).flatMap(([name, value]) => [
-    el("dt", {}, labels?.[name] ?? name),
+    el("dt", {}, fieldLabel(name, labels?.[name])),
     el("dd", {}, typeof value === "boolean" ? (value ? _("yes") : _("no")) : String(value))]);
 }
 

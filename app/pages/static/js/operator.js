@@ -1,8 +1,8 @@
 // The operator's console: attendance, the next call, its outcome, all from the keyboard.
 
 import {
-  $, DISPOSITIONS, OBJECTIONS, STATES, _, api, el, explain, follow, newKey, percent, say,
-  whoAmI,
+  $, DISPOSITIONS, OBJECTIONS, STATES, _, api, el, explain, fieldLabel, follow, newKey, percent,
+  say, whoAmI,
 } from "./shared.js";
 import { clearErrors, showRefusal as showFieldRefusal } from "./forms.js";
 import { MY_ZONE, clockIn, instantToWall, intoWindow, wallToInstant } from "./time.js";
@@ -301,7 +301,8 @@ function buildQuestionnaire(fields) {
     }
     input.dataset.type = field.type;
     const mark = field.required ? " *" : "";
-    box.append(el("p", {}, el("label", { for: id }, field.label + mark), input));
+    box.append(el("p", {}, el("label", { for: id }, fieldLabel(field.name, field.label) + mark),
+      input));
   }
 }
 

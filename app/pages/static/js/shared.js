@@ -208,7 +208,19 @@ export const DISPOSITIONS = {
   do_not_call: _("Do not call"),
 };
 
-// The objections a campaign knows; a campaign's own codes show as they are.
+// The default questionnaire's labels (`DEFAULT_QUESTIONNAIRE_FIELDS`) in the page's language;
+// a label the campaign gave a field of its own, or changed, stands as written.
+const DEFAULT_FIELDS = {
+  contact_person: ["Contact person", _("Contact person")],
+  need: ["What they need", _("What they need")],
+  volume: ["Expected volume", _("Expected volume")],
+};
+
+export function fieldLabel(name, label) {
+  const known = DEFAULT_FIELDS[name];
+  return known && (label === known[0] || label == null) ? known[1] : label ?? name;
+}
+
 // An account's stage, in words: the accounts' page and a contact's card.
 export const STAGES = {
   working: _("Working"),
@@ -216,6 +228,7 @@ export const STAGES = {
   key_account: _("Key account"),
 };
 
+// The objections a campaign knows; a campaign's own codes show as they are.
 export const OBJECTIONS = {
   dont_know: _("I don't know"),
   need_nothing: _("We need nothing"),
