@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,7 +20,7 @@ from tests import builders_managers as managers
 from tests.browser.conftest import new_context
 from tests.browser.harness import Floor, log_in, lunch_break, shoot
 from tests.browser.test_operator import seed_floor
-from tests.builders import Actor, actor, contact
+from tests.builders import Actor, actor, campaign, contact
 from tests.builders_recordings import upload, wav
 
 LOCALES = {"ru": "ru-RU", "en": "en-US"}
@@ -149,14 +149,25 @@ ALERTS = {
         "near": "МПК близки к насыщению: открыто 4 из 5.",
         "idle": "{operator} ждёт номера уже",
         "break": "{operator} на перерыве уже",
+        "nothing": "Ни в одной кампании сейчас некому звонить: операторы ждут.",
     },
     "en": {
         "queue": "{campaign}: the callable queue empties in about",
         "near": "The acquisition managers are near saturation: 4 of 5 open.",
         "idle": "{operator} has waited for a number for",
         "break": "{operator} has been on a break for",
+        "nothing": "No campaign has a number callable now: the operators wait.",
     },
 }
+
+
+def ready_console(browser: Browser, floor: Floor, operator: Actor) -> BrowserContext:
+    """The operator's console, left open: the operator is online, ready for a number."""
+    console = new_context(browser)
+    tab = console.new_page()
+    log_in(tab, floor, operator, "/operator")
+    expect(tab.locator("#live-state")).to_have_text("ждёт номер")
+    return console
 
 
 @pytest.mark.parametrize("lang", LOCALES)
@@ -183,11 +194,7 @@ def test_each_alert_shows_while_its_condition_holds(
         )
         for key, text in ALERTS[lang].items()
     }
-    # The operator's console stays open: the operator is online, ready for a number.
-    console = new_context(browser)
-    tab = console.new_page()
-    log_in(tab, floor, scene.operator, "/operator")
-    expect(tab.locator("#live-state")).to_have_text("ждёт номер")
+    console = ready_console(browser, floor, scene.operator)
 
     context = new_context(browser, LOCALES[lang])
     page = context.new_page()
@@ -274,6 +281,51 @@ HOLDER_WORDS = {
     "ru": ("Менеджер", "ждёт менеджера", "первый заказ на 120 000; все менеджеры отдела заняты"),
     "en": ("Manager", "waiting for a manager", "first order of 120,000; every manager of the desk"),
 }
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_a_queue_with_nothing_callable_now_is_not_said_to_empty(
+    browser: Browser, floor: Floor, lang: str
+) -> None:
+    """A campaign whose numbers all wait for their calling window was said to empty "in about
+    0 min" while another campaign had numbers: only a floor with none callable is told."""
+    scene = seed_floor(floor, contacts=0)
+
+    async def closed_now(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> str:
+        night = await campaign(
+            client, scene.supervisor, name="Ночные звонки",
+            calling_window={"start": "00:00", "end": "01:00"},
+        )  # fmt: skip
+        for _ in range(3):
+            await contact(maker, night["id"], f"+7495{uuid.uuid4().int % 10**7:07d}",
+                          timezone=scene.zone)  # fmt: skip
+        made = (await client.get("/api/v1/campaigns", headers=scene.supervisor.headers)).json()
+        return str(next(c["id"] for c in made if c["id"] != night["id"]))
+
+    day_campaign = floor.run(closed_now)
+    console = ready_console(browser, floor, scene.operator)
+
+    context = new_context(browser, LOCALES[lang])
+    page = context.new_page()
+    log_in(page, floor, scene.supervisor, "/supervisor")
+    alerts = page.locator("#alerts li")
+    expect(alerts).to_have_text([ALERTS[lang]["nothing"]])
+    looked_at(page, floor, f"dashboard-nothing-callable-{lang}")
+
+    async def two_numbers(
+        client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        for _ in range(2):
+            await contact(maker, day_campaign, f"+7495{uuid.uuid4().int % 10**7:07d}",
+                          timezone=scene.zone)  # fmt: skip
+
+    floor.run(two_numbers)
+    # The day campaign's two numbers go in minutes; the night one, waiting, says nothing.
+    expect(alerts).to_have_count(1)
+    expect(alerts).to_contain_text(ALERTS[lang]["queue"].format(campaign="Test campaign"))
+    expect(alerts).not_to_contain_text("Ночные звонки")
+    context.close()
+    console.close()
 
 
 @pytest.mark.parametrize("lang", LOCALES)

@@ -79,11 +79,17 @@ function showAlerts() {
   // The floor's pace: about a call a minute for each operator working or ready for a number.
   const working = operatorsNow.filter((o) => !["off", "offline", "break", "paused"]
     .includes(o.state)).length;
-  for (const c of status?.campaigns || []) {
-    if (working > 0 && c.callable_now < working * EMPTY_WITHIN_MIN) {
+  const campaigns = status?.campaigns || [];
+  // A queue with nothing callable now does not empty: the campaigns' table says why it
+  // waits. Only a floor with nothing callable anywhere is told so.
+  for (const c of campaigns) {
+    if (working > 0 && c.callable_now > 0 && c.callable_now < working * EMPTY_WITHIN_MIN) {
       found.push(_("{name}: the callable queue empties in about {minutes} min at this pace.",
-        { name: c.name, minutes: Math.floor(c.callable_now / working) }));
+        { name: c.name, minutes: Math.max(1, Math.floor(c.callable_now / working)) }));
     }
+  }
+  if (working > 0 && campaigns.length && campaigns.every((c) => c.callable_now === 0)) {
+    found.push(_("No campaign has a number callable now: the operators wait."));
   }
   const m = status?.managers || {};
   const high = Math.ceil(((m.capacity || 0) * (m.high_mark_percent ?? 100)) / 100);
