@@ -143,6 +143,40 @@ async def test_a_supervisors_dialer_pause_shows_in_status_and_the_gate_across_sh
     assert await gate(sessionmaker, operator.id, msk(14, 3)) == Permit(shift_id=afternoon)
 
 
+async def test_of_two_open_shifts_the_status_shows_the_one_the_floor_works(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A night shift still open at 10:05 started first, with nobody on it: the status named
+    it, and a supervisor pausing "the shift" paused an empty one while the floor dialed."""
+    with clock_at(app, msk(10, 5)):
+        supervisor, operator, morning, _ = await floor_with_one_operator(client, sessionmaker)
+        await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+        night = await client.post(
+            "/api/v1/shift-templates",
+            json={"name": "Night", "start": "18:00", "end": "10:30",
+                  "weekdays": [1, 2, 3, 4, 5, 6, 7], "timezone": "Europe/Moscow"},
+            headers=supervisor.headers,
+        )  # fmt: skip
+        assert night.status_code == 201, night.text
+        await run_scheduler(sessionmaker, msk(10, 5))
+        shifts = await client.get(
+            "/api/v1/shifts?from=2026-11-29&to=2026-11-30", headers=supervisor.headers
+        )
+        open_now = [s for s in shifts.json() if s["state"] == "open"]
+        assert {s["name"] for s in open_now} == {"Night", "Утренняя смена"}, open_now
+        night_shift = next(s["id"] for s in open_now if s["name"] == "Night")
+        status = await client.get("/api/v1/dialer/status", headers=supervisor.headers)
+        assert status.json()["shift"]["id"] == str(morning)
+        # Pausing the empty night shift stops nobody: the floor's shift runs on.
+        paused = await client.post(
+            f"/api/v1/shifts/{night_shift}/pause", json={"reason": "x"}, headers=supervisor.headers
+        )
+        assert paused.status_code == 200
+        status = await client.get("/api/v1/dialer/status", headers=supervisor.headers)
+        assert (status.json()["state"], status.json()["shift"]["id"]) == ("running", str(morning))
+    assert await gate(sessionmaker, operator.id, msk(10, 6)) == Permit(shift_id=morning)
+
+
 async def test_resuming_the_dialer_leaves_a_saturation_pause_alone(
     app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:

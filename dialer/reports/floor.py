@@ -16,7 +16,7 @@ from dialer.queue.why import Standing, standing
 from dialer.sales.clients import clients_status
 from dialer.sales.policy import policy_of
 from dialer.sales.saturation import managers_status
-from dialer.shifts.dated import NOBODY, ShiftView, live_shifts, roster_size, view
+from dialer.shifts.dated import NOBODY, ShiftView, live_shifts, roster_size, view, working_shift
 from dialer.shifts.gate import DIALER_TARGET
 
 # How the status gets the queue's standings: `standing` itself, or a count shared by a
@@ -110,8 +110,7 @@ async def dialer_status(
 
     Everything is read as of now but the standings, which `count` may share.
     """
-    live = await live_shifts(session, now)
-    shift = live[0] if live else None
+    shift = await working_shift(session, await live_shifts(session, now))
     why = await reasons(session, PauseScope.DIALER, [DIALER_TARGET])
     if shift is not None:
         why += await reasons(session, PauseScope.SHIFT, [shift.id])

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -303,6 +303,34 @@ async def live_shifts(session: AsyncSession, now: datetime) -> list[Shift]:
             .order_by(Shift.starts_at)
         )
     )
+
+
+async def working_shift(session: AsyncSession, live: list[Shift]) -> Shift | None:
+    """Of the live shifts, the one the floor works: the most operators clocked in, then the
+    most rostered, then the earliest. Shifts overlap where templates do (a night shift
+    beside a day's), and the earliest alone may be one nobody works."""
+    if len(live) < 2:
+        return live[0] if live else None
+    ids = [s.id for s in live]
+    clocked = await _per_shift(
+        session,
+        select(Attendance.shift_id, func.count())
+        .where(Attendance.shift_id.in_(ids), Attendance.clock_out_at.is_(None))
+        .group_by(Attendance.shift_id),
+    )
+    rostered = await _per_shift(
+        session,
+        select(RosterEntry.shift_id, func.count())
+        .where(RosterEntry.shift_id.in_(ids))
+        .group_by(RosterEntry.shift_id),
+    )
+    return min(live, key=lambda s: (-clocked.get(s.id, 0), -rostered.get(s.id, 0), s.starts_at))
+
+
+async def _per_shift(
+    session: AsyncSession, counted: Select[uuid.UUID, int]
+) -> dict[uuid.UUID, int]:
+    return dict((await session.execute(counted)).tuples().all())
 
 
 async def pause_shift(session: AsyncSession, shift_id: uuid.UUID, by: By, now: datetime) -> Shift:
