@@ -383,6 +383,12 @@ async def test_a_file_of_numbers_goes_on_the_list_and_comes_back_as_csv(
     floor.clock.advance(seconds=1)
     await client.post(f"{API}/dnc", json={"phone": "+74959998877"}, headers=staff.headers)
     floor.clock.advance(seconds=1)
+    # Typed again: already listed, so nothing is added, nor logged as added.
+    again = await client.post(
+        f"{API}/dnc", json={"phone": "8 495 999-88-77"}, headers=staff.headers
+    )
+    assert again.json()["phone"] == "+74959998877"
+    floor.clock.advance(seconds=1)
     content = "Телефон,Причина\r\n8 495 111-22-33,просил\r\n+7 (495) 999-88-77,\r\nчепуха,\r\n"
     content += "84951112233,повтор\r\n"
     files = {"file": ("dnc.csv", content.encode("cp1251"), "text/csv")}

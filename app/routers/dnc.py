@@ -79,7 +79,8 @@ async def add(
     """Put a number on the list; its contacts stop being called in the same transaction."""
     e164 = parse_phone(body.phone, settings.default_region)
     entry = await suppress(session, settings.secret_key, e164, DncSource.MANUAL, staff.id, now)
-    await record(session, staff, "dnc.add", "dnc", entry.phone_hash, e164, now)
+    if entry.created_at == now:  # a number already listed is not added again
+        await record(session, staff, "dnc.add", "dnc", entry.phone_hash, e164, now)
     return DncOut.of(entry)
 
 

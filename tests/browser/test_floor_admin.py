@@ -31,6 +31,17 @@ LANGUAGES = {"ru": "ru-RU", "en": "en-US"}
 TOO_SHORT = {"ru": "Не короче 10 символов.", "en": "At least 10 characters."}
 REQUIRED = {"ru": "Обязательное поле.", "en": "Required."}
 RESUMED = {"ru": "снова в работе", "en": "resumed"}
+SAID_AROUND = {
+    "ru": {"contact.release": f"{IN_REVIEW}, с разбора", "shift.roster": "операторов в составе: 1"},
+    "en": {
+        "contact.release": f"{IN_REVIEW} from review",
+        "shift.roster": "operators on the roster: 1",
+    },
+}
+IMPORTED_INTO = {
+    "ru": "база.csv в кампанию Канцтовары 2027",
+    "en": "база.csv into Канцтовары 2027",
+}
 DETAILS = {"ru": "Подробнее", "en": "Details"}
 LOGIN_TAKEN = {"ru": "Такой логин уже занят.", "en": "That login is already taken."}
 RATE = {"ru": ("350,50", "350,5"), "en": ("350.50", "350.5")}
@@ -251,6 +262,8 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
         ("user.create", "Студент 9"),
         ("template.create", "Весь день"),
         ("shift.roster", "Весь день"),
+        ("dnc.add", "+79123456789"),  # its id is the number's keyed hash
+        ("import.start", "база.csv"),
     )
     for action, name in named:
         row = page.locator("#entries tr").filter(has=page.locator(f'[data-action="{action}"]'))
@@ -264,7 +277,11 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     resumed = page.locator("#entries tr").filter(has=page.locator('[data-action="dialer.resume"]'))
     expect(resumed.locator("td").nth(4)).to_have_text(RESUMED[language])
     imported = page.locator("#entries tr").filter(has=page.locator('[data-action="import.start"]'))
-    expect(imported.locator("td").nth(4)).to_contain_text("Канцтовары 2027")
+    expect(imported.locator("td").nth(4)).to_have_text(IMPORTED_INTO[language])
+    # The service's words around a number or a count, in the page's language too.
+    for action, said in SAID_AROUND[language].items():
+        row = page.locator("#entries tr").filter(has=page.locator(f'[data-action="{action}"]'))
+        expect(row.locator("td").nth(4)).to_have_text(said)
     # A thing's name shows its own history, and the address keeps it.
     page.locator("#entries tr").filter(has=page.locator('[data-action="user.create"]')).locator(
         "a"

@@ -58,6 +58,49 @@ const SAID = {
   resumed: _("resumed"), "closed early": _("closed early"), removed: _("removed"),
   issued: _("issued"), revoked: _("revoked"), "back from break": _("back from break"),
 };
+// An import's summary: its file, then the campaign it went into (by id).
+const IMPORTED = /^(.*) into campaign ([0-9a-f-]{36})$/;
+
+// Things named in their own entries: a do-not-call number (its id is the number's keyed
+// hash, its summary the number), a contact released or closed (by its number) and an import
+// (by its file).
+function learnFromEntries(items) {
+  for (const e of items) {
+    if (!e.target_id) continue;
+    if (e.target_type === "dnc" && /^\+\d+$/.test(e.summary)) NAMES.set(e.target_id, e.summary);
+    const reviewed = e.target_type === "contact" && /^(\+\d+) from review$/.exec(e.summary);
+    if (reviewed) NAMES.set(e.target_id, reviewed[1]);
+    const imported = e.target_type === "import" && IMPORTED.exec(e.summary);
+    if (imported) NAMES.set(e.target_id, imported[1]);
+  }
+}
+
+// The summaries the service writes around a name or a number, by action, in the page's words.
+const named = (id) => NAMES.get(id) ?? id;
+const REVIEWED = [/^(\+\d+|an erased number) from review$/, ([, phone]) => _("{phone} from review",
+  { phone: phone.startsWith("+") ? phone : _("an erased number") })];
+const SAID_AROUND = {
+  "import.start": [IMPORTED,
+    ([, file, campaign]) => _("{file} into {campaign}", { file, campaign: named(campaign) })],
+  "contact.release": REVIEWED,
+  "contact.close": REVIEWED,
+  "shift.roster": [/: (\d+) operator\(s\) rostered$/,
+    ([, n]) => _("operators on the roster: {n}", { n })],
+  "shift.walk_in": [/^walk-in operator ([0-9a-f-]{36})$/,
+    ([, id]) => _("walk-in: {name}", { name: named(id) })],
+  "user.password": [/^(\S+): (reset|changed)$/, ([, login, how]) => (how === "reset"
+    ? _("{login}: password reset", { login }) : _("{login}: password changed", { login }))],
+};
+
+// A summary in the page's words: fixed words translated, ids named.
+function summary(e) {
+  if (SAID[e.summary]) return SAID[e.summary];
+  const [pattern, words] = SAID_AROUND[e.action] ?? [];
+  const found = pattern?.exec(e.summary);
+  if (found) return words(found);
+  return e.summary.replace(UUID, named);
+}
+
 // What a thing is called, where the page can know it: people, campaigns, shift templates, break
 // codes (a break code's id is its code) and dated shifts; an id seen in a summary reads so too.
 const NAMES = new Map();
@@ -101,6 +144,7 @@ async function show() {
   const filters = Object.fromEntries([...data].map(([k, v]) => [k, String(v).trim()]));
   const { items, total } = await page("/audit", filters, LIMIT, offset);
   await learnShifts(items);
+  learnFromEntries(items);
   $("found").textContent = _("Found: {n}", { n: total ?? items.length });
   $("prev").disabled = offset === 0;
   $("next-page").disabled = total === null || offset + LIMIT >= total;
@@ -110,7 +154,7 @@ async function show() {
     e.actor_id && NAMES.has(e.actor_id)
       ? el("span", { title: e.actor ?? "" }, NAMES.get(e.actor_id)) : e.actor ?? "–",
     el("span", { "data-action": e.action, title: e.action }, ACTIONS[e.action] ?? e.action),
-    thing(e), SAID[e.summary] ?? e.summary.replace(UUID, (id) => NAMES.get(id) ?? id),
+    thing(e), summary(e),
   ]), _("No changes match."));
 }
 
