@@ -13,6 +13,7 @@ from dialer.base.users import NewUser, create_user
 from dialer.contacts.campaigns import CampaignSpec, create_campaign
 from dialer.contacts.phones import phone_hash
 from dialer.shifts.attendance import set_roster
+from dialer.shifts.breaks import add_break_code
 from dialer.shifts.calendar import local_date
 from dialer.shifts.dated import generate_shifts, shifts_between
 
@@ -30,6 +31,13 @@ DEMO_USERS: list[tuple[str, str, Role, Desk | None, int | None]] = [
     ("operator2", "Студент 2", Role.OPERATOR, None, None),
     ("operator3", "Студент 3", Role.OPERATOR, None, None),
     ("operator4", "Студент 4", Role.OPERATOR, None, None),
+]
+
+# The kinds of break the console offers: with none, an operator could take no break.
+DEMO_BREAK_CODES: list[tuple[str, str, bool]] = [
+    ("lunch", "Обед", False),
+    ("rest", "Перерыв 10 минут", True),
+    ("tech", "Техническая пауза", True),
 ]
 
 # Numbers across Russia's zones, from Kaliningrad to Vladivostok.
@@ -87,6 +95,8 @@ async def seed(
                 created_at=now,
             )
         )
+    for code, label, paid in DEMO_BREAK_CODES:
+        await add_break_code(session, code, label, paid, now)
     await session.flush()
     await roster_first_day(session, operators, now)
     return logins

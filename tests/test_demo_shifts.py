@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import demo
 from dialer.base.models import RosterEntry, Shift
 from dialer.base.settings import Settings
+from dialer.shifts.breaks import break_codes
 from tests.builders_shifts import msk
 
 
@@ -39,3 +40,13 @@ async def test_the_demo_rosters_its_operators_on_the_next_shifts(
     # Late in the afternoon only the afternoon shift is still ahead.
     assert starts == ([expected[1]] if now == msk(15) else expected)
     assert len(rostered) == 4 * len(starts)
+
+
+async def test_the_demo_offers_its_operators_breaks(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    async with sessionmaker.begin() as session:
+        assert await demo.seed(session, settings, msk(9)) is not None
+    async with sessionmaker() as session:
+        offered = await break_codes(session, active_only=True)
+    assert [(b.code, b.paid) for b in offered] == [("lunch", False), ("rest", True), ("tech", True)]
