@@ -32,10 +32,15 @@ TOO_SHORT = {"ru": "Не короче 10 символов.", "en": "At least 10 
 REQUIRED = {"ru": "Обязательное поле.", "en": "Required."}
 RESUMED = {"ru": "снова в работе", "en": "resumed"}
 SAID_AROUND = {
-    "ru": {"contact.release": f"{IN_REVIEW}, с разбора", "shift.roster": "операторов в составе: 1"},
+    "ru": {
+        "contact.release": f"{IN_REVIEW}, с разбора",
+        "shift.roster": "операторов в составе: 1",
+        "template.create": "Весь день, 00:00–23:59, Пн, Вт, Ср, Чт, Пт, Сб, Вс (UTC)",
+    },
     "en": {
         "contact.release": f"{IN_REVIEW} from review",
         "shift.roster": "operators on the roster: 1",
+        "template.create": "Весь день, 00:00–23:59, Mon, Tue, Wed, Thu, Fri, Sat, Sun (UTC)",
     },
 }
 IMPORTED_INTO = {

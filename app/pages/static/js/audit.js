@@ -1,6 +1,6 @@
 // The audit log: every change a person made through the API, newest first, with filters.
 
-import { $, _, api, el, whoAmI } from "./shared.js";
+import { $, WEEKDAYS, _, api, el, whoAmI } from "./shared.js";
 import { fillTable, onSubmit, page, when, ready } from "./forms.js";
 import { daysBefore } from "./time.js";
 
@@ -79,6 +79,9 @@ function learnFromEntries(items) {
 const named = (id) => NAMES.get(id) ?? id;
 const REVIEWED = [/^(\+\d+|an erased number) from review$/, ([, phone]) => _("{phone} from review",
   { phone: phone.startsWith("+") ? phone : _("an erased number") })];
+const TEMPLATE = [/^(.*) (\d\d:\d\d–\d\d:\d\d) days ([\d,]*) (\S+)$/,
+  ([, name, hours, days, zone]) => `${name}, ${hours}, ${
+    days.split(",").filter(Boolean).map((d) => WEEKDAYS[d] ?? d).join(", ")} (${zone})`];
 const SAID_AROUND = {
   "import.start": [IMPORTED,
     ([, file, campaign]) => _("{file} into {campaign}", { file, campaign: named(campaign) })],
@@ -88,6 +91,8 @@ const SAID_AROUND = {
     ([, n]) => _("operators on the roster: {n}", { n })],
   "shift.walk_in": [/^walk-in operator ([0-9a-f-]{36})$/,
     ([, id]) => _("walk-in: {name}", { name: named(id) })],
+  "template.create": TEMPLATE,
+  "template.update": TEMPLATE,
   "user.password": [/^(\S+): (reset|changed)$/, ([, login, how]) => (how === "reset"
     ? _("{login}: password reset", { login }) : _("{login}: password changed", { login }))],
 };

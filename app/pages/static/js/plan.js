@@ -1,9 +1,7 @@
 // The shift planner: how many operators each shift ahead needs to keep the MPK busy, not full.
 
-import { $, _, api, el, explain, say, whoAmI } from "./shared.js";
+import { $, WEEKDAYS, _, api, el, explain, say, whoAmI } from "./shared.js";
 import { MY_ZONE, clockIn, today } from "./time.js";
-
-const WEEKDAYS = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")];
 
 function plusDays(isoDate, days) {
   const at = new Date(`${isoDate}T12:00:00Z`);
@@ -48,7 +46,7 @@ function showDesk(plan) {
 
 function when(shift) {
   const start = new Date(shift.starts_at);
-  const day = WEEKDAYS[(start.getDay() + 6) % 7];
+  const day = WEEKDAYS[start.getDay() || 7];
   // On the reader's wall clock, as the dashboard writes a shift, and so named.
   const end = clockIn(MY_ZONE, new Date(shift.ends_at));
   return `${day} ${clockIn(MY_ZONE, start, true)}–${end} (${MY_ZONE})`;

@@ -196,6 +196,11 @@ export function percent(share) {
   }).format(share);
 }
 
+// The days of the week by their ISO number (Monday = 1), as the API numbers them.
+export const WEEKDAYS = {
+  1: _("Mon"), 2: _("Tue"), 3: _("Wed"), 4: _("Thu"), 5: _("Fri"), 6: _("Sat"), 7: _("Sun"),
+};
+
 // An attempt's disposition, as the API names it.
 export const DISPOSITIONS = {
   no_answer: _("No answer"),

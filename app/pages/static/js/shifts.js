@@ -1,11 +1,9 @@
 // Shifts: the next two weeks by template; pause, resume, close; the roster as operators to
 // tick; walk-ins; attendance corrections; templates created, changed and removed.
 
-import { $, STATES, _, api, el, explain, say, whoAmI } from "./shared.js";
+import { $, STATES, WEEKDAYS, _, api, el, explain, say, whoAmI } from "./shared.js";
 import { button, fillTable, onSubmit, page, ready } from "./forms.js";
 import { MY_ZONE, clockIn } from "./time.js";
-
-const DAYS = { 1: _("Mon"), 2: _("Tue"), 3: _("Wed"), 4: _("Thu"), 5: _("Fri"), 6: _("Sat"), 7: _("Sun") };
 
 let operators = [];
 let shown = null;
@@ -164,7 +162,7 @@ async function templates() {
   const items = await api("GET", "/shift-templates");
   zones = new Map(items.map((t) => [t.id, t.timezone]));
   fillTable($("templates"), items.map((t) => [
-    t.name, `${t.start}–${t.end}`, t.weekdays.map((d) => DAYS[d]).join(", "), t.timezone,
+    t.name, `${t.start}–${t.end}`, t.weekdays.map((d) => WEEKDAYS[d]).join(", "), t.timezone,
     el("span", { class: "actions" },
       button(_("Edit"), () => editTemplate(t)),
       button(_("Remove"), () => removeTemplate(t))),
