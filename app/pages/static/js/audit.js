@@ -77,8 +77,9 @@ function learnFromEntries(items) {
 
 // The summaries the service writes around a name or a number, by action, in the page's words.
 const named = (id) => NAMES.get(id) ?? id;
+const ERASED = _("an erased number");
 const REVIEWED = [/^(\+\d+|an erased number) from review$/, ([, phone]) => _("{phone} from review",
-  { phone: phone.startsWith("+") ? phone : _("an erased number") })];
+  { phone: phone.startsWith("+") ? phone : ERASED })];
 const TEMPLATE = [/^(.*) (\d\d:\d\d–\d\d:\d\d) days ([\d,]*) (\S+)$/,
   ([, name, hours, days, zone]) => `${name}, ${hours}, ${
     days.split(",").filter(Boolean).map((d) => WEEKDAYS[d] ?? d).join(", ")} (${zone})`];
