@@ -1,7 +1,7 @@
 // What the floor's pages share: forms whose refusals show next to their fields, tables,
 // lists with pages, dates and downloads. Every rule stays in the API; the forms only ask.
 
-import { $, _, api, el, explain } from "./shared.js";
+import { $, _, api, el, explain, pgettext } from "./shared.js";
 
 // The field a refusal's `loc` names: the input whose dotted name is the longest prefix
 // of the location after "body" or "query" ("calling_window.start", "objections").
@@ -44,6 +44,9 @@ const FIELD_PATTERNS = [
   [/^outside the calling window (\S+) in the contact's time zone$/,
     ([, hours]) => _("Outside the calling hours, {hours} on the contact's clock.", { hours })],
   [/^at most (\d+) days ahead$/, ([, n]) => _("At most {n} days ahead.", { n })],
+  [/^unknown required mark "(.*)" on line (\d+)$/, ([, mark, line]) => _(
+    "Line {line}: “{mark}” is not a required mark. Write “{required}” or leave it empty.",
+    { line, mark, required: pgettext("questionnaire field", "required") })],
 ];
 
 function fieldWords(msg) {
