@@ -37,6 +37,7 @@ const FIELD_WORDS = {
   "before the clock-in or outside the shift": _("Before the clock-in or outside the shift."),
   "a date or an instant with its offset": _("A date, please."),
   "must be in the future": _("That time has passed."),
+  "required, above 0": _("More than 0."),
 };
 
 // The API's words that carry a value, and the page's words for them.
@@ -44,6 +45,9 @@ const FIELD_PATTERNS = [
   [/^outside the calling window (\S+) in the contact's time zone$/,
     ([, hours]) => _("Outside the calling hours, {hours} on the contact's clock.", { hours })],
   [/^at most (\d+) days ahead$/, ([, n]) => _("At most {n} days ahead.", { n })],
+  // An amount past the column's digits: pydantic's words name the digits, not the sum.
+  [/no more than \d+ digits? (in total|before the decimal point)$/, () => _("Too large.")],
+  [/no more than (\d+) decimal places?$/, ([, n]) => _("At most {n} digits after the point.", { n })],
   [/^unknown required mark "(.*)" on line (\d+)$/, ([, mark, line]) => _(
     "Line {line}: “{mark}” is not a required mark. Write “{required}” or leave it empty.",
     { line, mark, required: pgettext("questionnaire field", "required") })],
