@@ -35,6 +35,9 @@ LANGUAGES = {
     ),
 }
 NEED = {"ru": "Что нужно", "en": "What they need"}
+# An amount refused, in the page's words (they were the service's English on both).
+MORE_THAN_0 = {"ru": "Больше 0.", "en": "More than 0."}
+TOO_LARGE = {"ru": "Слишком большое число.", "en": "Too large."}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -104,9 +107,23 @@ def test_a_manager_reads_labels_and_notes_and_an_mrk_adds_an_order(
     amount = account.get_by_label(re.compile(r"Сумма заказа|Order amount"))
     amount.fill("0")
     account.get_by_role("button", name=add_words).click()
-    expect(account.locator(".order-form .field-error")).to_be_visible()
+    expect(account.locator(".order-form .field-error")).to_have_text(MORE_THAN_0[lang])
     expect(amount).to_have_attribute("aria-invalid", "true")
     expect(account.locator(".orders")).to_have_text(str(orders))
+    amount.fill("1234567890123")
+    account.get_by_role("button", name=add_words).click()
+    expect(account.locator(".order-form .field-error")).to_have_text(TOO_LARGE[lang])
+    expect(account.locator(".orders")).to_have_text(str(orders))
+    huge_plan = account.locator("input[name=plan_volume]")
+    huge_plan.fill("99999999999999")
+    huge_plan.press("Enter")
+    expect(account.locator(".plan-form .field-error")).to_have_text(TOO_LARGE[lang])
+    shoot(page, floor, f"accounts-refused-{lang}-1366")
+    page.set_viewport_size({"width": 390, "height": 844})
+    account.scroll_into_view_if_needed()
+    shoot(page, floor, f"accounts-refused-{lang}-390")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    huge_plan.fill("")
 
     amount.fill("30000")
     amount.press("Enter")

@@ -38,6 +38,8 @@ const FIELD_WORDS = {
   "a date or an instant with its offset": _("A date, please."),
   "must be in the future": _("That time has passed."),
   "required, above 0": _("More than 0."),
+  "must be greater than 0": _("More than 0."),
+  "Input should be greater than 0": _("More than 0."),
 };
 
 // The API's words that carry a value, and the page's words for them.
