@@ -118,6 +118,9 @@ AMOUNT_REFUSED = {
 }  # fmt: skip
 
 
+ORDER_OF = {"ru": "Заказ на 150\u00a0000,50", "en": "Order of 150,000.50"}
+
+
 @pytest.mark.parametrize("lang", FIRST_ORDER)
 def test_a_first_orders_amount_refused_is_said_beside_it_in_the_pages_words(
     browser: Browser, floor: Floor, lang: str
@@ -161,4 +164,9 @@ def test_a_first_orders_amount_refused_is_said_beside_it_in_the_pages_words(
     row.get_by_role("button", name=save).click()
     expect(row.locator("[data-status]")).to_have_text(first_order)
     expect(row.locator(".field-error")).to_have_count(0)
+    # Money as money is written: two places for a sum with cents ("150 000,5" before).
+    expect(row.locator(".closed")).to_have_text(ORDER_OF[lang])
+    shoot(page, floor, f"manager-order-{lang}-390")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    shoot(page, floor, f"manager-order-{lang}-1366")
     context.close()

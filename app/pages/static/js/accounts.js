@@ -1,6 +1,8 @@
 // The MRK's and KAM's accounts, by stage: turnover against plan, orders, hand-offs.
 
-import { $, STAGES, _, api, el, explain, money, newKey, say, whoAmI } from "./shared.js";
+import {
+  $, STAGES, _, api, el, explain, money, newKey, plainMoney, say, whoAmI,
+} from "./shared.js";
 import { clearErrors, page, showRefusal } from "./forms.js";
 import { MY_ZONE, clockIn } from "./time.js";
 
@@ -73,7 +75,7 @@ function holder(a) {
 
 function account(a) {
   const plan = cloneForm("plan-form", a);
-  if (a.plan_volume !== null) plan.elements.plan_volume.value = a.plan_volume;
+  if (a.plan_volume !== null) plan.elements.plan_volume.value = plainMoney(a.plan_volume);
   return el("tr", { "data-id": a.id },
     el("th", { scope: "row" }, a.company || _("—"),
       a.strategic ? el("small", { class: "hint" }, " ", _("strategic")) : ""),
