@@ -128,12 +128,7 @@ def test_a_first_orders_amount_refused_is_said_beside_it_in_the_pages_words(
     async def seed(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> Actor:
         mpk = await actor(client, maker, Role.MANAGER, desk=Desk.ACQUISITION, capacity=5)
         await managers.user_row(maker, Role.MANAGER, desk=Desk.DEVELOPMENT, capacity=10)
-        where = await managers.floor(maker)
-        for company in ("ООО Бета", "ООО Гамма"):
-            sold = await managers.warm(maker, where, company=company)
-            url = f"/api/v1/questionnaires/{sold.id}/status"
-            answer = await client.post(url, json={"status": "in_progress"}, headers=mpk.headers)
-            assert answer.status_code == 200, answer.text
+        await managers.sold(client, maker, mpk, ("ООО Бета", "ООО Гамма"), "in_progress")
         return mpk
 
     mpk = floor.run(seed)

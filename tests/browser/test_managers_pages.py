@@ -162,3 +162,68 @@ def test_a_manager_with_no_questionnaires_reads_so_without_an_empty_table(
     # The words alone: the table's heads over no rows read as a page still loading.
     expect(page.locator("table.questionnaires")).to_be_hidden()
     shoot(page, floor, "manager-empty")
+
+
+PASSED_ON = {
+    "ru": (
+        "ru-RU",
+        "Заказ добавлен. ООО Альфа: план выполнен, клиент передан менеджерам постоянных клиентов.",
+        "План сохранён. ООО Бета: план выполнен, клиент передан менеджерам постоянных клиентов.",
+        "Заказ добавлен. ООО Гамма: достигнут стратегический порог, клиент передан менеджерам "
+        "ключевых клиентов.",
+    ),
+    "en": (
+        "en-US",
+        "Order added. ООО Альфа reached its plan and passed to the regular clients' desk.",
+        "Plan saved. ООО Бета reached its plan and passed to the regular clients' desk.",
+        "Order added. ООО Гамма reached the strategic threshold and passed to the key accounts' "
+        "desk.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", PASSED_ON)
+def test_an_account_an_order_or_a_plan_passes_on_is_said_to_have_left_the_desk(
+    browser: Browser, floor: Floor, lang: str
+) -> None:
+    async def seed(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> Actor:
+        mpk = await actor(client, maker, Role.MANAGER, desk=Desk.ACQUISITION, capacity=5)
+        mrk = await actor(client, maker, Role.MANAGER, desk=Desk.DEVELOPMENT, capacity=10)
+        await managers.user_row(maker, Role.MANAGER, desk=Desk.REGULAR, capacity=100)
+        await managers.user_row(maker, Role.MANAGER, desk=Desk.KEY_ACCOUNT, capacity=10)
+        companies = ("ООО Альфа", "ООО Бета", "ООО Гамма")
+        await managers.sold(client, maker, mpk, companies, "in_progress", "first_order 150000")
+        return mrk
+
+    mrk = floor.run(seed)
+    locale, by_order, by_plan, by_threshold = PASSED_ON[lang]
+    context = new_context(browser, locale)
+    page = context.new_page()
+    log_in(page, floor, mrk, "/accounts")
+    rows = page.locator("#stages tr[data-id]")
+    expect(rows).to_have_count(3)
+
+    def send(company: str, field: str, value: str, said: str, left: int) -> None:
+        """A value sent from the account's form: the message says it, `left` rows stay."""
+        field_of = page.locator("#stages tr", has_text=company).locator(f"input[name={field}]")
+        field_of.fill(value)
+        field_of.press("Enter")
+        expect(page.get_by_role("status")).to_have_text(said)
+        expect(rows).to_have_count(left)
+
+    # An order past the plan (150 000 + 150 000 of 300 000): the account leaves the list, and
+    # the message says where it went.
+    send("ООО Альфа", "amount", "150000", by_order, 2)
+    shoot(page, floor, f"accounts-passed-{lang}-1366")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shoot(page, floor, f"accounts-passed-{lang}-390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    # A plan set at the turnover already reached passes it on too.
+    send("ООО Бета", "plan_volume", "100000", by_plan, 1)
+    # Past the strategic threshold, straight to the key accounts' desk.
+    send("ООО Гамма", "amount", "3000000", by_threshold, 0)
+    shoot(page, floor, f"accounts-passed-key-{lang}-390")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    shoot(page, floor, f"accounts-passed-key-{lang}-1366")
+    context.close()

@@ -9,6 +9,7 @@ import { MY_ZONE, clockIn } from "./time.js";
 function cloneForm(id, a) {
   const form = $(id).content.firstElementChild.cloneNode(true);
   form.dataset.id = a.id;
+  form.dataset.stage = a.stage;
   for (const input of form.querySelectorAll("input")) input.id = `${input.name}-${a.id}`;
   return form;
 }
@@ -109,20 +110,35 @@ async function load() {
   $("empty").hidden = full.length > 0;
 }
 
+// Where an order or a plan passed the account on: it leaves this desk's list, which said
+// nothing of it before ("Order added." and the account was gone).
+const PASSED = {
+  regular: (company) => _("{company} reached its plan and passed to the regular clients' desk.",
+    { company }),
+  key_account: (company) => _(
+    "{company} reached the strategic threshold and passed to the key accounts' desk.", { company }),
+};
+
+function done(words, before, after) {
+  const passed = after.stage !== before ? PASSED[after.stage] : undefined;
+  say(passed ? `${words} ${passed(after.company || _("—"))}` : words);
+}
+
 $("stages").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = event.target;
   clearErrors(form);
-  const id = form.dataset.id;
+  const { id, stage } = form.dataset;
   try {
     if (form.classList.contains("order-form")) {
-      await api("POST", `/accounts/${id}/orders`,
+      const order = await api("POST", `/accounts/${id}/orders`,
         { json: { amount: form.elements.amount.value || null }, key: newKey() });
-      say(_("Order added."));
+      done(_("Order added."), stage, order.account);
     } else {
       const value = form.elements.plan_volume.value;
-      await api("PATCH", `/accounts/${id}`, { json: { plan_volume: value === "" ? null : value } });
-      say(_("Plan saved."));
+      const planned = await api("PATCH", `/accounts/${id}`,
+        { json: { plan_volume: value === "" ? null : value } });
+      done(_("Plan saved."), stage, planned);
     }
     document.activeElement.blur();
     await load();
