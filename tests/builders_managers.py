@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.clock import utcnow
@@ -22,7 +23,7 @@ from dialer.base.models import (
 from dialer.contacts.campaigns import CampaignSpec, create_campaign
 from dialer.contacts.phones import phone_hash
 from dialer.sales.questionnaires import file_questionnaire
-from tests.builders import TEST_SECRET
+from tests.builders import TEST_SECRET, Actor
 
 _numbers = iter(range(10_000_000))
 
@@ -174,3 +175,29 @@ async def warm(
     """A warm questionnaire filed and committed."""
     async with sessionmaker.begin() as session:
         return await warm_in(session, where, now or utcnow(), company=company)
+
+
+async def moved(
+    client: httpx.AsyncClient, manager: Actor, questionnaire_id: uuid.UUID, *steps: str
+) -> None:
+    """A questionnaire moved on over the API by its manager ("in_progress", "first_order 1000")."""
+    for step in steps:
+        status, _, amount = step.partition(" ")
+        body = {"status": status, **({"amount": amount} if amount else {})}
+        path = f"/api/v1/questionnaires/{questionnaire_id}/status"
+        answer = await client.post(path, json=body, headers=manager.headers)
+        assert answer.status_code == 200, answer.text
+
+
+async def sold(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    manager: Actor,
+    companies: tuple[str, ...],
+    *steps: str,
+) -> None:
+    """A warm questionnaire for each company on a new floor, each moved on by its manager."""
+    where = await floor(sessionmaker)
+    for company in companies:
+        filed = await warm(sessionmaker, where, company=company)
+        await moved(client, manager, filed.id, *steps)

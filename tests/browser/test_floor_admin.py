@@ -49,7 +49,7 @@ IMPORTED_INTO = {
 }
 DETAILS = {"ru": "Подробнее", "en": "Details"}
 LOGIN_TAKEN = {"ru": "Такой логин уже занят.", "en": "That login is already taken."}
-RATE = {"ru": ("350,50", "350,5"), "en": ("350.50", "350.5")}
+RATE = {"ru": ("350,50", "350,50"), "en": ("350.50", "350.50")}
 PAGES = ["supervisor", "campaigns", "shifts", "contacts", "dnc", "users", "audit"]
 
 

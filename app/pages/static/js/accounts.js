@@ -1,12 +1,15 @@
 // The MRK's and KAM's accounts, by stage: turnover against plan, orders, hand-offs.
 
-import { $, STAGES, _, api, el, explain, money, newKey, say, whoAmI } from "./shared.js";
+import {
+  $, STAGES, _, api, el, explain, money, newKey, plainMoney, say, whoAmI,
+} from "./shared.js";
 import { clearErrors, page, showRefusal } from "./forms.js";
 import { MY_ZONE, clockIn } from "./time.js";
 
 function cloneForm(id, a) {
   const form = $(id).content.firstElementChild.cloneNode(true);
   form.dataset.id = a.id;
+  form.dataset.stage = a.stage;
   for (const input of form.querySelectorAll("input")) input.id = `${input.name}-${a.id}`;
   return form;
 }
@@ -73,7 +76,7 @@ function holder(a) {
 
 function account(a) {
   const plan = cloneForm("plan-form", a);
-  if (a.plan_volume !== null) plan.elements.plan_volume.value = a.plan_volume;
+  if (a.plan_volume !== null) plan.elements.plan_volume.value = plainMoney(a.plan_volume);
   return el("tr", { "data-id": a.id },
     el("th", { scope: "row" }, a.company || _("—"),
       a.strategic ? el("small", { class: "hint" }, " ", _("strategic")) : ""),
@@ -107,20 +110,35 @@ async function load() {
   $("empty").hidden = full.length > 0;
 }
 
+// Where an order or a plan passed the account on: it leaves this desk's list, which said
+// nothing of it before ("Order added." and the account was gone).
+const PASSED = {
+  regular: (company) => _("{company} reached its plan and passed to the regular clients' desk.",
+    { company }),
+  key_account: (company) => _(
+    "{company} reached the strategic threshold and passed to the key accounts' desk.", { company }),
+};
+
+function done(words, before, after) {
+  const passed = after.stage !== before ? PASSED[after.stage] : undefined;
+  say(passed ? `${words} ${passed(after.company || _("—"))}` : words);
+}
+
 $("stages").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = event.target;
   clearErrors(form);
-  const id = form.dataset.id;
+  const { id, stage } = form.dataset;
   try {
     if (form.classList.contains("order-form")) {
-      await api("POST", `/accounts/${id}/orders`,
+      const order = await api("POST", `/accounts/${id}/orders`,
         { json: { amount: form.elements.amount.value || null }, key: newKey() });
-      say(_("Order added."));
+      done(_("Order added."), stage, order.account);
     } else {
       const value = form.elements.plan_volume.value;
-      await api("PATCH", `/accounts/${id}`, { json: { plan_volume: value === "" ? null : value } });
-      say(_("Plan saved."));
+      const planned = await api("PATCH", `/accounts/${id}`,
+        { json: { plan_volume: value === "" ? null : value } });
+      done(_("Plan saved."), stage, planned);
     }
     document.activeElement.blur();
     await load();

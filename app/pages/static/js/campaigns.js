@@ -1,7 +1,7 @@
 // Campaigns: the list; every setting created and changed; a campaign's page with its live
 // counts and imports; a base uploaded with a progress bar and the report of refused lines.
 
-import { $, _, api, el, explain, say, whoAmI } from "./shared.js";
+import { $, _, api, el, explain, pgettext, say, whoAmI } from "./shared.js";
 import { button, download, fillTable, lineReason, onSubmit, page, when, ready } from "./forms.js";
 
 const POLL_MS = 5000;
@@ -41,8 +41,14 @@ function objectionsText(objections) {
   return objections.map((o) => `${o.code}: ${o.answer}`).join("\n");
 }
 
+// A field's required mark as the page writes it, and the spellings it takes in the fourth
+// column, whatever their case; anything else is refused, not read as optional (an operator
+// filed an empty questionnaire after "Required" or "да" had been dropped in silence).
+const REQUIRED = pgettext("questionnaire field", "required");
+const REQUIRED_MARKS = new Set(["required", "yes", "да", "обязательно", "*", REQUIRED.toLowerCase()]);
+
 function fieldsText(fields) {
-  return fields.map((f) => [f.name, f.label, f.type, f.required ? "required" : ""]
+  return fields.map((f) => [f.name, f.label, f.type, f.required ? REQUIRED : ""]
     .join(" | ").replace(/ \| $/, "")).join("\n");
 }
 
@@ -59,9 +65,14 @@ function parseObjections(text) {
 }
 
 function parseFields(text) {
-  return lines(text).map((line) => {
-    const [name, label, type, required] = line.split("|").map((p) => p.trim());
-    return { name, label: label || name, type: type || "text", required: required === "required" };
+  return lines(text).map((line, at) => {
+    const [name, label, type, mark = ""] = line.split("|").map((p) => p.trim());
+    if (mark && !REQUIRED_MARKS.has(mark.toLowerCase())) {
+      // Said beside the field, in the page's words (forms.js), and nothing is saved.
+      const msg = `unknown required mark "${mark}" on line ${at + 1}`;
+      throw { body: { error: "invalid_input", fields: [{ loc: ["body", "questionnaire_fields"], msg }] } };
+    }
+    return { name, label: label || name, type: type || "text", required: Boolean(mark) };
   });
 }
 

@@ -1,7 +1,7 @@
 // What the floor's pages share: forms whose refusals show next to their fields, tables,
 // lists with pages, dates and downloads. Every rule stays in the API; the forms only ask.
 
-import { $, _, api, el, explain } from "./shared.js";
+import { $, _, api, el, explain, pgettext } from "./shared.js";
 
 // The field a refusal's `loc` names: the input whose dotted name is the longest prefix
 // of the location after "body" or "query" ("calling_window.start", "objections").
@@ -37,6 +37,9 @@ const FIELD_WORDS = {
   "before the clock-in or outside the shift": _("Before the clock-in or outside the shift."),
   "a date or an instant with its offset": _("A date, please."),
   "must be in the future": _("That time has passed."),
+  "required, above 0": _("More than 0."),
+  "must be greater than 0": _("More than 0."),
+  "Input should be greater than 0": _("More than 0."),
 };
 
 // The API's words that carry a value, and the page's words for them.
@@ -44,6 +47,12 @@ const FIELD_PATTERNS = [
   [/^outside the calling window (\S+) in the contact's time zone$/,
     ([, hours]) => _("Outside the calling hours, {hours} on the contact's clock.", { hours })],
   [/^at most (\d+) days ahead$/, ([, n]) => _("At most {n} days ahead.", { n })],
+  // An amount past the column's digits: pydantic's words name the digits, not the sum.
+  [/no more than \d+ digits? (in total|before the decimal point)$/, () => _("Too large.")],
+  [/no more than (\d+) decimal places?$/, ([, n]) => _("At most {n} digits after the point.", { n })],
+  [/^unknown required mark "(.*)" on line (\d+)$/, ([, mark, line]) => _(
+    "Line {line}: “{mark}” is not a required mark. Write “{required}” or leave it empty.",
+    { line, mark, required: pgettext("questionnaire field", "required") })],
 ];
 
 function fieldWords(msg) {

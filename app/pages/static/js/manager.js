@@ -3,6 +3,7 @@
 import {
   $, DISPOSITIONS, _, api, el, explain, fieldLabel, money, say, whoAmI,
 } from "./shared.js";
+import { clearErrors, showRefusal } from "./forms.js";
 import { MY_ZONE, clockIn } from "./time.js";
 
 const STATUSES = {
@@ -105,7 +106,7 @@ async function load() {
 $("questionnaires").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = event.target;
-  if (!form.reportValidity()) return;
+  clearErrors(form);
   const json = { status: form.elements.status.value };
   if (json.status === "first_order") json.amount = form.elements.amount.value;
   if (json.status === "lost") json.reason = form.elements.reason.value;
@@ -115,7 +116,10 @@ $("questionnaires").addEventListener("submit", async (event) => {
     document.activeElement.blur();
     await load();
   } catch (refusal) {
-    say(explain(refusal));
+    // Beside the amount or the reason, in the page's words (the banner over the list read
+    // "amount: required, above 0" in the service's English).
+    if (!refusal.body) throw refusal;
+    showRefusal(form, refusal);
   }
 });
 

@@ -181,10 +181,21 @@ export function follow(path, onEvent, poll) {
   connect();
 }
 
-// A sum of money in the reader's language.
+// A sum of money in the reader's language, as money is written: a whole sum without decimals,
+// any other with exactly two ("150 000,50", where "150 000,5" read as a different number). No
+// currency: the service is told none, so none is guessed.
 export function money(amount) {
-  return new Intl.NumberFormat(document.documentElement.lang, { maximumFractionDigits: 2 })
-    .format(Number(amount));
+  const cents = Math.round(Number(amount) * 100) % 100 !== 0;
+  const digits = cents ? 2 : 0;
+  return new Intl.NumberFormat(document.documentElement.lang, {
+    minimumFractionDigits: digits, maximumFractionDigits: digits,
+  }).format(Number(amount));
+}
+
+// A sum as a form's number input takes it back, in the plain form a user types: "100000" for
+// the API's "100000.00", "150000.50" otherwise.
+export function plainMoney(amount) {
+  return String(amount).replace(/\.0+$/, "");
 }
 
 // A share (0.333) as a percentage the page's language writes: "33,3 %" in Russian, "33.3%" in
