@@ -1,0 +1,59 @@
+"""What a walk through the floor's pages found: an operator's own break read as a supervisor's
+pause, a stale "Saved" above a new error, a break without its kind, a count named for what it
+does not count, a user cut off in one click."""
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import new_context
+from tests.browser.harness import Floor, log_in, lunch_break, shoot
+from tests.browser.test_operator import seed_floor
+
+LOCALES = {"ru": "ru-RU", "en": "en-US"}
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1366, "height": 768}
+OWN_BREAK = {
+    "ru": "Вы на перерыве (Обед): сначала вернитесь с перерыва.",
+    "en": "You are on a break (Обед): come back from it first.",
+}
+
+
+def shoot_both(page: Page, floor: Floor, name: str) -> None:
+    """The page at a laptop's width and at a phone's."""
+    shoot(page, floor, f"{name}-1366")
+    page.set_viewport_size(PHONE)
+    shoot(page, floor, f"{name}-390")
+    page.set_viewport_size(LAPTOP)
+
+
+@pytest.mark.parametrize("lang", list(LOCALES))
+def test_next_call_on_ones_own_break_says_the_break(
+    browser: Browser, floor: Floor, lang: str
+) -> None:
+    """It said "A supervisor has paused you." to an operator on its own lunch."""
+    scene = seed_floor(floor, contacts=2)
+    floor.run(lunch_break)
+    context = new_context(browser, LOCALES[lang])
+    page = context.new_page()
+    log_in(page, floor, scene.operator, "/operator")
+    page.keyboard.press("n")
+    expect(page.locator("#call")).to_be_visible()
+    page.locator("input[name=disposition][value=busy]").check()
+    page.locator("#outcome button[type=submit]").click()
+    expect(page.locator("#call")).to_be_hidden()
+
+    page.locator("#break-code").select_option("lunch")
+    page.locator("#break button[type=submit]").click()
+    expect(page.locator("#end-break")).to_be_visible()
+    page.keyboard.press("n")
+    refusal = page.locator("#refusal")
+    expect(refusal).to_have_text(OWN_BREAK[lang])
+    shoot_both(page, floor, f"walk-operator-break-next-{lang}")
+
+    # Back from the break, the refusal goes; the console waited for the operator to ask.
+    page.locator("#end-break").click()
+    expect(refusal).to_be_hidden()
+    expect(page.locator("#call")).to_be_hidden()
+    page.keyboard.press("n")
+    expect(page.locator("#call")).to_be_visible()
+    context.close()
