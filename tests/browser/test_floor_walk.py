@@ -7,6 +7,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import new_context
 from tests.browser.harness import Floor, log_in, lunch_break, shoot
+from tests.browser.test_break_codes import admin_on_the_shifts_page
 from tests.browser.test_operator import seed_floor
 
 LOCALES = {"ru": "ru-RU", "en": "en-US"}
@@ -16,6 +17,12 @@ OWN_BREAK = {
     "ru": "Вы на перерыве (Обед): сначала вернитесь с перерыва.",
     "en": "You are on a break (Обед): come back from it first.",
 }
+
+# Shorter than the 8 s after which a success fades by itself.
+FADES_LATER_MS = 3000
+RECORDED = {"ru": "Итог записан.", "en": "Outcome recorded."}
+SAVED = {"ru": "Сохранено: Отдых", "en": "Saved: Отдых"}
+TAKEN = {"ru": "Такой код перерыва уже есть.", "en": "That break code already exists."}
 
 
 def shoot_both(page: Page, floor: Floor, name: str) -> None:
@@ -45,9 +52,14 @@ def test_next_call_on_ones_own_break_says_the_break(
     page.locator("#break-code").select_option("lunch")
     page.locator("#break button[type=submit]").click()
     expect(page.locator("#end-break")).to_be_visible()
+    message = page.locator("#message")
+    expect(message).to_have_text(RECORDED[lang])
     page.keyboard.press("n")
     refusal = page.locator("#refusal")
     expect(refusal).to_have_text(OWN_BREAK[lang])
+    # The new error takes the success away: "Outcome recorded." stood above it (until it
+    # faded, 8 s after it was said: hence the short wait).
+    expect(message).to_be_empty(timeout=FADES_LATER_MS)
     shoot_both(page, floor, f"walk-operator-break-next-{lang}")
 
     # Back from the break, the refusal goes; the console waited for the operator to ask.
@@ -56,4 +68,28 @@ def test_next_call_on_ones_own_break_says_the_break(
     expect(page.locator("#call")).to_be_hidden()
     page.keyboard.press("n")
     expect(page.locator("#call")).to_be_visible()
+    context.close()
+
+
+@pytest.mark.parametrize("lang", list(LOCALES))
+def test_a_form_refused_takes_a_standing_success_away(
+    browser: Browser, floor: Floor, lang: str
+) -> None:
+    """The break codes' form said "Saved: Отдых" above "That break code already exists."."""
+    context, page = admin_on_the_shifts_page(browser, floor, lang)
+    page.locator("#b-label").fill("Отдых")
+    page.locator("#b-code").fill("rest")
+    page.locator("#b-save").click()
+    message = page.locator("#message")
+    expect(message).to_have_text(SAVED[lang])
+    page.locator("#b-label").fill("Отдых 2")
+    page.locator("#b-code").fill("rest")
+    page.locator("#b-save").click()
+    expect(page.locator("#b-code-error")).to_have_text(TAKEN[lang])
+    expect(message).to_be_empty(timeout=FADES_LATER_MS)
+    page.locator("#breaks-h").scroll_into_view_if_needed()
+    shoot(page, floor, f"walk-break-code-taken-{lang}-1366")
+    page.set_viewport_size(PHONE)
+    page.locator("#breaks-h").scroll_into_view_if_needed()
+    shoot(page, floor, f"walk-break-code-taken-{lang}-390")
     context.close()

@@ -1,8 +1,8 @@
 // The operator's console: attendance, the next call, its outcome, all from the keyboard.
 
 import {
-  $, DISPOSITIONS, OBJECTIONS, STATES, _, api, el, explain, fieldLabel, follow, newKey, percent,
-  say, whoAmI,
+  $, DISPOSITIONS, OBJECTIONS, STATES, _, api, clearSuccess, el, explain, fieldLabel, follow,
+  newKey, percent, say, whoAmI,
 } from "./shared.js";
 import { clearErrors, showRefusal as showFieldRefusal } from "./forms.js";
 import { MY_ZONE, clockIn, instantToWall, intoWindow, wallToInstant } from "./time.js";
@@ -127,6 +127,7 @@ function cue(lease) {
 
 // Said beside the select, in the page's language, until an objection is chosen.
 function objectionMissing(select) {
+  clearSuccess();
   document.getElementById("objection-error")?.remove();
   select.after(el("span", { id: "objection-error", class: "field-error", role: "alert" },
     _("Choose the objection you heard.")));
@@ -146,9 +147,9 @@ const breakLabel = (code) => state.labels.get(code) ?? code;
 function refusalWords(refusal) {
   const body = refusal.body;
   if (body.error !== "operator_paused" || body.reason !== "self") return explain(refusal);
-  return body.break_code
-    ? _("You are on a break ({kind}): come back from it first.", { kind: breakLabel(body.break_code) })
-    : _("You are on a break: come back from it first.");
+  if (!body.break_code) return _("You are on a break: come back from it first.");
+  const kind = breakLabel(body.break_code);
+  return _("You are on a break ({kind}): come back from it first.", { kind });
 }
 
 // The operator's state as the floor sees it, with the supervisor's words when paused.
@@ -190,6 +191,7 @@ function stopRetry() {
 }
 
 function showRefusal(refusal) {
+  clearSuccess();
   const body = refusal.body;
   $("refusal-text").textContent = refusalWords(refusal);
   const why = $("refusal-why");
