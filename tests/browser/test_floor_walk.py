@@ -2,6 +2,7 @@
 pause, a stale "Saved" above a new error, a break without its kind, a count named for what it
 does not count, a user cut off in one click."""
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -20,6 +21,8 @@ OWN_BREAK = {
 
 # Shorter than the 8 s after which a success fades by itself.
 FADES_LATER_MS = 3000
+WAITING = {"ru": "ждёт номер", "en": "waiting for a number"}
+ON_LUNCH = {"ru": "оператор: перерыв (Обед)", "en": "operator: break (Обед)"}
 RECORDED = {"ru": "Итог записан.", "en": "Outcome recorded."}
 SAVED = {"ru": "Сохранено: Отдых", "en": "Saved: Отдых"}
 TAKEN = {"ru": "Такой код перерыва уже есть.", "en": "That break code already exists."}
@@ -92,4 +95,28 @@ def test_a_form_refused_takes_a_standing_success_away(
     page.set_viewport_size(PHONE)
     page.locator("#breaks-h").scroll_into_view_if_needed()
     shoot(page, floor, f"walk-break-code-taken-{lang}-390")
+    context.close()
+
+
+@pytest.mark.parametrize("lang", list(LOCALES))
+def test_the_dashboard_names_an_operators_break_by_its_kind(
+    browser: Browser, floor: Floor, lang: str
+) -> None:
+    """A row on a break read "operator: break, Студент 1, 21:48", without the break's kind."""
+    scene = seed_floor(floor)
+    floor.run(lunch_break)
+    context = new_context(browser, LOCALES[lang])
+    page = context.new_page()
+    log_in(page, floor, scene.supervisor, "/supervisor")
+    row = page.locator(f'#operators tr[data-operator="{scene.operator.id}"]')
+    expect(row.locator("[data-state]")).to_have_text(WAITING[lang])
+    took = httpx.post(
+        f"{floor.url}/api/v1/me/pause",
+        json={"code": "lunch"},
+        headers=scene.operator.headers,
+        timeout=30,
+    )
+    assert took.status_code == 200, took.text
+    expect(row.locator(".why")).to_contain_text(ON_LUNCH[lang])
+    shoot_both(page, floor, f"walk-dashboard-break-kind-{lang}")
     context.close()
