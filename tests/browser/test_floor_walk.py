@@ -23,6 +23,7 @@ OWN_BREAK = {
 FADES_LATER_MS = 3000
 WAITING = {"ru": "ждёт номер", "en": "waiting for a number"}
 ON_LUNCH = {"ru": "оператор: перерыв (Обед)", "en": "operator: break (Обед)"}
+WARM = {"ru": "тёплых", "en": "warm"}
 RECORDED = {"ru": "Итог записан.", "en": "Outcome recorded."}
 SAVED = {"ru": "Сохранено: Отдых", "en": "Saved: Отдых"}
 TAKEN = {"ru": "Такой код перерыва уже есть.", "en": "That break code already exists."}
@@ -119,4 +120,20 @@ def test_the_dashboard_names_an_operators_break_by_its_kind(
     assert took.status_code == 200, took.text
     expect(row.locator(".why")).to_contain_text(ON_LUNCH[lang])
     shoot_both(page, floor, f"walk-dashboard-break-kind-{lang}")
+    context.close()
+
+
+@pytest.mark.parametrize("lang", list(LOCALES))
+def test_the_consoles_shift_numbers_say_warm_calls(
+    browser: Browser, floor: Floor, lang: str
+) -> None:
+    """The console counted warm calls under "questionnaires", where the dashboard's funnel
+    counts the same operator's warm calls as Warm and fewer Questionnaires."""
+    scene = seed_floor(floor)
+    context = new_context(browser, LOCALES[lang])
+    page = context.new_page()
+    log_in(page, floor, scene.operator, "/operator")
+    expect(page.locator("#my-warm")).to_have_text("0")
+    expect(page.locator("#my-warm").locator("xpath=preceding-sibling::dt")).to_have_text(WARM[lang])
+    shoot_both(page, floor, f"walk-operator-shift-numbers-{lang}")
     context.close()
