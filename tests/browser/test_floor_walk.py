@@ -2,14 +2,19 @@
 pause, a stale "Saved" above a new error, a break without its kind, a count named for what it
 does not count, a user cut off in one click."""
 
+from collections.abc import Callable
+
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dialer.base.models import Role
 from tests.browser.conftest import new_context
 from tests.browser.harness import Floor, log_in, lunch_break, shoot
 from tests.browser.test_break_codes import admin_on_the_shifts_page
 from tests.browser.test_operator import seed_floor
+from tests.builders import Actor, actor
 
 LOCALES = {"ru": "ru-RU", "en": "en-US"}
 PHONE = {"width": 390, "height": 844}
@@ -24,6 +29,10 @@ FADES_LATER_MS = 3000
 WAITING = {"ru": "ждёт номер", "en": "waiting for a number"}
 ON_LUNCH = {"ru": "оператор: перерыв (Обед)", "en": "operator: break (Обед)"}
 WARM = {"ru": "тёплых", "en": "warm"}
+DEACTIVATE = {"ru": "Отключить", "en": "Deactivate"}
+REACTIVATE = {"ru": "Включить", "en": "Reactivate"}
+ASKED = {"ru": "Отключить {name}? Все сеансы", "en": "Deactivate {name}? Their sessions end"}
+DEACTIVATED = {"ru": "Отключён: {name}", "en": "Deactivated: {name}"}
 RECORDED = {"ru": "Итог записан.", "en": "Outcome recorded."}
 SAVED = {"ru": "Сохранено: Отдых", "en": "Saved: Отдых"}
 TAKEN = {"ru": "Такой код перерыва уже есть.", "en": "That break code already exists."}
@@ -136,4 +145,55 @@ def test_the_consoles_shift_numbers_say_warm_calls(
     expect(page.locator("#my-warm")).to_have_text("0")
     expect(page.locator("#my-warm").locator("xpath=preceding-sibling::dt")).to_have_text(WARM[lang])
     shoot_both(page, floor, f"walk-operator-shift-numbers-{lang}")
+    context.close()
+
+
+@pytest.mark.parametrize("lang", list(LOCALES))
+def test_deactivating_a_user_asks_first(browser: Browser, floor: Floor, lang: str) -> None:
+    """ "Deactivate" cut a user off at once, in one click."""
+
+    async def people(
+        client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]
+    ) -> tuple[Actor, Actor]:
+        return await actor(client, maker, Role.ADMIN), await actor(client, maker, Role.OPERATOR)
+
+    admin, operator = floor.run(people)
+    context = new_context(browser, LOCALES[lang])
+    page = context.new_page()
+    log_in(page, floor, admin, "/supervisor")
+    page.goto(f"{floor.url}/users")
+    expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    row = page.locator("#users tr").filter(has_text=operator.login)
+    asked: list[str] = []
+
+    def answer(accept: bool) -> Callable[[Dialog], None]:
+        def reply(dialog: Dialog) -> None:
+            asked.append(dialog.message)
+            if accept:
+                dialog.accept()
+            else:
+                dialog.dismiss()
+
+        return reply
+
+    def still_in() -> int:
+        me = httpx.get(f"{floor.url}/api/v1/me", headers=operator.headers, timeout=30)
+        return me.status_code
+
+    # Asked, in the page's language and naming the user; refused, nothing changes.
+    page.once("dialog", answer(accept=False))
+    row.get_by_role("button", name=DEACTIVATE[lang]).click()
+    expect(row.get_by_role("button", name=DEACTIVATE[lang])).to_be_enabled()
+    assert len(asked) == 1
+    assert asked[0].startswith(ASKED[lang].format(name=operator.login))
+    assert still_in() == 200
+    shoot_both(page, floor, f"walk-users-deactivate-refused-{lang}")
+
+    page.once("dialog", answer(accept=True))
+    row.get_by_role("button", name=DEACTIVATE[lang]).click()
+    expect(page.locator("#message")).to_have_text(DEACTIVATED[lang].format(name=operator.login))
+    expect(row.get_by_role("button", name=REACTIVATE[lang])).to_be_visible()
+    assert len(asked) == 2
+    assert still_in() == 401
+    shoot_both(page, floor, f"walk-users-deactivated-{lang}")
     context.close()
