@@ -282,6 +282,46 @@ async def test_the_live_floor_shows_each_operator(
     assert me["clocked_in"] is True
 
 
+async def test_next_call_tells_an_operators_own_break_from_a_supervisors_pause(
+    app: FastAPI, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """On its own lunch break the console was told "A supervisor has paused you."."""
+    with clock_at(app, msk(10, 1)):
+        supervisor, operator, _, _ = await floor_with_one_operator(client, sessionmaker)
+        admin = await actor(client, sessionmaker, Role.ADMIN)
+        lunch = {"code": "lunch", "label": "Обед", "paid": False}
+        assert (
+            await client.post("/api/v1/break-codes", json=lunch, headers=admin.headers)
+        ).is_success
+        await client.post("/api/v1/shifts/current/clock-in", headers=operator.headers)
+
+        async def refusal() -> dict[str, Any]:
+            answer = await client.post("/api/v1/dialer/next", headers=operator.headers)
+            assert answer.status_code == 409
+            return dict(answer.json())
+
+        await client.post("/api/v1/me/pause", json={"code": "lunch"}, headers=operator.headers)
+        on_lunch = await refusal()
+        assert (on_lunch["error"], on_lunch["reason"], on_lunch["break_code"]) == (
+            "operator_paused",
+            "self",
+            "lunch",
+        )
+        assert on_lunch["detail"] == "You are on a break: come back from it first."
+        # Paused by a supervisor as well: the break is named first, as the floor shows it.
+        await client.post(
+            f"/api/v1/operators/{operator.id}/pause",
+            json={"reason": "coaching"},
+            headers=supervisor.headers,
+        )
+        assert (await refusal())["reason"] == "self"
+        await client.post("/api/v1/me/resume", headers=operator.headers)
+        held = await refusal()
+        assert (held["error"], held["reason"]) == ("operator_paused", "supervisor")
+        assert held["detail"] == "A supervisor has paused you."
+        assert "break_code" not in held
+
+
 async def test_an_operator_cannot_pause_the_dialer_or_read_the_floor(
     client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:

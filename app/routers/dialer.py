@@ -109,7 +109,13 @@ router = APIRouter(tags=["dialer"], route_class=usual_case_route(usual_case))
 
 @router.post(
     "/dialer/next",
-    responses={409: {"description": "Dialing refused now, or the queue is empty (see `why`)."}},
+    responses={
+        409: {
+            "description": "Dialing refused now, or the queue is empty (see `why`); "
+            "`operator_paused` says whose pause: `reason` `self` (its own break, with its "
+            "`break_code`) or `supervisor`."
+        }
+    },
 )
 async def next_call(
     request: Request,

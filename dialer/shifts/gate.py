@@ -3,7 +3,8 @@
 It sits on next-call's hot path, so the answer is one query: the operator's open attendance
 on a live shift, with the operator's and the dialer's active pauses as subqueries (both use
 the partial unique index on active pauses). Only a refusal for want of a shift or of a
-clock-in costs a second query, to tell the two apart.
+clock-in costs a second query, to tell the two apart, and a paused operator's, to say whose
+pause holds it.
 """
 
 import uuid
@@ -35,6 +36,30 @@ def _operator_paused(operator_id: uuid.UUID) -> Exists:
         Pause.target_id == operator_id,
         Pause.ended_at.is_(None),
     )
+
+
+async def _operator_pause(session: AsyncSession, operator_id: uuid.UUID) -> OperatorPaused:
+    """The refusal of a paused operator: its own break (with the break's kind) or a
+    supervisor's pause.
+
+    Its own break is named first, as the live floor's state names it (`break` over
+    `paused`): the operator ends it with the console's button.
+    """
+    rows = await session.execute(
+        select(Pause.reason_code, Pause.break_code).where(
+            Pause.scope == PauseScope.OPERATOR,
+            Pause.target_id == operator_id,
+            Pause.ended_at.is_(None),
+        )
+    )
+    held = {PauseReason(reason): code for reason, code in rows}
+    if PauseReason.SELF in held:
+        return OperatorPaused(
+            "You are on a break: come back from it first.",
+            reason=PauseReason.SELF.value,
+            break_code=held[PauseReason.SELF],
+        )
+    return OperatorPaused(reason=PauseReason.SUPERVISOR.value)
 
 
 def _dialer_pause_reason() -> ScalarSelect[PauseReason]:
@@ -84,7 +109,7 @@ async def may_dial(session: AsyncSession, operator_id: uuid.UUID, now: datetime)
     if state is ShiftState.PAUSED:
         raise ShiftPaused()
     if operator_paused:
-        raise OperatorPaused()
+        raise await _operator_pause(session, operator_id)
     if dialer_reason is not None:
         raise DialerPaused(reason=PauseReason(dialer_reason).value)
     return Permit(shift_id=shift_id)

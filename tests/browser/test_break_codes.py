@@ -5,7 +5,7 @@ No page had them: a floor whose admin did not use the API had no breaks at all."
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.models import Role
@@ -37,11 +37,10 @@ def offered(browser: Browser, floor: Floor, operator: Actor, lang: str) -> list[
     return labels
 
 
-@pytest.mark.parametrize("lang", list(LOCALES))
-def test_an_admin_keeps_the_break_codes_that_the_console_offers(
+def admin_on_the_shifts_page(
     browser: Browser, floor: Floor, lang: str
-) -> None:
-    scene = seed_floor(floor)
+) -> tuple[BrowserContext, Page]:
+    """A new admin's tab on the shifts page, ready, in this language."""
 
     async def staff(client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]) -> Actor:
         return await actor(client, maker, Role.ADMIN)
@@ -52,6 +51,15 @@ def test_an_admin_keeps_the_break_codes_that_the_console_offers(
     log_in(page, floor, admin, "/supervisor")
     page.goto(f"{floor.url}/shifts")
     expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    return context, page
+
+
+@pytest.mark.parametrize("lang", list(LOCALES))
+def test_an_admin_keeps_the_break_codes_that_the_console_offers(
+    browser: Browser, floor: Floor, lang: str
+) -> None:
+    scene = seed_floor(floor)
+    context, page = admin_on_the_shifts_page(browser, floor, lang)
     expect(page.locator("#break-codes")).to_have_text(EMPTY[lang])
 
     # A code the service refuses (Cyrillic) is said at its field; nothing is added.

@@ -1,7 +1,7 @@
 // What the floor's pages share: forms whose refusals show next to their fields, tables,
 // lists with pages, dates and downloads. Every rule stays in the API; the forms only ask.
 
-import { $, _, api, el, explain, pgettext } from "./shared.js";
+import { $, _, api, clearSuccess, el, explain, pgettext } from "./shared.js";
 
 // The field a refusal's `loc` names: the input whose dotted name is the longest prefix
 // of the location after "body" or "query" ("calling_window.start", "objections").
@@ -90,6 +90,7 @@ const CONFLICT_FIELDS = { login_taken: "login", break_code_taken: "code" };
 // Show a refusal: each field's message next to it, the rest at the form's top.
 export function showRefusal(form, refusal) {
   clearErrors(form);
+  clearSuccess();
   const fields = Array.isArray(refusal.body?.fields) ? [...refusal.body.fields] : [];
   const about = CONFLICT_FIELDS[refusal.code];
   if (about && form.querySelector(`[name="${about}"]`)) {

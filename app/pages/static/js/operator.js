@@ -1,8 +1,8 @@
 // The operator's console: attendance, the next call, its outcome, all from the keyboard.
 
 import {
-  $, DISPOSITIONS, OBJECTIONS, STATES, _, api, el, explain, fieldLabel, follow, newKey, percent,
-  say, whoAmI,
+  $, DISPOSITIONS, OBJECTIONS, STATES, _, api, clearSuccess, el, explain, fieldLabel, follow,
+  newKey, percent, say, whoAmI,
 } from "./shared.js";
 import { clearErrors, showRefusal as showFieldRefusal } from "./forms.js";
 import { MY_ZONE, clockIn, instantToWall, intoWindow, wallToInstant } from "./time.js";
@@ -17,7 +17,7 @@ const WHY = {
 };
 
 const state = { lease: null, heartbeat: null, retry: null, keys: new Map(), me: null,
-  live: null, codes: [] };
+  live: null, codes: [], labels: new Map() };
 const call = $("call");
 const outcome = $("outcome");
 const BASE_TITLE = document.title;
@@ -47,6 +47,8 @@ function showAttendance(me) {
 
 async function loadBreakCodes() {
   const codes = await api("GET", "/break-codes");
+  // Offered: the active ones; named: all, a break taken before its code was retired too.
+  state.labels = new Map(codes.map((c) => [c.code, c.label]));
   state.codes = codes.filter((c) => c.active);
   $("break-code").replaceChildren(...state.codes.map((c) => el("option", { value: c.code },
     c.label)));
@@ -125,6 +127,7 @@ function cue(lease) {
 
 // Said beside the select, in the page's language, until an objection is chosen.
 function objectionMissing(select) {
+  clearSuccess();
   document.getElementById("objection-error")?.remove();
   select.after(el("span", { id: "objection-error", class: "field-error", role: "alert" },
     _("Choose the objection you heard.")));
@@ -137,20 +140,34 @@ function objectionMissing(select) {
   select.focus();
 }
 
+const breakLabel = (code) => state.labels.get(code) ?? code;
+
+// Next-call refused: the operator's own break is said as its own, with its kind (it read as a
+// supervisor's pause); the rest as every page says them.
+function refusalWords(refusal) {
+  const body = refusal.body;
+  if (body.error !== "operator_paused" || body.reason !== "self") return explain(refusal);
+  if (!body.break_code) return _("You are on a break: come back from it first.");
+  const kind = breakLabel(body.break_code);
+  return _("You are on a break ({kind}): come back from it first.", { kind });
+}
+
 // The operator's state as the floor sees it, with the supervisor's words when paused.
 function showLive(live) {
   $("live-state").textContent = STATES[live.state] ?? live.state;
   $("live-state").dataset.state = live.state;
   $("live-since").textContent = live.since
     ? _("since {time}", { time: clockIn(MY_ZONE, new Date(live.since)) }) : "";
-  const label = (code) => state.codes.find((c) => c.code === code)?.label ?? code;
   $("live-why").textContent = (live.reasons || []).map((r) => {
-    if (r.break_code) return label(r.break_code);
+    if (r.break_code) return breakLabel(r.break_code);
     if (!r.reason || r.code === "managers_saturated") return "";
     return `«${r.reason}»${r.by?.name ? `, ${r.by.name}` : ""}`;
   }).filter(Boolean).join("; ");
   state.live = live;
   const onBreak = live.state === "break";
+  // Back from the break: its refusal no longer holds (the operator asks again with N).
+  const refused = $("refusal").dataset;
+  if (!onBreak && refused.code === "operator_paused" && refused.reason === "self") hideRefusal();
   $("end-break").hidden = !onBreak;
   $("break").hidden = onBreak || !live.clocked_in || Boolean(state.lease)
     || state.codes.length === 0;
@@ -174,8 +191,9 @@ function stopRetry() {
 }
 
 function showRefusal(refusal) {
+  clearSuccess();
   const body = refusal.body;
-  $("refusal-text").textContent = explain(refusal);
+  $("refusal-text").textContent = refusalWords(refusal);
   const why = $("refusal-why");
   why.replaceChildren();
   for (const [reason, count] of Object.entries(body.why || {})) {
@@ -186,18 +204,22 @@ function showRefusal(refusal) {
     ? _("The next number should be ready in about {minutes} min.", { minutes: Math.max(1, Math.ceil(retryAfter / 60)) }) : "";
   $("refusal").hidden = false;
   $("refusal").dataset.code = body.error;
+  $("refusal").dataset.reason = body.reason ?? "";
 }
 
 function hideRefusal() {
   $("refusal").hidden = true;
   delete $("refusal").dataset.code;
+  delete $("refusal").dataset.reason;
 }
 
-// Seconds to wait before asking again on a refusal that lifts by itself; none otherwise.
+// Seconds to wait before asking again on a refusal that lifts by itself; none otherwise (the
+// operator's own break ends when the operator ends it).
 function retryDelay(body) {
   switch (body.error) {
     case "queue_empty": return Math.min(300, Math.max(5, Number(body.retry_after) || 30));
-    case "dialer_paused": case "shift_paused": case "operator_paused": return 5;
+    case "operator_paused": return body.reason === "self" ? null : 5;
+    case "dialer_paused": case "shift_paused": return 5;
     case "no_open_shift": return 30;
     default: return null;
   }

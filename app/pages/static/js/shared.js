@@ -348,7 +348,8 @@ function refusalWords(refusal) {
 // The page's messages. A success is said in the message line and fades after a while; it
 // clears every error shown before it, so "Saved" never stands beside a stale error. An error is
 // red, in words, next to what caused it (`near`, else the message line, which stays in view),
-// and stays until dismissed or until the next success.
+// and stays until dismissed or until the next success; it takes a success still standing away
+// (`clearSuccess`), so a new error never stands below a stale "Saved" either.
 let messageTimer;
 const ERRORS = "action-error";
 const explained = new Set();
@@ -367,6 +368,14 @@ function clearMessage(text = null) {
   if (text !== null && box.querySelector(".error-text")?.textContent !== text) return;
   box.classList.remove(ERRORS);
   box.setAttribute("role", "status");
+  box.replaceChildren();
+}
+
+// Take the success the message line says away, if it says one: a new error is shown.
+export function clearSuccess() {
+  const box = $("message");
+  if (box.classList.contains(ERRORS)) return;
+  clearTimeout(messageTimer);
   box.replaceChildren();
 }
 
@@ -395,7 +404,7 @@ function dismissible(node, text) {
 // Show a refusal (or words) as an error, next to `near` when given.
 export function warn(refusal, near = null) {
   const text = typeof refusal === "string" ? refusal : explain(refusal);
-  clearTimeout(messageTimer);
+  clearSuccess();
   if (near) {
     const id = `${near.id || "action"}-error`;
     let note = document.getElementById(id);

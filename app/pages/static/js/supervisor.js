@@ -24,10 +24,28 @@ const PLAN_MS = 5 * 60 * 1000;
 
 let status = null;
 
+// The break codes' labels, to name an operator's break by its kind: the floor's answer names
+// the code alone (its snapshot reads no more for a word that seldom changes). Asked once, and
+// again for a code the page does not know yet (one added since it loaded).
+const breakLabels = new Map();
+const askedFor = new Set();
+
+function breakLabel(code) {
+  if (!breakLabels.has(code) && !askedFor.has(code)) {
+    askedFor.add(code);
+    api("GET", "/break-codes").then((codes) => {
+      for (const c of codes) breakLabels.set(c.code, c.label);
+      showOperators(operatorsNow);
+    }).catch(() => {});
+  }
+  return breakLabels.get(code) ?? code;
+}
+
 // Why dialing stops: what is paused, for which reason, by whom, since when.
 function reasonWords(reasons) {
   return (reasons || []).map((r) => {
     let words = `${SCOPES[r.scope] ?? r.scope}: ${REASONS[r.code] ?? r.code}`;
+    if (r.break_code) words += ` (${breakLabel(r.break_code)})`;
     // A supervisor's reason is a person's words; the saturation checks' are log lines.
     if (r.reason && !SATURATIONS.has(r.code)) words += ` «${r.reason}»`;
     if (r.by?.name) words += `, ${r.by.name}`;

@@ -48,7 +48,15 @@ function edit(user) {
   (user ? $("name") : $("login")).focus();
 }
 
+// Deactivating cuts the user off at once (its sessions end, an operator's number goes back to
+// the queue): asked first, as what cannot be taken back in one click is.
+function cutOff(user) {
+  return confirm(_("Deactivate {name}? Their sessions end at once and they can no longer " +
+    "log in; a number an operator holds goes back to the queue.", { name: user.name || user.login }));
+}
+
 async function setActive(user, active) {
+  if (!active && !cutOff(user)) return;
   try {
     await api("PATCH", `/users/${user.id}`, { json: { active } });
     say(active ? _("Reactivated: {name}", user) : _("Deactivated: {name}", user));
