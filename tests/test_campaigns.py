@@ -42,6 +42,33 @@ async def test_unknown_time_zone_and_inverted_window_are_refused(
     assert listed.json() == []
 
 
+async def test_a_choice_field_without_choices_is_refused(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Every answer to a choice with nothing to choose from would be refused."""
+    admin = await actor(client, sessionmaker, Role.ADMIN)
+    site = {"name": "site", "label": "Site", "type": "choice"}
+    for choices in ({}, {"choices": []}):
+        refused = await client.post(
+            "/api/v1/campaigns",
+            json={"name": "x", "questionnaire_fields": [{**site, **choices}]},
+            headers=admin.headers,
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["fields"] == [
+            {"loc": ["questionnaire_fields"], "msg": "a choice field needs its choices"}
+        ]
+    made = await campaign(client, admin, questionnaire_fields=[{**site, "choices": ["a", "b"]}])
+    changed = await client.patch(
+        f"/api/v1/campaigns/{made['id']}",
+        json={"questionnaire_fields": [site]},
+        headers=admin.headers,
+    )
+    assert changed.status_code == 422, changed.text
+    kept = await client.get(f"/api/v1/campaigns/{made['id']}", headers=admin.headers)
+    assert kept.json()["questionnaire_fields"][0]["choices"] == ["a", "b"]
+
+
 async def test_operators_cannot_manage_campaigns(
     client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:

@@ -93,6 +93,12 @@ def validate_spec(spec: CampaignSpec) -> None:
             "The calling window must start before it ends.",
             fields=[{"loc": ["calling_window"], "msg": "start must be before end"}],
         )
+    # A choice with nothing to choose from refuses every answer to it.
+    if any(f.get("type") == "choice" and not f.get("choices") for f in spec.questionnaire_fields):
+        raise InvalidInput(
+            "A choice field needs its choices.",
+            fields=[{"loc": ["questionnaire_fields"], "msg": "a choice field needs its choices"}],
+        )
     codes = [o["code"] for o in spec.objections]
     names = [f["name"] for f in spec.questionnaire_fields]
     for loc, values in (("objections", codes), ("questionnaire_fields", names)):

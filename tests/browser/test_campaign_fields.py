@@ -3,7 +3,7 @@ a mark the page cannot read refused beside the field in the page's words, nothin
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.models import Role
@@ -25,6 +25,23 @@ phone | Телефон закупщика | phone | {third}
 notes | Заметки | text"""
 
 
+def campaigns_page(
+    browser: Browser, floor: Floor, boss: Actor, lang: str
+) -> tuple[BrowserContext, Page]:
+    """The campaigns page in `lang`, for `boss` logged in, once it has drawn."""
+    context = new_context(browser, LANGUAGES[lang])
+    page = context.new_page()
+    log_in(page, floor, boss, "/supervisor")
+    page.goto(f"{floor.url}/campaigns")
+    expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    return context, page
+
+
+def open_editor(page: Page, name: str) -> None:
+    """The campaign's settings, from its row on the campaigns page."""
+    page.locator("#campaigns tr", has_text=name).get_by_role("button").last.click()
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_a_required_mark_is_taken_in_any_usual_spelling_and_an_unknown_one_refused(
     browser: Browser, floor: Floor, lang: str
@@ -44,12 +61,8 @@ def test_a_required_mark_is_taken_in_any_usual_spelling_and_an_unknown_one_refus
         return fields
 
     before = saved_fields()
-    context = new_context(browser, LANGUAGES[lang])
-    page = context.new_page()
-    log_in(page, floor, boss, "/supervisor")
-    page.goto(f"{floor.url}/campaigns")
-    expect(page.locator("body[data-ready=true]")).to_have_count(1)
-    page.locator("#campaigns tr", has_text="Ночная проверка").get_by_role("button").last.click()
+    context, page = campaigns_page(browser, floor, boss, lang)
+    open_editor(page, "Ночная проверка")
 
     # A mark the page cannot read: said beside the field in the page's words, nothing saved.
     fields = page.locator("#c-fields")
@@ -72,7 +85,7 @@ def test_a_required_mark_is_taken_in_any_usual_spelling_and_an_unknown_one_refus
     assert required == {"volume": True, "items": True, "phone": True, "notes": False}
 
     # Opened again, the page writes its own mark, which it takes back as it is.
-    page.locator("#campaigns tr", has_text="Ночная проверка").get_by_role("button").last.click()
+    open_editor(page, "Ночная проверка")
     expect(fields).to_have_value(
         "\n".join(
             [
@@ -89,4 +102,48 @@ def test_a_required_mark_is_taken_in_any_usual_spelling_and_an_unknown_one_refus
     page.locator("#campaign-form button[type=submit]").click()
     expect(page.locator("#editor")).to_be_hidden()
     assert {f["name"]: f["required"] for f in saved_fields()} == required
+    context.close()
+
+
+CHOICE_REFUSED = {
+    "ru": "У поля выбора после двоеточия нужны варианты.",
+    "en": "A choice field needs its choices after a colon.",
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_choice_fields_choices_are_kept_and_one_without_them_refused(
+    browser: Browser, floor: Floor, lang: str
+) -> None:
+    """Saving a campaign from its page dropped a choice field's choices, and every answer to
+    the field was then refused: they are written after the type, and kept."""
+    site = {"name": "site", "label": "Где", "type": "choice", "choices": ["Офис", "Склад"]}
+
+    async def seed(
+        client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]
+    ) -> tuple[Actor, str]:
+        boss = await actor(client, maker, Role.SUPERVISOR)
+        made = await campaign(
+            client, boss, name="Склады", questionnaire_fields=[{**site, "required": True}]
+        )
+        return boss, made["id"]
+
+    boss, campaign_id = floor.run(seed)
+    context, page = campaigns_page(browser, floor, boss, lang)
+    open_editor(page, "Склады")
+    fields = page.locator("#c-fields")
+    expect(fields).to_have_value(f"site | Где | choice: Офис, Склад | {MARK[lang]}")
+    page.locator("#campaign-form button[type=submit]").click()
+    expect(page.locator("#editor")).to_be_hidden()
+    read = httpx.get(f"{floor.url}/api/v1/campaigns/{campaign_id}", headers=boss.headers)
+    assert read.json()["questionnaire_fields"] == [{**site, "required": True}]
+
+    # A choice with nothing to choose from is refused beside the field, nothing saved.
+    open_editor(page, "Склады")
+    fields.fill("site | Где | choice | да")
+    page.locator("#campaign-form button[type=submit]").click()
+    expect(page.locator("#c-fields-error")).to_have_text(CHOICE_REFUSED[lang])
+    shoot(page, floor, f"campaign-choice-refused-{lang}-1366")
+    read = httpx.get(f"{floor.url}/api/v1/campaigns/{campaign_id}", headers=boss.headers)
+    assert read.json()["questionnaire_fields"] == [{**site, "required": True}]
     context.close()

@@ -47,8 +47,14 @@ function objectionsText(objections) {
 const REQUIRED = pgettext("questionnaire field", "required");
 const REQUIRED_MARKS = new Set(["required", "yes", "да", "обязательно", "*", REQUIRED.toLowerCase()]);
 
+// A choice field's type column carries its choices: "choice: Офис, Склад" (saving a campaign
+// dropped them, and every answer to the field was then refused).
+function typeText(f) {
+  return f.type === "choice" ? `choice: ${(f.choices || []).join(", ")}` : f.type;
+}
+
 function fieldsText(fields) {
-  return fields.map((f) => [f.name, f.label, f.type, f.required ? REQUIRED : ""]
+  return fields.map((f) => [f.name, f.label, typeText(f), f.required ? REQUIRED : ""]
     .join(" | ").replace(/ \| $/, "")).join("\n");
 }
 
@@ -71,6 +77,11 @@ function parseFields(text) {
       // Said beside the field, in the page's words (forms.js), and nothing is saved.
       const msg = `unknown required mark "${mark}" on line ${at + 1}`;
       throw { body: { error: "invalid_input", fields: [{ loc: ["body", "questionnaire_fields"], msg }] } };
+    }
+    const choice = /^choice\s*:(.*)$/i.exec(type || "");
+    if (choice) {
+      const choices = choice[1].split(",").map((c) => c.trim()).filter(Boolean);
+      return { name, label: label || name, type: "choice", choices, required: Boolean(mark) };
     }
     return { name, label: label || name, type: type || "text", required: Boolean(mark) };
   });

@@ -37,6 +37,7 @@ const FIELD_WORDS = {
   "before the clock-in or outside the shift": _("Before the clock-in or outside the shift."),
   "a date or an instant with its offset": _("A date, please."),
   "must be in the future": _("That time has passed."),
+  "a choice field needs its choices": _("A choice field needs its choices after a colon."),
   "required, above 0": _("More than 0."),
   "must be greater than 0": _("More than 0."),
   "Input should be greater than 0": _("More than 0."),
