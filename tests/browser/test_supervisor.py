@@ -72,6 +72,20 @@ def test_the_charts_show_todays_calls_objections_and_conversion(page: Page, floo
     assert download.value.suggested_filename == f"timesheet-{today}-{today}.csv"
     header = Path(download.value.path()).read_text(encoding="utf-8").splitlines()[0]
     assert header.startswith("operator_id,login,name,shift_id")
+    # A period ending before it starts is refused beside its end, in words (it was a banner of
+    # "(to: out of range)").
+    page.locator("#ts-from").fill("2026-12-09")
+    page.locator("#ts-to").fill("2026-12-01")
+    page.get_by_role("button", name="Скачать CSV").click()
+    expect(page.locator("#ts-to-error")).to_have_text(
+        "Не раньше начала и не дальше 92 дней от него."
+    )
+    expect(page.locator("#message")).not_to_contain_text("out of range")
+    shoot(page, floor, "supervisor-timesheet-refused")
+    page.locator("#ts-to").fill("2026-12-10")
+    with page.expect_download():
+        page.get_by_role("button", name="Скачать CSV").click()
+    expect(page.locator("#ts-to-error")).to_have_count(0)
 
 
 SHARES = {"ru": ("ru-RU", "33,3\u00a0%"), "en": ("en-US", "33.3%")}

@@ -38,6 +38,8 @@ const FIELD_WORDS = {
   "a date or an instant with its offset": _("A date, please."),
   "must be in the future": _("That time has passed."),
   "a choice field needs its choices": _("A choice field needs its choices after a colon."),
+  // A period's end before its start, or a period longer than the service lists at once.
+  "out of range": _("Not before the start, and at most 92 days after it."),
   "required, above 0": _("More than 0."),
   "must be greater than 0": _("More than 0."),
   "Input should be greater than 0": _("More than 0."),

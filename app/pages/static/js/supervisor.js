@@ -3,7 +3,7 @@
 import {
   $, OBJECTIONS, STATES, _, api, el, explain, follow, percent, say, svg, warn, whoAmI,
 } from "./shared.js";
-import { page } from "./forms.js";
+import { clearErrors, page, showRefusal } from "./forms.js";
 import { MY_ZONE, clockIn, daysBefore, today } from "./time.js";
 
 // What a pause holds still, and why.
@@ -460,6 +460,7 @@ function barChart(rows, series, write = String) {
 async function downloadTimesheet(event) {
   event.preventDefault();
   const form = event.target;
+  clearErrors(form);
   if (!form.reportValidity()) return;
   const query = new URLSearchParams({ from: form.elements.from.value,
     to: form.elements.to.value, format: "csv" });
@@ -472,6 +473,8 @@ async function downloadTimesheet(event) {
     link.remove();
     setTimeout(() => URL.revokeObjectURL(link.href), 1000);
   } catch (refusal) {
-    say(explain(refusal));
+    // A period refused is said beside its dates, in the page's words.
+    if (refusal.body?.fields?.length) showRefusal(form, refusal);
+    else say(explain(refusal));
   }
 }
