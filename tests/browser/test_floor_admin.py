@@ -36,11 +36,13 @@ SAID_AROUND = {
         "contact.release": f"{IN_REVIEW}, с разбора",
         "shift.roster": "операторов в составе: 1",
         "template.create": "Весь день, 00:00–23:59, Пн, Вт, Ср, Чт, Пт, Сб, Вс (UTC)",
+        "dnc.import": "стоп.csv: добавлено 1, уже в списке 1, отклонено 0",
     },
     "en": {
         "contact.release": f"{IN_REVIEW} from review",
         "shift.roster": "operators on the roster: 1",
         "template.create": "Весь день, 00:00–23:59, Mon, Tue, Wed, Thu, Fri, Sat, Sun (UTC)",
+        "dnc.import": "стоп.csv: added 1, already listed 1, refused 0",
     },
 }
 IMPORTED_INTO = {
@@ -239,6 +241,16 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     [question] = asked
     assert "+79123456789" in question
     expect(page.locator("#entries")).to_contain_text("+79123456789")
+    # A file of numbers: one new, one already listed.
+    page.locator("#dnc-file").set_input_files(
+        {
+            "name": "стоп.csv",
+            "mimeType": "text/csv",
+            "buffer": b"phone\n+79123456789\n+79125550011\n",
+        }
+    )
+    page.locator("#upload button[type=submit]").click()
+    expect(page.locator("#entries")).to_contain_text("+79125550011")
 
     # The dialer paused for a briefing and resumed (the dashboard's buttons, here the API).
     token = page.evaluate("() => sessionStorage.getItem('cascade.token')")

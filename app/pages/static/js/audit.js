@@ -94,9 +94,19 @@ const SAID_AROUND = {
     ([, id]) => _("walk-in: {name}", { name: named(id) })],
   "template.create": TEMPLATE,
   "template.update": TEMPLATE,
+  "dnc.import": [/^(.*): (\d+) added, (\d+) already listed, (\d+) refused$/,
+    ([, file, added, already, refused]) => _("{file}: added {added}, already listed {already}, refused {refused}",
+      { file, added, already, refused })],
+  "recording.upload": [/^(\S+), (\d+) bytes$/, ([, type, bytes]) => `${type}, ${megabytes(bytes)}`],
   "user.password": [/^(\S+): (reset|changed)$/, ([, login, how]) => (how === "reset"
     ? _("{login}: password reset", { login }) : _("{login}: password changed", { login }))],
 };
+
+// A file's size as the page's language writes megabytes ("1,4 МБ").
+function megabytes(bytes) {
+  return new Intl.NumberFormat(document.documentElement.lang,
+    { style: "unit", unit: "megabyte", maximumFractionDigits: 1 }).format(Number(bytes) / 1e6);
+}
 
 // A summary in the page's words: fixed words translated, ids named.
 function summary(e) {
