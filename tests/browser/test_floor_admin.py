@@ -45,6 +45,12 @@ SAID_AROUND = {
         "dnc.import": "стоп.csv: added 1, already listed 1, refused 0",
     },
 }
+REFUSED_FILE = {"ru": "база, отклонённые строки.csv", "en": "база, refused lines.csv"}
+# A sheet's header and its refused line's reason, with the language's list separator.
+REFUSED_SHEET = {
+    "ru": ("Строка;Причина;Строка файла как есть", ";", "неверный номер: '12345'"),
+    "en": ("Line,Reason,The line as it was", ",", "not a valid phone number: '12345'"),
+}
 IMPORTED_INTO = {
     "ru": "база.csv в кампанию Канцтовары 2027",
     "en": "база.csv into Канцтовары 2027",
@@ -133,11 +139,12 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     expect(page.locator("#import-progress")).to_be_hidden()
 
     # A Windows-1251 base: the bar moves to the end, the report names the refused line.
+    zone = calling_zone(datetime.now(UTC))
     page.locator("#base-file").set_input_files(
         {
             "name": "база.csv",
             "mimeType": "text/csv",
-            "buffer": windows_1251_base(calling_zone(datetime.now(UTC))),
+            "buffer": windows_1251_base(zone),
         }
     )
     page.locator("#upload button[type=submit]").click()
@@ -148,6 +155,17 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     download = page.locator("#import-errors li").last
     expect(download.locator("button")).to_be_visible()
     assert download.evaluate("(li) => getComputedStyle(li).listStyleType") == "none"
+    # The refused lines as a spreadsheet in the page's language opens them: its words and list
+    # separator, a byte order mark for the Cyrillic, and named after the file.
+    with page.expect_download() as refused:
+        download.locator("button").click()
+    assert refused.value.suggested_filename == REFUSED_FILE[language]
+    header, sep, reason = REFUSED_SHEET[language]
+    sheet = refused.value.path().read_bytes().decode("utf-8").splitlines()
+    assert sheet == [
+        f"\ufeff{header}",
+        f'4{sep}{reason}{sep}"12345;Кривой Номер;ООО Ошибка;{zone}"',
+    ]
     expect(page.locator("#imports tr")).to_have_count(1)
     shoot(page, f"floor-campaign-import-{tag}")
 

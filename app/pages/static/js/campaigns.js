@@ -2,7 +2,7 @@
 // counts and imports; a base uploaded with a progress bar and the report of refused lines.
 
 import { $, _, api, el, explain, pgettext, say, whoAmI } from "./shared.js";
-import { button, download, fillTable, lineReason, onSubmit, page, when, ready } from "./forms.js";
+import { button, fillTable, lineReason, onSubmit, page, saveFile, when, ready } from "./forms.js";
 
 const POLL_MS = 5000;
 const WAITING = {
@@ -199,11 +199,36 @@ async function refresh() {
       when(i.created_at), i.filename ?? "", STATUS[i.status] ?? i.status, String(i.rows),
       String(i.imported), String(i.duplicates), String(i.do_not_call),
       i.invalid ? button(_("{n} lines, CSV", { n: i.invalid }), () =>
-        download(`/imports/${i.id}/errors?format=csv`, `refused-${i.id}.csv`)) : "0",
+        downloadRefused(i.id, i.filename)) : "0",
     ]), _("Nothing imported yet."));
   } catch (refusal) {
     say(explain(refusal));
   }
+}
+
+// The refused lines as a spreadsheet opens them, for the one who fixes and imports them again:
+// the page's words (reasons included), its language's list separator ("," or ";": Russian
+// Excel splits on ";") and a byte order mark, without which Excel misreads the Cyrillic. A cell
+// that a spreadsheet would take for a formula is written with a leading "'", as the service's
+// own CSV writes it; the API's CSV (`/imports/{id}/errors`) stays the scripts'.
+const SEPARATOR = pgettext("the list separator of a CSV file", ",");
+const FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"];
+const QUOTED_FOR = [",", ";", "\"", "\n", "\r"];
+
+function csvCell(value) {
+  const text = String(value ?? "");
+  const safe = FORMULA_STARTS.some((c) => text.startsWith(c)) ? `'${text}` : text;
+  return QUOTED_FOR.some((c) => safe.includes(c)) ? `"${safe.replaceAll("\"", "\"\"")}"` : safe;
+}
+
+async function downloadRefused(importId, filename) {
+  const lines = await api("GET", `/imports/${importId}/errors?format=json`);
+  const rows = [[_("Line"), _("Reason"), _("The line as it was")],
+    ...lines.map((e) => [e.line ?? "", lineReason(e.reason), e.raw])];
+  const text = `\ufeff${rows.map((r) => r.map(csvCell).join(SEPARATOR)).join("\r\n")}\r\n`;
+  const base = String(filename || "import").replace(/\.[^.]*$/, "");
+  saveFile(new Blob([text], { type: "text/csv;charset=utf-8" }),
+    _("{file}, refused lines.csv", { file: base }));
 }
 
 // Lines of the file, counted as it streams: the import's rows to come, for the bar.
@@ -281,7 +306,7 @@ onSubmit($("upload"), async (data) => {
   if (report.invalid) {
     // The lines' download is no line: not bulleted as one.
     $("import-errors").append(el("li", { class: "plain" }, button(_("Download the refused lines (CSV)"), () =>
-      download(`/imports/${started.import_id}/errors?format=csv`, `refused-${started.import_id}.csv`))));
+      downloadRefused(started.import_id, file.name))));
   }
   $("upload").reset();
   await refresh();

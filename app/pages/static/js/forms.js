@@ -202,7 +202,11 @@ export function lineReason(reason) {
 
 // A file from the API saved under its name: a CSV export.
 export async function download(path, name) {
-  const blob = await api("GET", path);
+  saveFile(await api("GET", path), name);
+}
+
+// A file made in the page (a Blob) saved under its name.
+export function saveFile(blob, name) {
   const link = el("a", { href: URL.createObjectURL(blob), download: name });
   document.body.append(link);
   link.click();
