@@ -148,14 +148,14 @@ ALERTS = {
         "queue": "{campaign}: при таком темпе очередь опустеет примерно через",
         "near": "МПК близки к насыщению: открыто 4 из 5.",
         "idle": "{operator} ждёт номера уже",
-        "break": "{operator} на перерыве уже",
+        "break": "{operator} на перерыве (Обед) уже",
         "nothing": "Ни в одной кампании сейчас некому звонить: операторы ждут.",
     },
     "en": {
         "queue": "{campaign}: the callable queue empties in about",
         "near": "The acquisition managers are near saturation: 4 of 5 open.",
         "idle": "{operator} has waited for a number for",
-        "break": "{operator} has been on a break for",
+        "break": "{operator} has been on a break (Обед) for",
         "nothing": "No campaign has a number callable now: the operators wait.",
     },
 }

@@ -128,6 +128,8 @@ def test_the_dashboard_names_an_operators_break_by_its_kind(
     )
     assert took.status_code == 200, took.text
     expect(row.locator(".why")).to_contain_text(ON_LUNCH[lang])
+    # The operator's own break, in the operator's own row: not said to be taken by them.
+    expect(row.locator(".why")).not_to_contain_text(scene.operator.login)
     shoot_both(page, floor, f"walk-dashboard-break-kind-{lang}")
     context.close()
 

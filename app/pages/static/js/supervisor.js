@@ -48,7 +48,8 @@ function reasonWords(reasons) {
     if (r.break_code) words += ` (${breakLabel(r.break_code)})`;
     // A supervisor's reason is a person's words; the saturation checks' are log lines.
     if (r.reason && !SATURATIONS.has(r.code)) words += ` «${r.reason}»`;
-    if (r.by?.name) words += `, ${r.by.name}`;
+    // An operator's own break is taken by the operator, whose row it is in.
+    if (r.by?.name && r.code !== "self") words += `, ${r.by.name}`;
     return `${words}, ${clockIn(MY_ZONE, new Date(r.since))}`;
   }).join("; ");
 }
@@ -123,7 +124,11 @@ function showAlerts() {
       found.push(_("{name} has waited for a number for {minutes} min.", { name, minutes }));
     }
     if (o.state === "break" && minutes >= BREAK_ALERT_MIN) {
-      found.push(_("{name} has been on a break for {minutes} min.", { name, minutes }));
+      // By its kind where the break has one: a lunch's 20 minutes are not a smoke's.
+      const code = (o.reasons || []).find((r) => r.break_code)?.break_code;
+      found.push(code
+        ? _("{name} has been on a break ({kind}) for {minutes} min.", { name, kind: breakLabel(code), minutes })
+        : _("{name} has been on a break for {minutes} min.", { name, minutes }));
     }
   }
   $("alerts").replaceChildren(...found.map((text) => el("li", {}, text)));
