@@ -58,6 +58,7 @@ IMPORTED_INTO = {
 DETAILS = {"ru": "Подробнее", "en": "Details"}
 LOGIN_TAKEN = {"ru": "Такой логин уже занят.", "en": "That login is already taken."}
 RATE = {"ru": ("350,50", "350,50"), "en": ("350.50", "350.50")}
+EDIT = {"ru": "Изменить", "en": "Edit"}
 PAGES = ["supervisor", "campaigns", "shifts", "contacts", "dnc", "users", "audit"]
 
 
@@ -185,6 +186,9 @@ def test_a_floor_is_run_from_the_pages_alone(browser: Browser, floor: Floor, lan
     expect(page.locator("#users")).to_contain_text("student9")
     student = page.locator("#users tr", has_text="student9")
     expect(student.locator("td").nth(5)).to_have_text(RATE[language][1])
+    # Opened to edit, the rate reads as it was typed.
+    student.get_by_role("button", name=EDIT[language]).click()
+    expect(page.locator("#hourly_rate")).to_have_value(RATE[language][0])
     # A login taken is said at the login's field (it was said under the whole form).
     page.locator("#new-user").click()
     page.locator("#login").fill("student9")

@@ -1,6 +1,6 @@
 // Users (admin): list with filters, create, edit, reset a password, deactivate and reactivate.
 
-import { $, _, api, el, explain, money, say, whoAmI } from "./shared.js";
+import { $, _, api, el, explain, money, plainMoney, say, whoAmI } from "./shared.js";
 import { button, fillTable, onSubmit, page, valueOf, ready } from "./forms.js";
 
 const ROLES = {
@@ -10,6 +10,8 @@ const DESKS = {
   acquisition: _("acquisition (MPK)"), development: _("development (MRK)"),
   regular: _("regular clients"), key_account: _("key accounts (KAM)"),
 };
+const DECIMAL_MARK = new Intl.NumberFormat(document.documentElement.lang).formatToParts(1.5)
+  .find((part) => part.type === "decimal").value;
 let editing = null;
 let me = null;
 
@@ -40,9 +42,13 @@ function edit(user) {
   for (const node of document.querySelectorAll(".create-only")) node.hidden = Boolean(user);
   for (const node of document.querySelectorAll(".edit-only")) node.hidden = !user;
   if (user) {
-    for (const name of ["name", "desk", "capacity", "hourly_rate"]) {
+    for (const name of ["name", "desk", "capacity"]) {
       form.elements[name].value = user[name] ?? "";
     }
+    // As the rate was typed, with the language's decimal mark ("350,50"; it read "350.50").
+    const rate = user.hourly_rate;
+    form.elements.hourly_rate.value = rate === null || rate === undefined ? ""
+      : plainMoney(rate).replace(".", DECIMAL_MARK);
   }
   $("editor").hidden = false;
   (user ? $("name") : $("login")).focus();
