@@ -105,6 +105,10 @@ def test_a_required_mark_is_taken_in_any_usual_spelling_and_an_unknown_one_refus
     context.close()
 
 
+FIVE_COLUMNS = {
+    "ru": "В строке 1 больше четырёх столбцов: имя | подпись | тип | обязательно.",
+    "en": "Line 1 has more than four columns: name | label | type | required.",
+}
 CHOICE_REFUSED = {
     "ru": "У поля выбора после двоеточия нужны варианты.",
     "en": "A choice field needs its choices after a colon.",
@@ -137,6 +141,13 @@ def test_a_choice_fields_choices_are_kept_and_one_without_them_refused(
     expect(page.locator("#editor")).to_be_hidden()
     read = httpx.get(f"{floor.url}/api/v1/campaigns/{campaign_id}", headers=boss.headers)
     assert read.json()["questionnaire_fields"] == [{**site, "required": True}]
+
+    # A fifth column (choices after the mark) is refused, not dropped in silence.
+    open_editor(page, "Склады")
+    fields.fill(f"site | Где | choice | {MARK[lang]} | Офис, Склад")
+    page.locator("#campaign-form button[type=submit]").click()
+    expect(page.locator("#c-fields-error")).to_have_text(FIVE_COLUMNS[lang])
+    page.locator("#cancel").click()
 
     # A choice with nothing to choose from is refused beside the field, nothing saved.
     open_editor(page, "Склады")

@@ -70,13 +70,19 @@ function parseObjections(text) {
   });
 }
 
+// A line of the fields refused: said beside them, in the page's words (forms.js), nothing saved.
+function refuseFields(msg) {
+  throw { body: { error: "invalid_input", fields: [{ loc: ["body", "questionnaire_fields"], msg }] } };
+}
+
 function parseFields(text) {
   return lines(text).map((line, at) => {
-    const [name, label, type, mark = ""] = line.split("|").map((p) => p.trim());
+    const columns = line.split("|").map((p) => p.trim());
+    // A fifth column was dropped in silence (choices written after the mark, say).
+    if (columns.length > 4) refuseFields(`more than four columns on line ${at + 1}`);
+    const [name, label, type, mark = ""] = columns;
     if (mark && !REQUIRED_MARKS.has(mark.toLowerCase())) {
-      // Said beside the field, in the page's words (forms.js), and nothing is saved.
-      const msg = `unknown required mark "${mark}" on line ${at + 1}`;
-      throw { body: { error: "invalid_input", fields: [{ loc: ["body", "questionnaire_fields"], msg }] } };
+      refuseFields(`unknown required mark "${mark}" on line ${at + 1}`);
     }
     const choice = /^choice\s*:(.*)$/i.exec(type || "");
     if (choice) {

@@ -56,6 +56,8 @@ const FIELD_PATTERNS = [
   [/^unknown required mark "(.*)" on line (\d+)$/, ([, mark, line]) => _(
     "Line {line}: “{mark}” is not a required mark. Write “{required}” or leave it empty.",
     { line, mark, required: pgettext("questionnaire field", "required") })],
+  [/^more than four columns on line (\d+)$/, ([, line]) => _(
+    "Line {line} has more than four columns: name | label | type | required.", { line })],
 ];
 
 function fieldWords(msg) {
