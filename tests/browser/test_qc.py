@@ -138,12 +138,15 @@ def test_a_supervisor_listens_scores_and_the_operator_reads_it(
     page.keyboard.press("Space")
     until(page, "document.querySelector('#player').paused")
 
-    # A digit scores and moves on; the comment; Ctrl+Enter saves.
-    for digit in "45255":
+    # A digit scores and moves on, 0 too (no score of the form is longer); the comment;
+    # Ctrl+Enter saves.
+    for digit in "40255":
         page.keyboard.type(digit)
     expect(page.get_by_label("Комментарий для оператора")).to_be_focused()
+    typed = page.locator("#criteria input")
+    assert [typed.nth(i).input_value() for i in range(5)] == ["4", "0", "2", "5", "5"]
     page.keyboard.type("Переспросите, что сейчас используют.")
-    expect(page.locator("#total")).to_contain_text("78 %")
+    expect(page.locator("#total")).to_contain_text("56 %")
     page.keyboard.press("Control+Enter")
     expect(page.locator("#message")).to_have_text("Оценка сохранена.")
     expect(page.locator("#queue-empty")).to_be_visible()
@@ -159,7 +162,7 @@ def test_a_supervisor_listens_scores_and_the_operator_reads_it(
     mine.wait_for_url(f"{floor.url}/reviews")
     reviewed = mine.locator("#reviews li")
     expect(reviewed).to_have_count(1)
-    expect(reviewed.first).to_contain_text("78 %")
+    expect(reviewed.first).to_contain_text("56 %")
     expect(reviewed.first).to_contain_text("Переспросите, что сейчас используют.")
     expect(reviewed.first).to_contain_text("На возражение ответил встречным вопросом")
     assert abs(audio_loaded(mine, "#reviews audio") - SECONDS) < 0.5

@@ -31,8 +31,10 @@ function scoreField(criterion, index) {
     min: 0, max: criterion.max, step: 1, required: true, "data-index": index });
   input.addEventListener("input", () => {
     showTotal();
-    // A whole score typed: on to the next criterion, the comment after the last.
-    if (input.value !== "" && Number(input.value) * 10 > criterion.max) {
+    // A whole score typed (no longer score starts with it: 0 never does, "1" may start "10"):
+    // on to the next criterion, the comment after the last.
+    const typed = Number(input.value);
+    if (input.value !== "" && (typed === 0 || typed * 10 > criterion.max)) {
       const next = $("criteria").querySelectorAll("input")[index + 1] ?? $("comment");
       next.focus();
     }
