@@ -154,6 +154,11 @@ def test_a_supervisor_listens_scores_and_the_operator_reads_it(
     expect(report).to_have_count(1)
     expect(report.first).to_contain_text("op-qc")
     expect(report.first).to_contain_text("Нам ничего не нужно: 0 / 1")
+    # At a phone's width the report's rows stack, each figure named, inside the page.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    expect(report.first.locator("td").first).to_have_attribute("data-label", "Проверок")
+    page.set_viewport_size({"width": 1366, "height": 768})
 
     context = new_context(browser)
     mine = context.new_page()
@@ -168,3 +173,4 @@ def test_a_supervisor_listens_scores_and_the_operator_reads_it(
     assert abs(audio_loaded(mine, "#reviews audio") - SECONDS) < 0.5
     context.close()
     shots(browser, floor, operator, "/reviews", "qc-reviews")
+    shots(browser, floor, supervisor, "/qc", "qc-report")

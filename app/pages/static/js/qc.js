@@ -89,14 +89,16 @@ async function loadQueue() {
   choose(state.current ?? 0);
 }
 
+// Each cell names its column, for a phone's width, where a row stacks into a list of facts.
 function reportRow(line) {
+  const labels = [...document.querySelectorAll("#report-table thead th")].map((th) => th.textContent);
   const objections = Object.entries(line.objections).map(([code, handled]) =>
     `${OBJECTIONS[code] ?? code}: ${handled.handled_well} / ${handled.handled_badly}`);
   return el("tr", {},
     el("th", { scope: "row" }, line.name || line.login),
-    el("td", {}, String(line.reviews)),
-    el("td", {}, percent(line.score)),
-    el("td", {}, objections.join("; ") || _("—")));
+    el("td", { "data-label": labels[1] }, String(line.reviews)),
+    el("td", { "data-label": labels[2] }, percent(line.score)),
+    el("td", { "data-label": labels[3] }, objections.join("; ") || _("—")));
 }
 
 async function loadReport() {
