@@ -21,6 +21,7 @@ from tests.floorsetup import ALL_DAY
 
 SECONDS = 8.0
 PHONE = "+74951230077"
+COMPANY = "ООО Бумажный двор"
 
 
 def ogg(folder: Path) -> bytes:
@@ -41,7 +42,7 @@ def seed(floor: Floor, audio: bytes) -> tuple[Actor, Actor]:
         async with maker.begin() as session:
             spec = CampaignSpec(name="Бумага", window_start=ALL_DAY[0], window_end=ALL_DAY[1])
             campaign_id = (await create_campaign(session, spec, utcnow())).id
-        await contact(maker, campaign_id, PHONE)
+        await contact(maker, campaign_id, PHONE, company=COMPANY)
         await on_shift(maker, [operator.id])
         lease = (await client.post("/api/v1/dialer/next", headers=operator.headers)).json()
         start = utcnow() - timedelta(seconds=20)
@@ -125,6 +126,7 @@ def test_a_supervisor_listens_scores_and_the_operator_reads_it(
     expect(queue).to_have_count(1)
     expect(queue.first).to_contain_text("op-qc")
     expect(queue.first).to_contain_text("Не интересно")
+    expect(queue.first).to_contain_text(f"{COMPANY} · {PHONE}")
     expect(page.locator("#call-talk")).to_have_text("0:08")
     expect(page.get_by_label("Приветствие и представление")).to_be_focused()
     assert abs(audio_loaded(page, "#player") - SECONDS) < 0.5
@@ -168,6 +170,7 @@ def test_a_supervisor_listens_scores_and_the_operator_reads_it(
     reviewed = mine.locator("#reviews li")
     expect(reviewed).to_have_count(1)
     expect(reviewed.first).to_contain_text("56 %")
+    expect(reviewed.first.locator("h2")).to_contain_text(f"{COMPANY} · {PHONE}")
     expect(reviewed.first).to_contain_text("Переспросите, что сейчас используют.")
     expect(reviewed.first).to_contain_text("На возражение ответил встречным вопросом")
     assert abs(audio_loaded(mine, "#reviews audio") - SECONDS) < 0.5

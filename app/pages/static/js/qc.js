@@ -3,7 +3,7 @@
 // scores the focused criterion and moves to the next, Ctrl+Enter saves.
 
 import { $, OBJECTIONS, _, api, el, explain, say, whoAmI } from "./shared.js";
-import { criterionLabel, outcome, percent, seconds } from "./qc_words.js";
+import { criterionLabel, outcome, percent, seconds, whom } from "./qc_words.js";
 import { MY_ZONE, clockIn } from "./time.js";
 
 const state = { calls: [], current: null };
@@ -13,7 +13,7 @@ function item(call, index) {
   const button = el("button", { type: "button", "data-index": index,
     "data-attempt": call.attempt_id },
   el("strong", {}, call.operator.name || call.operator.login), " · ",
-  clockIn(MY_ZONE, new Date(call.at), true), el("br"),
+  clockIn(MY_ZONE, new Date(call.at), true), el("br"), whom(call.contact), el("br"),
   el("span", { class: "hint" }, `${outcome(call)} · ${seconds(call.talk_seconds)}`));
   button.addEventListener("click", () => choose(index));
   return el("li", { "aria-current": state.current === index ? "true" : false }, button);
@@ -70,6 +70,7 @@ function choose(index) {
   const call = state.calls[state.current];
   $("call").hidden = false;
   $("call-operator").textContent = call.operator.name || call.operator.login;
+  $("call-contact").textContent = whom(call.contact);
   $("call-campaign").textContent = call.campaign.name;
   $("call-at").textContent = `${clockIn(MY_ZONE, new Date(call.at), true)} (${MY_ZONE})`;
   $("call-outcome").textContent = outcome(call);
