@@ -33,41 +33,52 @@ def ogg(folder: Path) -> bytes:
     return (folder / "call.ogg").read_bytes()
 
 
-def seed(floor: Floor, audio: bytes) -> tuple[Actor, Actor]:
+def seed(
+    floor: Floor, audio: bytes, phones: tuple[str, ...] = (PHONE,)
+) -> tuple[Actor, Actor, list[str]]:
+    """A supervisor, and an operator's recorded not-interested call to each number (their ids)."""
+
     async def work(
         client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]
-    ) -> tuple[Actor, Actor]:
+    ) -> tuple[Actor, Actor, list[str]]:
         supervisor = await actor(client, maker, Role.SUPERVISOR, login_name="sv-qc")
         operator = await actor(client, maker, Role.OPERATOR, login_name="op-qc")
         async with maker.begin() as session:
             spec = CampaignSpec(name="Бумага", window_start=ALL_DAY[0], window_end=ALL_DAY[1])
             campaign_id = (await create_campaign(session, spec, utcnow())).id
-        await contact(maker, campaign_id, PHONE, company=COMPANY)
+        for phone in phones:
+            await contact(maker, campaign_id, phone, company=COMPANY)
         await on_shift(maker, [operator.id])
-        lease = (await client.post("/api/v1/dialer/next", headers=operator.headers)).json()
-        start = utcnow() - timedelta(seconds=20)
-        for event, at in (("dialing", 0), ("answered", 5), ("hangup", 5 + SECONDS)):
-            sent = await client.post(
-                "/api/v1/softphone/events",
-                json={"event": event, "number": PHONE, "call_id": "qc-call",
-                      "at": (start + timedelta(seconds=at)).isoformat()},
-                headers=operator.headers,
-            )  # fmt: skip
-            assert sent.status_code == 202
-        outcome = {"disposition": "not_interested", "objection": "need_nothing"}
-        made = await client.post(
-            f"/api/v1/leases/{lease['lease_id']}/outcome", json=outcome, headers=operator.headers
-        )
-        attempt_id = made.json()["attempt_id"]
-        kept = await client.put(
-            f"/api/v1/attempts/{attempt_id}/recording",
-            content=audio,
-            headers={**operator.headers, "Content-Type": "audio/ogg"},
-        )
-        assert kept.status_code == 201, kept.text
-        return supervisor, operator
+        return supervisor, operator, [await call(client, operator, audio) for _ in phones]
 
     return floor.run(work)
+
+
+async def call(client: httpx.AsyncClient, operator: Actor, audio: bytes) -> str:
+    """The operator's next number, called, answered, not interested, recorded: the attempt's id."""
+    lease = (await client.post("/api/v1/dialer/next", headers=operator.headers)).json()
+    number = lease["contact"]["phone"]
+    start = utcnow() - timedelta(seconds=20)
+    for event, at in (("dialing", 0), ("answered", 5), ("hangup", 5 + SECONDS)):
+        sent = await client.post(
+            "/api/v1/softphone/events",
+            json={"event": event, "number": number, "call_id": f"qc-{number}",
+                  "at": (start + timedelta(seconds=at)).isoformat()},
+            headers=operator.headers,
+        )  # fmt: skip
+        assert sent.status_code == 202
+    outcome = {"disposition": "not_interested", "objection": "need_nothing"}
+    made = await client.post(
+        f"/api/v1/leases/{lease['lease_id']}/outcome", json=outcome, headers=operator.headers
+    )
+    attempt_id: str = made.json()["attempt_id"]
+    kept = await client.put(
+        f"/api/v1/attempts/{attempt_id}/recording",
+        content=audio,
+        headers={**operator.headers, "Content-Type": "audio/ogg"},
+    )
+    assert kept.status_code == 201, kept.text
+    return attempt_id
 
 
 def until(page: Page, expression: str, seconds: float = 15.0) -> None:
@@ -114,7 +125,7 @@ def shots(browser: Browser, floor: Floor, who: Actor, path: str, name: str) -> N
 def test_a_supervisor_listens_scores_and_the_operator_reads_it(
     browser: Browser, page: Page, floor: Floor, tmp_path: Path
 ) -> None:
-    supervisor, operator = seed(floor, ogg(tmp_path))
+    supervisor, operator, _ = seed(floor, ogg(tmp_path))
     shots(browser, floor, supervisor, "/qc", "qc-queue")
     partial: list[Response] = []
     page.on("response", lambda r: partial.append(r) if r.status == 206 else None)
@@ -177,3 +188,41 @@ def test_a_supervisor_listens_scores_and_the_operator_reads_it(
     context.close()
     shots(browser, floor, operator, "/reviews", "qc-reviews")
     shots(browser, floor, supervisor, "/qc", "qc-report")
+
+
+def test_a_call_reviewed_by_someone_else_meanwhile_leaves_the_queue(
+    browser: Browser, page: Page, floor: Floor, tmp_path: Path
+) -> None:
+    supervisor, _, (first, second) = seed(floor, ogg(tmp_path), (PHONE, "+74951230078"))
+    log_in(page, floor, supervisor, "/supervisor")
+    page.goto(f"{floor.url}/qc")
+    expect(page.locator("#queue li")).to_have_count(2)
+    expect(page.locator("#queue li[aria-current] button")).to_have_attribute("data-attempt", first)
+
+    async def other_reviewer(
+        client: httpx.AsyncClient, maker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        other = await actor(client, maker, Role.SUPERVISOR, login_name="sv-qc-2")
+        scores = dict.fromkeys(
+            ("greeting", "script", "objection_counter", "questionnaire", "courtesy"), 5
+        )
+        made = await client.post(
+            f"/api/v1/attempts/{first}/qc", json={"scores": scores}, headers=other.headers
+        )
+        assert made.status_code == 201, made.text
+
+    floor.run(other_reviewer)
+    page.keyboard.type("11111")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#message")).to_contain_text(
+        "Этот звонок уже проверил кто-то другой: ваши оценки не сохранены"
+    )
+    expect(page.locator("#queue li")).to_have_count(1)
+    expect(page.locator("#queue-count")).to_have_text("(1)")
+    expect(page.locator("#queue li[aria-current] button")).to_have_attribute("data-attempt", second)
+    expect(page.get_by_label("Приветствие и представление")).to_be_focused()
+    expect(page.locator("#report tr").first).to_contain_text("op-qc")
+    for width, height in ((1366, 768), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=SCREENSHOTS / f"qc-conflict-ru-{width}-{floor.backend}.png")
+    shots(browser, floor, supervisor, "/qc", "qc-after-conflict")

@@ -2,12 +2,15 @@
 // Keyboard first: J/K move through the queue, Space plays or pauses, ←/→ seek 5 s, a digit
 // scores the focused criterion and moves to the next, Ctrl+Enter saves.
 
-import { $, OBJECTIONS, _, api, el, explain, say, whoAmI } from "./shared.js";
+import { $, OBJECTIONS, _, api, el, explain, say, warn, whoAmI } from "./shared.js";
 import { criterionLabel, outcome, percent, seconds, whom } from "./qc_words.js";
 import { MY_ZONE, clockIn } from "./time.js";
 
-const state = { calls: [], current: null };
+const state = { calls: [], current: null, saving: false };
 const player = $("player");
+// Two reviewers on one call: the second to save is told, and the call leaves its queue.
+const REVIEWED_BY_ANOTHER = _("Someone else has already reviewed this call: your scores were " +
+  "not saved, and the call is off your queue.");
 
 function item(call, index) {
   const button = el("button", { type: "button", "data-index": index,
@@ -85,9 +88,19 @@ function choose(index) {
   $("criteria").querySelector("input")?.focus();
 }
 
+// The queue as the service has it now; the call shown stays chosen while it waits.
 async function loadQueue() {
+  const shown = state.calls[state.current]?.attempt_id;
   state.calls = await api("GET", "/qc/queue");
-  choose(state.current ?? 0);
+  const still = state.calls.findIndex((call) => call.attempt_id === shown);
+  choose(still >= 0 ? still : state.current ?? 0);
+}
+
+// The call leaves the queue; the one after it is chosen.
+function drop(call) {
+  player.pause();
+  state.calls = state.calls.filter((queued) => queued.attempt_id !== call.attempt_id);
+  choose(state.current);
 }
 
 // Each cell names its column, for a phone's width, where a row stacks into a list of facts.
@@ -114,20 +127,29 @@ async function loadReport() {
 async function save() {
   const call = state.calls[state.current];
   const form = $("review");
-  if (!call || !form.reportValidity()) return;
+  // One save at a time: a second Ctrl+Enter would be refused as reviewed by someone else.
+  if (!call || state.saving || !form.reportValidity()) return;
   const scores = {};
   for (const criterion of call.qc_form) scores[criterion.code] = Number(form.elements[criterion.code].value);
+  state.saving = true;
   try {
     await api("POST", `/attempts/${call.attempt_id}/qc`,
       { json: { scores, comment: $("comment").value } });
     say(_("Review saved."));
-    player.pause();
-    state.calls.splice(state.current, 1);
-    choose(state.current);
-    await loadReport();
+    drop(call);
   } catch (refusal) {
-    say(explain(refusal));
+    if (refusal.code !== "already_reviewed") {
+      say(explain(refusal));
+      return;
+    }
+    warn(REVIEWED_BY_ANOTHER);
+    drop(call);
+    // Others' reviews change the queue and its count too: ask for both again.
+    await loadQueue();
+  } finally {
+    state.saving = false;
   }
+  await loadReport();
 }
 
 $("review").addEventListener("submit", (event) => {
