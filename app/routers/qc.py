@@ -13,7 +13,7 @@ from app.deps import AppSettings, Now, Operator, Session, Staff
 from app.listing import Page, Total
 from app.schemas import Model
 from dialer.base.audit import record
-from dialer.base.models import Attempt, Campaign, QcReview, Recording
+from dialer.base.models import Attempt, Campaign, Contact, QcReview, Recording
 from dialer.calls.qc import QueuedCall, form_of, review, review_queue, reviews_of
 from dialer.calls.recordings import consent_evidence, listen_access
 from dialer.contacts.campaigns import check_timezone
@@ -48,11 +48,24 @@ def _talk_seconds(attempt: Attempt) -> float | None:
     return round((attempt.hangup_at - attempt.answered_at).total_seconds(), 1)
 
 
+class CalledContact(BaseModel):
+    """Whom a call was to: nulls once the contact is erased."""
+
+    name: str | None
+    company: str | None
+    phone: str | None
+
+    @classmethod
+    def of(cls, contact: Contact) -> "CalledContact":
+        return cls(name=contact.name, company=contact.company, phone=contact.phone)
+
+
 class QueuedOut(BaseModel):
     attempt_id: uuid.UUID
     at: datetime
     operator: dict[str, Any]
     campaign: dict[str, Any]
+    contact: CalledContact
     disposition: str
     objection: str | None
     notes: str | None
@@ -83,6 +96,7 @@ def _queued(call: QueuedCall, secret: str, user_id: uuid.UUID, now: datetime) ->
         at=attempt.created_at,
         operator={"id": call.operator.id, "login": call.operator.login, "name": call.operator.name},
         campaign={"id": campaign.id, "name": campaign.name},
+        contact=CalledContact.of(call.contact),
         disposition=attempt.disposition.value,
         objection=attempt.objection,
         notes=attempt.notes,
@@ -171,6 +185,8 @@ class MyReviewOut(BaseModel):
     attempt_id: uuid.UUID
     at: datetime
     campaign: str
+    # The operator called this number itself: the lease showed it the same.
+    contact: CalledContact
     disposition: str
     objection: str | None
     score: Decimal
@@ -199,6 +215,7 @@ def _mine(
     attempt: Attempt,
     recording: Recording | None,
     campaign: Campaign,
+    contact: Contact,
     secret: str,
     user_id: uuid.UUID,
     now: datetime,
@@ -207,6 +224,7 @@ def _mine(
         attempt_id=attempt.id,
         at=attempt.created_at,
         campaign=campaign.name,
+        contact=CalledContact.of(contact),
         disposition=attempt.disposition.value,
         objection=attempt.objection,
         score=row.score,

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.base.errors import AlreadyReviewed, InvalidInput, NotFound
-from dialer.base.models import Attempt, Campaign, Disposition, QcReview, Recording, User
+from dialer.base.models import Attempt, Campaign, Contact, Disposition, QcReview, Recording, User
 
 DEFAULT_QC_FORM: list[dict[str, Any]] = [
     {"code": "greeting", "label": "Greeting and introduction", "weight": 1, "max": 5},
@@ -127,6 +127,7 @@ class QueuedCall:
     recording: Recording
     operator: User
     campaign: Campaign
+    contact: Contact
 
 
 async def review_queue(
@@ -134,10 +135,11 @@ async def review_queue(
 ) -> tuple[list[QueuedCall], int]:
     """Sampled recorded calls not yet reviewed, oldest first; and how many there are."""
     waiting = (
-        select(Attempt, Recording, User, Campaign)
+        select(Attempt, Recording, User, Campaign, Contact)
         .join(Recording, Recording.attempt_id == Attempt.id)
         .join(User, User.id == Attempt.operator_id)
         .join(Campaign, Campaign.id == Attempt.campaign_id)
+        .join(Contact, Contact.id == Attempt.contact_id)
         .outerjoin(QcReview, QcReview.attempt_id == Attempt.id)
         .where(Recording.sampled.is_(True), QcReview.id.is_(None))
     )
@@ -150,12 +152,13 @@ async def review_queue(
 
 async def reviews_of(
     session: AsyncSession, operator_id: uuid.UUID, limit: int, offset: int
-) -> list[tuple[QcReview, Attempt, Recording | None, Campaign]]:
-    """An operator's reviewed calls, newest review first."""
+) -> list[tuple[QcReview, Attempt, Recording | None, Campaign, Contact]]:
+    """An operator's reviewed calls, newest review first, each with the contact it called."""
     rows = await session.execute(
-        select(QcReview, Attempt, Recording, Campaign)
+        select(QcReview, Attempt, Recording, Campaign, Contact)
         .join(Attempt, Attempt.id == QcReview.attempt_id)
         .join(Campaign, Campaign.id == Attempt.campaign_id)
+        .join(Contact, Contact.id == Attempt.contact_id)
         .outerjoin(Recording, Recording.attempt_id == Attempt.id)
         .where(QcReview.operator_id == operator_id)
         .order_by(QcReview.created_at.desc(), QcReview.id)

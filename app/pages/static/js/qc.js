@@ -2,18 +2,21 @@
 // Keyboard first: J/K move through the queue, Space plays or pauses, ←/→ seek 5 s, a digit
 // scores the focused criterion and moves to the next, Ctrl+Enter saves.
 
-import { $, OBJECTIONS, _, api, el, explain, say, whoAmI } from "./shared.js";
-import { criterionLabel, outcome, percent, seconds } from "./qc_words.js";
+import { $, OBJECTIONS, _, api, el, explain, say, warn, whoAmI } from "./shared.js";
+import { criterionLabel, outcome, percent, seconds, whom } from "./qc_words.js";
 import { MY_ZONE, clockIn } from "./time.js";
 
-const state = { calls: [], current: null };
+const state = { calls: [], current: null, saving: false };
 const player = $("player");
+// Two reviewers on one call: the second to save is told, and the call leaves its queue.
+const REVIEWED_BY_ANOTHER = _("Someone else has already reviewed this call: your scores were " +
+  "not saved, and the call is off your queue.");
 
 function item(call, index) {
   const button = el("button", { type: "button", "data-index": index,
     "data-attempt": call.attempt_id },
   el("strong", {}, call.operator.name || call.operator.login), " · ",
-  clockIn(MY_ZONE, new Date(call.at), true), el("br"),
+  clockIn(MY_ZONE, new Date(call.at), true), el("br"), whom(call.contact), el("br"),
   el("span", { class: "hint" }, `${outcome(call)} · ${seconds(call.talk_seconds)}`));
   button.addEventListener("click", () => choose(index));
   return el("li", { "aria-current": state.current === index ? "true" : false }, button);
@@ -31,8 +34,10 @@ function scoreField(criterion, index) {
     min: 0, max: criterion.max, step: 1, required: true, "data-index": index });
   input.addEventListener("input", () => {
     showTotal();
-    // A whole score typed: on to the next criterion, the comment after the last.
-    if (input.value !== "" && Number(input.value) * 10 > criterion.max) {
+    // A whole score typed (no longer score starts with it: 0 never does, "1" may start "10"):
+    // on to the next criterion, the comment after the last.
+    const typed = Number(input.value);
+    if (input.value !== "" && (typed === 0 || typed * 10 > criterion.max)) {
       const next = $("criteria").querySelectorAll("input")[index + 1] ?? $("comment");
       next.focus();
     }
@@ -68,6 +73,7 @@ function choose(index) {
   const call = state.calls[state.current];
   $("call").hidden = false;
   $("call-operator").textContent = call.operator.name || call.operator.login;
+  $("call-contact").textContent = whom(call.contact);
   $("call-campaign").textContent = call.campaign.name;
   $("call-at").textContent = `${clockIn(MY_ZONE, new Date(call.at), true)} (${MY_ZONE})`;
   $("call-outcome").textContent = outcome(call);
@@ -82,19 +88,31 @@ function choose(index) {
   $("criteria").querySelector("input")?.focus();
 }
 
+// The queue as the service has it now; the call shown stays chosen while it waits.
 async function loadQueue() {
+  const shown = state.calls[state.current]?.attempt_id;
   state.calls = await api("GET", "/qc/queue");
-  choose(state.current ?? 0);
+  const still = state.calls.findIndex((call) => call.attempt_id === shown);
+  choose(still >= 0 ? still : state.current ?? 0);
 }
 
+// The call leaves the queue; the one after it is chosen.
+function drop(call) {
+  player.pause();
+  state.calls = state.calls.filter((queued) => queued.attempt_id !== call.attempt_id);
+  choose(state.current);
+}
+
+// Each cell names its column, for a phone's width, where a row stacks into a list of facts.
 function reportRow(line) {
+  const labels = [...document.querySelectorAll("#report-table thead th")].map((th) => th.textContent);
   const objections = Object.entries(line.objections).map(([code, handled]) =>
     `${OBJECTIONS[code] ?? code}: ${handled.handled_well} / ${handled.handled_badly}`);
   return el("tr", {},
     el("th", { scope: "row" }, line.name || line.login),
-    el("td", {}, String(line.reviews)),
-    el("td", {}, percent(line.score)),
-    el("td", {}, objections.join("; ") || _("—")));
+    el("td", { "data-label": labels[1] }, String(line.reviews)),
+    el("td", { "data-label": labels[2] }, percent(line.score)),
+    el("td", { "data-label": labels[3] }, objections.join("; ") || _("—")));
 }
 
 async function loadReport() {
@@ -109,20 +127,29 @@ async function loadReport() {
 async function save() {
   const call = state.calls[state.current];
   const form = $("review");
-  if (!call || !form.reportValidity()) return;
+  // One save at a time: a second Ctrl+Enter would be refused as reviewed by someone else.
+  if (!call || state.saving || !form.reportValidity()) return;
   const scores = {};
   for (const criterion of call.qc_form) scores[criterion.code] = Number(form.elements[criterion.code].value);
+  state.saving = true;
   try {
     await api("POST", `/attempts/${call.attempt_id}/qc`,
       { json: { scores, comment: $("comment").value } });
     say(_("Review saved."));
-    player.pause();
-    state.calls.splice(state.current, 1);
-    choose(state.current);
-    await loadReport();
+    drop(call);
   } catch (refusal) {
-    say(explain(refusal));
+    if (refusal.code !== "already_reviewed") {
+      say(explain(refusal));
+      return;
+    }
+    warn(REVIEWED_BY_ANOTHER);
+    drop(call);
+    // Others' reviews change the queue and its count too: ask for both again.
+    await loadQueue();
+  } finally {
+    state.saving = false;
   }
+  await loadReport();
 }
 
 $("review").addEventListener("submit", (event) => {

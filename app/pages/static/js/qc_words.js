@@ -32,6 +32,12 @@ export function outcome(call) {
   return `${words}: ${OBJECTIONS[call.objection] ?? call.objection}`;
 }
 
+// Whom a call was to: its company (or name) and number; an erased contact says so.
+export function whom(contact) {
+  if (!contact?.phone) return _("erased");
+  return [contact.company || contact.name, contact.phone].filter(Boolean).join(" · ");
+}
+
 export function percent(score) {
   return `${Math.round(Number(score))} %`;
 }

@@ -1,7 +1,7 @@
 // An operator's reviewed calls: the score, each criterion, the comment, and the call to hear.
 
 import { $, _, api, el, explain, say, whoAmI } from "./shared.js";
-import { criterionLabel, outcome, percent, player } from "./qc_words.js";
+import { criterionLabel, outcome, percent, player, whom } from "./qc_words.js";
 import { MY_ZONE, clockIn } from "./time.js";
 
 function review(item) {
@@ -9,7 +9,8 @@ function review(item) {
     el("dt", {}, criterionLabel(criterion)),
     el("dd", {}, `${item.scores[criterion.code] ?? _("—")} / ${criterion.max}`),
   ]);
-  const heading = el("h2", {}, `${clockIn(MY_ZONE, new Date(item.at), true)} · ${item.campaign} · `,
+  const when = clockIn(MY_ZONE, new Date(item.at), true);
+  const heading = el("h2", {}, `${when} · ${whom(item.contact)} · ${item.campaign} · `,
     outcome(item), " · ", el("strong", { class: "score" }, percent(item.score)));
   return el("li", { class: "card", "data-attempt": item.attempt_id },
     heading,
