@@ -369,8 +369,13 @@ async def test_a_contact_in_review_is_released_or_closed_once(
         )
     listed = await client.get(f"{API}/contacts", params={"state": "review"}, headers=staff.headers)
     assert listed.headers["X-Total-Count"] == "2"
+    # Why each is there, as its row records it: three leases in a row ran out.
+    why = {"why": "leases_expired", "in_a_row": 3}
+    assert [c["review_reason"] for c in listed.json()] == [why, why]
+    card = await client.get(f"{API}/contacts/{first}", headers=staff.headers)
+    assert card.json()["review_reason"] == why
     released = await client.post(f"{API}/contacts/{first}/release", headers=staff.headers)
-    assert released.json()["state"] == "ready"
+    assert (released.json()["state"], released.json()["review_reason"]) == ("ready", None)
     assert (await floor.contact_row(first)).expired_streak == 0
     closed = await client.post(f"{API}/contacts/{second}/close", headers=staff.headers)
     assert closed.json()["state"] == "closed"
