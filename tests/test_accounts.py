@@ -10,7 +10,7 @@ from sqlalchemy import event, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.clock import utcnow
-from dialer.base.folds import company_key, company_key_sql
+from dialer.base.folds import company_key, company_key_sql, search_key, search_key_sql
 from dialer.base.models import Account, Contact, ContactState, Desk, Role, User
 from dialer.sales.accounts import assign_unowned, record_order
 from dialer.sales.managers import recheck
@@ -326,6 +326,8 @@ async def test_the_database_folds_company_names_as_python_does(sessionmaker: Mak
         for name in NAMES:
             folded = await session.scalar(select(company_key_sql(literal(name))))
             assert folded == company_key(name), name
+            searched = await session.scalar(select(search_key_sql(literal(name))))
+            assert searched == search_key(name), name
 
 
 async def test_a_repeated_order_with_its_key_is_recorded_once(

@@ -286,17 +286,24 @@ async def test_a_number_in_any_spelling_finds_its_contact_and_its_card(
     floor = await make_floor(app, client, sessionmaker)
     staff = floor.supervisor
     found_id = await floor.add(number="+74951234567")
-    await floor.add(number="+74957654321", priority=1)
+    other_id = await floor.add(number="+74957654321", priority=1)
     async with sessionmaker.begin() as session:
-        await session.execute(
-            update(Contact)
-            .where(Contact.id == found_id)
-            .values(name="Пётр Иванов", company="ООО «Ромашка»")
-        )
-    for q in ("8 (495) 123-45-67", "+7 495 1234567", "ромашка", "ПЁТР"):
+        for contact_id, name, company in (
+            (found_id, "Пётр Иванов", "ООО «Ромашка» и Ёлка"),
+            (other_id, "Семен Орлов", "ЗАО Орел"),
+        ):
+            await session.execute(
+                update(Contact).where(Contact.id == contact_id).values(name=name, company=company)
+            )
+    # ё and е are one letter to a search, either way round: most people type е.
+    for q, expected in (
+        ("8 (495) 123-45-67", found_id), ("+7 495 1234567", found_id), ("ромашка", found_id),
+        ("ПЁТР", found_id), ("Петр Иванов", found_id), ("елка", found_id),
+        ("Семён", other_id), ("орёл", other_id),
+    ):  # fmt: skip
         answer = await client.get(f"{API}/contacts", params={"q": q}, headers=staff.headers)
         assert answer.status_code == 200, answer.text
-        assert [c["id"] for c in answer.json()] == [str(found_id)], q
+        assert [c["id"] for c in answer.json()] == [str(expected)], q
         assert answer.headers["X-Total-Count"] == "1"
     lease = await floor.lease(floor.operators[0])
     assert lease["contact"]["id"] == str(found_id)
@@ -362,8 +369,13 @@ async def test_a_contact_in_review_is_released_or_closed_once(
         )
     listed = await client.get(f"{API}/contacts", params={"state": "review"}, headers=staff.headers)
     assert listed.headers["X-Total-Count"] == "2"
+    # Why each is there, as its row records it: three leases in a row ran out.
+    why = {"why": "leases_expired", "in_a_row": 3}
+    assert [c["review_reason"] for c in listed.json()] == [why, why]
+    card = await client.get(f"{API}/contacts/{first}", headers=staff.headers)
+    assert card.json()["review_reason"] == why
     released = await client.post(f"{API}/contacts/{first}/release", headers=staff.headers)
-    assert released.json()["state"] == "ready"
+    assert (released.json()["state"], released.json()["review_reason"]) == ("ready", None)
     assert (await floor.contact_row(first)).expired_streak == 0
     closed = await client.post(f"{API}/contacts/{second}/close", headers=staff.headers)
     assert closed.json()["state"] == "closed"

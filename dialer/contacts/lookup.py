@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.base.folds import company_key, company_key_sql
+from dialer.base.folds import search_key, search_key_sql
 from dialer.base.models import NOT_QUEUED, QUEUED, Contact, ContactState, state_literal
 from dialer.contacts.phones import normalise, phone_hash
 
@@ -36,11 +36,12 @@ def _matching(query: ContactQuery, key: str, region: str) -> ColumnElement[bool]
         digits = re.sub(r"\D", "", q)
         if len(digits) >= MIN_PARTIAL_DIGITS:
             return Contact.phone.contains(digits, autoescape=True)
-    folded = company_key(q) or q
-    # The company fold lowers Cyrillic on SQLite too, whose lower() knows only ASCII.
+    folded = search_key(q) or q
+    # The company fold lowers Cyrillic on SQLite too, whose lower() knows only ASCII; the
+    # search's folds ё into е on both sides, as most people type it.
     return or_(
-        company_key_sql(Contact.name).contains(folded, autoescape=True),
-        company_key_sql(Contact.company).contains(folded, autoescape=True),
+        search_key_sql(Contact.name).contains(folded, autoescape=True),
+        search_key_sql(Contact.company).contains(folded, autoescape=True),
     )
 
 

@@ -14,6 +14,7 @@ from dialer.base.models import (
     Attempt,
     Campaign,
     Contact,
+    ContactState,
     Questionnaire,
     Recording,
     User,
@@ -106,9 +107,18 @@ def contact_line(contact: Contact) -> dict[str, Any]:
         "timezone": contact.timezone,
         "fields": contact.fields,
         "state": contact.state.value,
+        "review_reason": _review_reason(contact),
         "attempts_made": contact.attempts,
         "last_attempt_at": contact.last_attempt_at.isoformat() if contact.last_attempt_at else None,
     }
+
+
+def _review_reason(contact: Contact) -> dict[str, Any] | None:
+    """Why a contact is in review, where its row says: the run of leases that ran out without
+    an outcome (`dialer.queue.leases.expire_leases` sends it at EXPIRIES_TO_REVIEW)."""
+    if contact.state is not ContactState.REVIEW or contact.expired_streak < 1:
+        return None
+    return {"why": "leases_expired", "in_a_row": contact.expired_streak}
 
 
 def _callback(contact: Contact) -> dict[str, Any] | None:

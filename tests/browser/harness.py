@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
-from playwright.sync_api import Page
+from playwright.sync_api import Dialog, Page
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.db import create_engine, create_sessionmaker
@@ -70,6 +70,19 @@ def log_in(page: Page, floor: Floor, who: Actor, landing: str) -> None:
     page.locator("#password").fill(PASSWORD)
     page.locator("#password").press("Enter")
     page.wait_for_url(re.compile(re.escape(landing) + "$"))
+
+
+def answering(asked: list[str], accept: bool) -> Callable[[Dialog], None]:
+    """A dialog's handler: it keeps the question in `asked`, then accepts or dismisses it."""
+
+    def reply(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        if accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    return reply
 
 
 def shoot(page: Page, floor: Floor, name: str) -> None:

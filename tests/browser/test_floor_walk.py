@@ -2,16 +2,14 @@
 pause, a stale "Saved" above a new error, a break without its kind, a count named for what it
 does not count, a user cut off in one click."""
 
-from collections.abc import Callable
-
 import httpx
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialer.base.models import Role
 from tests.browser.conftest import new_context
-from tests.browser.harness import Floor, log_in, lunch_break, shoot
+from tests.browser.harness import Floor, answering, log_in, lunch_break, shoot
 from tests.browser.test_break_codes import admin_on_the_shifts_page
 from tests.browser.test_operator import seed_floor
 from tests.builders import Actor, actor
@@ -168,22 +166,12 @@ def test_deactivating_a_user_asks_first(browser: Browser, floor: Floor, lang: st
     row = page.locator("#users tr").filter(has_text=operator.login)
     asked: list[str] = []
 
-    def answer(accept: bool) -> Callable[[Dialog], None]:
-        def reply(dialog: Dialog) -> None:
-            asked.append(dialog.message)
-            if accept:
-                dialog.accept()
-            else:
-                dialog.dismiss()
-
-        return reply
-
     def still_in() -> int:
         me = httpx.get(f"{floor.url}/api/v1/me", headers=operator.headers, timeout=30)
         return me.status_code
 
     # Asked, in the page's language and naming the user; refused, nothing changes.
-    page.once("dialog", answer(accept=False))
+    page.once("dialog", answering(asked, accept=False))
     row.get_by_role("button", name=DEACTIVATE[lang]).click()
     expect(row.get_by_role("button", name=DEACTIVATE[lang])).to_be_enabled()
     assert len(asked) == 1
@@ -191,7 +179,7 @@ def test_deactivating_a_user_asks_first(browser: Browser, floor: Floor, lang: st
     assert still_in() == 200
     shoot_both(page, floor, f"walk-users-deactivate-refused-{lang}")
 
-    page.once("dialog", answer(accept=True))
+    page.once("dialog", answering(asked, accept=True))
     row.get_by_role("button", name=DEACTIVATE[lang]).click()
     expect(page.locator("#message")).to_have_text(DEACTIVATED[lang].format(name=operator.login))
     expect(row.get_by_role("button", name=REACTIVATE[lang])).to_be_visible()

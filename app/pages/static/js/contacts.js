@@ -17,7 +17,23 @@ const CONTACT_STATES = {
   erased: _("erased"),
 };
 
+// Why a contact is in review, as the service says it.
+const REVIEW_REASONS = {
+  leases_expired: (n) => _(
+    "Sent to review: the time on this number ran out without an outcome {n} times in a row.",
+    { n }),
+};
+
+function reviewReason(contact) {
+  const reason = contact.review_reason;
+  if (!reason) return null;
+  return REVIEW_REASONS[reason.why]?.(reason.in_a_row) ?? null;
+}
+
 let offset = 0;
+// The contact whose card is open, drawn again when the list changes it (a card closed from
+// its row kept saying "in review").
+let shown = null;
 // Searches may answer out of order (a slow one overtaken by the next): only the latest shows.
 let latest = 0;
 
@@ -45,17 +61,24 @@ function row(contact) {
     actions.push(button(_("Release"), () => decide(contact, "release")));
     actions.push(button(_("Close"), () => decide(contact, "close")));
   }
+  const why = reviewReason(contact);
   return [
     contact.phone ?? "–",
     contact.name ?? "",
     contact.company ?? "",
-    CONTACT_STATES[contact.state] ?? contact.state,
+    [CONTACT_STATES[contact.state] ?? contact.state,
+      ...(why ? [el("span", { class: "hint reason" }, why)] : [])],
     String(contact.attempts_made),
     el("span", { class: "actions" }, actions),
   ];
 }
 
 async function decide(contact, action) {
+  // Closing cannot be taken back: the number is never called again in its campaign.
+  const phone = contact.phone ?? _("erased");
+  const question = _("Close {phone} for good? It will not be called again in this campaign.",
+    { phone });
+  if (action === "close" && !confirm(question)) return;
   try {
     await api("POST", `/contacts/${contact.id}/${action}`);
     say(action === "release" ? _("Back in the queue: {phone}", { phone: contact.phone ?? "" })
@@ -64,6 +87,7 @@ async function decide(contact, action) {
     say(explain(refusal));
   }
   await search();
+  if (shown === contact.id) await openCard(contact.id, false);
 }
 
 // A campaign's questionnaire fields by name, with their labels; none if it cannot be read.
@@ -78,7 +102,7 @@ async function fieldLabels(campaignId) {
   }
 }
 
-async function openCard(id) {
+async function openCard(id, focus = true) {
   let card;
   try {
     card = await api("GET", `/contacts/${id}`);
@@ -95,6 +119,7 @@ async function openCard(id) {
     [_("Name"), card.name], [_("Company"), card.company], [_("Region"), card.region],
     [_("Time zone"), card.timezone], [_("Campaign"), card.campaign?.name],
     [_("State"), CONTACT_STATES[card.state] ?? card.state],
+    ...(reviewReason(card) ? [[_("Why in review"), reviewReason(card)]] : []),
     // A contact no longer called has no next call (the time kept is a past one's).
     [_("Next call"), NOT_CALLED.has(card.state) ? "–" : when(card.next_call_at)],
     [_("Callback"), card.callback ? when(card.callback.at) : "–"],
@@ -117,7 +142,8 @@ async function openCard(id) {
   $("card-account").textContent = card.account
     ? `${card.account.company ?? ""} (${STAGES[card.account.stage] ?? card.account.stage})` : "–";
   $("card").hidden = false;
-  $("card").focus();
+  shown = id;
+  if (focus) $("card").focus();
 }
 
 $("search").addEventListener("submit", (event) => {

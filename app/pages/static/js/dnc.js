@@ -7,10 +7,31 @@ const SOURCES = {
   manual: _("by hand"), file: _("from a file"), outcome: _("on a call"), erasure: _("erasure"),
 };
 
+const LIMIT = 100;
+let offset = 0;
+// Pages may answer out of order (a slow one overtaken by the next): only the latest shows.
+let latest = 0;
+
+// A page of the list, with the rows it shows of how many: an upload of 154 numbers showed
+// its first 100 as if they were all.
 async function list() {
   const q = $("q").value.trim();
-  const { items, total } = await page("/dnc", { q }, 100, 0);
-  $("found").textContent = _("Found: {n}", { n: total ?? items.length });
+  const mine = ++latest;
+  let { items, total } = await page("/dnc", { q }, LIMIT, offset);
+  if (!items.length && offset > 0) {
+    // The last row of the last page taken off: the page before it.
+    offset = Math.max(0, offset - LIMIT);
+    ({ items, total } = await page("/dnc", { q }, LIMIT, offset));
+  }
+  if (mine !== latest) return;
+  const found = total ?? items.length;
+  $("found").textContent = found > items.length
+    ? _("Found: {n}, showing {first}–{last}.", {
+      n: found, first: offset + 1, last: offset + items.length,
+    })
+    : _("Found: {n}", { n: found });
+  $("prev").disabled = offset === 0;
+  $("next-page").disabled = total === null || offset + LIMIT >= total;
   fillTable($("entries"), items.map((e) => [
     e.phone ?? _("erased"),
     SOURCES[e.source] ?? e.source,
@@ -34,6 +55,7 @@ onSubmit($("add"), async (data) => {
   const entry = await api("POST", "/dnc", { json: { phone: data.get("phone") } });
   say(_("On the list: {phone}", { phone: entry.phone }));
   $("add").reset();
+  offset = 0;  // newest first: the number added heads the first page
   await list();
 });
 
@@ -54,10 +76,13 @@ onSubmit($("upload"), async (data) => {
   $("upload-errors").replaceChildren(
     ...report.errors.map((e) => el("li", {}, _("Line {line}: {reason}", { ...e, reason: lineReason(e.reason) }))),
   );
+  offset = 0;
   await list();
 });
 
-$("search").addEventListener("submit", (event) => { event.preventDefault(); list(); });
+$("search").addEventListener("submit", (event) => { event.preventDefault(); offset = 0; list(); });
+$("prev").addEventListener("click", () => { offset = Math.max(0, offset - LIMIT); list(); });
+$("next-page").addEventListener("click", () => { offset += LIMIT; list(); });
 $("export").addEventListener("click", async () => {
   const q = $("q").value.trim();
   const query = new URLSearchParams({ format: "csv", ...(q ? { q } : {}) });
