@@ -21,6 +21,7 @@ SHOWING = {
     "en": ("Found: 152, showing 1–100.", "Found: 152, showing 101–152."),
 }
 IN_REVIEW = "+74951110001"
+NOT_UNTIL_RELEASED = {"ru": "когда его вернут с разбора", "en": "once released from review"}
 WHY = {
     "ru": "Отправлен на разбор: время на звонок истекло без результата, раз подряд: 3.",
     "en": "Sent to review: the time on this number ran out without an outcome 3 times in a row.",
@@ -130,6 +131,8 @@ def test_the_review_queue_says_why_and_asks_before_closing(
     expect(row.locator(".reason")).to_have_text(WHY[lang])
     row.locator("button").first.click()
     expect(page.locator("#card-facts")).to_contain_text(WHY[lang])
+    # Not called until released: no next call's time, which read as if one were due.
+    expect(page.locator("#card-facts")).to_contain_text(NOT_UNTIL_RELEASED[lang])
     shoot(page, floor, f"contacts-review-{lang}-1366")
 
     # Closing asks first, naming the number, in the page's language: refused, nothing moves.

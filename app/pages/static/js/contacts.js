@@ -8,6 +8,18 @@ import { button, fillTable, page, showRefusal, when, ready } from "./forms.js";
 
 const LIMIT = 50;
 const NOT_CALLED = new Set(["closed", "do_not_call", "erased"]);
+const IN_REVIEW = _("once released from review");
+
+function nextCall(card) {
+  if (NOT_CALLED.has(card.state)) return "–";
+  return card.state === "review" ? IN_REVIEW : when(card.next_call_at);
+}
+
+// An imported column without a heading is kept as "column_6": written as the page's words.
+function fieldName(key) {
+  const unnamed = /^column_(\d+)$/.exec(key);
+  return unnamed ? _("column {n}", { n: unnamed[1] }) : key;
+}
 const CONTACT_STATES = {
   ready: pgettext("contact state", "ready"),
   leased: _("leased"),
@@ -120,10 +132,11 @@ async function openCard(id, focus = true) {
     [_("Time zone"), card.timezone], [_("Campaign"), card.campaign?.name],
     [_("State"), CONTACT_STATES[card.state] ?? card.state],
     ...(reviewReason(card) ? [[_("Why in review"), reviewReason(card)]] : []),
-    // A contact no longer called has no next call (the time kept is a past one's).
-    [_("Next call"), NOT_CALLED.has(card.state) ? "–" : when(card.next_call_at)],
+    // A contact no longer called has no next call (the time kept is a past one's); one in
+    // review is not called until a supervisor releases it.
+    [_("Next call"), nextCall(card)],
     [_("Callback"), card.callback ? when(card.callback.at) : "–"],
-    ...Object.entries(card.fields || {}),
+    ...Object.entries(card.fields || {}).map(([k, v]) => [fieldName(k), v]),
   ];
   $("card-facts").replaceChildren(
     ...facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v ?? "–")]),
