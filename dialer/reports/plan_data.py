@@ -226,10 +226,13 @@ async def plan_report(
     ]
     states = {v.shift.id: v.shift.state.value for v in views}
     # A roster is made of the floor's active operators: no more are recommended.
-    operators = await session.scalar(
-        select(func.count()).where(User.role == Role.OPERATOR, User.active.is_(True))
+    operators = (
+        await session.scalar(
+            select(func.count()).where(User.role == Role.OPERATOR, User.active.is_(True))
+        )
+        or 0
     )
-    plans = planner.plan(shifts, state.open, paused, rates, desk, now, operators or 0)
+    plans = planner.plan(shifts, state.open, paused, rates, desk, now, operators)
     return {
         "from": first.isoformat(),
         "to": last.isoformat(),
@@ -263,7 +266,7 @@ async def plan_report(
             }
             for m in managers
         ],
-        "operators": operators or 0,
+        "operators": operators,
         "desk": {
             "capacity": desk.capacity,
             "closes_per_day": round(desk.closes_per_day, 2),

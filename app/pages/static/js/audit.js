@@ -68,8 +68,8 @@ function learnFromEntries(items) {
   for (const e of items) {
     if (!e.target_id) continue;
     if (e.target_type === "dnc" && /^\+\d+$/.test(e.summary)) NAMES.set(e.target_id, e.summary);
-    const reviewed = e.target_type === "contact" && /^(\+\d+) from review$/.exec(e.summary);
-    if (reviewed) NAMES.set(e.target_id, reviewed[1]);
+    const reviewed = e.target_type === "contact" ? REVIEWED[0].exec(e.summary) : null;
+    if (reviewed?.[1].startsWith("+")) NAMES.set(e.target_id, reviewed[1]);
     const imported = e.target_type === "import" && IMPORTED.exec(e.summary);
     if (imported) NAMES.set(e.target_id, imported[1]);
   }

@@ -127,11 +127,12 @@ async function openCard(id, focus = true) {
   const answers = Object.entries(card.questionnaire?.answers || {});
   const labels = answers.length ? await fieldLabels(card.campaign?.id) : new Map();
   $("card-title").textContent = card.phone ?? _("erased");
+  const why = reviewReason(card);
   const facts = [
     [_("Name"), card.name], [_("Company"), card.company], [_("Region"), card.region],
     [_("Time zone"), card.timezone], [_("Campaign"), card.campaign?.name],
     [_("State"), CONTACT_STATES[card.state] ?? card.state],
-    ...(reviewReason(card) ? [[_("Why in review"), reviewReason(card)]] : []),
+    ...(why ? [[_("Why in review"), why]] : []),
     // A contact no longer called has no next call (the time kept is a past one's); one in
     // review is not called until a supervisor releases it.
     [_("Next call"), nextCall(card)],
