@@ -167,7 +167,12 @@ def test_the_shifts_page_writes_an_expected_pause_on_the_shifts_clock_and_names_
     ) -> tuple[Actor, datetime]:
         supervisor = await actor(client, maker, Role.SUPERVISOR)
         where = await managers.floor(maker)
-        shift_id = await on_shift(maker, [where.operator_id])
+        # Begun this very day (UTC), whatever the hour: the pages list shifts from today.
+        now = utcnow()
+        begun = max(
+            now - timedelta(hours=1), now.replace(hour=0, minute=0, second=0, microsecond=0)
+        )
+        shift_id = await on_shift(maker, [where.operator_id], starts_at=begun)
         # A questionnaire and no MPK to take it: the shift's roster is expected to pause.
         async with maker.begin() as session:
             await managers.warm_in(session, where, utcnow(), shift_id=shift_id)
