@@ -12,11 +12,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Protocol
 
 import httpx
 
 from tests.builders import TEST_SECRET
+from tests.zygote import Zygote
 
 STARTUP_TIMEOUT = 120.0
 # Printed once the socket is bound (for one worker, after start-up has completed too).
@@ -31,9 +32,21 @@ def free_port() -> int:
         return port
 
 
+class ServerProcess(Protocol):
+    """What the tests read of a server's process: a `subprocess.Popen`, or a forked server."""
+
+    pid: int
+
+    def poll(self) -> int | None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+    def send_signal(self, number: int) -> None: ...
+    def terminate(self) -> None: ...
+    def kill(self) -> None: ...
+
+
 @dataclass
 class LiveServer:
-    process: subprocess.Popen[str]
+    process: ServerProcess
     port: int
     # The server's log lines from its start on (read by a thread that keeps the pipe drained).
     log: queue.Queue[str | None]
@@ -57,12 +70,12 @@ class LiveServer:
 
 
 def read_lines(
-    process: subprocess.Popen[str], stream: IO[str] | None = None
+    process: subprocess.Popen[str] | None, stream: IO[str] | None = None
 ) -> queue.Queue[str | None]:
     """Every line of the process's stderr (or the stream given), read by a thread that keeps
     the pipe drained."""
     lines: queue.Queue[str | None] = queue.Queue()
-    source = stream or process.stderr
+    source = stream or (process.stderr if process else None)
     assert source is not None
 
     def pump() -> None:
@@ -127,17 +140,21 @@ def _start(
         **env,
     }
     # Without uvicorn's own reading of X-Forwarded-For, as `cascade serve` runs it.
-    command = [
-        sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+    arguments = [
+        "app.main:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--log-level", "info", "--no-access-log", "--no-proxy-headers",
     ]  # fmt: skip
+    process: ServerProcess
     if cli:
         command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen(
-        command, env=environment, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
-    )
-    lines = read_lines(process)
+        started = subprocess.Popen(
+            command, env=environment, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+        )
+        process, lines = started, read_lines(started)
+    else:
+        forked = zygote().fork(arguments, environment)
+        process, lines = forked, read_lines(None, forked.stderr)
     try:
         log = wait_for_line(lines, BOUND_LINE, STARTUP_TIMEOUT)
         if "address already in use" in log:
@@ -148,6 +165,16 @@ def _start(
         process.wait()
         raise
     return LiveServer(process, port, lines)
+
+
+_zygote: list[Zygote] = []
+
+
+def zygote() -> Zygote:
+    """This test process's zygote (tests/zygote.py), started at the first server."""
+    if not _zygote or _zygote[0].process.poll() is not None:
+        _zygote[:] = [Zygote()]
+    return _zygote[0]
 
 
 def _wait_until_served(port: int, timeout: float) -> None:
