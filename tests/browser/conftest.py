@@ -1,6 +1,7 @@
 """Fixtures of the browser tests: one Chromium per module, the service served per test."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
@@ -12,6 +13,16 @@ from tests.live import live_server
 # that passes waits only as long as the page takes; this only delays a failure.
 TIMEOUT_MS = 15_000
 expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A module's tests on one test process (`--dist loadgroup`), so that its Chromium and
+    Playwright's driver start once, not once in every process its tests were spread over."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.parent == here:
+            item.add_marker(pytest.mark.xdist_group(f"browser-{item.path.stem}"))
 
 
 @pytest.fixture(scope="module")
