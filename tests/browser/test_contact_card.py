@@ -25,13 +25,15 @@ WORDS = {
 
 
 def open_card(page: Page, phone: str) -> None:
-    """Find the number and open its card; the row waited for is the number's own, not the
-    last search's one row still shown."""
+    """Find the number and open its card. The row clicked is the search's one row with the
+    number, not the number's row in the list shown before the search answered (the list
+    drawn again under the click took it)."""
     page.locator("#q").fill(phone)
     page.locator("#q").press("Enter")
-    row = page.locator("#contacts tr", has_text=phone)
-    expect(row).to_have_count(1)
-    row.locator("button").first.click()
+    rows = page.locator("#contacts tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(phone)
+    rows.first.locator("button").first.click()
     expect(page.locator("#card-title")).to_have_text(phone)
 
 
